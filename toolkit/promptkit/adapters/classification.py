@@ -1,0 +1,51 @@
+"""Classification by the log-likelihood of each label's verbalizer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.errors import DatasetError
+from promptkit.records import Example
+from promptkit.sources import extract
+
+
+@ADAPTERS.register("classification")
+class ClassificationAdapter(Adapter):
+    """Fields: the names under ``fields.inputs``, ``choices`` (verbalizers) and ``label_text``."""
+
+    kind = "classification"
+
+    def __init__(self, config: Any, fields: Any):
+        super().__init__(config, fields)
+        # Dataset labels arrive as ints, strings or bools; match on their string form.
+        self._index = {str(lab.value): i for i, lab in enumerate(config.labels)}
+        self._verbalizers = tuple(lab.verbalizer for lab in config.labels)
+
+    def variables(self) -> set[str]:
+        return {*self.fields.inputs, "choices", "label_text"}  # type: ignore[attr-defined]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._verbalizers
+
+    def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
+        f: Any = self.fields
+        raw = extract(row, f.label, where=where)
+        if str(raw) not in self._index:
+            raise DatasetError(
+                f"{where}: label {raw!r} (column {f.label!r}) is not one of the task's labels; "
+                f"accepted: {', '.join(repr(k) for k in self._index)}"
+            )
+        label = self._index[str(raw)]
+        fields: dict[str, Any] = {name: extract(row, spec, where=where) for name, spec in f.inputs.items()}
+        fields["choices"] = list(self._verbalizers)
+        fields["label_text"] = self._verbalizers[label]
+        return Example(
+            id=self._id(row, row_id, where),
+            fields=fields,
+            references=(self._verbalizers[label],),
+            choices=self._verbalizers,
+            label=label,
+        )

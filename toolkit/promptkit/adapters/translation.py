@@ -1,0 +1,58 @@
+"""Translation: a source sentence and one or more references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.errors import DatasetError
+from promptkit.records import Example
+
+# Names used in prompts ("Translate from English to German"). FLORES-style codes map by prefix.
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "cs": "Czech", "de": "German", "en": "English", "es": "Spanish",
+    "fi": "Finnish", "fr": "French", "hi": "Hindi", "it": "Italian", "ja": "Japanese",
+    "ko": "Korean", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
+    "ru": "Russian", "tr": "Turkish", "uk": "Ukrainian", "zh": "Chinese",
+    "ces": "Czech", "deu": "German", "eng": "English", "fra": "French", "zho": "Chinese",
+    "spa": "Spanish", "jpn": "Japanese", "rus": "Russian", "ita": "Italian", "por": "Portuguese",
+}
+
+
+def language_name(code: str) -> str:
+    """``de`` -> ``German``; ``zho_Hans`` -> ``Chinese``; unknown codes are returned as is."""
+    base = code.replace("-", "_").split("_")[0].lower()
+    return LANGUAGE_NAMES.get(base, code)
+
+
+@ADAPTERS.register("translation")
+class TranslationAdapter(Adapter):
+    """Fields: ``source``, ``reference``, ``references``, ``source_lang``, ``target_lang``,
+    ``source_language``, ``target_language`` (full names)."""
+
+    kind = "translation"
+
+    def variables(self) -> set[str]:
+        return {"source", "reference", "references", "source_lang", "target_lang", "source_language", "target_language"}
+
+    @property
+    def target_language(self) -> str | None:
+        return str(self.config.target_lang)
+
+    def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
+        f: Any = self.fields
+        refs = tuple(r for r in self._strings(row, f.references, where, "references") if r.strip())
+        if not refs:
+            raise DatasetError(f"{where}: field 'references' ({f.references!r}) is empty")
+        src, tgt = self.config.source_lang, self.config.target_lang
+        fields = {
+            "source": self._text(row, f.source, where),
+            "reference": refs[0],
+            "references": list(refs),
+            "source_lang": src,
+            "target_lang": tgt,
+            "source_language": language_name(src),
+            "target_language": language_name(tgt),
+        }
+        return Example(id=self._id(row, row_id, where), fields=fields, references=refs)

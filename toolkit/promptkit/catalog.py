@@ -1,0 +1,77 @@
+"""Where task and prompt YAML files live, and name -> file lookup.
+
+Built-in catalogues are the repository's ``tasks/`` and ``prompts/`` (editable install) or their
+copies inside the wheel (``promptkit/_builtin``). Lookup is by file name, which is cheap: no
+YAML is parsed until a task is actually used (no slow global discovery at import).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from promptkit.errors import PromptkitError, UnknownNameError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR_ENV = "PROMPTKIT_DATA_DIR"
+
+
+def builtin_dir(kind: str) -> Path:
+    """The built-in ``tasks`` or ``prompts`` directory."""
+    for candidate in (PACKAGE_DIR / "_builtin" / kind, PACKAGE_DIR.parent.parent / kind):
+        if candidate.is_dir():
+            return candidate
+    raise PromptkitError(f"built-in {kind}/ directory not found (looked in {PACKAGE_DIR / '_builtin'} and the source tree)")
+
+
+def _yaml_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def task_files(extra_dirs: Sequence[str | Path] = ()) -> dict[str, Path]:
+    """Task name (file stem) -> file, user directories first so they can shadow built-ins."""
+    found: dict[str, Path] = {}
+    for root in [*map(Path, extra_dirs), builtin_dir("tasks")]:
+        if not root.is_dir():
+            raise PromptkitError(f"--tasks-dir {str(root)!r} is not a directory")
+        for path in _yaml_files(root):
+            found.setdefault(path.stem, path)
+    return found
+
+
+def is_builtin(path: Path) -> bool:
+    try:
+        path.resolve().relative_to(builtin_dir("tasks").resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def resolve_task(ref: str, extra_dirs: Sequence[str | Path] = ()) -> Path:
+    """A task reference (file path or name) -> the task file.
+
+    Raises:
+        UnknownNameError: not a file and no task of that name (with "did you mean").
+    """
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or os.sep in ref:
+        if path.is_file():
+            return path
+        raise PromptkitError(f"task file not found: {ref}")
+    files = task_files(extra_dirs)
+    if ref in files:
+        return files[ref]
+    raise UnknownNameError("task", ref, files)
+
+
+def prompt_files() -> dict[str, Path]:
+    """Prompt name (path under ``prompts/`` without extension, e.g. ``qa/short``) -> file."""
+    root = builtin_dir("prompts")
+    return {p.relative_to(root).with_suffix("").as_posix(): p for p in _yaml_files(root)}
+
+
+def default_data_dir(explicit: str | None) -> Path | None:
+    """``--data-dir`` if given, else ``PROMPTKIT_DATA_DIR``, else None (use the hub)."""
+    value = explicit or os.environ.get(DATA_DIR_ENV)
+    return Path(value).expanduser() if value else None

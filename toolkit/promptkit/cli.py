@@ -1,0 +1,233 @@
+"""The ``promptkit`` command line: builds a config and calls the library; nothing more.
+
+Library errors (:class:`PromptkitError`) become one line on stderr and a non-zero exit code;
+tracebacks appear only with ``--debug``. Heavy imports happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from promptkit import __version__
+from promptkit.errors import ConfigError, PromptkitError
+
+METHOD_KINDS = ("zero-shot", "few-shot")
+
+
+class Context:
+    debug = False
+
+
+def _fail(exc: PromptkitError) -> None:
+    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
+        for p in exc.problems:
+            click.echo(f"error: {p}", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class Group(click.Group):
+    """Maps library errors to one-line messages unless ``--debug``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PromptkitError as exc:
+            if Context.debug:
+                raise
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("interrupted; results saved so far are kept", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="promptkit")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """promptkit: compare prompting, soft prompts and LoRA on your task and model."""
+    Context.debug = debug
+
+
+def _quiet_libraries() -> None:
+    # Our own progress bars replace transformers' per-load bars; errors still propagate.
+    import os
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+@cli.command("eval")
+@click.option("--task", "tasks", multiple=True, help="Task name or YAML path (repeatable). Default: the demo tasks.")
+@click.option("--method", "methods", multiple=True, type=click.Choice(METHOD_KINDS), help="Method (repeatable).")
+@click.option("--model", default=None, help="Hub id, local directory, .gguf file or embedded alias. Default: smollm2-135m-instruct.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N examples of each task.")
+@click.option("--shots", type=click.IntRange(min=0, max=64), default=None, help="Demonstrations for few-shot.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None)
+@click.option("--device", default=None, help="auto, cpu, cuda, cuda:N, mps.")
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default=None)
+@click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default=None)
+@click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR).")
+@click.option("--tasks-dir", multiple=True, help="Extra directory of task YAML files.")
+@click.option("--out", "out_dir", default=None, help="Parent directory of run directories. Default: reports/.")
+@click.option("--run-id", default=None, help="Run directory name. Default: timestamp + random suffix.")
+@click.option("--seed", type=int, default=None)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Run YAML (CLI flags override it).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any run setting, e.g. --set few-shot.shots=5.")
+def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, limit: int | None, shots: int | None,
+             batch_size: int | None, device: str | None, dtype: str | None, chat_template: str | None,
+             data_dir: str | None, tasks_dir: Sequence[str], out_dir: str | None, run_id: str | None,
+             seed: int | None, config_file: str | None, sets: Sequence[str]) -> None:
+    """Evaluate methods on tasks and write reports/<run-id>/ (results.json, samples/, report.md).
+
+    With no arguments: the built-in demo tasks on the embedded default model.
+    """
+    from promptkit.runconfig import build_run_config
+    from promptkit.runner import Runner, default_methods
+
+    options = {
+        "tasks": tuple(tasks), "methods": tuple(methods), "model.name": model, "limit": limit,
+        "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
+        "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
+        "out_dir": out_dir, "run_id": run_id, "seed": seed,
+    }
+    config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
+    _quiet_libraries()
+    from promptkit.cli_display import LiveDisplay
+
+    with LiveDisplay() as display:
+        runner = Runner(config, progress=display.progress, on_cell=display.cell_done)
+        display.phase("checking tasks and loading data")
+        result = runner.run()
+    display.summary(result, runner.run_dir)
+    if any(c.error for c in result.cells):
+        click.echo("error: some cells failed (see above); finished cells are saved", err=True)
+        sys.exit(1)
+
+
+@cli.group()
+def tasks() -> None:
+    """List, show and validate task definitions."""
+
+
+@tasks.command("list")
+@click.option("--tasks-dir", multiple=True, help="Extra directory of task YAML files.")
+def tasks_list(tasks_dir: Sequence[str]) -> None:
+    """List built-in and user tasks."""
+    from promptkit.catalog import is_builtin, task_files
+    from promptkit.cli_display import print_task_list
+    from promptkit.loading import read_yaml
+
+    rows = []
+    for name, path in sorted(task_files(tasks_dir).items()):
+        try:
+            data = read_yaml(path).data
+        except ConfigError:
+            data = {}
+        adapter = data.get("adapter", {}).get("kind", "?") if isinstance(data.get("adapter"), dict) else "?"
+        rows.append((name, adapter, "built-in" if is_builtin(path) else str(path), str(data.get("description", "")).strip()))
+    print_task_list(rows)
+
+
+@tasks.command("show")
+@click.argument("name")
+@click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR).")
+@click.option("--tasks-dir", multiple=True)
+@click.option("--model", default=None, help="Tokenizer used for token counts and chat formatting.")
+@click.option("--shots", type=click.IntRange(min=0, max=64), default=0, help="Demonstrations to include.")
+@click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default="auto")
+@click.option("-n", "count", type=click.IntRange(min=1), default=2, help="Examples to render.")
+def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model: str | None, shots: int,
+               chat_template: str, count: int) -> None:
+    """Render real examples of a task with every prompt template, with token counts."""
+    from promptkit.catalog import default_data_dir, resolve_task
+    from promptkit.cli_display import print_rendered
+    from promptkit.models.loading import resolve_reference
+    from promptkit.prompting import FewShotSampler
+    from promptkit.prompting.chat import format_prompt, use_chat_template
+    from promptkit.tasks import load_task
+
+    task = load_task(resolve_task(name, tasks_dir))
+    ddir = default_data_dir(data_dir)
+    examples = task.examples(task.config.eval_split, ddir, count)
+    pool = task.examples(task.config.fewshot.split, ddir) if shots else []
+    _quiet_libraries()
+    from transformers import AutoTokenizer
+
+    _, source, _ = resolve_reference(model)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    chat = use_chat_template(tokenizer, chat_template)  # type: ignore[arg-type]
+    sampler = FewShotSampler(pool, shots)
+    blocks = []
+    for template in task.prompts:
+        for ex in examples:
+            prompt = template.render(ex, sampler.sample(ex))
+            text = format_prompt(prompt, tokenizer, chat)
+            n_tokens = len(tokenizer(text, add_special_tokens=not chat)["input_ids"])
+            blocks.append((template.name, ex.id, text, prompt.target, list(ex.references), n_tokens))
+    print_rendered(task.name, str(task.path), chat, blocks)
+
+
+@tasks.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def tasks_validate(paths: Sequence[str]) -> None:
+    """Validate task and prompt YAML files (directories are searched recursively).
+
+    Reports every problem in every file; exits 2 if any file is invalid.
+    """
+    from promptkit.loading import iter_yaml_files
+    from promptkit.tasks import validate_files
+
+    files = list(iter_yaml_files(paths))
+    if not files:
+        raise PromptkitError(f"no YAML files found in {', '.join(paths)}")
+    results = validate_files(files)
+    bad = 0
+    for path, problems in results.items():
+        if problems:
+            bad += 1
+            for p in problems:
+                click.echo(f"error: {p}", err=True)
+        else:
+            click.echo(f"ok: {path}")
+    click.echo(f"{len(files) - bad} valid, {bad} invalid", err=bad > 0)
+    if bad:
+        sys.exit(2)
+
+
+@cli.command("report")
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the Markdown (default: report.md in the run, or compare.md beside the first run).")
+def report_cmd(runs: Sequence[str], out: str | None) -> None:
+    """Re-render a run's report, or compare several runs side by side."""
+    from promptkit.report import RunResult, render_comparison, render_markdown
+    from promptkit.report.results import write_atomic
+
+    results = [RunResult.load(r) for r in runs]
+    if len(results) == 1:
+        text = render_markdown(results[0])
+        target = Path(out) if out else Path(runs[0]) / "report.md"
+    else:
+        text = render_comparison(results)
+        target = Path(out) if out else Path(runs[0]).parent / "compare.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, text)
+    click.echo(f"wrote {target}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli.main(args=list(argv) if argv is not None else None, prog_name="promptkit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Terminal display for the CLI (rich): progress bars, per-cell lines, summary tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from promptkit.report.markdown import fmt_score
+from promptkit.report.results import CellResult, RunResult
+
+console = Console(stderr=True)
+out = Console()
+
+
+class LiveDisplay:
+    """Progress bars for the running cell plus a line per finished cell."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> LiveDisplay:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.bar.__exit__(et, ev, tb)
+
+    def phase(self, text: str) -> None:
+        console.print(f"[dim]{text}[/dim]")
+
+    def progress(self, label: str, done: int, total: int) -> None:
+        if label not in self._tasks:
+            self._tasks[label] = self.bar.add_task(label, total=total)
+        self.bar.update(self._tasks[label], completed=done, total=total)
+        if done >= total:  # the next call with this label starts a new bar
+            self.bar.remove_task(self._tasks.pop(label))
+
+    def cell_done(self, cell: CellResult) -> None:
+        for tid in self._tasks.values():
+            self.bar.remove_task(tid)
+        self._tasks.clear()
+        if cell.error:
+            console.print(f"[red]✗[/red] {cell.task} / {cell.prompt} / {cell.method}: {cell.error}")
+            return
+        metrics = ", ".join(f"{m} {s.value:.1f}" for m, s in cell.metrics.items())
+        console.print(f"[green]✓[/green] {cell.task} / {cell.prompt} / {cell.method}: {metrics} "
+                      f"[dim]({cell.n} ex, {cell.timings.get('predict_s', 0):.1f} s)[/dim]")
+
+    def summary(self, result: RunResult, run_dir: Path) -> None:
+        for task in dict.fromkeys(c.task for c in result.cells):
+            cells = [c for c in result.cells if c.task == task]
+            metrics: list[str] = []
+            for c in cells:
+                metrics += [m for m in c.metrics if m not in metrics]
+            table = Table(title=f"{task} (n={cells[0].n})", title_justify="left")
+            for col in ("method", "prompt", *metrics):
+                table.add_column(col)
+            for c in cells:
+                table.add_row(c.method, c.prompt, *(fmt_score(c, m) if not c.error else "error" for m in metrics))
+            out.print(table)
+        out.print(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'}")
+
+
+def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
+    table = Table()
+    for col in ("task", "adapter", "source", "description"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def print_rendered(task: str, path: str, chat: bool, blocks: Sequence[tuple[str, str, str, str, list[str], int]]) -> None:
+    out.print(f"[bold]{task}[/bold] ({path}), chat template {'on' if chat else 'off'}")
+    for prompt_name, ex_id, text, target, refs, n_tokens in blocks:
+        out.rule(f"{prompt_name} · {ex_id} · {n_tokens} tokens")
+        out.print(text, markup=False, highlight=False)
+        out.print(f"[dim]target:[/dim] {target!r}   [dim]references:[/dim] {refs!r}", highlight=False)

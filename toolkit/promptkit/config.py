@@ -1,0 +1,320 @@
+"""Pydantic models for everything a user writes: tasks, prompts, methods and runs.
+
+All models forbid unknown keys and are frozen. A field has one meaning; closed sets are
+``Literal``s; variants are tagged unions on ``kind``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# A dotted path into a dataset row (``answers.text``); a list means "concatenate the values".
+FieldPath = Annotated[str, Field(min_length=1, pattern=r"^[^\s]+$")]
+FieldPaths = Union[FieldPath, list[FieldPath]]
+
+
+# ----------------------------------------------------------------------------- dataset sources
+class SplitFiles(Strict):
+    """A split read from local files, optionally a deterministic part of them.
+
+    ``group_by`` + ``part`` carve disjoint splits out of one file: rows are grouped by the value
+    of the ``group_by`` column (e.g. the article title) and a group belongs to the split when the
+    hash of its value, mapped to [0, 1), lies in ``part``. Train on some articles, test on others.
+    """
+
+    path: str | list[str]
+    group_by: FieldPath | None = None
+    part: tuple[float, float] | None = None
+    # Field overrides for this split only (e.g. demonstrations drawn from another corpus).
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _part_range(self) -> SplitFiles:
+        if self.part is not None:
+            lo, hi = self.part
+            if not (0.0 <= lo < hi <= 1.0):
+                raise ValueError(f"part must satisfy 0 <= start < end <= 1, got {list(self.part)}")
+            if self.group_by is None:
+                raise ValueError("part needs group_by (the column whose values are split)")
+        return self
+
+
+class FilesSource(Strict):
+    """Local json / jsonl / csv / parquet files (``.gz`` allowed for json and jsonl).
+
+    Paths are relative to the task file (``relative_to: task``) or to the data directory
+    given with ``--data-dir`` / ``PROMPTKIT_DATA_DIR`` (``relative_to: data_dir``).
+    """
+
+    kind: Literal["files"] = "files"
+    relative_to: Literal["task", "data_dir"] = "task"
+    format: Literal["auto", "json", "jsonl", "csv", "parquet"] = "auto"
+    splits: dict[str, SplitFiles | str]
+    # Overrides of adapter.fields for this source (validated against the adapter's fields).
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    def split_files(self, split: str) -> SplitFiles:
+        spec = self.splits[split]
+        return SplitFiles(path=spec) if isinstance(spec, str) else spec
+
+
+class HubSource(Strict):
+    """A dataset on the Hugging Face hub, read with ``datasets.load_dataset``.
+
+    ``splits`` maps promptkit's split names to hub split expressions (``validation``,
+    ``train[:1000]``).
+    """
+
+    kind: Literal["hub"] = "hub"
+    path: str
+    name: str | None = None
+    revision: str | None = None
+    splits: dict[str, str]
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+Source = Annotated[Union[FilesSource, HubSource], Field(discriminator="kind")]
+
+
+# ----------------------------------------------------------------------------- adapters
+class QAFields(Strict):
+    question: FieldPaths
+    answers: FieldPaths
+    context: FieldPaths | None = None
+    id: FieldPath | None = None
+
+
+class QAAdapterConfig(Strict):
+    """Extractive, open-book or closed-book QA (closed-book: no ``context`` field)."""
+
+    kind: Literal["qa"] = "qa"
+    fields: QAFields
+
+
+class TranslationFields(Strict):
+    source: FieldPaths
+    references: FieldPaths
+    id: FieldPath | None = None
+
+
+class TranslationAdapterConfig(Strict):
+    kind: Literal["translation"] = "translation"
+    source_lang: str
+    target_lang: str
+    fields: TranslationFields
+
+
+class GenerationFields(Strict):
+    # Template variables: each name maps to a path in the row.
+    inputs: dict[str, FieldPaths]
+    references: FieldPaths
+    id: FieldPath | None = None
+
+
+class GenerationAdapterConfig(Strict):
+    """Data-to-text and summarization: named input fields to free text."""
+
+    kind: Literal["generation"] = "generation"
+    target_lang: str = "en"
+    fields: GenerationFields
+
+
+class Label(Strict):
+    value: str | int | bool
+    verbalizer: str
+
+
+class ClassificationFields(Strict):
+    inputs: dict[str, FieldPaths]
+    label: FieldPath
+    id: FieldPath | None = None
+
+
+class ClassificationAdapterConfig(Strict):
+    """Labels with verbalizers, scored by the log-likelihood of each verbalizer."""
+
+    kind: Literal["classification"] = "classification"
+    labels: list[Label] = Field(min_length=2)
+    fields: ClassificationFields
+    # "none": summed log-likelihood; "tokens"/"chars": divided by the verbalizer's length.
+    normalization: Literal["none", "tokens", "chars"] = "none"
+
+
+AdapterConfig = Annotated[
+    Union[QAAdapterConfig, TranslationAdapterConfig, GenerationAdapterConfig, ClassificationAdapterConfig],
+    Field(discriminator="kind"),
+]
+
+
+# ----------------------------------------------------------------------------- prompts
+class FewShotFormat(Strict):
+    delimiter: str = "\n\n"
+
+
+class PromptConfig(Strict):
+    """A prompt template. Jinja2, sandboxed, undefined variables are errors.
+
+    The plain rendering is ``instruction + delimiter + shots + delimiter + input``, each shot
+    being ``input + target_delimiter + target``; with a chat template the instruction opens the
+    first user turn and each shot is a user/assistant pair.
+    """
+
+    name: str = Field(pattern=NAME_RE)
+    version: int | str = 1
+    kind: Literal["qa", "translation", "generation", "classification"] | None = None
+    description: str = ""
+    instruction: str | None = None
+    input: str
+    target: str
+    target_delimiter: str = " "
+    fewshot: FewShotFormat = Field(default_factory=FewShotFormat)
+
+
+# ----------------------------------------------------------------------------- tasks
+class GenerationSettings(Strict):
+    max_new_tokens: int = Field(default=32, ge=1, le=4096)
+    stop: list[str] = Field(default_factory=lambda: ["\n"])
+
+
+class FewShotSettings(Strict):
+    split: str = "train"
+    # Shots per prompt used by the few-shot method unless the run overrides it.
+    shots: int = Field(default=3, ge=0, le=64)
+
+
+class TaskConfig(Strict):
+    """A task: where the data is, how rows become examples, how they are prompted and scored."""
+
+    name: str = Field(pattern=NAME_RE)
+    version: int | str = 1
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    dataset: Source
+    # Alternative source used when a data directory is given (offline copies).
+    offline: FilesSource | None = None
+    adapter: AdapterConfig
+    eval_split: str = "test"
+    train_split: str | None = "train"
+    prompts: list[Union[str, PromptConfig]] = Field(min_length=1)
+    metrics: list[str] = Field(min_length=1)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    fewshot: FewShotSettings = Field(default_factory=FewShotSettings)
+    # Default --limit for this task (None: the whole eval split).
+    limit: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check_splits(self) -> TaskConfig:
+        for label, source in (("dataset", self.dataset), ("offline", self.offline)):
+            if source is None:
+                continue
+            needed = {self.eval_split}
+            if self.train_split:
+                needed.add(self.train_split)
+            missing = sorted(needed - set(source.splits))
+            if missing:
+                raise ValueError(
+                    f"{label}.splits has no {', '.join(map(repr, missing))}; "
+                    f"it defines {sorted(source.splits)} (eval_split={self.eval_split!r}, "
+                    f"train_split={self.train_split!r})"
+                )
+        if self.fewshot.split == self.eval_split:
+            raise ValueError(
+                f"fewshot.split {self.fewshot.split!r} is the evaluated split; demonstrations "
+                "must come from another split (e.g. 'train')"
+            )
+        return self
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique_metrics(cls, value: list[str]) -> list[str]:
+        dupes = sorted({m for m in value if value.count(m) > 1})
+        if dupes:
+            raise ValueError(f"metrics listed twice: {dupes}")
+        return value
+
+
+# ----------------------------------------------------------------------------- methods
+class ZeroShotConfig(Strict):
+    kind: Literal["zero-shot"] = "zero-shot"
+
+
+class FewShotConfig(Strict):
+    kind: Literal["few-shot"] = "few-shot"
+    # None: the task's fewshot.shots.
+    shots: int | None = Field(default=None, ge=1, le=64)
+
+
+MethodConfig = Annotated[Union[ZeroShotConfig, FewShotConfig], Field(discriminator="kind")]
+
+
+# ----------------------------------------------------------------------------- runs
+class ModelConfig(Strict):
+    # Hub id, local directory, .gguf file, or an alias of an embedded model; None: the default.
+    name: str | None = None
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    chat_template: Literal["auto", "on", "off"] = "auto"
+    trust_remote_code: bool = False
+    revision: str | None = None
+
+
+class RunConfig(Strict):
+    """Everything a run needs; what the CLI builds and what results.json records."""
+
+    tasks: list[str] = Field(default_factory=list)
+    methods: list[MethodConfig] = Field(default_factory=list)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    limit: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=8, ge=1)
+    seed: int = 0
+    data_dir: str | None = None
+    tasks_dir: list[str] = Field(default_factory=list)
+    out_dir: str = "reports"
+    run_id: str | None = None
+    bootstrap_samples: int = Field(default=1000, ge=0)
+    # Few-shot shot count for every task (None: each task's fewshot.shots).
+    shots: int | None = Field(default=None, ge=0, le=64)
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _method_names(cls, value: Any) -> Any:
+        # `methods: [zero-shot, {kind: few-shot, shots: 5}]`: a bare name means its defaults.
+        if isinstance(value, list):
+            return [{"kind": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("methods")
+    @classmethod
+    def _unique_methods(cls, value: list[Any]) -> list[Any]:
+        kinds = [m.kind for m in value]
+        dupes = sorted({k for k in kinds if kinds.count(k) > 1})
+        if dupes:
+            raise ValueError(f"methods listed twice: {dupes}; give each method once")
+        return value
+
+
+def method_kind_names() -> list[str]:
+    """The ``kind`` values of all method configs (for CLI choices and error messages)."""
+    kinds: list[str] = []
+    for member in MethodConfig.__origin__.__args__:  # type: ignore[attr-defined]
+        kinds.append(member.model_fields["kind"].default)
+    return kinds
+
+
+def slug(text: str) -> str:
+    """A filesystem-safe version of a name (``qa/short`` -> ``qa-short``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

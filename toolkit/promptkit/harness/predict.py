@@ -1,0 +1,83 @@
+"""Prompts -> predictions with any model (base or adapted): the one inference path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from promptkit.config import GenerationSettings
+from promptkit.harness.batching import Runtime
+from promptkit.harness.generation import generate
+from promptkit.harness.scoring import loglikelihoods
+from promptkit.prompting.chat import format_prompt
+from promptkit.records import Prediction, Prompt
+
+
+def choice_continuation(prompt: Prompt, choice: str, chat: bool) -> str:
+    # In chat mode the answer starts the assistant turn; in plain mode it follows the delimiter.
+    return choice if chat else prompt.target_delimiter + choice
+
+
+def predict(lm: Any, prompts: Sequence[Prompt], generation: GenerationSettings, runtime: Runtime, normalization: str = "none") -> list[Prediction]:
+    """Run ``prompts`` through ``lm``: generation, or choice scoring when prompts have choices.
+
+    Args:
+        lm: a :class:`~promptkit.models.LoadedModel` (its ``model`` may be a PEFT wrapper).
+        generation: max new tokens and stop sequences (generation tasks).
+        runtime: batch size, chat formatting, progress.
+        normalization: choice scores divided by length: ``none``, ``tokens`` or ``chars``.
+    """
+    texts = [format_prompt(p, lm.tokenizer, runtime.chat) for p in prompts]
+    if prompts and prompts[0].choices:
+        return _classify(lm, prompts, texts, runtime, normalization)
+    outs = generate(lm, texts, max_new_tokens=generation.max_new_tokens, stop=generation.stop, runtime=runtime)
+    return [
+        Prediction(
+            example_id=p.example_id,
+            prompt=t,
+            output=o.text,
+            references=p.references,
+            raw_output=o.raw,
+            prompt_tokens=o.prompt_tokens,
+            output_tokens=o.output_tokens,
+        )
+        for p, t, o in zip(prompts, texts, outs, strict=True)
+    ]
+
+
+def _classify(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], runtime: Runtime, normalization: str) -> list[Prediction]:
+    contexts: list[str] = []
+    conts: list[str] = []
+    for p, t in zip(prompts, texts, strict=True):
+        for choice in p.choices:
+            contexts.append(t)
+            conts.append(choice_continuation(p, choice, runtime.chat))
+    scores = loglikelihoods(lm, contexts, conts, runtime)
+    preds = []
+    k = 0
+    for p, t in zip(prompts, texts, strict=True):
+        row = scores[k : k + len(p.choices)]
+        k += len(p.choices)
+        if normalization == "tokens":
+            values = [s.logprob / max(s.tokens, 1) for s in row]
+        elif normalization == "chars":
+            values = [s.logprob / max(len(c), 1) for s, c in zip(row, p.choices, strict=True)]
+        else:
+            values = [s.logprob for s in row]
+        best = max(range(len(values)), key=lambda i: (values[i], -i))
+        preds.append(
+            Prediction(
+                example_id=p.example_id,
+                prompt=t,
+                output=p.choices[best],
+                references=p.references,
+                raw_output=p.choices[best],
+                choices=p.choices,
+                label=p.label,
+                predicted_label=best,
+                choice_logprobs=tuple(s.logprob for s in row),
+                prompt_tokens=len(lm.tokenizer(t)["input_ids"]),
+                output_tokens=0,
+            )
+        )
+    return preds

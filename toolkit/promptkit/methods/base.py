@@ -1,0 +1,52 @@
+"""The method contract (scikit-learn style) and the method registry.
+
+A method is built as ``Method(config, model, runtime)``; ``fit(train_prompts)`` returns the
+method itself and stores learned state in attributes ending with ``_``; ``predict(prompts)``
+returns one :class:`Prediction` per prompt. Prompting methods learn nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from typing_extensions import Self
+
+from promptkit.config import GenerationSettings
+from promptkit.harness import Runtime
+from promptkit.records import Prediction, Prompt
+from promptkit.registry import Registry
+
+
+class Method(ABC):
+    """Base class of every method.
+
+    Args:
+        config: the method's config model (its ``kind`` is the registry name).
+        model: the loaded model (:class:`~promptkit.models.LoadedModel`).
+        runtime: batch size, chat formatting, progress reporting.
+    """
+
+    kind: ClassVar[str]
+    trainable: ClassVar[bool] = False
+
+    def __init__(self, config: Any, model: Any, runtime: Runtime):
+        self.config = config
+        self.model = model
+        self.runtime = runtime
+
+    def shots(self, task_default: int) -> int:
+        """Demonstrations per prompt this method wants (0 unless it is few-shot)."""
+        return 0
+
+    @abstractmethod
+    def fit(self, train: Sequence[Prompt]) -> Self:
+        """Learn from training prompts (each with its target); return ``self``."""
+
+    @abstractmethod
+    def predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str = "none") -> list[Prediction]:
+        """Predict every prompt (generation or choice scoring)."""
+
+
+METHODS: Registry[type[Method]] = Registry("method")

@@ -1,0 +1,191 @@
+"""The metric contract: per-sample sufficient statistics, then a corpus value from them.
+
+A metric is split in two so that bootstrap confidence intervals and paired significance tests
+never re-tokenize or re-match text: :meth:`Metric.stats` does the expensive work once per row,
+:meth:`Metric.aggregate` turns the statistics of any subset (or resample) of rows into the
+corpus value. For a mean of per-sample scores the statistic is the score itself; for BLEU it is
+the n-gram match counts and lengths, whose sums give corpus BLEU exactly.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from promptkit.errors import PromptkitError
+from promptkit.metrics.language import normalize_language
+from promptkit.registry import Registry
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class MetricError(PromptkitError):
+    """Predictions cannot be scored: nothing to score, a row without references, a metric that
+    cannot be loaded or computed."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What a metric may need to know about the task beyond the strings themselves.
+
+    Attributes:
+        language: target language. Any common spelling is accepted (``"de"``, ``"zh-CN"``,
+            FLORES-200 ``"zho_Hans"``) and stored normalised to ISO 639-1 where known
+            (``"zh"``), so ``MetricContext(language="jpn_Jpan").language == "ja"``.
+        labels: the verbalizers of a classification task, used by ``macro_f1`` so that a
+            class the model never predicts still counts.
+    """
+
+    language: str | None = None
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Frozen dataclass: normalise through object.__setattr__ so that every metric sees one
+        # spelling and two contexts naming the same language compare equal.
+        object.__setattr__(self, "language", normalize_language(self.language))
+        object.__setattr__(self, "labels", tuple(self.labels))
+
+
+class Metric(ABC):
+    """One metric: per-sample statistics, a corpus value, and per-sample scores.
+
+    All values are on a 0-100 scale (hub metrics keep their own scale).
+
+    Attributes:
+        name: the registry name (``"token_f1"``, ``"evaluate:bertscore"``).
+    """
+
+    name: str = ""
+
+    @abstractmethod
+    def stats(
+        self,
+        predictions: Sequence[str],
+        references: Sequence[Sequence[str]],
+        ctx: MetricContext,
+    ) -> FloatArray:
+        """Compute the sufficient statistics of every row.
+
+        Args:
+            predictions: one output per row.
+            references: the gold outputs of every row (one or more each; counts may differ).
+            ctx: language and labels of the task.
+
+        Returns:
+            A float64 array of shape ``(n, k)``; row ``i`` belongs to ``predictions[i]``.
+
+        Raises:
+            MetricError: lengths differ or a row has no reference.
+        """
+
+    @abstractmethod
+    def aggregate(self, stats: FloatArray) -> float:
+        """Compute the corpus value from the statistics of some rows (possibly resampled)."""
+
+    @abstractmethod
+    def sample_scores(self, stats: FloatArray) -> FloatArray:
+        """Per-row scores for reports, shape ``(n,)``."""
+
+    def aggregate_resamples(self, stats: FloatArray, indices: IntArray) -> FloatArray:
+        """Corpus values of several resamples of the rows.
+
+        Args:
+            stats: the ``(n, k)`` statistics of all rows.
+            indices: ``(b, m)`` row indices, one resample per row of ``indices``.
+
+        Returns:
+            The ``b`` corpus values. Subclasses override this with a vectorised version.
+        """
+        return np.array([self.aggregate(stats[rows]) for rows in indices], dtype=np.float64)
+
+
+class AdditiveMetric(Metric):
+    """A metric whose corpus value depends only on the column sums of its statistics.
+
+    True of every built-in (means of per-sample scores, BLEU and chrF match counts, per-class
+    true/false positive counts), which lets a resample be scored from a row-count vector times
+    the statistics matrix instead of copying rows.
+    """
+
+    @abstractmethod
+    def score_totals(self, totals: FloatArray, n: int) -> float:
+        """Corpus value from the column sums ``totals`` (shape ``(k,)``) of ``n`` rows."""
+
+    def score_totals_batch(self, totals: FloatArray, n: int) -> FloatArray:
+        """:meth:`score_totals` for a ``(b, k)`` batch of column sums, each over ``n`` rows."""
+        return np.array([self.score_totals(row, n) for row in totals], dtype=np.float64)
+
+    def aggregate(self, stats: FloatArray) -> float:
+        return self.score_totals(stats.sum(axis=0), len(stats))
+
+    def aggregate_resamples(self, stats: FloatArray, indices: IntArray) -> FloatArray:
+        b, m = indices.shape
+        n = len(stats)
+        # counts[j, i] = how often row i was drawn in resample j; counts @ stats sums each
+        # resample without materialising a (b, m, k) copy of the statistics.
+        offsets = indices + (np.arange(b, dtype=np.int64) * n)[:, None]
+        counts = np.bincount(offsets.ravel(), minlength=b * n).reshape(b, n)
+        return self.score_totals_batch(counts.astype(np.float64) @ stats, m)
+
+
+class MeanMetric(AdditiveMetric):
+    """A metric that averages a per-sample score in [0, 1]; statistics are ``(n, 1)``."""
+
+    @abstractmethod
+    def sample_score(self, prediction: str, references: Sequence[str], ctx: MetricContext) -> float:
+        """Score of one row in [0, 1]."""
+
+    def stats(
+        self,
+        predictions: Sequence[str],
+        references: Sequence[Sequence[str]],
+        ctx: MetricContext,
+    ) -> FloatArray:
+        check_rows(predictions, references)
+        scores = [
+            self.sample_score(p, r, ctx) for p, r in zip(predictions, references, strict=True)
+        ]
+        return np.asarray(scores, dtype=np.float64).reshape(len(scores), 1)
+
+    def score_totals(self, totals: FloatArray, n: int) -> float:
+        return float(100.0 * totals[0] / n) if n else float("nan")
+
+    def score_totals_batch(self, totals: FloatArray, n: int) -> FloatArray:
+        if not n:
+            return np.full(len(totals), np.nan)
+        return np.asarray(100.0 * totals[:, 0] / n, dtype=np.float64)
+
+    def sample_scores(self, stats: FloatArray) -> FloatArray:
+        return np.asarray(100.0 * stats[:, 0], dtype=np.float64)
+
+
+def check_rows(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> None:
+    """Reject inputs no metric can score, naming the offending row.
+
+    Raises:
+        MetricError: the two sequences differ in length, a row's references are a bare string
+            (a common slip that would otherwise be scored character by character), or a row
+            has no reference.
+    """
+    if len(predictions) != len(references):
+        raise MetricError(
+            f"got {len(predictions)} predictions but {len(references)} reference lists; "
+            "every prediction needs its own list of references"
+        )
+    for row, refs in enumerate(references):
+        if isinstance(refs, str):
+            raise MetricError(
+                f"row {row}: references must be a list of strings, got the string {refs!r}"
+            )
+        if len(refs) == 0:
+            raise MetricError(f"row {row}: no reference to score the prediction against")
+
+
+METRICS: Registry[type[Metric]] = Registry("metric")

@@ -1,0 +1,129 @@
+"""Resolve a model reference and load model + tokenizer onto a device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from promptkit.config import ModelConfig
+from promptkit.errors import ModelError
+from promptkit.models.devices import resolve_device, resolve_dtype
+from promptkit.models.embedded import DEFAULT_MODEL, EMBEDDED_MODELS, canonical_alias, convert_gguf, locate_embedded
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference, plus what reports need to know about it.
+
+    Attributes:
+        name: what the user asked for (alias, path or hub id).
+        source: what was loaded (converted directory, local directory or hub id).
+        is_encoder_decoder: T5/BART/Marian-style model (no left padding, no prompt echo).
+    """
+
+    model: Any
+    tokenizer: Any
+    name: str
+    source: str
+    is_encoder_decoder: bool
+    device: str
+    dtype: Any
+    origin: str = ""  # e.g. the hub checkpoint an embedded GGUF was made from
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "origin": self.origin,
+            "architecture": type(self.model).__name__,
+            "is_encoder_decoder": self.is_encoder_decoder,
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "device": self.device,
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "has_chat_template": bool(getattr(self.tokenizer, "chat_template", None)),
+        }
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.endswith(".gguf") or Path(name).exists()
+
+
+def resolve_reference(name: str | None) -> tuple[str, str, str]:
+    """``(display name, loadable path or hub id, origin)`` for a model reference."""
+    name = name or DEFAULT_MODEL
+    alias = canonical_alias(name)
+    if alias is not None:
+        return alias, str(convert_gguf(locate_embedded(alias))), EMBEDDED_MODELS[alias].hub_id
+    if _looks_like_path(name):
+        path = Path(name).expanduser()
+        if not path.exists():
+            raise ModelError(
+                f"--model {name!r}: no such file or directory; accepted: a hub id (org/name), a "
+                f"local model directory, a .gguf file, or an embedded alias ({', '.join(EMBEDDED_MODELS)})"
+            )
+        if path.is_file():
+            if path.suffix != ".gguf":
+                raise ModelError(f"--model {name!r} is a file but not a .gguf; give the model directory instead")
+            return name, str(convert_gguf(path)), str(path)
+        if not (path / "config.json").is_file():
+            raise ModelError(f"--model {name!r}: directory has no config.json; is it a transformers model directory?")
+        return name, str(path), ""
+    return name, name, ""
+
+
+def _tokenizer_setup(tokenizer: Any) -> None:
+    # Batched generation needs a pad token; reusing EOS is the standard choice and is masked.
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is not None:
+            tokenizer.pad_token = tokenizer.eos_token
+        elif tokenizer.unk_token is not None:
+            tokenizer.pad_token = tokenizer.unk_token
+        else:
+            tokenizer.add_special_tokens({"pad_token": "<pad>"})
+
+
+def load_model(config: ModelConfig | None = None) -> LoadedModel:
+    """Load the model described by ``config`` (default: the embedded SmolLM2-135M-Instruct).
+
+    Raises:
+        ModelError: the reference cannot be resolved or loaded; the message lists what is accepted.
+    """
+    config = config or ModelConfig()
+    name, source, origin = resolve_reference(config.name)
+    device = resolve_device(config.device)
+    dtype = resolve_dtype(config.dtype, device)
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    kwargs: dict[str, Any] = {"trust_remote_code": config.trust_remote_code}
+    if config.revision:
+        kwargs["revision"] = config.revision
+    try:
+        hf_config = AutoConfig.from_pretrained(source, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        is_seq2seq = bool(getattr(hf_config, "is_encoder_decoder", False))
+        cls = AutoModelForSeq2SeqLM if is_seq2seq else AutoModelForCausalLM
+        model = cls.from_pretrained(source, dtype=dtype, **kwargs)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(
+            f"--model {name!r}: cannot load it ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"Accepted: a hub id (needs network or a warm HF cache), a local model directory, a .gguf "
+            f"file, or an embedded alias ({', '.join(EMBEDDED_MODELS)})"
+        ) from exc
+    _tokenizer_setup(tokenizer)
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    model.to(device)
+    model.eval()
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        name=name,
+        source=source,
+        is_encoder_decoder=is_seq2seq,
+        device=device,
+        dtype=dtype,
+        origin=origin,
+    )

@@ -1,0 +1,128 @@
+"""Typed records passed between the pipeline stages.
+
+``Example`` (adapter output) -> ``Prompt`` (template output) -> ``Prediction`` (method output)
+-> ``MetricScore`` (scoring output). All are frozen: a stage never edits its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Example:
+    """One dataset row, normalised by a task adapter.
+
+    Attributes:
+        id: stable identifier (the dataset's own id, or ``<split>-<row>``).
+        fields: the variables templates may use (``question``, ``context``, ``source``...).
+        references: gold outputs; generation is scored against all of them (max or multi-ref).
+        choices: for classification, the verbalizer of every label, in label order.
+        label: for classification, the index of the gold choice.
+    """
+
+    id: str
+    fields: Mapping[str, Any]
+    references: tuple[str, ...]
+    choices: tuple[str, ...] = ()
+    label: int | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A demonstration: the rendered input and its rendered target."""
+
+    input: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A rendered prompt, kept in parts so that chat and plain formatting both work.
+
+    ``text`` is the plain (no chat template) rendering: instruction, demonstrations and query
+    joined by the template's delimiters. The chat rendering is done by the model-aware
+    formatter in :mod:`promptkit.prompting.chat`.
+    """
+
+    example_id: str
+    template: str
+    query: str
+    target: str
+    references: tuple[str, ...]
+    instruction: str | None = None
+    shots: tuple[Turn, ...] = ()
+    choices: tuple[str, ...] = ()
+    label: int | None = None
+    fewshot_delimiter: str = "\n\n"
+    target_delimiter: str = " "
+
+    @property
+    def text(self) -> str:
+        parts: list[str] = []
+        if self.instruction:
+            parts.append(self.instruction)
+        parts.extend(shot.input + self.target_delimiter + shot.target for shot in self.shots)
+        parts.append(self.query)
+        return self.fewshot_delimiter.join(parts)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a method produced for one prompt.
+
+    Attributes:
+        output: the answer scored by the metrics (generation cut at the first stop sequence,
+            or the chosen verbalizer for classification).
+        raw_output: the generation before stop-sequence truncation.
+        choice_logprobs: for classification, the log-likelihood of every choice.
+        prompt_tokens / output_tokens: token counts (throughput, cost).
+    """
+
+    example_id: str
+    prompt: str
+    output: str
+    references: tuple[str, ...]
+    raw_output: str = ""
+    choices: tuple[str, ...] = ()
+    label: int | None = None
+    predicted_label: int | None = None
+    choice_logprobs: tuple[float, ...] = ()
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class MetricScore:
+    """A corpus-level metric value (0-100 scale) with its bootstrap confidence interval."""
+
+    name: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    per_sample: tuple[float, ...] = field(default=(), repr=False)
+
+    def to_dict(self, with_samples: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "value": self.value,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "n": self.n,
+        }
+        if with_samples:
+            out["per_sample"] = list(self.per_sample)
+        return out
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> MetricScore:
+        return cls(
+            name=name,
+            value=float(data["value"]),
+            ci_low=float(data["ci_low"]),
+            ci_high=float(data["ci_high"]),
+            n=int(data["n"]),
+            per_sample=tuple(data.get("per_sample", ())),
+        )

@@ -1,0 +1,82 @@
+"""Build a :class:`RunConfig` from layers: defaults, then a run YAML, then CLI flags, then ``--set``.
+
+An explicit ``false``, ``0`` or ``""`` is a real value at every layer; only options the user did
+not give (``None``) fall through to the layer below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from promptkit.config import RunConfig, method_kind_names
+from promptkit.errors import ConfigError, Problem
+from promptkit.loading import YamlDocument, apply_overrides, parse_yaml, read_yaml, validate
+
+
+def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """Route ``--set few-shot.shots=5`` to the run's method entry of that kind."""
+    kinds = set(method_kind_names())
+    rest: list[str] = []
+    methods = [dict(m) if isinstance(m, Mapping) else {"kind": m} for m in data.get("methods", [])]
+    problems = []
+    for item in sets:
+        head = item.partition("=")[0].split(".")[0].strip()
+        if head not in kinds:
+            rest.append(item)
+            continue
+        targets = [m for m in methods if m.get("kind") == head]
+        if not targets:
+            listed = ", ".join(m.get("kind", "?") for m in methods) or "none"
+            problems.append(Problem(f"--set {item!r}: method {head!r} is not in this run (methods: {listed}); add --method {head}"))
+            continue
+        sub = item[len(head) + 1 :]
+        for m in targets:
+            m.update(apply_overrides({}, [sub]))
+    if problems:
+        raise ConfigError(problems)
+    if methods:
+        data = {**data, "methods": methods}
+    return data, rest
+
+
+def build_run_config(
+    config_file: str | Path | None = None,
+    options: Mapping[str, Any] | None = None,
+    sets: Sequence[str] = (),
+    default_methods: Sequence[str] = (),
+) -> RunConfig:
+    """Layer the sources and validate.
+
+    Args:
+        config_file: optional run YAML.
+        options: CLI values; ``None`` means "not given". Dotted keys (``model.name``) nest.
+        sets: ``key=value`` overrides, applied last.
+        default_methods: methods to use when neither the YAML nor the CLI names any (lets
+            ``--set`` address them).
+
+    Raises:
+        ConfigError: with the file, line and key of every problem.
+    """
+    doc: YamlDocument
+    if config_file is not None:
+        doc = read_yaml(config_file)
+    else:
+        doc = parse_yaml("{}", "<command line>")
+        doc.data = {}
+    data: dict[str, Any] = dict(doc.data)
+    for key, value in (options or {}).items():
+        if value is None or value == ():
+            continue
+        target = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = list(value) if isinstance(value, tuple) else value
+    if not data.get("methods") and default_methods:
+        data["methods"] = list(default_methods)
+    data, rest = _apply_method_sets(data, sets)
+    data = apply_overrides(data, rest)
+    doc = YamlDocument(data, doc.lines, doc.file)
+    return validate(RunConfig, doc)

@@ -1,0 +1,229 @@
+"""Task files -> :class:`Task`: validated config, adapter, compiled prompts and data access."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from promptkit.adapters import ADAPTERS, Adapter
+from promptkit.catalog import prompt_files
+from promptkit.config import FilesSource, HubSource, PromptConfig, SplitFiles, TaskConfig
+from promptkit.errors import ConfigError, DatasetError, Problem, PromptkitError, TemplateError, UnknownNameError
+from promptkit.loading import YamlDocument, read_yaml, validate, validation_problems
+from promptkit.prompting.template import PromptTemplate
+from promptkit.records import Example
+from promptkit.sources import read_rows
+
+
+def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:
+    doc = read_yaml(path, display)
+    return PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
+
+
+@dataclass
+class Task:
+    """A loaded task. Build with :func:`load_task`."""
+
+    config: TaskConfig
+    path: Path
+    prompts: list[PromptTemplate]
+    _adapters: dict[str, Adapter] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def source(self, data_dir: Path | None) -> tuple[FilesSource | HubSource, str]:
+        """The source used: ``offline`` when a data dir is given and the task has one."""
+        if data_dir is not None and self.config.offline is not None:
+            return self.config.offline, "offline"
+        return self.config.dataset, "dataset"
+
+    def adapter(self, data_dir: Path | None = None, split: str | None = None) -> Adapter:
+        """The adapter for the source in use (and ``split``'s own field overrides)."""
+        source, label = self.source(data_dir)
+        split = split or self.config.eval_split
+        key = f"{label}:{split}"
+        if key not in self._adapters:
+            self._adapters[key] = build_adapter(self.config, source, split)
+        return self._adapters[key]
+
+    def examples(self, split: str, data_dir: Path | None = None, limit: int | None = None) -> list[Example]:
+        """The first ``limit`` examples of ``split`` (file order), via the adapter.
+
+        Raises:
+            DatasetError: missing files/split/column, with the split and row.
+        """
+        source, label = self.source(data_dir)
+        where = f"task {self.name!r} ({self.path})"
+        rows = read_rows(source, split, task_dir=self.path.parent, data_dir=data_dir, where=where)
+        if not rows:
+            raise DatasetError(f"{where}: split {split!r} is empty")
+        adapter = self.adapter(data_dir, split)
+        rows = rows[:limit] if limit else rows
+        examples = [adapter.example(row, f"{split}-{i}", f"{where}: split {split!r} row {i}") for i, row in enumerate(rows)]
+        seen: set[str] = set()
+        for i, ex in enumerate(examples):
+            if ex.id in seen:
+                raise DatasetError(f"{where}: split {split!r} row {i}: duplicate id {ex.id!r}; ids must be unique")
+            seen.add(ex.id)
+        return examples
+
+
+def merged_fields(config: TaskConfig, source: FilesSource | HubSource, split: str | None = None) -> Any:
+    """The adapter's field mapping with the source's, then the split's, overrides applied."""
+    base = config.adapter.fields
+    split_fields: dict[str, Any] = {}
+    if isinstance(source, FilesSource) and split in source.splits:
+        split_fields = source.split_files(split).fields
+    if not source.fields and not split_fields:
+        return base
+    data = {**base.model_dump(exclude_none=True), **source.fields, **split_fields}
+    return type(base).model_validate(data)
+
+
+def build_adapter(config: TaskConfig, source: FilesSource | HubSource, split: str | None = None) -> Adapter:
+    cls = ADAPTERS.get(config.adapter.kind)
+    return cls(config.adapter, merged_fields(config, source, split))
+
+
+def _check_sources(config: TaskConfig, doc: YamlDocument) -> list[Problem]:
+    problems: list[Problem] = []
+    for label in ("dataset", "offline"):
+        source = getattr(config, label)
+        if source is None:
+            continue
+        for split in source.splits:
+            split_spec = source.splits[split]
+            has_split_fields = isinstance(split_spec, SplitFiles) and split_spec.fields
+            if not source.fields and not has_split_fields:
+                continue
+            try:
+                merged_fields(config, source, split)
+            except ValidationError as exc:
+                at = (label, "splits", split, "fields") if has_split_fields else (label, "fields")
+                for p in validation_problems(exc, type(config.adapter.fields), doc, at):
+                    if p not in problems:
+                        problems.append(p)
+    return problems
+
+
+def _load_prompts(config: TaskConfig, doc: YamlDocument, path: Path, adapter: Adapter | None) -> tuple[list[PromptTemplate], list[Problem]]:
+    problems: list[Problem] = []
+    templates: list[PromptTemplate] = []
+    catalog: dict[str, Path] | None = None
+    for i, entry in enumerate(config.prompts):
+        where = ("prompts", i)
+        try:
+            if isinstance(entry, str):
+                if entry.endswith((".yaml", ".yml")):
+                    template = load_prompt_file(path.parent / entry)
+                else:
+                    catalog = catalog if catalog is not None else prompt_files()
+                    if entry not in catalog:
+                        raise UnknownNameError("prompt", entry, catalog)
+                    template = load_prompt_file(catalog[entry])
+            else:
+                template = PromptTemplate(entry, origin=f"{doc.file}")
+        except UnknownNameError as exc:
+            problems.append(doc.problem(exc.message, where))
+            continue
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        except TemplateError as exc:
+            problems.append(doc.problem(str(exc), where))
+            continue
+        kind = template.config.kind
+        if kind is not None and kind != config.adapter.kind:
+            problems.append(
+                doc.problem(
+                    f"prompt {template.name!r} is for {kind!r} tasks but this task's adapter is {config.adapter.kind!r}",
+                    where,
+                )
+            )
+        if adapter is not None:
+            for message in template.check_fields(adapter.variables()):
+                problems.append(doc.problem(message, where))
+        templates.append(template)
+    names = [t.name for t in templates]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(doc.problem(f"prompt {name!r} listed twice", ("prompts",)))
+    return templates, problems
+
+
+def _check_metrics(metrics: Any, doc: YamlDocument) -> list[Problem]:
+    from promptkit.metrics import METRICS
+
+    problems = []
+    for i, name in enumerate(metrics if isinstance(metrics, list) else []):
+        if not isinstance(name, str) or (name.startswith("evaluate:") and len(name) > len("evaluate:")):
+            continue
+        if name not in METRICS:
+            problems.append(doc.problem(UnknownNameError("metric", name, METRICS.names()).message, ("metrics", i)))
+    return problems
+
+
+def _check_prompt_names(prompts: Any, doc: YamlDocument) -> list[Problem]:
+    """Unknown prompt names, checked on the raw data (also when the schema check failed)."""
+    problems = []
+    catalog = prompt_files()
+    for i, entry in enumerate(prompts if isinstance(prompts, list) else []):
+        if isinstance(entry, str) and not entry.endswith((".yaml", ".yml")) and entry not in catalog:
+            problems.append(doc.problem(UnknownNameError("prompt", entry, catalog).message, ("prompts", i)))
+    return problems
+
+
+def load_task(path: str | Path) -> Task:
+    """Read, validate and compile a task file. Every problem is reported at once.
+
+    Raises:
+        ConfigError: listing each problem with file, line and key path.
+    """
+    path = Path(path)
+    doc = read_yaml(path)
+    try:
+        config = validate(TaskConfig, doc)
+    except ConfigError as exc:
+        # Report name problems too, so one validate run lists everything wrong with the file.
+        extra = _check_metrics(doc.data.get("metrics"), doc) + _check_prompt_names(doc.data.get("prompts"), doc)
+        raise ConfigError([*exc.problems, *(p for p in extra if p not in exc.problems)]) from exc
+    problems = _check_sources(config, doc)
+    adapter: Adapter | None = None
+    if not problems:
+        try:
+            adapter = build_adapter(config, config.dataset)
+        except PromptkitError as exc:
+            problems.append(doc.problem(str(exc), ("adapter",)))
+    templates, prompt_problems = _load_prompts(config, doc, path, adapter)
+    problems += prompt_problems
+    problems += _check_metrics(config.metrics, doc)
+    if problems:
+        raise ConfigError(problems)
+    return Task(config=config, path=path, prompts=templates)
+
+
+def validate_files(paths: Sequence[Path]) -> dict[Path, list[Problem]]:
+    """Validate task and prompt files; returns the problems of each file (empty when valid).
+
+    A file is a prompt when it lives under a ``prompts`` directory or has ``input``/``target``
+    at the top level and no ``dataset``; otherwise it is a task.
+    """
+    results: dict[Path, list[Problem]] = {}
+    for p in paths:
+        try:
+            doc = read_yaml(p)
+            if "dataset" not in doc.data and ("input" in doc.data or "prompts" in p.parts):
+                PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
+            else:
+                load_task(p)
+            results[p] = []
+        except ConfigError as exc:
+            results[p] = exc.problems
+        except PromptkitError as exc:
+            results[p] = [Problem(str(exc), str(p))]
+    return results
