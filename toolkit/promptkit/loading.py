@@ -143,6 +143,9 @@ def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseMode
     for part in loc:
         candidates = _unwrap(current)
         models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if isinstance(part, str) and part.startswith("function-"):
+            # A model with a validator is tagged 'function-after[_check(), SplitFiles]'.
+            part = part.rstrip("]").rsplit(", ", 1)[-1]
         if isinstance(part, str) and models:
             tagged = [m for m in models if "kind" in m.model_fields and m.model_fields["kind"].default == part]
             if tagged:  # a discriminated-union tag in the loc
@@ -165,6 +168,28 @@ def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseMode
         return None
     found = [c for c in _unwrap(current) if isinstance(c, type) and issubclass(c, BaseModel)]
     return found[0] if len(found) == 1 else None
+
+
+def _union_kinds(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The ``kind`` tags of the tagged union found at ``loc`` (``dataset`` -> files, hub)."""
+    i = len(loc)
+    while i and not isinstance(loc[i - 1], str):  # list/dict items: walk back to the field
+        i -= 1
+    if not i:
+        return []
+    owner = _model_at(model, loc[: i - 1])
+    name = loc[i - 1]
+    if owner is None or name not in owner.model_fields:
+        return []
+    candidates = _unwrap(owner.model_fields[name].annotation)
+    for _ in range(len(loc) - i):
+        items = [typing.get_args(c) for c in candidates if typing.get_origin(c) in (list, dict)]
+        candidates = [a for args in items if args for a in _unwrap(args[-1])]
+    return [
+        c.model_fields["kind"].default
+        for c in candidates
+        if isinstance(c, type) and issubclass(c, BaseModel) and "kind" in c.model_fields
+    ]
 
 
 def _data_path(data: Any, loc: Sequence[str | int], missing: bool) -> list[str | int]:
@@ -190,8 +215,12 @@ def _data_path(data: Any, loc: Sequence[str | int], missing: bool) -> list[str |
     return path
 
 
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict"}
+
+
 def _is_tag(part: str) -> bool:
-    return part in {"str", "int", "float", "bool", "list", "dict"} or part[:1].isupper() or any(c in part for c in "[-") or part in {"qa", "translation", "generation", "classification", "files", "hub"}
+    """Whether a loc part names a union member (a type or a ``kind``) rather than a key."""
+    return part in _TYPE_TAGS or part[:1].isupper() or any(c in part for c in "[-")
 
 
 def validation_problems(exc: ValidationError, model: type[BaseModel], doc: YamlDocument, prefix: KeyPath = ()) -> list[Problem]:
@@ -204,11 +233,11 @@ def validation_problems(exc: ValidationError, model: type[BaseModel], doc: YamlD
         path = [*prefix, *_data_path(_get(doc.data, prefix), loc, etype == "missing")]
         bad = err.get("input")
         if etype == "extra_forbidden":
-            key = path[-1] if path else "?"
+            bad_key = path[-1] if path else "?"
             owner = _model_at(model, [p for p in loc[:-1]])
             allowed = sorted(owner.model_fields) if owner else []
-            hint = suggest(str(key), allowed) if allowed else ""
-            msg = f"unknown key {key!r}" + (f"; {hint}" if hint else "")
+            hint = suggest(str(bad_key), allowed) if allowed else ""
+            msg = f"unknown key {bad_key!r}" + (f"; {hint}" if hint else "")
             if allowed and "did you mean" in hint:
                 msg += f" (accepted: {', '.join(allowed)})"
         elif etype == "missing":
@@ -221,7 +250,9 @@ def validation_problems(exc: ValidationError, model: type[BaseModel], doc: YamlD
             tag = ctx.get("tag", bad)
             msg = f"invalid kind {tag!r}; accepted: {ctx.get('expected_tags', '')}"
             if etype == "union_tag_not_found":
-                msg = f"missing 'kind'; accepted: {ctx.get('expected_tags', '')}"
+                # pydantic gives no expected tags here: read them from the union's members.
+                kinds = ", ".join(repr(k) for k in _union_kinds(model, loc))
+                msg = "missing 'kind'" + (f"; accepted: {kinds}" if kinds else "")
         elif etype == "value_error":
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
         else:

@@ -13,7 +13,7 @@ from promptkit.adapters import ADAPTERS, Adapter
 from promptkit.catalog import prompt_files
 from promptkit.config import FilesSource, HubSource, PromptConfig, SplitFiles, TaskConfig
 from promptkit.errors import ConfigError, DatasetError, Problem, PromptkitError, TemplateError, UnknownNameError
-from promptkit.loading import YamlDocument, read_yaml, validate, validation_problems
+from promptkit.loading import YamlDocument, format_path, read_yaml, validate, validation_problems
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example
 from promptkit.sources import read_rows
@@ -105,8 +105,18 @@ def _check_sources(config: TaskConfig, doc: YamlDocument) -> list[Problem]:
             try:
                 merged_fields(config, source, split)
             except ValidationError as exc:
-                at = (label, "splits", split, "fields") if has_split_fields else (label, "fields")
-                for p in validation_problems(exc, type(config.adapter.fields), doc, at):
+                # The merged mapping has two layers (source fields, then split fields): report
+                # each bad key under the layer that holds it, not under the split.
+                layers: list[tuple[str, ...]] = [(label, "splits", split, "fields")] if has_split_fields else []
+                layers += [(label, "fields")] if source.fields else []
+                fields_model = type(config.adapter.fields)
+                found = [
+                    p
+                    for at in layers
+                    for p in validation_problems(exc, fields_model, doc, at)
+                    if p.key != format_path(at)  # a key path inside this layer
+                ] or validation_problems(exc, fields_model, doc, layers[0])
+                for p in found:
                     if p not in problems:
                         problems.append(p)
     return problems
@@ -136,7 +146,8 @@ def _load_prompts(config: TaskConfig, doc: YamlDocument, path: Path, adapter: Ad
             problems.extend(exc.problems)
             continue
         except TemplateError as exc:
-            problems.append(doc.problem(str(exc), where))
+            # An inline prompt's message starts with this file's name, which the problem adds.
+            problems.append(doc.problem(str(exc).removeprefix(f"{doc.file}: "), where))
             continue
         kind = template.config.kind
         if kind is not None and kind != config.adapter.kind:
@@ -225,5 +236,6 @@ def validate_files(paths: Sequence[Path]) -> dict[Path, list[Problem]]:
         except ConfigError as exc:
             results[p] = exc.problems
         except PromptkitError as exc:
-            results[p] = [Problem(str(exc), str(p))]
+            message = str(exc).removeprefix(f"{p}: ")  # TemplateError already names the file
+            results[p] = [Problem(message, str(p))]
     return results

@@ -39,17 +39,22 @@ class _StopOnStrings:
         self.tokenizer = tokenizer
         self.start = start
         self.stop = [s for s in stop if s]
+        # Row -> new tokens it had when it first finished. What follows is filler (padding, or
+        # EOS when pad == EOS), so this is the row's output length whatever its batch mates do.
+        self.finished_at: dict[int, int] = {}
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
         import torch
 
         done = []
-        for row in input_ids[:, self.start :]:
+        for r, row in enumerate(input_ids[:, self.start :]):
             text = self.tokenizer.decode(row, skip_special_tokens=True)
             # A row that emitted EOS only produces padding afterwards: treat it as done.
             finished = any(s in text for s in self.stop) or (
                 self.tokenizer.eos_token_id is not None and bool((row == self.tokenizer.eos_token_id).any())
             )
+            if finished and r not in self.finished_at:
+                self.finished_at[r] = len(row)
             done.append(finished)
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
@@ -94,7 +99,8 @@ def generate(
         ids, mask = ids.to(lm.device), mask.to(lm.device)
         start = 0 if lm.is_encoder_decoder else width
         # Encoder-decoder outputs begin with the decoder start token.
-        criteria = StoppingCriteriaList([_StopOnStrings(tok, 1 if lm.is_encoder_decoder else start, stop)])
+        stopper = _StopOnStrings(tok, 1 if lm.is_encoder_decoder else start, stop)
+        criteria = StoppingCriteriaList([stopper])
         with torch.inference_mode():
             out = lm.model.generate(
                 input_ids=ids,
@@ -111,8 +117,10 @@ def generate(
         new = out[:, start:].tolist()
         for r, i in enumerate(batch):
             tokens = new[r]
-            n_out = _count_generated(tokens, tok, lm.is_encoder_decoder)
-            raw = tok.decode(tokens[:n_out] if not lm.is_encoder_decoder else tokens, skip_special_tokens=True)
+            n_out = stopper.finished_at.get(r, _count_generated(tokens, tok, lm.is_encoder_decoder))
+            # Encoder-decoder rows begin with the decoder start token.
+            keep = n_out + 1 if lm.is_encoder_decoder else n_out
+            raw = tok.decode(tokens[:keep], skip_special_tokens=True)
             results[i] = Generation(cut_at_stop(raw, stop).strip(), raw, len(encoded[i]), n_out)
         done += len(batch)
         runtime.report("generate", done, len(texts))

@@ -7,7 +7,7 @@ from typing import Any
 
 from promptkit.config import GenerationSettings
 from promptkit.harness.batching import Runtime
-from promptkit.harness.generation import generate
+from promptkit.harness.generation import encode, generate
 from promptkit.harness.scoring import loglikelihoods
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prediction, Prompt
@@ -76,7 +76,7 @@ def _classify(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], runtime:
                 label=p.label,
                 predicted_label=best,
                 choice_logprobs=tuple(s.logprob for s in row),
-                prompt_tokens=len(lm.tokenizer(t)["input_ids"]),
+                prompt_tokens=len(encode(lm.tokenizer, t, runtime.chat)),
                 output_tokens=0,
             )
         )

@@ -115,7 +115,7 @@ def load_model(config: ModelConfig | None = None) -> LoadedModel:
     _tokenizer_setup(tokenizer)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    model.to(device)
+    model.to(device)  # type: ignore[arg-type]  # transformers' decorator hides Module.to's signature
     model.eval()
     return LoadedModel(
         model=model,
