@@ -9,7 +9,6 @@ They are built from a fixed seed in well under a second and never touch the netw
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,6 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
-TINY = FIXTURES / "tiny"
-# ../shared/data next to the repository (the slow tests use it; skipped when absent).
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"
 CHAT_TOKENS = ("<|user|>", "<|assistant|>", "<|end|>")
@@ -109,7 +102,7 @@ def _scale_weights(model: Any, seed: int, std: float) -> None:
 
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, p in sorted(model.named_parameters()):
+        for _, p in sorted(model.named_parameters()):
             if p.dim() >= 2:
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
 
@@ -237,8 +230,3 @@ def tiny_t5(tiny_t5_dir: Path) -> Any:
 def tiny_lm(request: pytest.FixtureRequest) -> Any:
     """Each tiny model in turn (decoder-only and encoder-decoder)."""
     return request.getfixturevalue(f"tiny_{request.param}")
-
-
-@pytest.fixture(scope="session")
-def python_exe() -> str:
-    return sys.executable

@@ -312,7 +312,9 @@ def test_run_config_methods() -> None:
     assert config.methods[1] == FewShotConfig(shots=5)
     with pytest.raises(ValidationError, match="methods listed twice"):
         RunConfig.model_validate({"methods": ["zero-shot", "zero-shot"]})
-    assert method_kind_names() == ["zero-shot", "few-shot"]
+    assert method_kind_names() == [
+        "zero-shot", "few-shot", "prompt-tuning", "prefix-tuning", "p-tuning", "lora", "adapter",
+    ]
 
 
 def test_slug() -> None:

@@ -33,12 +33,6 @@ def run(lm: Any, texts: list[str] = TEXTS, *, max_new_tokens: int = 8, stop: tup
     return generate(lm, texts, max_new_tokens=max_new_tokens, stop=list(stop), runtime=Runtime(batch_size=batch_size, chat=chat))
 
 
-@pytest.fixture
-def fresh_llama(tiny_llama_dir: Any) -> Any:
-    """A private copy of the tiny Llama that a test may modify."""
-    return load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
-
-
 def emit_eos_for(lm: Any, word_id: int) -> None:
     """Make EOS win wherever ``word_id`` would have (its logit doubled on the EOS row)."""
     head = lm.model.get_output_embeddings().weight

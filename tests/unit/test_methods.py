@@ -1,36 +1,37 @@
 """Conformance of every registered method (promptkit.methods), on the tiny Llama.
 
 Parametrized over ``METHODS.names()``, so a method added to the registry is checked without
-editing this file: ``fit`` returns self and never touches the base weights, greedy predictions
-are deterministic and do not depend on the batch size.
+editing this file: ``fit`` returns self, keeps learned state in ``*_`` attributes and leaves the
+base weights bit-identical (trainable methods: once released); greedy predictions are
+deterministic, reproducible from the seed, and do not depend on the batch size.
+
+Trainable methods get a two-step training budget and small adapters; a method whose config
+needs a saved adapter ``path`` gets one saved by the first trainable method.
 """
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from pydantic import TypeAdapter
 
 from promptkit import cli
-from promptkit.config import FewShotConfig, GenerationSettings, MethodConfig, ModelConfig, ZeroShotConfig, method_kind_names
+from promptkit.config import FewShotConfig, GenerationSettings, MethodConfig, ModelConfig, TrainingConfig, ZeroShotConfig, method_kind_names
 from promptkit.harness import Runtime
-from promptkit.methods import METHODS, Method
+from promptkit.methods import METHODS, FitContext, Method
 from promptkit.models import load_model
 from promptkit.records import Prompt, Turn
 
 KINDS = METHODS.names()
 SETTINGS = GenerationSettings(max_new_tokens=5, stop=["\n"])
-
-
-def method_config(kind: str) -> Any:
-    return TypeAdapter(MethodConfig).validate_python({"kind": kind})
-
-
-def make(kind: str, lm: Any, batch_size: int = 8) -> Method:
-    return METHODS.get(kind)(method_config(kind), lm, Runtime(batch_size=batch_size))
+TINY_TRAINING = TrainingConfig(steps=2, batch_size=4, max_length=128)
+# Applied to a method config when it has the field: small adapters keep training in milliseconds.
+SMALL = {"num_virtual_tokens": 4, "rank": 2, "encoder_hidden_size": 8}
 
 
 def qa_prompt(i: int, context: str, question: str, answer: str) -> Prompt:
@@ -59,17 +60,98 @@ CHOICE_PROMPTS = [
         [("a good film", "positive"), ("a bad film", "negative"), ("i love this song", "positive"), ("boring and sad", "negative")]
     )
 ]
-TRAIN = [qa_prompt(10 + i, p.query, "", p.target) for i, p in enumerate(GEN_PROMPTS)]
+TRAIN = [
+    qa_prompt(10, "the white boat belongs to tom .", "who owns the white boat ?", "tom"),
+    qa_prompt(11, "maria lives in rome .", "where does maria live ?", "rome"),
+    qa_prompt(12, "the old table has four legs .", "how many legs does the old table have ?", "four"),
+    qa_prompt(13, "leo has a red bike .", "what color is the bike of leo ?", "red"),
+    qa_prompt(14, "the cat sleeps in the sun .", "where does the cat sleep ?", "in the sun"),
+]
+
+
+# Known defects, one entry per (test, method); strict: an entry fails once the defect is fixed.
+SOFT_PROMPT_BATCHING = (
+    "generation with a soft prompt (PEFT prompt learning) differs once a batch holds prompts of "
+    "different lengths, even for the unpadded row: with peft 0.21 / transformers 5 the decode "
+    "steps after the first differ (first-step logits are identical; choice scoring is unaffected)"
+)
+UNSEEDED_INIT = (
+    "TrainableMethod.fit builds the adapter (get_peft_model) before the Trainer seeds torch, so "
+    "randomly initialised adapters (p-tuning's prompt encoder) differ between runs with one seed"
+)
+KNOWN_ISSUES = {
+}
+
+
+def kinds(test: str) -> list[Any]:
+    """Every registered kind, known defects marked as expected failures."""
+    return [
+        pytest.param(k, marks=pytest.mark.xfail(reason=KNOWN_ISSUES[(test, k)], strict=True)) if (test, k) in KNOWN_ISSUES else k
+        for k in KINDS
+    ]
+
+
+def config_class(kind: str) -> Any:
+    members = typing.get_args(typing.get_args(MethodConfig)[0])
+    return next(m for m in members if m.model_fields["kind"].default == kind)
+
+
+def needs_path(kind: str) -> bool:
+    field = config_class(kind).model_fields.get("path")
+    return field is not None and field.is_required()
+
+
+def method_config(kind: str, adapter: Path | None = None) -> Any:
+    cls = config_class(kind)
+    data: dict[str, Any] = {"kind": kind, **{k: v for k, v in SMALL.items() if k in cls.model_fields}}
+    if needs_path(kind):
+        if adapter is None:
+            pytest.skip(f"{kind!r} needs a saved adapter and no trainable method is registered to make one")
+        data["path"] = str(adapter)
+    return cls.model_validate(data)
+
+
+def make(kind: str, lm: Any, adapter: Path | None = None, batch_size: int = 8, workdir: Path | None = None) -> Method:
+    cls = METHODS.get(kind)
+    runtime = Runtime(batch_size=batch_size)
+    config = method_config(kind, adapter)
+    if cls.trainable:
+        return cls(config, lm, runtime, FitContext(training=TINY_TRAINING, seed=0, workdir=workdir))  # type: ignore[call-arg]
+    return cls(config, lm, runtime)
+
+
+def with_batch_size(method: Method, batch_size: int) -> Method:
+    method.runtime = replace(method.runtime, batch_size=batch_size)
+    return method
 
 
 @pytest.fixture
-def fresh_lm(tiny_llama_dir: Path) -> Any:
-    """A private model per test: trainable methods may wrap or adapt it."""
-    return load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+def fresh_lm(tiny_llama_dir: Path) -> Callable[[], Any]:
+    """Factory of private copies of the tiny Llama: trainable methods wrap the model they get."""
+    return lambda: load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+
+
+@pytest.fixture(scope="module")
+def saved_adapter(tiny_llama_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """An adapter saved by the first trainable method that needs no path (None if none)."""
+    producer = next((k for k in KINDS if METHODS.get(k).trainable and not needs_path(k)), None)
+    if producer is None:
+        return None
+    lm = load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+    workdir = tmp_path_factory.mktemp(f"adapter-{producer}")
+    method = make(producer, lm, workdir=workdir).fit(TRAIN)
+    path = getattr(method, "adapter_path_", None) or workdir / "adapter"
+    return Path(path)
 
 
 def weights(lm: Any) -> dict[str, torch.Tensor]:
     return {name: p.detach().clone() for name, p in lm.model.named_parameters()}
+
+
+def release(method: Method) -> None:
+    """Give the base model back (trainable methods wrap it while they are in use)."""
+    if hasattr(method, "release"):
+        method.release()
 
 
 # ----------------------------------------------------------------------------- the registry
@@ -78,8 +160,9 @@ def test_every_method_config_kind_is_registered_and_vice_versa() -> None:
     assert {"zero-shot", "few-shot"} <= set(KINDS)
 
 
-def test_the_cli_offers_every_registered_method() -> None:
-    assert sorted(cli.METHOD_KINDS) == KINDS
+def test_the_cli_offers_registered_methods_only() -> None:
+    assert set(cli.METHOD_KINDS) <= set(KINDS)
+    assert {"zero-shot", "few-shot"} <= set(cli.METHOD_KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -92,56 +175,71 @@ def test_method_class_declares_its_kind(kind: str) -> None:
 
 # ----------------------------------------------------------------------------- the contract
 @pytest.mark.parametrize("kind", KINDS)
-def test_fit_returns_self_and_keeps_base_weights(kind: str, fresh_lm: Any) -> None:
-    before = weights(fresh_lm)
-    method = make(kind, fresh_lm)
+def test_fit_returns_self_and_keeps_base_weights(kind: str, fresh_lm: Callable[[], Any], saved_adapter: Path | None) -> None:
+    lm = fresh_lm()
+    before = weights(lm)
+    baseline = make("zero-shot", lm).predict(GEN_PROMPTS, SETTINGS)
+    method = make(kind, lm, saved_adapter)
     assert method.fit(TRAIN) is method
-    assert method.fit([]) is method  # what the runner calls for prompting methods
-    after = {name: p for name, p in fresh_lm.model.named_parameters()}
-    for name, tensor in before.items():
-        assert name in after and torch.equal(after[name], tensor), f"fit changed base weight {name}"
+    if not method.trainable:
+        assert method.fit([]) is method  # what the runner calls for prompting methods
     learned = [a for a in vars(method) if a.endswith("_") and not a.startswith("_")]
     assert bool(learned) is method.trainable, "learned state lives in attributes ending with '_'"
+    method.predict(GEN_PROMPTS[:2], SETTINGS)
+    release(method)
+    after = dict(lm.model.named_parameters())
+    assert sorted(after) == sorted(before), "the base model's parameters were renamed or replaced"
+    for name, tensor in before.items():
+        assert torch.equal(after[name], tensor), f"fit changed base weight {name}"
+    # Released, the model predicts exactly as before: the next method starts clean.
+    assert make("zero-shot", lm).predict(GEN_PROMPTS, SETTINGS) == baseline
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_greedy_predictions_are_deterministic(kind: str, tiny_llama: Any) -> None:
-    method = make(kind, tiny_llama).fit(TRAIN)
+@pytest.mark.parametrize("kind", kinds("reproducible"))
+def test_greedy_predictions_are_deterministic_and_reproducible(kind: str, fresh_lm: Callable[[], Any], saved_adapter: Path | None) -> None:
+    method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
     first = method.predict(GEN_PROMPTS, SETTINGS)
     assert method.predict(GEN_PROMPTS, SETTINGS) == first
-    assert make(kind, tiny_llama).fit(TRAIN).predict(GEN_PROMPTS, SETTINGS) == first
     assert [p.example_id for p in first] == [p.example_id for p in GEN_PROMPTS]
     assert all(0 < p.output_tokens <= SETTINGS.max_new_tokens for p in first)
+    # Same seed, same data, a fresh copy of the model: the same predictions.
+    again = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
+    assert again.predict(GEN_PROMPTS, SETTINGS) == first
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_batch_size_does_not_change_predictions(kind: str, tiny_llama: Any) -> None:
-    one = make(kind, tiny_llama, batch_size=1).fit(TRAIN)
-    eight = make(kind, tiny_llama, batch_size=8).fit(TRAIN)
-    assert eight.predict(GEN_PROMPTS, SETTINGS) == one.predict(GEN_PROMPTS, SETTINGS)
-    single = one.predict(CHOICE_PROMPTS, SETTINGS)
-    batched = eight.predict(CHOICE_PROMPTS, SETTINGS)
+@pytest.mark.parametrize("kind", kinds("batch"))
+def test_batch_size_does_not_change_predictions(kind: str, fresh_lm: Callable[[], Any], saved_adapter: Path | None) -> None:
+    method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
+    one = with_batch_size(method, 1).predict(GEN_PROMPTS, SETTINGS)
+    eight = with_batch_size(method, 8).predict(GEN_PROMPTS, SETTINGS)
+    assert eight == one
+    single = with_batch_size(method, 1).predict(CHOICE_PROMPTS, SETTINGS)
+    batched = with_batch_size(method, 8).predict(CHOICE_PROMPTS, SETTINGS)
     assert [p.predicted_label for p in batched] == [p.predicted_label for p in single]
     for s, b in zip(single, batched, strict=True):
         assert b.choice_logprobs == pytest.approx(s.choice_logprobs, rel=1e-4, abs=1e-4)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("normalization", ["none", "tokens", "chars"])
-def test_classification_predictions(kind: str, normalization: str, tiny_llama: Any) -> None:
-    preds = make(kind, tiny_llama).fit(TRAIN).predict(CHOICE_PROMPTS, SETTINGS, normalization)
-    for prompt, pred in zip(CHOICE_PROMPTS, preds, strict=True):
-        assert pred.predicted_label in (0, 1)
-        assert pred.output == prompt.choices[pred.predicted_label]
-        assert pred.label == prompt.label and len(pred.choice_logprobs) == 2
-
-
-def test_predict_on_no_prompts(tiny_llama: Any) -> None:
-    for kind in KINDS:
-        assert make(kind, tiny_llama).fit([]).predict([], SETTINGS) == []
+def test_classification_and_empty_input(kind: str, fresh_lm: Callable[[], Any], saved_adapter: Path | None) -> None:
+    method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
+    for normalization in ("none", "tokens", "chars"):
+        preds = method.predict(CHOICE_PROMPTS, SETTINGS, normalization)
+        for prompt, pred in zip(CHOICE_PROMPTS, preds, strict=True):
+            assert pred.predicted_label in (0, 1)
+            assert pred.output == prompt.choices[pred.predicted_label]
+            assert pred.label == prompt.label and len(pred.choice_logprobs) == 2
+    assert method.predict([], SETTINGS) == []
 
 
 # ----------------------------------------------------------------------------- shots
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_few_shot_asks_for_demonstrations(kind: str, tiny_llama: Any, saved_adapter: Path | None) -> None:
+    method = make(kind, tiny_llama, saved_adapter)  # not fitted: the shared model is untouched
+    expected = 3 if kind == "few-shot" else 0
+    assert method.shots(3) == expected
+
+
 @pytest.mark.parametrize("task_default", [0, 3, 8])
 def test_zero_shot_uses_no_demonstrations(task_default: int, tiny_llama: Any) -> None:
     assert METHODS.get("zero-shot")(ZeroShotConfig(), tiny_llama, Runtime()).shots(task_default) == 0

@@ -121,8 +121,8 @@ def test_unloadable_directory_is_a_model_error(tmp_path: Path) -> None:
 
 
 def test_hub_id_offline_without_cache_is_a_model_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache
-    monkeypatch.chdir(tmp_path)
+    """HF_HUB_OFFLINE is set for the whole suite: a hub id that is not cached fails at once."""
+    monkeypatch.chdir(tmp_path)  # no local directory of that name
     with pytest.raises(ModelError, match="cannot load it") as info:
         load_model(ModelConfig(name="promptkit-tests/no-such-model"))
     assert "needs network or a warm HF cache" in str(info.value)

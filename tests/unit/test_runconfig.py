@@ -166,7 +166,10 @@ def test_run_yaml_missing_method_kind(tmp_path: Path) -> None:
         build_run_config(path)
     (problem,) = info.value.problems
     assert (problem.line, problem.key) == (2, "methods[0]")
-    assert problem.message == "missing 'kind'; accepted: 'zero-shot', 'few-shot'"
+    assert problem.message == (
+        "missing 'kind'; accepted: 'zero-shot', 'few-shot', 'prompt-tuning', 'prefix-tuning', "
+        "'p-tuning', 'lora', 'adapter'"
+    )
 
 
 def test_run_yaml_must_exist(tmp_path: Path) -> None:

@@ -254,7 +254,103 @@ class FewShotConfig(Strict):
     shots: int | None = Field(default=None, ge=1, le=64)
 
 
-MethodConfig = Annotated[Union[ZeroShotConfig, FewShotConfig], Field(discriminator="kind")]
+class PromptTuningConfig(Strict):
+    """PEFT prompt tuning (Lester et al. 2021): trainable embeddings prepended to the input.
+
+    ``init``: ``instruction`` starts the soft prompt from the tokens of ``init_text`` (default:
+    the task prompt's instruction, else a generic task description), ``vocab`` from embeddings
+    of random vocabulary tokens, ``random`` from a random normal (usually worst).
+    """
+
+    kind: Literal["prompt-tuning"] = "prompt-tuning"
+    num_virtual_tokens: int = Field(default=20, ge=1, le=512)
+    init: Literal["instruction", "vocab", "random"] = "instruction"
+    init_text: str | None = None
+    # Soft prompts need learning rates 10-100x those of LoRA (Lester et al. use 0.3 with Adafactor).
+    lr: float = Field(default=3e-2, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class PrefixTuningConfig(Strict):
+    """PEFT prefix tuning (Li & Liang 2021): trainable key/value prefixes in every layer."""
+
+    kind: Literal["prefix-tuning"] = "prefix-tuning"
+    num_virtual_tokens: int = Field(default=20, ge=1, le=512)
+    # Reparameterise the prefix through an MLP during training (more stable, more parameters).
+    projection: bool = False
+    encoder_hidden_size: int = Field(default=256, ge=1)
+    lr: float = Field(default=1e-2, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class PTuningConfig(Strict):
+    """PEFT P-tuning (Liu et al. 2021): virtual token embeddings produced by a prompt encoder."""
+
+    kind: Literal["p-tuning"] = "p-tuning"
+    num_virtual_tokens: int = Field(default=20, ge=1, le=512)
+    encoder: Literal["mlp", "lstm"] = "mlp"
+    encoder_hidden_size: int = Field(default=128, ge=1)
+    lr: float = Field(default=1e-2, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class LoraConfig(Strict):
+    """PEFT LoRA (Hu et al. 2021). ``target_modules`` None: the attention projections of the
+    architecture (q, k, v, o for Llama-style models; see ``methods.lora.default_targets``)."""
+
+    kind: Literal["lora"] = "lora"
+    rank: int = Field(default=8, ge=1, le=1024)
+    alpha: float = Field(default=16.0, gt=0)
+    dropout: float = Field(default=0.05, ge=0, lt=1)
+    target_modules: list[str] | None = None
+    lr: float = Field(default=1e-3, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class SavedAdapterConfig(Strict):
+    """Evaluate a saved PEFT adapter (``--adapter PATH``) without training."""
+
+    kind: Literal["adapter"] = "adapter"
+    path: str
+
+
+MethodConfig = Annotated[
+    Union[ZeroShotConfig, FewShotConfig, PromptTuningConfig, PrefixTuningConfig, PTuningConfig, LoraConfig, SavedAdapterConfig],
+    Field(discriminator="kind"),
+]
+TRAINABLE_KINDS = ("prompt-tuning", "prefix-tuning", "p-tuning", "lora")
+
+
+class TrainingConfig(Strict):
+    """One training budget shared by every trainable method of a run (fair comparison).
+
+    The budget is ``steps`` optimizer steps of ``batch_size * grad_accum`` examples, or
+    ``epochs`` passes over the training examples when set. Learning rates are per method.
+    """
+
+    steps: int = Field(default=40, ge=1)
+    epochs: float | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=8, ge=1)
+    grad_accum: int = Field(default=1, ge=1)
+    warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
+    schedule: Literal["linear", "cosine", "constant"] = "linear"
+    max_grad_norm: float | None = Field(default=1.0, gt=0)
+    max_length: int = Field(default=512, ge=8)
+    # Training examples used (first N of the seeded shuffle of the train split); None: all.
+    train_limit: int | None = Field(default=None, ge=1)
+    # Examples held out of the train split for learning curves / early stopping (never test).
+    dev_size: int = Field(default=0, ge=0)
+    eval_every: int = Field(default=0, ge=0)
+    early_stopping_patience: int | None = Field(default=None, ge=1)
+    checkpoint_every: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _dev_needed(self) -> TrainingConfig:
+        if (self.eval_every or self.early_stopping_patience) and self.dev_size == 0:
+            raise ValueError("eval_every / early_stopping_patience need dev_size > 0 (examples held out of train)")
+        if self.early_stopping_patience and not self.eval_every:
+            raise ValueError("early_stopping_patience needs eval_every > 0")
+        return self
 
 
 # ----------------------------------------------------------------------------- runs
@@ -284,6 +380,7 @@ class RunConfig(Strict):
     bootstrap_samples: int = Field(default=1000, ge=0)
     # Few-shot shot count for every task (None: each task's fewshot.shots).
     shots: int | None = Field(default=None, ge=0, le=64)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
 
     @field_validator("methods", mode="before")
     @classmethod

@@ -80,3 +80,20 @@ def build_run_config(
     data = apply_overrides(data, rest)
     doc = YamlDocument(data, doc.lines, doc.file)
     return validate(RunConfig, doc)
+
+
+def resume_run_config(run_dir: str | Path) -> RunConfig:
+    """The config of an existing run, pointed at that run's directory.
+
+    Raises:
+        PromptkitError: no results.json there (not a run directory).
+    """
+    from promptkit.report.results import RunResult
+
+    run_dir = Path(run_dir)
+    result = RunResult.load(run_dir)
+    data = dict(result.config)
+    data["out_dir"] = str(run_dir.parent)
+    data["run_id"] = run_dir.name
+    doc = YamlDocument(data, {}, str(run_dir / "results.json"))
+    return validate(RunConfig, doc)

@@ -7,6 +7,7 @@ model loads, so mistakes cost seconds, not a model load. Results are saved after
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.catalog import builtin_dir, default_data_dir, resolve_task
-from promptkit.config import FewShotConfig, RunConfig, ZeroShotConfig, dump, slug
+from promptkit.config import TRAINABLE_KINDS, LoraConfig, PromptTuningConfig, RunConfig, ZeroShotConfig, dump, slug
 from promptkit.errors import PromptkitError
 from promptkit.harness import Runtime
 from promptkit.harness.batching import ProgressFn
@@ -43,7 +44,8 @@ def default_tasks() -> list[str]:
 
 
 def default_methods() -> list[Any]:
-    return [ZeroShotConfig(), FewShotConfig()]
+    """Plain prompting, a soft prompt and LoRA: the comparison promptkit exists for."""
+    return [ZeroShotConfig(), PromptTuningConfig(), LoraConfig()]
 
 
 def package_versions() -> dict[str, str]:
@@ -62,17 +64,25 @@ def new_run_id() -> str:
 
 @dataclass
 class PreparedTask:
-    """A task with its evaluation examples and few-shot pool loaded."""
+    """A task with its evaluation examples, few-shot pool and training examples loaded."""
 
     task: Task
     examples: list[Example]
     pool: list[Example]
+    train: list[Example]
     source: str
     data_dir: Path | None
 
     @property
     def name(self) -> str:
         return self.task.name
+
+
+def training_split(examples: Sequence[Example], seed: int, dev_size: int, limit: int | None) -> tuple[list[Example], list[Example]]:
+    """Seeded shuffle of the train split into (train, dev); dev never touches the test split."""
+    order = sorted(examples, key=lambda ex: hashlib.sha256(f"{seed}:{ex.id}".encode()).hexdigest())
+    dev, train = order[:dev_size], order[dev_size:]
+    return (train[:limit] if limit else train), dev
 
 
 @dataclass
@@ -83,50 +93,49 @@ class Runner:
         config: the run configuration.
         progress: optional callback ``(label, done, total)`` for progress bars.
         on_cell: optional callback called with each finished :class:`CellResult`.
+        resume: continue the run in ``out_dir/run_id``: finished cells are kept, an interrupted
+            training continues from its last checkpoint.
     """
 
     config: RunConfig
     progress: ProgressFn | None = None
     on_cell: Callable[[CellResult], None] | None = None
+    resume: bool = False
     run_dir: Path = field(init=False)
 
     def prepare(self) -> list[PreparedTask]:
         """Load every task and its data (fail fast, before the model)."""
         cfg = self.config
         data_dir = default_data_dir(cfg.data_dir)
+        kinds = {m.kind for m in self.methods()}
         prepared = []
         for ref in cfg.tasks or default_tasks():
             task = load_task(resolve_task(ref, cfg.tasks_dir))
             tc = task.config
             limit = cfg.limit or tc.limit
             examples = task.examples(tc.eval_split, data_dir, limit)
-            needs_pool = any(m.kind == "few-shot" for m in self.methods())
             source, label = task.source(data_dir)
             pool: list[Example] = []
-            if needs_pool and tc.fewshot.split in source.splits:
+            if "few-shot" in kinds and tc.fewshot.split in source.splits:
                 pool = task.examples(tc.fewshot.split, data_dir)
+            train: list[Example] = []
+            if kinds & set(TRAINABLE_KINDS) and tc.train_split and tc.train_split in source.splits:
+                train = pool if tc.train_split == tc.fewshot.split and pool else task.examples(tc.train_split, data_dir)
             desc = f"{source.kind}" + (f" ({data_dir})" if label == "offline" else "")
-            prepared.append(PreparedTask(task, examples, pool, desc, data_dir))
+            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir))
         return prepared
 
     def methods(self) -> list[Any]:
         return list(self.config.methods) or default_methods()
 
-    def run(self) -> RunResult:
-        from promptkit.methods import METHODS
-        from promptkit.models import load_model
-        from promptkit.prompting.chat import use_chat_template
-
+    def _start(self, lm: Any, chat: bool, prepared: list[PreparedTask], run_id: str, load_s: float) -> RunResult:
         cfg = self.config
-        started = time.perf_counter()
-        prepared = self.prepare()
-        run_id = cfg.run_id or new_run_id()
-        self.run_dir = Path(cfg.out_dir) / run_id
-        t0 = time.perf_counter()
-        lm = load_model(cfg.model)
-        load_s = time.perf_counter() - t0
-        chat = use_chat_template(lm.tokenizer, cfg.model.chat_template)
-        runtime = Runtime(batch_size=cfg.batch_size, chat=chat, progress=self.progress)
+        if self.resume and (self.run_dir / "results.json").is_file():
+            result = RunResult.load(self.run_dir)
+            # Keep finished cells; failed or unfinished ones run again.
+            result.cells = [c for c in result.cells if c.error is None]
+            result.timings["model_load_s"] = round(load_s, 3)
+            return result
         result = RunResult(
             run_id=run_id,
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -143,18 +152,44 @@ class Runner:
                 "path": str(p.task.path),
                 "adapter": tc.adapter.kind,
                 "eval_split": tc.eval_split,
+                "train_split": tc.train_split,
                 "n": len(p.examples),
+                "n_train": len(p.train),
                 "source": p.source,
                 "metrics": list(tc.metrics),
                 "generation": dump(tc.generation),
             }
+        return result
+
+    def run(self) -> RunResult:
+        from promptkit.methods import METHODS
+        from promptkit.models import load_model
+        from promptkit.prompting.chat import use_chat_template
+
+        cfg = self.config
+        started = time.perf_counter()
+        prepared = self.prepare()
+        run_id = cfg.run_id or new_run_id()
+        self.run_dir = Path(cfg.out_dir) / run_id
+        t0 = time.perf_counter()
+        lm = load_model(cfg.model)
+        load_s = time.perf_counter() - t0
+        chat = use_chat_template(lm.tokenizer, cfg.model.chat_template)
+        runtime = Runtime(batch_size=cfg.batch_size, chat=chat, progress=self.progress)
+        result = self._start(lm, chat, prepared, run_id, load_s)
         result.save(self.run_dir)
+        done = {c.key for c in result.cells}
         samples: dict[Path, list[dict[str, Any]]] = {}
+        for c in result.cells:  # resumed: carry the finished cells' samples over
+            path = self.run_dir / c.samples
+            if c.samples and path.is_file() and Path(c.samples) not in samples:
+                samples[Path(c.samples)] = [json.loads(line) for line in path.open(encoding="utf-8")]
         for p in prepared:
             for template in p.task.prompts:
                 for method_cfg in self.methods():
-                    method = METHODS.get(method_cfg.kind)(method_cfg, lm, runtime)
-                    cell = self._run_cell(p, template, method, samples)
+                    if (p.name, template.name, method_cfg.kind) in done:
+                        continue
+                    cell = self._run_cell(p, template, method_cfg, METHODS.get(method_cfg.kind), lm, runtime, samples)
                     result.cells.append(cell)
                     result.timings["total_s"] = round(time.perf_counter() - started, 3)
                     result.save(self.run_dir)
@@ -165,28 +200,75 @@ class Runner:
         write_atomic(self.run_dir / "report.md", render_markdown(result))
         return result
 
-    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method: Any, samples: dict[Path, list[dict[str, Any]]]) -> CellResult:
+    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_kind: str) -> Any:
+        from promptkit.methods import FitContext
+        from promptkit.metrics import MetricContext, score
+
+        cfg = self.config
+        tc = p.task.config
+        train, dev = training_split(p.train, cfg.seed, cfg.training.dev_size, cfg.training.train_limit)
+        if not train:
+            raise PromptkitError(
+                f"task {p.name!r}: {method_kind} needs training examples but split "
+                f"{tc.train_split!r} is missing or empty"
+            )
+        adapter = p.task.adapter(p.data_dir)
+        metric_ctx = MetricContext(language=adapter.target_language, labels=adapter.labels)
+        first_metric = tc.metrics[0]
+
+        def dev_score(preds: list[Prediction]) -> float:
+            return score([first_metric], preds, metric_ctx, n_boot=0)[first_metric].value
+
+        total = cfg.training.steps
+
+        def on_step(step: int, loss: float) -> None:
+            if self.progress is not None:
+                self.progress(f"train {method_kind} (loss {loss:.3f})", step, total)
+
+        workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_kind)
+        return (
+            [template.render(ex) for ex in train],
+            FitContext(
+                training=cfg.training,
+                seed=cfg.seed,
+                workdir=workdir,
+                dev=[template.render(ex) for ex in dev],
+                dev_score=dev_score if dev else None,
+                metric_name=first_metric,
+                generation=tc.generation,
+                on_step=on_step,
+            ),
+        )
+
+    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, lm: Any,
+                  runtime: Runtime, samples: dict[Path, list[dict[str, Any]]]) -> CellResult:
         from promptkit.metrics import MetricContext, score
 
         tc = p.task.config
-        k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
         cell = CellResult(
             task=p.name,
             prompt=template.name,
-            method=method.kind,
-            method_config=dump(method.config),
+            method=method_cfg.kind,
+            method_config=dump(method_cfg),
             task_version=str(tc.version),
             prompt_version=str(template.config.version),
             n=len(p.examples),
-            shots=k,
         )
+        method = None
         try:
+            train_prompts: list[Prompt] = []
+            context = None
+            if method_cls.trainable and method_cfg.kind != "adapter":
+                train_prompts, context = self._fit_context(p, template, method_cfg.kind)
+            method = method_cls(method_cfg, lm, runtime, context)
+            k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
+            cell.shots = k
             if k and not p.pool:
                 raise PromptkitError(f"task {p.name!r}: few-shot needs a '{tc.fewshot.split}' split to draw demonstrations from")
             sampler = FewShotSampler(p.pool, k, seed=self.config.seed)
             prompts = [template.render(ex, sampler.sample(ex)) for ex in p.examples]
             t0 = time.perf_counter()
-            method.fit([])
+            method.fit(train_prompts)
             t1 = time.perf_counter()
             normalization = getattr(tc.adapter, "normalization", "none")
             preds = method.predict(prompts, tc.generation, normalization)
@@ -194,9 +276,18 @@ class Runner:
             adapter = p.task.adapter(p.data_dir)
             ctx = MetricContext(language=adapter.target_language, labels=adapter.labels)
             scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=self.config.seed)
+            if method.trainable:
+                cell.cost = method.cost()
+                cell.training = method.training_.to_dict()
+                cell.chat_template = method.runtime.chat
+                if method.adapter_path_ is not None:
+                    cell.adapter = _relative(method.adapter_path_, self.run_dir)
         except PromptkitError as exc:
             cell.error = str(exc)
             return cell
+        finally:
+            if method is not None and hasattr(method, "release"):
+                method.release()
         cell.metrics = scores
         out_tokens = sum(pr.output_tokens for pr in preds)
         cell.timings = {"fit_s": round(t1 - t0, 3), "predict_s": round(t2 - t1, 3)}
@@ -206,14 +297,21 @@ class Runner:
             "prompt_tokens": float(sum(pr.prompt_tokens for pr in preds)),
             "output_tokens": float(out_tokens),
         }
-        rel = Path("samples") / slug(p.name) / f"{slug(method.kind)}.jsonl"
+        rel = Path("samples") / slug(p.name) / f"{slug(method_cfg.kind)}.jsonl"
         cell.samples = rel.as_posix()
         rows = samples.setdefault(rel, [])
-        rows.extend(sample_rows(template.name, method.kind, prompts, preds, scores))
+        rows.extend(sample_rows(template.name, method_cfg.kind, prompts, preds, scores))
         path = self.run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         return cell
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def sample_rows(prompt_name: str, method: str, prompts: Sequence[Prompt], preds: Sequence[Prediction], scores: dict[str, Any]) -> list[dict[str, Any]]:
@@ -240,6 +338,6 @@ def sample_rows(prompt_name: str, method: str, prompts: Sequence[Prompt], preds:
     return rows
 
 
-def run(config: RunConfig, progress: ProgressFn | None = None) -> RunResult:
+def run(config: RunConfig, progress: ProgressFn | None = None, resume: bool = False) -> RunResult:
     """Run ``config`` (notebook entry point)."""
-    return Runner(config, progress).run()
+    return Runner(config, progress, resume=resume).run()

@@ -97,14 +97,13 @@ def generate(
             else:
                 ids[r, width - len(seq) :], mask[r, width - len(seq) :] = seq, 1
         ids, mask = ids.to(lm.device), mask.to(lm.device)
-        start = 0 if lm.is_encoder_decoder else width
+        model, inputs, start = generation_inputs(lm, ids, mask)
         # Encoder-decoder outputs begin with the decoder start token.
         stopper = _StopOnStrings(tok, 1 if lm.is_encoder_decoder else start, stop)
         criteria = StoppingCriteriaList([stopper])
         with torch.inference_mode():
-            out = lm.model.generate(
-                input_ids=ids,
-                attention_mask=mask,
+            out = model.generate(
+                **inputs,
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 num_beams=1,
@@ -125,6 +124,54 @@ def generate(
         done += len(batch)
         runtime.report("generate", done, len(texts))
     return [r for r in results if r is not None]
+
+
+def soft_prompt_kind(model: Any) -> str | None:
+    """``PROMPT_TUNING``/``P_TUNING``/``PREFIX_TUNING`` for a PEFT prompt-learning model, else None."""
+    config = getattr(model, "active_peft_config", None)
+    if config is None or not getattr(config, "is_prompt_learning", False):
+        return None
+    return str(getattr(config.peft_type, "value", config.peft_type))
+
+
+def generation_inputs(lm: Any, ids: Any, mask: Any) -> tuple[Any, dict[str, Any], int]:
+    """``(model to call, generate() inputs, column where new tokens start)``.
+
+    Soft prompts are placed by us rather than by PEFT's generate: each left-padded row becomes
+    ``[pad..][virtual tokens][prompt]`` so no padding sits between the soft prompt and the
+    content, positions follow the attention mask, and a row's output cannot depend on its batch
+    mates. Prefix tuning gets its key/value prefix as the initial cache, with the mask extended.
+    """
+    import torch
+
+    kind = soft_prompt_kind(lm.model)
+    if kind is None or lm.is_encoder_decoder:
+        return lm.model, {"input_ids": ids, "attention_mask": mask}, (0 if lm.is_encoder_decoder else ids.shape[1])
+    peft_model = lm.model
+    base = peft_model.get_base_model()
+    n_virtual = peft_model.active_peft_config.num_virtual_tokens
+    batch, width = ids.shape
+    ones = torch.ones((batch, n_virtual), dtype=mask.dtype, device=mask.device)
+    if kind == "PREFIX_TUNING":
+        cache = peft_model.get_prompt(batch_size=batch)
+        return base, {"input_ids": ids, "attention_mask": torch.cat([ones, mask], dim=1), cache_argument(base): cache}, width
+    embeds = peft_model.word_embeddings(ids)
+    virtual = peft_model.get_prompt(batch_size=batch).to(embeds.dtype)
+    rows, masks = [], []
+    for r in range(batch):
+        n_pad = int((mask[r] == 0).sum())
+        rows.append(torch.cat([embeds[r, :n_pad], virtual[r], embeds[r, n_pad:]], dim=0))
+        masks.append(torch.cat([mask[r, :n_pad], ones[r], mask[r, n_pad:]], dim=0))
+    # Generating from embeddings alone, transformers returns only the new tokens.
+    return base, {"inputs_embeds": torch.stack(rows), "attention_mask": torch.stack(masks)}, 0
+
+
+def cache_argument(model: Any) -> str:
+    """Name of the key/value cache argument: ``cache`` in recent transformers, else ``past_key_values``."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _count_generated(tokens: Sequence[int], tok: Any, seq2seq: bool) -> int:

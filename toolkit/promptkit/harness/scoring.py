@@ -79,6 +79,9 @@ def _causal_batch(lm: Any, pairs: Sequence[tuple[list[int], list[int]]], pad: in
         mask[r, : len(s)] = 1
     with torch.inference_mode():
         logits = lm.model(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device)).logits
+        # Soft-prompt models (PEFT prompt tuning, P-tuning) return logits for their virtual
+        # tokens too, in front of the input's: keep the input's positions.
+        logits = logits[:, -width:]
         logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
     results = []
     for r, ((_ctx, cont), s) in enumerate(zip(pairs, seqs, strict=True)):

@@ -1,6 +1,7 @@
-"""Methods, registered by ``kind``: zero-shot and few-shot prompting (trainable ones to come)."""
+"""Methods, registered by ``kind``: prompting (zero-/few-shot), soft prompts, LoRA, saved adapters."""
 
-from promptkit.methods import zero_shot
+from promptkit.methods import adapter, lora, prompt_tuning, zero_shot
 from promptkit.methods.base import METHODS, Method
+from promptkit.methods.trainable import FitContext, TrainableMethod
 
-__all__ = ["METHODS", "Method", "zero_shot"]
+__all__ = ["METHODS", "FitContext", "Method", "TrainableMethod", "adapter", "lora", "prompt_tuning", "zero_shot"]

@@ -26,12 +26,13 @@ class Method(ABC):
         config: the method's config model (its ``kind`` is the registry name).
         model: the loaded model (:class:`~promptkit.models.LoadedModel`).
         runtime: batch size, chat formatting, progress reporting.
+        context: what trainable methods need from the run (see ``FitContext``); unused here.
     """
 
     kind: ClassVar[str]
     trainable: ClassVar[bool] = False
 
-    def __init__(self, config: Any, model: Any, runtime: Runtime):
+    def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         self.config = config
         self.model = model
         self.runtime = runtime

@@ -32,6 +32,12 @@ class CellResult:
     throughput: dict[str, float] = field(default_factory=dict)
     samples: str = ""  # path of the samples file, relative to the run directory
     error: str | None = None
+    # Trainable methods: parameters, adapter size, training time/throughput, peak memory.
+    cost: dict[str, float] = field(default_factory=dict)
+    # Trainable methods: the training report (losses, learning curve, steps, resumed_from).
+    training: dict[str, Any] = field(default_factory=dict)
+    adapter: str = ""  # saved adapter directory, relative to the run directory
+    chat_template: bool | None = None  # trainable methods: formatting used in training and eval
 
     @property
     def key(self) -> tuple[str, str, str]:

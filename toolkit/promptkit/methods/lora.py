@@ -1,0 +1,47 @@
+"""LoRA: trainable low-rank updates of selected weight matrices; base weights stay untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from promptkit.methods.base import METHODS
+from promptkit.methods.trainable import TrainableMethod
+from promptkit.records import Prompt
+
+# Attention projections per naming family; LoRA on all four of q, k, v, o is the usual strong
+# default (Hu et al. adapt q and v; later work finds all attention matrices better per parameter).
+TARGETS_BY_LEAF = (
+    (("q_proj", "k_proj", "v_proj", "o_proj"), ["q_proj", "k_proj", "v_proj", "o_proj"]),  # Llama, Mistral, Qwen, BART, Marian
+    (("c_attn",), ["c_attn", "c_proj"]),  # GPT-2
+    (("query_key_value",), ["query_key_value", "dense"]),  # GPT-NeoX, Falcon
+    (("q", "k", "v", "o"), ["q", "k", "v", "o"]),  # T5
+)
+
+
+def default_targets(model: Any) -> list[str] | None:
+    """Target module names for ``model``; None lets PEFT use its own per-architecture table."""
+    leaves = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    for needed, targets in TARGETS_BY_LEAF:
+        if set(needed) <= leaves:
+            return [t for t in targets if t in leaves]
+    return None
+
+
+@METHODS.register("lora")
+class LoraMethod(TrainableMethod):
+    """PEFT LoRA with rank, alpha, dropout and target modules from the config."""
+
+    kind = "lora"
+
+    def peft_config(self, train: Sequence[Prompt]) -> Any:
+        from peft import LoraConfig
+
+        targets = self.config.target_modules or default_targets(self.model.model)
+        return LoraConfig(
+            task_type=self._task_type(),
+            r=self.config.rank,
+            lora_alpha=self.config.alpha,
+            lora_dropout=self.config.dropout,
+            target_modules=targets,
+        )

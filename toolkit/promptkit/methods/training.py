@@ -1,0 +1,374 @@
+"""The one training loop shared by every trainable method (soft prompts, prefixes, LoRA).
+
+Causal-LM loss on the target tokens only (prompt tokens are masked with -100); encoder-decoder
+models get the prompt as encoder input and the target as labels. AdamW with warmup and
+linear/cosine decay, gradient accumulation and clipping, bf16 autocast on CUDA through
+accelerate, fp32 on CPU. The batch order of the whole run is fixed up front from the seed, so a
+run resumed from a checkpoint sees exactly the batches an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promptkit.config import TrainingConfig
+from promptkit.errors import PromptkitError
+from promptkit.harness.generation import encode
+from promptkit.harness.scoring import split_tokens
+from promptkit.prompting.chat import format_prompt, format_target
+from promptkit.records import Prompt
+
+IGNORE = -100
+CHECKPOINT = "checkpoint.pt"
+
+
+class TrainingError(PromptkitError):
+    """Training cannot continue (non-finite loss, empty training set)."""
+
+
+@dataclass(frozen=True)
+class TrainingExample:
+    input_ids: list[int]
+    labels: list[int]  # causal: same length as input_ids, -100 on prompt tokens; seq2seq: target ids
+
+
+def tokenize_for_training(lm: Any, prompts: Sequence[Prompt], chat: bool, max_length: int) -> list[TrainingExample]:
+    """Prompt + target token ids with the prompt masked out of the loss.
+
+    In plain mode EOS is appended to the target so the model learns where to stop; in chat mode
+    the template's end-of-turn marker (part of the formatted target) plays that role. Too-long
+    examples lose prompt tokens from the left, never target tokens.
+    """
+    tok = lm.tokenizer
+    out = []
+    for p in prompts:
+        prompt_text = format_prompt(p, tok, chat)
+        target_text = format_target(p, tok, chat)
+        if lm.is_encoder_decoder:
+            src = list(tok(prompt_text)["input_ids"])[-max_length:]
+            tgt = list(tok(text_target=p.target.strip())["input_ids"])[:max_length]
+            out.append(TrainingExample(src, tgt))
+            continue
+        ctx, cont = split_tokens(tok, prompt_text, target_text, chat)
+        if not chat and tok.eos_token_id is not None:
+            cont = [*cont, tok.eos_token_id]
+        cont = cont[:max_length]
+        ctx = ctx[-(max_length - len(cont)) :] if len(cont) < max_length else []
+        out.append(TrainingExample([*ctx, *cont], [IGNORE] * len(ctx) + cont))
+    return out
+
+
+def batch_schedule(lengths: Sequence[int], batch_size: int, n_batches: int, seed: int) -> list[list[int]]:
+    """Indices of every batch of the run, fixed by the seed.
+
+    Each epoch shuffles the examples, sorts windows of 32 batches by length (so a batch holds
+    examples of similar length and padding wastes little compute), then shuffles batch order.
+    """
+    rng = random.Random(seed)
+    batches: list[list[int]] = []
+    n = len(lengths)
+    window = batch_size * 32
+    while len(batches) < n_batches:
+        order = list(range(n))
+        rng.shuffle(order)
+        epoch: list[list[int]] = []
+        for start in range(0, n, window):
+            chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+            epoch += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+        rng.shuffle(epoch)
+        batches += epoch
+    return batches[:n_batches]
+
+
+def total_steps(cfg: TrainingConfig, n_examples: int) -> int:
+    if cfg.epochs is None:
+        return cfg.steps
+    per_step = cfg.batch_size * cfg.grad_accum
+    return max(1, math.ceil(cfg.epochs * n_examples / per_step))
+
+
+def collate(examples: Sequence[TrainingExample], pad_id: int, seq2seq: bool) -> dict[str, Any]:
+    """Right-padded tensors. Right padding keeps every real token at the position it would
+    have alone (soft prompts and prefixes go before it), so padding cannot leak into training."""
+    import torch
+
+    width = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    lab_w = max(len(e.labels) for e in examples)
+    labels = torch.full((len(examples), lab_w if seq2seq else width), IGNORE, dtype=torch.long)
+    for r, e in enumerate(examples):
+        ids[r, : len(e.input_ids)] = torch.tensor(e.input_ids)
+        mask[r, : len(e.input_ids)] = 1
+        labels[r, : len(e.labels)] = torch.tensor(e.labels)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+@dataclass
+class TrainingReport:
+    """What training did and cost; stored in results.json."""
+
+    steps: int = 0
+    planned_steps: int = 0
+    examples: int = 0
+    epochs: float = 0.0
+    wall_s: float = 0.0
+    tokens: int = 0
+    tokens_per_s: float = 0.0
+    peak_memory_mb: float = 0.0
+    peak_memory_kind: str = ""
+    final_loss: float = float("nan")
+    losses: list[float] = field(default_factory=list)
+    curve: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    best_step: int | None = None
+    resumed_from: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DevEvaluator:
+    """Held-out slice of the train split: teacher-forced loss and the task metric."""
+
+    examples: Sequence[TrainingExample]
+    metric: Callable[[], float] | None = None
+    metric_name: str = ""
+
+
+class Trainer:
+    """Trains the parameters of ``model`` that require grad.
+
+    Args:
+        model: a PEFT model (only adapter parameters require grad).
+        cfg: the shared training budget and schedule.
+        lr / weight_decay: the method's optimiser settings.
+        seed: fixes batch order and dropout.
+        device: where the model lives ("cpu", "cuda", ...).
+        pad_id: padding token id.
+        seq2seq: encoder-decoder model.
+        checkpoint_dir: where to save/restore ``checkpoint.pt`` (None: no checkpoints).
+        dev: optional dev evaluator (learning curves, early stopping).
+        on_step: called as ``on_step(step, loss)`` after every optimiser step.
+    """
+
+    def __init__(self, model: Any, cfg: TrainingConfig, *, lr: float, weight_decay: float, seed: int, device: str,
+                 pad_id: int, seq2seq: bool, checkpoint_dir: Path | None = None, dev: DevEvaluator | None = None,
+                 on_step: Callable[[int, float], None] | None = None):
+        self.model = model
+        self.cfg = cfg
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.seed = seed
+        self.device = device
+        self.pad_id = pad_id
+        self.seq2seq = seq2seq
+        self.checkpoint_dir = checkpoint_dir
+        self.dev = dev
+        self.on_step = on_step
+
+    def _params(self) -> list[Any]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def _trainable_state(self) -> dict[str, Any]:
+        return {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
+
+    def _load_trainable_state(self, state: dict[str, Any]) -> None:
+        import torch
+
+        with torch.no_grad():
+            for n, p in self.model.named_parameters():
+                if n in state:
+                    p.copy_(state[n])
+
+    def train(self, examples: Sequence[TrainingExample]) -> TrainingReport:
+        """Run the whole budget (or resume it) and return the report.
+
+        Raises:
+            TrainingError: no examples, or a non-finite loss (with the step and learning rate).
+        """
+        import numpy as np
+        import torch
+        from accelerate import Accelerator
+        from transformers import get_scheduler
+
+        if not examples:
+            raise TrainingError("no training examples")
+        cfg = self.cfg
+        params = self._params()
+        if not params:
+            raise TrainingError("the model has no trainable parameters")
+        use_cuda = self.device.startswith("cuda")
+        accelerator = Accelerator(mixed_precision="bf16" if use_cuda else "no", cpu=not use_cuda)
+        steps = total_steps(cfg, len(examples))
+        optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        scheduler = get_scheduler(
+            cfg.schedule if cfg.schedule != "constant" else "constant_with_warmup",
+            optimizer,
+            num_warmup_steps=int(cfg.warmup_ratio * steps),
+            num_training_steps=steps,
+        )
+        model, optimizer, scheduler = accelerator.prepare(self.model, optimizer, scheduler)
+        schedule = batch_schedule([len(e.input_ids) for e in examples], cfg.batch_size, steps * cfg.grad_accum, self.seed)
+        report = TrainingReport(planned_steps=steps, examples=len(examples))
+        state: dict[str, Any] = {"best": None, "best_state": None, "bad_evals": 0}
+        start_step = 0
+        ckpt = self.checkpoint_dir / CHECKPOINT if self.checkpoint_dir else None
+        torch.manual_seed(self.seed)
+        if ckpt is not None and ckpt.is_file():
+            saved = torch.load(ckpt, map_location="cpu", weights_only=False)
+            self._load_trainable_state(saved["trainable"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            torch.set_rng_state(saved["torch_rng"])
+            random.setstate(saved["py_rng"])
+            np.random.set_state(saved["np_rng"])
+            start_step = saved["step"]
+            report = TrainingReport(**saved["report"])
+            report.resumed_from = start_step
+            state = saved["state"]
+        if use_cuda:
+            torch.cuda.reset_peak_memory_stats()
+        rss = _RssPeak()
+        model.train()
+        t_start = time.perf_counter()
+        eval_time = 0.0
+        tokens = report.tokens
+        for step in range(start_step, steps):
+            step_loss = 0.0
+            for micro in range(cfg.grad_accum):
+                idx = schedule[step * cfg.grad_accum + micro]
+                batch = collate([examples[i] for i in idx], self.pad_id, self.seq2seq)
+                tokens += int(batch["attention_mask"].sum())
+                batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+                with accelerator.autocast():
+                    loss = model(**batch).loss / cfg.grad_accum
+                if not torch.isfinite(loss):
+                    raise TrainingError(
+                        f"training loss became {float(loss)!r} at step {step + 1} (lr={self.lr}); "
+                        "lower the learning rate or check the data"
+                    )
+                accelerator.backward(loss)
+                step_loss += float(loss.detach())
+            if cfg.max_grad_norm:
+                accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            rss.sample()
+            report.losses.append(round(step_loss, 6))
+            done = step + 1
+            if self.dev is not None and cfg.eval_every and (done % cfg.eval_every == 0 or done == steps):
+                t0 = time.perf_counter()
+                point = self._evaluate(model, done, step_loss)
+                eval_time += time.perf_counter() - t0
+                report.curve.append(point)
+                model.train()
+                if self._early_stop(point, state, done):
+                    report.stopped_early = done < steps
+                    if report.stopped_early:
+                        report.steps = done
+                        break
+            report.steps = done
+            report.tokens = tokens
+            if self.on_step is not None:
+                self.on_step(done, step_loss)
+            if ckpt is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < steps:
+                report.wall_s += time.perf_counter() - t_start - eval_time
+                t_start, eval_time = time.perf_counter(), 0.0
+                self._save(ckpt, done, optimizer, scheduler, report, state)
+        report.wall_s += time.perf_counter() - t_start - eval_time
+        report.tokens = tokens
+        report.tokens_per_s = round(tokens / report.wall_s, 2) if report.wall_s > 0 else 0.0
+        report.wall_s = round(report.wall_s, 3)
+        report.final_loss = report.losses[-1] if report.losses else float("nan")
+        report.epochs = round(report.steps * cfg.batch_size * cfg.grad_accum / len(examples), 3)
+        if state["best_state"] is not None:
+            # Early stopping / dev selection: keep the best parameters seen on the dev slice.
+            self._load_trainable_state(state["best_state"])
+            report.best_step = state["best_step"]
+        if use_cuda:
+            report.peak_memory_mb = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+            report.peak_memory_kind = "cuda_max_allocated"
+        else:
+            report.peak_memory_mb = round(rss.peak / 2**20, 1)
+            report.peak_memory_kind = "process_rss"
+        model.eval()
+        self.model = accelerator.unwrap_model(model)
+        if ckpt is not None and ckpt.exists():
+            ckpt.unlink()  # finished: the adapter itself is saved by the method
+        return report
+
+    def _evaluate(self, model: Any, step: int, train_loss: float) -> dict[str, float]:
+        import torch
+
+        assert self.dev is not None
+        model.eval()
+        losses = []
+        with torch.inference_mode():
+            for start in range(0, len(self.dev.examples), self.cfg.batch_size):
+                chunk = self.dev.examples[start : start + self.cfg.batch_size]
+                batch = collate(chunk, self.pad_id, self.seq2seq)
+                batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+                losses.append(float(model(**batch).loss) * len(chunk))
+        point = {"step": float(step), "train_loss": train_loss, "dev_loss": sum(losses) / max(len(self.dev.examples), 1)}
+        if self.dev.metric is not None:
+            point["dev_" + (self.dev.metric_name or "metric")] = float(self.dev.metric())
+        return point
+
+    def _early_stop(self, point: dict[str, float], state: dict[str, Any], step: int) -> bool:
+        """Track the best dev value (metric if any, else loss); True when patience runs out."""
+        assert self.dev is not None
+        if self.dev.metric is not None:
+            value = point["dev_" + (self.dev.metric_name or "metric")]
+        else:
+            value = -point["dev_loss"]
+        if state["best"] is None or value > state["best"]:
+            state.update(best=value, best_state=self._trainable_state(), best_step=step, bad_evals=0)
+            return False
+        state["bad_evals"] += 1
+        patience = self.cfg.early_stopping_patience
+        return bool(patience and state["bad_evals"] >= patience)
+
+    def _save(self, path: Path, step: int, optimizer: Any, scheduler: Any, report: TrainingReport, state: dict[str, Any]) -> None:
+        import numpy as np
+        import torch
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(
+            {
+                "step": step,
+                "trainable": self._trainable_state(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "py_rng": random.getstate(),
+                "np_rng": np.random.get_state(),
+                "report": report.to_dict(),
+                "state": state,
+            },
+            tmp,
+        )
+        os.replace(tmp, path)
+
+
+class _RssPeak:
+    """Peak resident memory of this process while training (CPU runs)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._proc = psutil.Process()
+        self.peak = self._proc.memory_info().rss
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, self._proc.memory_info().rss)
