@@ -214,19 +214,25 @@ def test_report_markdown(full_run: tuple[Result, Path]) -> None:
     assert report.startswith("# promptkit run `full`")
     for task in TASKS:
         assert f"## {task}" in report
-    assert "| method | prompt | shots | exact_match | token_f1 | n | examples/s |" in report
+    assert "| method | prompt | shots | exact_match | token_f1 | n | eval ex/s |" in report
     assert "| few-shot | classification/sentiment | 2 | " in report
     # Every metric cell is "value [low, high]".
     row = next(line for line in report.splitlines() if line.startswith("| zero-shot | qa/extractive |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     for value in cells[3:5]:
         assert re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", value), value
+    # Other methods carry their paired comparison with the baseline (the first method).
+    row = next(line for line in report.splitlines() if line.startswith("| few-shot | qa/extractive |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\] \(Δ [+-]\d+\.\d, p=\d\.\d{3}\)", cells[3]), cells[3]
+    html = (full_run[1] / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "<svg" in html and "</html>" in html
 
 
 def test_no_temporary_files_are_left(full_run: tuple[Result, Path]) -> None:
     names = sorted(p.relative_to(full_run[1]).as_posix() for p in full_run[1].rglob("*") if p.is_file())
-    assert names[:2] == ["report.md", "results.json"]
-    assert all(n.endswith((".md", ".json", ".jsonl")) for n in names)
+    assert names[:3] == ["report.html", "report.md", "results.json"]
+    assert all(n.endswith((".html", ".md", ".json", ".jsonl")) for n in names)
 
 
 # ----------------------------------------------------------------------------- options

@@ -86,7 +86,7 @@ def _quiet_libraries() -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override any run setting, e.g. --set lora.rank=16, --set training.steps=100.")
 @click.option("--adapter", "adapters", multiple=True, type=click.Path(file_okay=False),
-              help="Evaluate a saved PEFT adapter directory (repeatable); no training.")
+              help="Evaluate a saved PEFT adapter directory (one per run); no training.")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
               help="Continue an interrupted run directory: finished cells are kept, training resumes from its checkpoint.")
 def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, limit: int | None, shots: int | None,
@@ -102,6 +102,8 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     from promptkit.runconfig import build_run_config, resume_run_config
     from promptkit.runner import Runner, default_methods, default_tasks
 
+    if len(adapters) > 1:
+        raise click.UsageError(f"one --adapter per run (got {len(adapters)}); run promptkit eval once per adapter and compare with promptkit report")
     if resume_dir is not None:
         config = resume_run_config(resume_dir)
     else:
@@ -115,13 +117,15 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
         if not config.tasks and not config_file:
             config = config.model_copy(update={"tasks": default_tasks()})
-    _quiet_libraries()
     from promptkit.cli_display import LiveDisplay
 
     with LiveDisplay() as display:
         runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None)
         display.phase("checking tasks and loading data")
-        result = runner.run()
+        prepared = runner.prepare()  # bad tasks or data fail here, before heavy imports
+        _quiet_libraries()
+        display.phase("loading the model")
+        result = runner.run(prepared)
     display.summary(result, runner.run_dir)
     if any(c.error for c in result.cells):
         click.echo("error: some cells failed (see above); finished cells are saved", err=True)
@@ -225,12 +229,19 @@ def tasks_validate(paths: Sequence[str]) -> None:
 def report_cmd(runs: Sequence[str], out: str | None) -> None:
     """Re-render a run's report, or compare several runs side by side."""
     from promptkit.report import RunResult, render_comparison, render_markdown
+    from promptkit.report.compare import add_comparisons
+    from promptkit.report.html import render_html
     from promptkit.report.results import write_atomic
 
     results = [RunResult.load(r) for r in runs]
     if len(results) == 1:
+        add_comparisons(results[0], runs[0], n_boot=int(results[0].config.get("bootstrap_samples", 1000)),
+                        seed=int(results[0].config.get("seed", 0)))
         text = render_markdown(results[0])
         target = Path(out) if out else Path(runs[0]) / "report.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target.with_suffix(".html"), render_html(results[0]))
+        click.echo(f"wrote {target.with_suffix('.html')}")
     else:
         text = render_comparison(results)
         target = Path(out) if out else Path(runs[0]).parent / "compare.md"

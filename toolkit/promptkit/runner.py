@@ -26,6 +26,8 @@ from promptkit.harness.batching import ProgressFn
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
+from promptkit.report.compare import add_comparisons
+from promptkit.report.html import render_html
 from promptkit.report.markdown import render_markdown
 from promptkit.report.results import CellResult, RunResult, write_atomic
 from promptkit.tasks import Task, load_task
@@ -158,17 +160,20 @@ class Runner:
                 "source": p.source,
                 "metrics": list(tc.metrics),
                 "generation": dump(tc.generation),
+                "language": p.task.adapter(p.data_dir).target_language,
+                "labels": list(p.task.adapter(p.data_dir).labels),
             }
         return result
 
-    def run(self) -> RunResult:
+    def run(self, prepared: list[PreparedTask] | None = None) -> RunResult:
+        """Run every task x prompt x method cell (``prepared``: the output of :meth:`prepare`)."""
         from promptkit.methods import METHODS
         from promptkit.models import load_model
         from promptkit.prompting.chat import use_chat_template
 
         cfg = self.config
         started = time.perf_counter()
-        prepared = self.prepare()
+        prepared = self.prepare() if prepared is None else prepared
         run_id = cfg.run_id or new_run_id()
         self.run_dir = Path(cfg.out_dir) / run_id
         t0 = time.perf_counter()
@@ -195,13 +200,16 @@ class Runner:
                     result.save(self.run_dir)
                     if self.on_cell:
                         self.on_cell(cell)
+        add_comparisons(result, self.run_dir, n_boot=cfg.bootstrap_samples, seed=cfg.seed)
         result.timings["total_s"] = round(time.perf_counter() - started, 3)
         result.save(self.run_dir)
         write_atomic(self.run_dir / "report.md", render_markdown(result))
+        write_atomic(self.run_dir / "report.html", render_html(result))
         return result
 
     def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_kind: str) -> Any:
         from promptkit.methods import FitContext
+        from promptkit.methods.training import total_steps
         from promptkit.metrics import MetricContext, score
 
         cfg = self.config
@@ -219,11 +227,11 @@ class Runner:
         def dev_score(preds: list[Prediction]) -> float:
             return score([first_metric], preds, metric_ctx, n_boot=0)[first_metric].value
 
-        total = cfg.training.steps
+        total = total_steps(cfg.training, len(train))  # the planned steps, also with an epochs budget
 
         def on_step(step: int, loss: float) -> None:
             if self.progress is not None:
-                self.progress(f"train {method_kind} (loss {loss:.3f})", step, total)
+                self.progress(f"train {method_kind}", step, total)
 
         workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_kind)
         return (

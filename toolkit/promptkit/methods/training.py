@@ -244,13 +244,19 @@ class Trainer:
         tokens = report.tokens
         for step in range(start_step, steps):
             step_loss = 0.0
-            for micro in range(cfg.grad_accum):
-                idx = schedule[step * cfg.grad_accum + micro]
-                batch = collate([examples[i] for i in idx], self.pad_id, self.seq2seq)
+            micro_batches = [
+                collate([examples[i] for i in schedule[step * cfg.grad_accum + micro]], self.pad_id, self.seq2seq)
+                for micro in range(cfg.grad_accum)
+            ]
+            # A micro-batch's loss is the mean over its own target tokens: weighted by its share of
+            # the step's target tokens, accumulation equals one batch of batch_size * grad_accum.
+            targets = [int((b["labels"] != IGNORE).sum()) for b in micro_batches]
+            for batch, n_targets in zip(micro_batches, targets, strict=True):
+                weight = n_targets / sum(targets) if sum(targets) else 1 / cfg.grad_accum
                 tokens += int(batch["attention_mask"].sum())
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                 with accelerator.autocast():
-                    loss = model(**batch).loss / cfg.grad_accum
+                    loss = model(**batch).loss * weight
                 if not torch.isfinite(loss):
                     raise TrainingError(
                         f"training loss became {float(loss)!r} at step {step + 1} (lr={self.lr}); "

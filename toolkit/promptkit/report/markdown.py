@@ -57,7 +57,7 @@ def render_markdown(result: RunResult) -> str:
         )
         lines.append("")
         metrics = _metric_names(cells)
-        header = ["method", "prompt", "shots", *metrics, "n", "examples/s"]
+        header = ["method", "prompt", "shots", *metrics, "n", "eval ex/s"]
         rows = []
         for c in cells:
             if c.error:
@@ -68,14 +68,72 @@ def render_markdown(result: RunResult) -> str:
                     c.method,
                     c.prompt,
                     str(c.shots),
-                    *(fmt_score(c, m) for m in metrics),
+                    *(fmt_score(c, m) + fmt_delta(c, m) for m in metrics),
                     str(c.n),
                     f"{c.throughput.get('examples_per_s', 0):.2f}",
                 ]
             )
         lines += _table(header, rows)
         lines.append("")
+        if any(c.comparison for c in cells):
+            base = next(iter(next(c for c in cells if c.comparison).comparison.values()))["baseline"]
+            lines += [f"Δ: difference to `{base}` on the same examples; p: paired bootstrap p-value.", ""]
+        trained = [c for c in cells if c.cost and not c.error]
+        if trained:
+            lines += ["Cost of the trainable methods:", ""]
+            lines += _table(
+                ["method", "prompt", "trainable params", "% of model", "adapter size", "train time", "train tokens/s", "peak memory", "steps"],
+                [
+                    [
+                        c.method,
+                        c.prompt,
+                        f"{int(c.cost.get('trainable_params', 0)):,}",
+                        f"{c.cost.get('trainable_pct', 0):.3f}%",
+                        fmt_bytes(c.cost.get("adapter_bytes")),
+                        f"{c.cost.get('train_s', 0):.1f} s",
+                        f"{c.cost.get('train_tokens_per_s', 0):.0f}",
+                        f"{c.cost.get('peak_memory_mb', 0):.0f} MB ({c.training.get('peak_memory_kind', '')})",
+                        _steps(c),
+                    ]
+                    for c in trained
+                ],
+            )
+            lines.append("")
+        for c in trained:
+            curve = c.training.get("curve") or []
+            if curve:
+                keys = [k for k in curve[0] if k != "step"]
+                lines += [f"Learning curve, {c.method} / {c.prompt}:", ""]
+                lines += _table(["step", *keys], [[str(int(p["step"])), *(f"{p.get(k, float('nan')):.3f}" for k in keys)] for p in curve])
+                lines.append("")
     return "\n".join(lines)
+
+
+def fmt_delta(cell: CellResult, metric: str) -> str:
+    comp = cell.comparison.get(metric)
+    if not comp:
+        return ""
+    return f" (Δ {comp['delta']:+.1f}, p={comp['p_value']:.3f})"
+
+
+def fmt_bytes(n: float | None) -> str:
+    if not n:
+        return "–"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _steps(c: CellResult) -> str:
+    t = c.training
+    text = f"{t.get('steps', 0)}/{t.get('planned_steps', 0)}"
+    if t.get("stopped_early"):
+        text += " (early stop)"
+    if t.get("resumed_from"):
+        text += f" (resumed at {t['resumed_from']})"
+    return text
 
 
 def render_comparison(results: Sequence[RunResult]) -> str:

@@ -38,6 +38,8 @@ class CellResult:
     training: dict[str, Any] = field(default_factory=dict)
     adapter: str = ""  # saved adapter directory, relative to the run directory
     chat_template: bool | None = None  # trainable methods: formatting used in training and eval
+    # Per metric: difference to the run's baseline method and its paired-bootstrap p-value.
+    comparison: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, str]:
