@@ -133,7 +133,7 @@ def test_render_markdown_has_a_table_with_confidence_intervals() -> None:
     assert "- chat template: on" in lines
     assert "- total time: 4.3 s (model load 0.5 s)" in lines
     assert "## toy_qa" in lines
-    header = lines.index("| method | prompt | shots | exact_match | token_f1 | n | examples/s |")
+    header = lines.index("| method | prompt | shots | exact_match | token_f1 | n | eval ex/s |")
     assert lines[header + 1] == "|---|---|---|---|---|---|---|"
     assert lines[header + 2] == "| zero-shot | qa/extractive | 0 | 25.0 [15.0, 35.0] | 30.0 [20.0, 40.0] | 4 | 2.67 |"
     assert lines[header + 3] == "| few-shot | qa/extractive | 3 | 50.0 [40.0, 60.0] | 55.0 [45.0, 65.0] | 4 | 2.67 |"

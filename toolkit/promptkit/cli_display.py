@@ -8,10 +8,17 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from promptkit.report.markdown import fmt_score
+from promptkit.report.markdown import fmt_delta, fmt_score
 from promptkit.report.results import CellResult, RunResult
 
 console = Console(stderr=True)
@@ -68,12 +75,13 @@ class LiveDisplay:
             for c in cells:
                 metrics += [m for m in c.metrics if m not in metrics]
             table = Table(title=f"{task} (n={cells[0].n})", title_justify="left")
-            for col in ("method", "prompt", *metrics):
+            for col in ("method", "prompt", *metrics, "trainable", "train time"):
                 table.add_column(col)
             for c in cells:
-                table.add_row(c.method, c.prompt, *(fmt_score(c, m) if not c.error else "error" for m in metrics))
+                cost = (f"{c.cost.get('trainable_pct', 0):.3f}%", f"{c.cost.get('train_s', 0):.0f} s") if c.cost else ("–", "–")
+                table.add_row(c.method, c.prompt, *(fmt_score(c, m) + fmt_delta(c, m) if not c.error else "error" for m in metrics), *cost)
             out.print(table)
-        out.print(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'}")
+        out.print(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)")
 
 
 def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:

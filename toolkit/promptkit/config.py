@@ -328,7 +328,8 @@ class TrainingConfig(Strict):
     ``epochs`` passes over the training examples when set. Learning rates are per method.
     """
 
-    steps: int = Field(default=40, ge=1)
+    # 30 steps of 8 teach a 135M model the answer format of a QA task in ~3 CPU minutes.
+    steps: int = Field(default=30, ge=1)
     epochs: float | None = Field(default=None, gt=0)
     batch_size: int = Field(default=8, ge=1)
     grad_accum: int = Field(default=1, ge=1)

@@ -12,7 +12,13 @@ from typing import Any
 
 from promptkit.config import RunConfig, method_kind_names
 from promptkit.errors import ConfigError, Problem
-from promptkit.loading import YamlDocument, apply_overrides, parse_yaml, read_yaml, validate
+from promptkit.loading import (
+    YamlDocument,
+    apply_overrides,
+    parse_yaml,
+    read_yaml,
+    validate,
+)
 
 
 def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[str, Any], list[str]]:

@@ -11,9 +11,28 @@ from pydantic import ValidationError
 
 from promptkit.adapters import ADAPTERS, Adapter
 from promptkit.catalog import prompt_files
-from promptkit.config import FilesSource, HubSource, PromptConfig, SplitFiles, TaskConfig
-from promptkit.errors import ConfigError, DatasetError, Problem, PromptkitError, TemplateError, UnknownNameError
-from promptkit.loading import YamlDocument, format_path, read_yaml, validate, validation_problems
+from promptkit.config import (
+    FilesSource,
+    HubSource,
+    PromptConfig,
+    SplitFiles,
+    TaskConfig,
+)
+from promptkit.errors import (
+    ConfigError,
+    DatasetError,
+    Problem,
+    PromptkitError,
+    TemplateError,
+    UnknownNameError,
+)
+from promptkit.loading import (
+    YamlDocument,
+    format_path,
+    read_yaml,
+    validate,
+    validation_problems,
+)
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example
 from promptkit.sources import read_rows

@@ -13,7 +13,12 @@ from typing_extensions import Self
 from promptkit.config import GenerationSettings, TrainingConfig
 from promptkit.harness import Runtime, predict
 from promptkit.methods.base import Method
-from promptkit.methods.training import DevEvaluator, Trainer, TrainingReport, tokenize_for_training
+from promptkit.methods.training import (
+    DevEvaluator,
+    Trainer,
+    TrainingReport,
+    tokenize_for_training,
+)
 from promptkit.records import Prediction, Prompt
 
 ADAPTER_META = "promptkit.json"
@@ -71,9 +76,8 @@ class TrainableMethod(Method):
         return TaskType.SEQ_2_SEQ_LM if self.model.is_encoder_decoder else TaskType.CAUSAL_LM
 
     def fit(self, train: Sequence[Prompt]) -> Self:
-        from peft import get_peft_model
-
         import torch
+        from peft import get_peft_model
 
         ctx = self.context
         base = self.model.model

@@ -20,7 +20,6 @@ from typing import Any
 
 from promptkit.config import TrainingConfig
 from promptkit.errors import PromptkitError
-from promptkit.harness.generation import encode
 from promptkit.harness.scoring import split_tokens
 from promptkit.prompting.chat import format_prompt, format_target
 from promptkit.records import Prompt

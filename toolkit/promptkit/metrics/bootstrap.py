@@ -13,7 +13,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from promptkit.metrics.base import AdditiveMetric, FloatArray, IntArray, Metric, MetricError
+from promptkit.metrics.base import (
+    AdditiveMetric,
+    FloatArray,
+    IntArray,
+    Metric,
+    MetricError,
+)
 
 # Differences are compared up to this relative rounding error: totals summed in another order
 # must not turn a tie with the observed difference into a miss.

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from promptkit.metrics.base import METRICS, FloatArray, Metric, MetricContext, MetricError
+from promptkit.metrics.base import (
+    METRICS,
+    FloatArray,
+    Metric,
+    MetricContext,
+    MetricError,
+)
 from promptkit.metrics.bootstrap import percentile_interval, resample_indices
 from promptkit.metrics.hub import PREFIX, hub_metric
 from promptkit.records import MetricScore, Prediction

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from promptkit.metrics.base import METRICS, AdditiveMetric, FloatArray, MetricContext, check_rows
+from promptkit.metrics.base import (
+    METRICS,
+    AdditiveMetric,
+    FloatArray,
+    MetricContext,
+    check_rows,
+)
 
 if TYPE_CHECKING:
     from sacrebleu.metrics.chrf import CHRF

@@ -9,7 +9,13 @@ from typing import Any
 from promptkit.config import ModelConfig
 from promptkit.errors import ModelError
 from promptkit.models.devices import resolve_device, resolve_dtype
-from promptkit.models.embedded import DEFAULT_MODEL, EMBEDDED_MODELS, canonical_alias, convert_gguf, locate_embedded
+from promptkit.models.embedded import (
+    DEFAULT_MODEL,
+    EMBEDDED_MODELS,
+    canonical_alias,
+    convert_gguf,
+    locate_embedded,
+)
 
 
 @dataclass
@@ -93,7 +99,12 @@ def load_model(config: ModelConfig | None = None) -> LoadedModel:
     name, source, origin = resolve_reference(config.name)
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModelForCausalLM,
+        AutoModelForSeq2SeqLM,
+        AutoTokenizer,
+    )
 
     kwargs: dict[str, Any] = {"trust_remote_code": config.trust_remote_code}
     if config.revision:
