@@ -59,8 +59,14 @@ def cli(debug: bool) -> None:
 def _quiet_libraries() -> None:
     # Our own progress bars replace transformers' per-load bars; errors still propagate.
     import os
+    import warnings
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Deprecation notices from the libraries are for their API users, not for promptkit's users.
+    for module in ("transformers", "peft", "torch", "accelerate"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
+    warnings.filterwarnings("ignore", message="Position ids are not supported for parameter efficient tuning")
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
