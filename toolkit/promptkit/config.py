@@ -343,7 +343,9 @@ class TrainingConfig(Strict):
     dev_size: int = Field(default=0, ge=0)
     eval_every: int = Field(default=0, ge=0)
     early_stopping_patience: int | None = Field(default=None, ge=1)
-    checkpoint_every: int = Field(default=0, ge=0)
+    # Checkpoints (trainable weights, optimizer, scheduler, RNG) let `--resume` continue
+    # mid-training; they are small because only adapter parameters are saved. 0: none.
+    checkpoint_every: int = Field(default=10, ge=0)
 
     @model_validator(mode="after")
     def _dev_needed(self) -> TrainingConfig:

@@ -310,6 +310,8 @@ class Trainer:
         self.model = accelerator.unwrap_model(model)
         if ckpt is not None and ckpt.exists():
             ckpt.unlink()  # finished: the adapter itself is saved by the method
+            if not any(ckpt.parent.iterdir()):
+                ckpt.parent.rmdir()
         return report
 
     def _evaluate(self, model: Any, step: int, train_loss: float) -> dict[str, float]:
