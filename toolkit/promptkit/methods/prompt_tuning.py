@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from promptkit.errors import PromptkitError
 from promptkit.methods.base import METHODS
 from promptkit.methods.trainable import TrainableMethod
 from promptkit.records import Prompt
@@ -54,6 +55,14 @@ class PrefixTuningMethod(TrainableMethod):
 
     def peft_config(self, train: Sequence[Prompt]) -> Any:
         from peft import PrefixTuningConfig
+
+        if self.model.is_encoder_decoder:
+            # PEFT hands the prefix to generate() as `past_key_values`, which recent transformers
+            # ignore next to their own `cache`: predictions would silently lack the prefix.
+            raise PromptkitError(
+                "prefix-tuning is not supported for encoder-decoder models yet (their generation "
+                "would drop the prefix); use prompt-tuning, p-tuning or lora"
+            )
 
         return PrefixTuningConfig(
             task_type=self._task_type(),
