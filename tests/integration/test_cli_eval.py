@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
 from promptkit.cli import cli
 from promptkit.config import ModelConfig, RunConfig
 

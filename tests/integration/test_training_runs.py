@@ -18,8 +18,6 @@ from typing import Any
 import pytest
 import torch
 from click.testing import CliRunner, Result
-from safetensors.torch import load_file
-
 from promptkit.cli import cli
 from promptkit.config import RunConfig
 from promptkit.methods import TrainableMethod
@@ -27,6 +25,7 @@ from promptkit.methods import training as training_module
 from promptkit.methods.zero_shot import ZeroShotMethod
 from promptkit.runconfig import resume_run_config
 from promptkit.runner import Runner
+from safetensors.torch import load_file
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 QA = TINY / "qa.yaml"

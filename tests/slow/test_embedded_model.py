@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from promptkit.catalog import resolve_task
 from promptkit.cli import cli
 from promptkit.config import GenerationSettings, ModelConfig

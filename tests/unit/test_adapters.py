@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from promptkit.adapters import ADAPTERS
 from promptkit.adapters.translation import language_name
 from promptkit.config import TaskConfig

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
 from promptkit import __version__
 from promptkit.catalog import prompt_files, task_files
 from promptkit.cli import cli

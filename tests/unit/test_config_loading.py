@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from promptkit.config import FewShotConfig, PromptConfig, RunConfig, SplitFiles, TaskConfig, method_kind_names, slug
 from promptkit.errors import ConfigError, Problem, PromptkitError, UnknownNameError, suggest
 from promptkit.loading import apply_overrides, format_path, iter_yaml_files, parse_yaml, read_yaml, validate
 from promptkit.registry import Registry
+from pydantic import ValidationError
 
 VALID_TASK = """\
 name: toy

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 import torch
-
 from promptkit.config import GenerationSettings, ModelConfig
 from promptkit.harness import Runtime, predict
 from promptkit.harness.batching import length_sorted_batches

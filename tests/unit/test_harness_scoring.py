@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import importlib
+from typing import Any
 
 import pytest
 import torch
-
 from promptkit.config import GenerationSettings
 from promptkit.harness import Runtime, predict
 from promptkit.harness.generation import encode, generate

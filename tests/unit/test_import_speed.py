@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import promptkit
+import pytest
 
 HEAVY = ("torch", "transformers", "peft", "accelerate", "datasets", "evaluate")
 REPO = Path(__file__).resolve().parents[2]

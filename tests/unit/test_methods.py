@@ -19,9 +19,16 @@ from typing import Any
 
 import pytest
 import torch
-
 from promptkit import cli
-from promptkit.config import FewShotConfig, GenerationSettings, MethodConfig, ModelConfig, TrainingConfig, ZeroShotConfig, method_kind_names
+from promptkit.config import (
+    FewShotConfig,
+    GenerationSettings,
+    MethodConfig,
+    ModelConfig,
+    TrainingConfig,
+    ZeroShotConfig,
+    method_kind_names,
+)
 from promptkit.harness import Runtime
 from promptkit.methods import METHODS, FitContext, Method
 from promptkit.models import load_model

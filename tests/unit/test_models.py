@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 import torch
-
 from promptkit.config import ModelConfig
 from promptkit.errors import ModelError
-from promptkit.models import DEFAULT_MODEL, EMBEDDED_MODELS, load_model, resolve_device, resolve_dtype
-from promptkit.models import embedded
+from promptkit.models import DEFAULT_MODEL, EMBEDDED_MODELS, embedded, load_model, resolve_device, resolve_dtype
 from promptkit.models import loading as model_loading
 from promptkit.models.devices import DTYPES
 from promptkit.models.embedded import cache_root, canonical_alias, convert_gguf, converted_dir, locate_embedded

@@ -16,9 +16,6 @@ from typing import Any
 
 import jinja2.sandbox
 import pytest
-from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import PreTrainedTokenizerFast
-
 from promptkit.catalog import prompt_files
 from promptkit.config import PromptConfig
 from promptkit.errors import ModelError, PromptkitError, TemplateError
@@ -27,6 +24,8 @@ from promptkit.prompting.chat import format_prompt, format_target, messages, use
 from promptkit.prompting.template import render_all, template_variables
 from promptkit.records import Example, Prompt, Turn
 from promptkit.tasks import Task, load_task
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import PreTrainedTokenizerFast
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOY_TASKS = FIXTURES / "toy_tasks"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from promptkit.cli import cli
 from promptkit.errors import PromptkitError
 from promptkit.records import MetricScore

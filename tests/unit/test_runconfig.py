@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from promptkit.config import FewShotConfig, RunConfig, ZeroShotConfig
 from promptkit.errors import ConfigError
 from promptkit.runconfig import build_run_config

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from promptkit.catalog import builtin_dir, prompt_files, task_files
 from promptkit.config import FilesSource, PromptConfig
 from promptkit.loading import read_yaml, validate

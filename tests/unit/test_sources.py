@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from promptkit.config import FilesSource, HubSource, SplitFiles
 from promptkit.errors import DatasetError, PromptkitError
 from promptkit.sources import (

@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 import torch
-
 from promptkit.config import GenerationSettings, MethodConfig, ModelConfig, SavedAdapterConfig, TrainingConfig
 from promptkit.harness import Runtime, predict
 from promptkit.harness.predict import choice_continuation

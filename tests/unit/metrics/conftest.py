@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pytest
-
 from promptkit.records import Prediction
 
 # Three rows with 2, 1 and 3 references: sacrebleu must see the missing ones as None.

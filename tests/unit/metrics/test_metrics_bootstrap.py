@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-
 from promptkit.errors import PromptkitError
 from promptkit.metrics import (
     MetricContext,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from promptkit.metrics import MetricContext, get_metric
 
 GOLD = [["a"], ["a"], ["b"], ["c"]]

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import promptkit
+import pytest
 from promptkit.errors import PromptkitError, UnknownNameError
 from promptkit.metrics import HubMetric, MetricContext, get_metric, metric_names, score
 from promptkit.records import Prediction

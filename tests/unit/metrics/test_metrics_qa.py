@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from promptkit.metrics import MetricContext, get_metric, normalize_language
 from promptkit.metrics.language import split_cjk
 from promptkit.metrics.qa import answer_tokens

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rouge_score.rouge_scorer import RougeScorer
-
 from promptkit.metrics import MetricContext, get_metric
 from promptkit.metrics.rouge import UnicodeTokenizer
+from rouge_score.rouge_scorer import RougeScorer
 
 
 @pytest.mark.parametrize("name", ["rouge1", "rouge2", "rougeL"])

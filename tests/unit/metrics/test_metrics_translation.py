@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 import sacrebleu
-
 from promptkit.metrics import MetricContext, get_metric
 from promptkit.metrics.translation import bleu_tokenizer
 
