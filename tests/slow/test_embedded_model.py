@@ -102,10 +102,16 @@ def test_batch_size_does_not_change_sst2_choices(smollm: Any) -> None:
 
 
 def test_demo_eval_end_to_end(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["eval", "--task", "demo_qa", "--limit", "8", "--out", str(tmp_path), "--run-id", "demo"])
+    # The default methods on the real model, with a token training budget (the full default run
+    # takes minutes; its figures are in reports/examples).
+    result = CliRunner().invoke(cli, ["eval", "--task", "demo_qa", "--limit", "8", "--out", str(tmp_path), "--run-id", "demo",
+                                      "--set", "training.steps=2", "--set", "training.batch_size=4"])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "demo" / "results.json").read_text())
     assert data["model"]["name"] == "smollm2-135m-instruct"
-    assert [c["method"] for c in data["cells"]] == ["zero-shot", "few-shot"]
+    assert [c["method"] for c in data["cells"]] == ["zero-shot", "prompt-tuning", "lora"]
     assert all(c["error"] is None for c in data["cells"])
     assert max(c["metrics"]["token_f1"]["value"] for c in data["cells"]) > 0
+    for cell in data["cells"][1:]:
+        assert cell["cost"]["trainable_params"] > 0 and cell["cost"]["adapter_bytes"] > 0
+        assert len(cell["training"]["losses"]) == 2
