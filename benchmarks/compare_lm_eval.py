@@ -76,7 +76,7 @@ def main() -> int:
     (work / "tasks" / "promptkit_parity.yaml").write_text(
         TASK_YAML.format(data=data, until=json.dumps(gen["stop"]), max_new_tokens=gen["max_new_tokens"])
     )
-    model_dir = results["model"]["source"]
+    model_dir = str(Path(results["model"]["source"]).expanduser().resolve())
     cmd = [
         args.lm_eval_python, "-m", "lm_eval", "--model", "hf",
         "--model_args", f"pretrained={model_dir},dtype=float32",

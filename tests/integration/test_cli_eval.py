@@ -111,7 +111,9 @@ def test_results_json_tasks(results: dict[str, Any]) -> None:
     assert set(results["tasks"]) == set(TASKS)
     for name, info in results["tasks"].items():
         assert info["version"] == "1" and info["eval_split"] == "test" and info["n"] == LIMIT
-        assert info["path"] == str(TASKS[name]) and info["source"] == "files"
+        # Recorded relative to the working directory (here the repo root), never machine-absolute.
+        assert info["path"] == TASKS[name].resolve().relative_to(Path.cwd().resolve()).as_posix()
+        assert not Path(info["path"]).is_absolute() and info["source"] == "files"
         assert info["metrics"] == METRICS[name]
     assert results["tasks"]["tiny_sentiment"]["adapter"] == "classification"
     assert results["tasks"]["tiny_qa"]["generation"] == {"max_new_tokens": 6, "stop": ["\n"]}

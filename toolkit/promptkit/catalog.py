@@ -75,3 +75,23 @@ def default_data_dir(explicit: str | None) -> Path | None:
     """``--data-dir`` if given, else ``PROMPTKIT_DATA_DIR``, else None (use the hub)."""
     value = explicit or os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser() if value else None
+
+
+def display_path(path: str | Path) -> str:
+    """A path as results should record it: machine-independent where possible.
+
+    Built-in files become ``tasks/...`` / ``prompts/...``; files under the working directory
+    are relative to it; files under the home directory start with ``~``.
+    """
+    resolved = Path(path).expanduser().resolve()
+    for kind in ("tasks", "prompts"):
+        try:
+            return f"{kind}/{resolved.relative_to(builtin_dir(kind).resolve()).as_posix()}"
+        except (ValueError, PromptkitError):
+            pass
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            return prefix + resolved.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return str(path)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promptkit.catalog import default_data_dir, resolve_task
+from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import (
     TRAINABLE_KINDS,
     LoraConfig,
@@ -160,7 +160,7 @@ class Runner:
             tc = p.task.config
             result.tasks[p.name] = {
                 "version": str(tc.version),
-                "path": str(p.task.path),
+                "path": display_path(p.task.path),
                 "adapter": tc.adapter.kind,
                 "eval_split": tc.eval_split,
                 "train_split": tc.train_split,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptkit.catalog import display_path
 from promptkit.config import ModelConfig
 from promptkit.errors import ModelError
 from promptkit.models.devices import resolve_device, resolve_dtype
@@ -40,7 +41,7 @@ class LoadedModel:
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "source": self.source,
+            "source": display_path(self.source) if Path(self.source).exists() else self.source,
             "origin": self.origin,
             "architecture": type(self.model).__name__,
             "is_encoder_decoder": self.is_encoder_decoder,
