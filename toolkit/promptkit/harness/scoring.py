@@ -17,14 +17,16 @@ class LogLikelihood:
     greedy: bool  # every continuation token is the argmax (lm-eval's "is_greedy")
 
 
-def split_tokens(tokenizer: Any, context: str, continuation: str, chat: bool) -> tuple[list[int], list[int]]:
+def split_tokens(tokenizer: Any, context: str, continuation: str, chat: bool, ctx: list[int] | None = None) -> tuple[list[int], list[int]]:
     """Token ids of context and continuation, tokenised together.
 
     Tokenising ``context + continuation`` as one string and cutting at the context's length
     keeps the merges a model saw in training (the same convention as lm-evaluation-harness).
+    ``ctx``: the context's ids when the caller already has them (one context, many choices).
     """
     whole = encode(tokenizer, context + continuation, chat)
-    ctx = encode(tokenizer, context, chat)
+    if ctx is None:
+        ctx = encode(tokenizer, context, chat)
     n = len(ctx)
     if whole[:n] != ctx:  # the boundary merged: fall back to separate tokenisation
         return ctx, list(tokenizer(continuation, add_special_tokens=False)["input_ids"])
@@ -44,7 +46,12 @@ def loglikelihoods(lm: Any, contexts: Sequence[str], continuations: Sequence[str
             for c, x in zip(contexts, continuations, strict=True)
         ]
     else:
-        pairs = [split_tokens(tok, c, x, runtime.chat) for c, x in zip(contexts, continuations, strict=True)]
+        # Classification scores every choice after the same context: encode each context once.
+        ctx_ids: dict[str, list[int]] = {}
+        for c in contexts:
+            if c not in ctx_ids:
+                ctx_ids[c] = encode(tok, c, runtime.chat)
+        pairs = [split_tokens(tok, c, x, runtime.chat, ctx_ids[c]) for c, x in zip(contexts, continuations, strict=True)]
     max_len = getattr(lm.model.config, "max_position_embeddings", None) or 1 << 30
     out: list[LogLikelihood | None] = [None] * len(pairs)
     pad = tok.pad_token_id

@@ -33,5 +33,7 @@ class FewShotSampler:
             return []
         digest = hashlib.sha256(f"{self.seed}:{example.id}".encode()).digest()
         rng = random.Random(int.from_bytes(digest[:8], "big"))
-        candidates = [ex for ex in self.pool if ex.id != example.id]
-        return rng.sample(candidates, min(self.k, len(candidates)))
+        # Draw k+1 and drop the example itself if it is there: O(k) rather than O(pool) per
+        # example, which matters for large train splits (SST-2: 67k rows).
+        picks = rng.sample(self.pool, min(self.k + 1, len(self.pool)))
+        return [ex for ex in picks if ex.id != example.id][: self.k]
