@@ -21,7 +21,7 @@ from promptkit.config import PromptConfig
 from promptkit.errors import ModelError, PromptkitError, TemplateError
 from promptkit.prompting import FewShotSampler, PromptTemplate
 from promptkit.prompting.chat import format_prompt, format_target, messages, use_chat_template
-from promptkit.prompting.template import render_all, template_variables
+from promptkit.prompting.template import template_variables
 from promptkit.records import Example, Prompt, Turn
 from promptkit.tasks import Task, load_task
 from tokenizers import Tokenizer, models, pre_tokenizers
@@ -146,16 +146,6 @@ def test_render_uses_the_template_delimiters() -> None:
     assert prompt.text == "Be brief.\nQ: Where?=>Here\nQ: Who?"
     assert (prompt.example_id, prompt.template, prompt.target, prompt.references) == ("ex-7", "test/inline", "Ada", ("Ada",))
     assert prompt.shots == (Turn("Q: Where?", "Here"),)
-
-
-def test_render_all_pairs_examples_with_their_shots() -> None:
-    t = template("{{ question }}")
-    other = Example(id="o", fields={"question": "Why?", "answer": "So"}, references=("So",))
-    assert [p.text for p in render_all(t, [EXAMPLE, other])] == ["Who?", "Why?"]
-    prompts = render_all(t, [EXAMPLE, other], [[other], []])
-    assert [p.text for p in prompts] == ["Why? So\n\nWho?", "Why?"]
-    with pytest.raises(ValueError):
-        render_all(t, [EXAMPLE, other], [[other]])
 
 
 # ----------------------------------------------------------------------------- golden prompts

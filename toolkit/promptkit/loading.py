@@ -7,6 +7,7 @@ all at once, in one :class:`ConfigError`.
 
 from __future__ import annotations
 
+import copy
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -304,7 +305,7 @@ def apply_overrides(data: dict[str, Any], assignments: Sequence[str]) -> dict[st
     Raises:
         ConfigError: an assignment without ``=`` or whose value is not valid YAML.
     """
-    out = _deepcopy(data)
+    out = copy.deepcopy(data)
     problems: list[Problem] = []
     for item in assignments:
         key, sep, raw = item.partition("=")
@@ -327,10 +328,3 @@ def apply_overrides(data: dict[str, Any], assignments: Sequence[str]) -> dict[st
         raise ConfigError(problems)
     return out
 
-
-def _deepcopy(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _deepcopy(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_deepcopy(v) for v in data]
-    return data

@@ -70,7 +70,6 @@ def build_run_config(
         doc = read_yaml(config_file)
     else:
         doc = parse_yaml("{}", "<command line>")
-        doc.data = {}
     data: dict[str, Any] = dict(doc.data)
     for key, value in (options or {}).items():
         if value is None or value == ():

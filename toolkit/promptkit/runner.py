@@ -303,7 +303,7 @@ class Runner:
             cell.error = str(exc)
             return cell
         finally:
-            if method is not None and hasattr(method, "release"):
+            if method is not None:
                 method.release()
         cell.metrics = scores
         out_tokens = sum(pr.output_tokens for pr in preds)

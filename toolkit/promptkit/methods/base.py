@@ -41,6 +41,9 @@ class Method(ABC):
         """Demonstrations per prompt this method wants (0 unless it is few-shot)."""
         return 0
 
+    def release(self) -> None:
+        """Give the shared base model back unchanged (trainable methods unwrap their adapter)."""
+
     @abstractmethod
     def fit(self, train: Sequence[Prompt]) -> Self:
         """Learn from training prompts (each with its target); return ``self``."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
 
 import jinja2
 import jinja2.meta
@@ -124,14 +123,3 @@ class PromptTemplate:
             target_delimiter=self.config.target_delimiter,
         )
 
-
-def render_all(template: PromptTemplate, examples: Sequence[Example], shots: Sequence[Sequence[Example]] | None = None) -> list[Prompt]:
-    """Render many examples (``shots[i]`` are the demonstrations of ``examples[i]``)."""
-    if shots is None:
-        return [template.render(ex) for ex in examples]
-    return [template.render(ex, s) for ex, s in zip(examples, shots, strict=True)]
-
-
-def describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) < 80 else text[:77] + "..."
