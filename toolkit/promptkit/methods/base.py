@@ -43,6 +43,7 @@ class Method(ABC):
 
     def release(self) -> None:
         """Give the shared base model back unchanged (trainable methods unwrap their adapter)."""
+        return None  # prompting methods never change the model
 
     @abstractmethod
     def fit(self, train: Sequence[Prompt]) -> Self:
