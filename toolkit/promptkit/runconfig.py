@@ -15,7 +15,6 @@ from promptkit.errors import ConfigError, Problem
 from promptkit.loading import (
     YamlDocument,
     apply_overrides,
-    parse_yaml,
     read_yaml,
     validate,
 )
@@ -69,7 +68,8 @@ def build_run_config(
     if config_file is not None:
         doc = read_yaml(config_file)
     else:
-        doc = parse_yaml("{}", "<command line>")
+        # No file: problems are located by key path only (no misleading line number).
+        doc = YamlDocument({}, {}, "<command line>")
     data: dict[str, Any] = dict(doc.data)
     for key, value in (options or {}).items():
         if value is None or value == ():

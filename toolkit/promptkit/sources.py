@@ -142,7 +142,10 @@ def read_split_files(source: FilesSource, split: str, base: Path, where: str) ->
     paths = spec.path if isinstance(spec.path, list) else [spec.path]
     rows: list[Row] = []
     for p in paths:
-        rows.extend(read_file((base / p).resolve(), source.format))
+        try:
+            rows.extend(read_file((base / p).resolve(), source.format))
+        except DatasetError as exc:
+            raise DatasetError(f"{where}: split {split!r}: {exc}") from exc
     if spec.group_by and spec.part:
         kept = []
         for i, row in enumerate(rows):
