@@ -287,6 +287,27 @@ def test_tasks_show_renders_every_prompt(tokenizer_dir: Path) -> None:
     assert "target: 'pier 3'" in out
 
 
+def test_tasks_show_never_rewraps_long_lines(tokenizer_dir: Path, tmp_path: Path) -> None:
+    # a long task path and a long context line, on an 80-column non-terminal output (CI): the
+    # heading and the prompt must come out unwrapped, or the shown prompt is not the model's prompt
+    deep = tmp_path.joinpath(*["a-rather-long-directory-name"] * 4)
+    (deep / "data").mkdir(parents=True)
+    context = " ".join(["The night ferry to the island leaves from pier 3 every evening."] * 4)
+    row = {"id": "long-1", "context": context, "question": "Which pier?", "answers": {"text": ["pier 3"], "answer_start": [0]}}
+    for split in ("train", "test"):
+        (deep / "data" / f"{split}.jsonl").write_text(json.dumps(row) + "\n")
+    task = TOY_QA.read_text().replace("../toy_data/qa/", "data/")
+    (deep / "toy_qa.yaml").write_text(task)
+    result = CliRunner().invoke(
+        cli,
+        ["tasks", "show", str(deep / "toy_qa.yaml"), "--model", str(tokenizer_dir), "-n", "1", "--chat-template", "off"],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"({deep / 'toy_qa.yaml'}), chat template off\n" in result.stdout
+    assert f"\n{context}\n" in result.stdout
+
+
 def test_tasks_show_with_chat_template(tokenizer_dir: Path) -> None:
     result = CliRunner().invoke(
         cli, ["tasks", "show", str(TOY_QA), "--model", str(tokenizer_dir), "-n", "1", "--chat-template", "on"], terminal_width=200

@@ -94,8 +94,10 @@ def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
 
 
 def print_rendered(task: str, path: str, chat: bool, blocks: Sequence[tuple[str, str, str, str, list[str], int]]) -> None:
-    out.print(f"[bold]{task}[/bold] ({path}), chat template {'on' if chat else 'off'}")
+    # soft_wrap: a rendered prompt is shown exactly as the model sees it, never re-wrapped to the
+    # terminal width (a wrapped line would read as a newline in the prompt)
+    out.print(f"[bold]{task}[/bold] ({path}), chat template {'on' if chat else 'off'}", soft_wrap=True)
     for prompt_name, ex_id, text, target, refs, n_tokens in blocks:
         out.rule(f"{prompt_name} · {ex_id} · {n_tokens} tokens")
-        out.print(text, markup=False, highlight=False)
-        out.print(f"[dim]target:[/dim] {target!r}   [dim]references:[/dim] {refs!r}", highlight=False)
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+        out.print(f"[dim]target:[/dim] {target!r}   [dim]references:[/dim] {refs!r}", highlight=False, soft_wrap=True)
