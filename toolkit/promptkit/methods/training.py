@@ -258,7 +258,7 @@ class Trainer:
                     loss = model(**batch).loss * weight
                 if not torch.isfinite(loss):
                     raise TrainingError(
-                        f"training loss became {float(loss)!r} at step {step + 1} (lr={self.lr}); "
+                        f"training loss became {float(loss.detach())!r} at step {step + 1} (lr={self.lr}); "
                         "lower the learning rate or check the data"
                     )
                 accelerator.backward(loss)
