@@ -96,13 +96,13 @@ def main() -> int:
     ours_pred = [r["prediction"] for r in rows]
     their_pred = [theirs[r["example_id"]].strip() for r in rows]
     refs = [r["references"] for r in rows]
-    same = sum(a == b for a, b in zip(ours_pred, their_pred))
+    same = sum(a == b for a, b in zip(ours_pred, their_pred, strict=True))
     em_ours = float(em.aggregate(em.stats(ours_pred, refs, ctx)))
     em_theirs = float(em.aggregate(em.stats(their_pred, refs, ctx)))
     print(f"examples: {len(rows)}")
     print(f"identical predictions: {same}/{len(rows)}")
     print(f"exact match (SQuAD normalisation): promptkit {em_ours:.1f}, lm-eval {em_theirs:.1f}")
-    for r, a, b in zip(rows, ours_pred, their_pred):
+    for r, a, b in zip(rows, ours_pred, their_pred, strict=True):
         if a != b:
             print(f"  differs {r['example_id']}: promptkit={a!r} lm-eval={b!r}")
     return 0 if same == len(rows) else 1

@@ -53,7 +53,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     task = dev_task(args.task, out)
     axes = [(k, vs.split(",")) for k, _, vs in (g.partition("=") for g in args.grid)]
-    combos = [dict(zip([k for k, _ in axes], values)) for values in itertools.product(*[v for _, v in axes])]
+    combos = [dict(zip([k for k, _ in axes], values, strict=True)) for values in itertools.product(*[v for _, v in axes])]
     runs = [(m, {}) for m in args.baselines.split(",") if m] + [(args.method, c) for c in combos]
     rows = []
     for method, combo in runs:

@@ -124,7 +124,13 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         if not config.tasks and not config_file:
             config = config.model_copy(update={"tasks": default_tasks()})
     from promptkit.cli_display import LiveDisplay
+    from promptkit.distributed import current, launched_world_size
 
+    if launched_world_size() > 1 and not current().is_main:
+        # `accelerate launch` with several processes: the main process shows and writes everything
+        _quiet_libraries()
+        result = Runner(config, resume=resume_dir is not None).run()
+        sys.exit(1 if any(c.error for c in result.cells) else 0)
     with LiveDisplay() as display:
         runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None)
         display.phase("checking tasks and loading data")

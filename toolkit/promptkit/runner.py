@@ -28,6 +28,7 @@ from promptkit.config import (
     dump,
     slug,
 )
+from promptkit.distributed import current
 from promptkit.errors import PromptkitError
 from promptkit.harness import Runtime
 from promptkit.harness.batching import ProgressFn
@@ -183,7 +184,10 @@ class Runner:
         cfg = self.config
         started = time.perf_counter()
         prepared = self.prepare() if prepared is None else prepared
-        run_id = cfg.run_id or new_run_id()
+        procs = current()
+        if not procs.is_main:  # one terminal display, one writer: the main process
+            self.progress = self.on_cell = None
+        run_id = procs.broadcast(cfg.run_id or new_run_id())
         self.run_dir = Path(cfg.out_dir) / run_id
         t0 = time.perf_counter()
         lm = load_model(cfg.model)
@@ -191,7 +195,7 @@ class Runner:
         chat = use_chat_template(lm.tokenizer, cfg.model.chat_template)
         runtime = Runtime(batch_size=cfg.batch_size, chat=chat, progress=self.progress)
         result = self._start(lm, chat, prepared, run_id, load_s)
-        result.save(self.run_dir)
+        self._save(result)
         done = {c.key for c in result.cells}
         samples: dict[Path, list[dict[str, Any]]] = {}
         for c in result.cells:  # resumed: carry the finished cells' samples over
@@ -206,15 +210,21 @@ class Runner:
                     cell = self._run_cell(p, template, method_cfg, METHODS.get(method_cfg.kind), lm, runtime, samples)
                     result.cells.append(cell)
                     result.timings["total_s"] = round(time.perf_counter() - started, 3)
-                    result.save(self.run_dir)
+                    self._save(result)
                     if self.on_cell:
                         self.on_cell(cell)
-        add_comparisons(result, self.run_dir, n_boot=cfg.bootstrap_samples, seed=cfg.seed)
-        result.timings["total_s"] = round(time.perf_counter() - started, 3)
-        result.save(self.run_dir)
-        write_atomic(self.run_dir / "report.md", render_markdown(result))
-        write_atomic(self.run_dir / "report.html", render_html(result))
+        if procs.is_main:
+            add_comparisons(result, self.run_dir, n_boot=cfg.bootstrap_samples, seed=cfg.seed)
+            result.timings["total_s"] = round(time.perf_counter() - started, 3)
+            result.save(self.run_dir)
+            write_atomic(self.run_dir / "report.md", render_markdown(result))
+            write_atomic(self.run_dir / "report.html", render_html(result))
+        procs.barrier()
         return result
+
+    def _save(self, result: RunResult) -> None:
+        if current().is_main:
+            result.save(self.run_dir)
 
     def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_kind: str) -> Any:
         from promptkit.methods import FitContext
@@ -318,9 +328,10 @@ class Runner:
         cell.samples = rel.as_posix()
         rows = samples.setdefault(rel, [])
         rows.extend(sample_rows(template.name, method_cfg.kind, prompts, preds, scores))
-        path = self.run_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        if current().is_main:
+            path = self.run_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         return cell
 
 

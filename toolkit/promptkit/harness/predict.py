@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from promptkit.config import GenerationSettings
+from promptkit.distributed import current
 from promptkit.harness.batching import Runtime
 from promptkit.harness.generation import encode, generate
 from promptkit.harness.scoring import loglikelihoods
@@ -26,9 +27,26 @@ def predict(lm: Any, prompts: Sequence[Prompt], generation: GenerationSettings, 
         generation: max new tokens and stop sequences (generation tasks).
         runtime: batch size, chat formatting, progress.
         normalization: choice scores divided by length: ``none``, ``tokens`` or ``chars``.
+
+    Under a multi-process launch each process predicts a share of the prompts and every process
+    returns the whole list (a prediction does not depend on its batch mates, so the result is
+    the single-process one).
     """
     texts = [format_prompt(p, lm.tokenizer, runtime.chat) for p in prompts]
-    if prompts and prompts[0].choices:
+    procs = current()
+    if not procs.distributed:
+        return _predict_here(lm, prompts, texts, generation, runtime, normalization)
+    # Dealt longest first, so every process gets a similar amount of work.
+    index = procs.shard(sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i)))
+    local = _predict_here(lm, [prompts[i] for i in index], [texts[i] for i in index], generation, runtime, normalization)
+    return procs.gather(local, index, len(prompts))
+
+
+def _predict_here(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], generation: GenerationSettings, runtime: Runtime,
+             normalization: str) -> list[Prediction]:
+    if not prompts:
+        return []
+    if prompts[0].choices:
         return _classify(lm, prompts, texts, runtime, normalization)
     outs = generate(lm, texts, max_new_tokens=generation.max_new_tokens, stop=generation.stop, runtime=runtime)
     return [

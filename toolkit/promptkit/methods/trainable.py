@@ -11,6 +11,7 @@ from typing import Any
 from typing_extensions import Self
 
 from promptkit.config import GenerationSettings, TrainingConfig
+from promptkit.distributed import current
 from promptkit.harness import Runtime, predict
 from promptkit.methods.base import Method
 from promptkit.methods.training import (
@@ -126,7 +127,11 @@ class TrainableMethod(Method):
         self.trainable_parameters_ = int(trainable)
         self.adapter_path_: Path | None = None
         if ctx.workdir is not None:
-            self.adapter_path_ = self.save(ctx.workdir / "adapter")
+            procs = current()
+            with procs.main_first():  # one process writes, the others find it written
+                if procs.is_main:
+                    self.save(ctx.workdir / "adapter")
+            self.adapter_path_ = ctx.workdir / "adapter"
         return self
 
     def save(self, path: Path) -> Path:

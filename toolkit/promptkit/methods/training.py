@@ -9,6 +9,7 @@ run resumed from a checkpoint sees exactly the batches an uninterrupted run woul
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.config import TrainingConfig
+from promptkit.distributed import current
 from promptkit.errors import PromptkitError
 from promptkit.harness.scoring import split_tokens
 from promptkit.prompting.chat import format_prompt, format_target
@@ -194,7 +196,6 @@ class Trainer:
         Raises:
             TrainingError: no examples, or a non-finite loss (with the step and learning rate).
         """
-        import numpy as np
         import torch
         from accelerate import Accelerator
         from transformers import get_scheduler
@@ -202,6 +203,7 @@ class Trainer:
         if not examples:
             raise TrainingError("no training examples")
         cfg = self.cfg
+        procs = current()
         params = self._params()
         if not params:
             raise TrainingError("the model has no trainable parameters")
@@ -215,8 +217,11 @@ class Trainer:
             num_warmup_steps=int(cfg.warmup_ratio * steps),
             num_training_steps=steps,
         )
-        model, optimizer, scheduler = accelerator.prepare(self.model, optimizer, scheduler)
+        # The scheduler stays ours: prepared, accelerate would step it once per process at every
+        # step (it assumes each process adds a batch); here the processes share one batch.
+        model, optimizer = accelerator.prepare(self.model, optimizer)
         schedule = batch_schedule([len(e.input_ids) for e in examples], cfg.batch_size, steps * cfg.grad_accum, self.seed)
+        n_targets = [sum(1 for t in e.labels if t != IGNORE) for e in examples]
         report = TrainingReport(planned_steps=steps, examples=len(examples))
         state: dict[str, Any] = {"best": None, "best_state": None, "bad_evals": 0}
         start_step = 0
@@ -227,9 +232,8 @@ class Trainer:
             self._load_trainable_state(saved["trainable"])
             optimizer.load_state_dict(saved["optimizer"])
             scheduler.load_state_dict(saved["scheduler"])
-            torch.set_rng_state(saved["torch_rng"])
-            random.setstate(saved["py_rng"])
-            np.random.set_state(saved["np_rng"])
+            rng = saved["rng"]
+            _set_rng_state(rng[procs.rank] if len(rng) == procs.world else rng[0])
             start_step = saved["step"]
             report = TrainingReport(**saved["report"])
             report.resumed_from = start_step
@@ -242,27 +246,33 @@ class Trainer:
         eval_time = 0.0
         tokens = report.tokens
         for step in range(start_step, steps):
+            rows = [schedule[step * cfg.grad_accum + micro] for micro in range(cfg.grad_accum)]
+            # Each micro-batch's loss is the mean over its own target tokens; weighted by its share
+            # of the step's target tokens, accumulation equals one batch of batch_size * grad_accum.
+            # Several processes split every micro-batch and DDP averages their gradients, hence
+            # the factor `world`: the update equals the single-process one.
+            step_targets = sum(n_targets[i] for micro in rows for i in micro)
             step_loss = 0.0
-            micro_batches = [
-                collate([examples[i] for i in schedule[step * cfg.grad_accum + micro]], self.pad_id, self.seq2seq)
-                for micro in range(cfg.grad_accum)
-            ]
-            # A micro-batch's loss is the mean over its own target tokens: weighted by its share of
-            # the step's target tokens, accumulation equals one batch of batch_size * grad_accum.
-            targets = [int((b["labels"] != IGNORE).sum()) for b in micro_batches]
-            for batch, n_targets in zip(micro_batches, targets, strict=True):
-                weight = n_targets / sum(targets) if sum(targets) else 1 / cfg.grad_accum
-                tokens += int(batch["attention_mask"].sum())
+            for micro, micro_rows in enumerate(rows):
+                tokens += sum(len(examples[i].input_ids) for i in micro_rows)
+                mine = procs.shard(micro_rows)
+                # A process left without rows still runs a forward/backward (weight 0): DDP needs
+                # every process in every gradient exchange.
+                batch = collate([examples[i] for i in (mine or micro_rows[:1])], self.pad_id, self.seq2seq)
+                share = sum(n_targets[i] for i in mine) / step_targets if step_targets else (1 / cfg.grad_accum if mine else 0.0)
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-                with accelerator.autocast():
-                    loss = model(**batch).loss * weight
-                if not torch.isfinite(loss):
-                    raise TrainingError(
-                        f"training loss became {float(loss.detach())!r} at step {step + 1} (lr={self.lr}); "
-                        "lower the learning rate or check the data"
-                    )
-                accelerator.backward(loss)
+                last = micro == len(rows) - 1
+                with accelerator.no_sync(model) if not last else contextlib.nullcontext():
+                    with accelerator.autocast():
+                        loss = model(**batch).loss * share
+                    accelerator.backward(loss * procs.world)
                 step_loss += float(loss.detach())
+            step_loss = procs.sum([step_loss])[0]
+            if not math.isfinite(step_loss):
+                raise TrainingError(
+                    f"training loss became {step_loss!r} at step {step + 1} (lr={self.lr}); "
+                    "lower the learning rate or check the data"
+                )
             if cfg.max_grad_norm:
                 accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
             optimizer.step()
@@ -273,7 +283,7 @@ class Trainer:
             done = step + 1
             if self.dev is not None and cfg.eval_every and (done % cfg.eval_every == 0 or done == steps):
                 t0 = time.perf_counter()
-                point = self._evaluate(model, done, step_loss)
+                point = self._evaluate(done, step_loss)
                 eval_time += time.perf_counter() - t0
                 report.curve.append(point)
                 model.train()
@@ -308,25 +318,41 @@ class Trainer:
             report.peak_memory_kind = "process_rss"
         model.eval()
         self.model = accelerator.unwrap_model(model)
-        if ckpt is not None and ckpt.exists():
+        procs.barrier()  # every process is past its last read of the checkpoint
+        if ckpt is not None and ckpt.exists() and procs.is_main:
             ckpt.unlink()  # finished: the adapter itself is saved by the method
             if not any(ckpt.parent.iterdir()):
                 ckpt.parent.rmdir()
         return report
 
-    def _evaluate(self, model: Any, step: int, train_loss: float) -> dict[str, float]:
+    def _evaluate(self, step: int, train_loss: float) -> dict[str, float]:
+        """Dev loss (and metric) at ``step``; every process gets the same figures.
+
+        Runs on the unwrapped model: a DDP forward exchanges buffers between processes, which
+        would hang when processes run different numbers of dev batches.
+        """
         import torch
 
         assert self.dev is not None
+        procs = current()
+        model = self.model
         model.eval()
-        losses = []
+        mine = procs.shard(range(len(self.dev.examples)))
+        loss_sum = n_tokens = 0.0
         with torch.inference_mode():
-            for start in range(0, len(self.dev.examples), self.cfg.batch_size):
-                chunk = self.dev.examples[start : start + self.cfg.batch_size]
+            for start in range(0, len(mine), self.cfg.batch_size):
+                chunk = [self.dev.examples[i] for i in mine[start : start + self.cfg.batch_size]]
                 batch = collate(chunk, self.pad_id, self.seq2seq)
+                # the model's loss is a mean over the tokens it predicts (causal: labels shifted by one)
+                scored = batch["labels"] if self.seq2seq else batch["labels"][:, 1:]
+                n = float((scored != IGNORE).sum())
                 batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
-                losses.append(float(model(**batch).loss) * len(chunk))
-        point = {"step": float(step), "train_loss": train_loss, "dev_loss": sum(losses) / max(len(self.dev.examples), 1)}
+                if n:
+                    loss_sum += float(model(**batch).loss) * n
+                    n_tokens += n
+        loss_sum, n_tokens = procs.sum([loss_sum, n_tokens])
+        # per target token, so the figure does not depend on how the dev slice is batched
+        point = {"step": float(step), "train_loss": train_loss, "dev_loss": loss_sum / max(n_tokens, 1.0)}
         if self.dev.metric is not None:
             point["dev_" + (self.dev.metric_name or "metric")] = float(self.dev.metric())
         return point
@@ -346,26 +372,50 @@ class Trainer:
         return bool(patience and state["bad_evals"] >= patience)
 
     def _save(self, path: Path, step: int, optimizer: Any, scheduler: Any, report: TrainingReport, state: dict[str, Any]) -> None:
-        import numpy as np
+        """Write the checkpoint (main process; every process's random state goes in it)."""
         import torch
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(
-            {
-                "step": step,
-                "trainable": self._trainable_state(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "py_rng": random.getstate(),
-                "np_rng": np.random.get_state(),
-                "report": report.to_dict(),
-                "state": state,
-            },
-            tmp,
-        )
-        os.replace(tmp, path)
+        procs = current()
+        rng = procs.all_gather(_rng_state())
+        if procs.is_main:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            torch.save(
+                {
+                    "step": step,
+                    "trainable": self._trainable_state(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "rng": rng,
+                    "report": report.to_dict(),
+                    "state": state,
+                },
+                tmp,
+            )
+            os.replace(tmp, path)
+        procs.barrier()
+
+
+def _rng_state() -> dict[str, Any]:
+    """Every random state training draws from (dropout, shuffles)."""
+    import numpy as np
+    import torch
+
+    state = {"torch": torch.get_rng_state(), "py": random.getstate(), "np": np.random.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    import numpy as np
+    import torch
+
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["py"])
+    np.random.set_state(state["np"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
 
 
 class _RssPeak:

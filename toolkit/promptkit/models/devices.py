@@ -10,15 +10,24 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 def resolve_device(spec: str | None = "auto") -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; explicit values are checked."""
+    """``auto`` -> ``cuda`` when available, else ``cpu``; explicit values are checked.
+
+    Under ``accelerate launch`` with several processes, ``auto`` and ``cuda`` mean this
+    process's own GPU (``cuda:<local rank>``).
+    """
     import torch
+
+    from promptkit.distributed import current
 
     spec = (spec or "auto").lower()
     if spec == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        spec = "cuda" if torch.cuda.is_available() else "cpu"
     if spec.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ModelError(f"--device {spec!r}: CUDA is not available on this machine; use 'cpu' or 'auto'")
+        procs = current()
+        if spec == "cuda" and procs.distributed:
+            return f"cuda:{procs.local_rank}"
         return spec
     if spec == "mps":
         if not torch.backends.mps.is_available():

@@ -97,7 +97,11 @@ def load_model(config: ModelConfig | None = None) -> LoadedModel:
         ModelError: the reference cannot be resolved or loaded; the message lists what is accepted.
     """
     config = config or ModelConfig()
-    name, source, origin = resolve_reference(config.name)
+    from promptkit.distributed import current
+
+    # Several processes: one per machine converts an embedded GGUF into the cache, the others reuse it.
+    with current().main_first(local=True):
+        name, source, origin = resolve_reference(config.name)
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
     from transformers import (
