@@ -113,10 +113,24 @@ def test_set_with_a_bad_method_value_is_validated(run_yaml: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_run_config(run_yaml, sets=["few-shot.shots=0"])
     (problem,) = info.value.problems
-    assert problem.key == "methods[1].shots"
+    # named as the user wrote it, not by its place in the run's method list
+    assert (problem.file, problem.line, problem.key) == ("--set", None, "few-shot.shots")
     assert "greater than or equal to 1 (got 0)" in problem.message
-    with pytest.raises(ConfigError, match=r"unknown key 'shtos'; did you mean 'shots'\?"):
+    with pytest.raises(ConfigError) as info:
         build_run_config(run_yaml, sets=["few-shot.shtos=3"])
+    assert str(info.value).startswith("--set: few-shot.shtos: unknown key 'shtos'; did you mean 'shots'?")
+    with pytest.raises(ConfigError) as info:
+        build_run_config(sets=["lora.target_modules=[q_proj, 1]"], default_methods=["zero-shot", "lora"])
+    assert [p.key for p in info.value.problems] == ["lora.target_modules[1]"]
+
+
+def test_problems_of_the_yaml_itself_keep_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("methods:\n  - {kind: lora, rank: 0}\n")
+    with pytest.raises(ConfigError) as info:
+        build_run_config(path, sets=["lora.alpha=8"])
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.key) == (str(path), 2, "methods[0].rank")
 
 
 @pytest.mark.parametrize(

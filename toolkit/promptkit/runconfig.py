@@ -20,10 +20,15 @@ from promptkit.loading import (
 )
 
 
-def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
-    """Route ``--set few-shot.shots=5`` to the run's method entry of that kind."""
+def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """Route ``--set few-shot.shots=5`` to the run's method entry of that kind.
+
+    Returns the data, the other ``--set`` items, and the key paths the routed items wrote
+    (``methods[2].rank`` -> ``lora.rank``) so problems can be reported as the user wrote them.
+    """
     kinds = set(method_kind_names())
     rest: list[str] = []
+    routed: dict[str, str] = {}
     methods = [dict(m) if isinstance(m, Mapping) else {"kind": m} for m in data.get("methods", [])]
     problems = []
     for item in sets:
@@ -39,11 +44,21 @@ def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[
         sub = item[len(head) + 1 :]
         for m in targets:
             m.update(apply_overrides({}, [sub]))
+            key = sub.partition("=")[0].strip()
+            routed[f"methods[{methods.index(m)}].{key}"] = f"{head}.{key}"
     if problems:
         raise ConfigError(problems)
     if methods:
         data = {**data, "methods": methods}
-    return data, rest
+    return data, rest, routed
+
+
+def _as_written(problem: Problem, routed: Mapping[str, str]) -> Problem:
+    """A problem in a value given with ``--set lora.rank=...`` named the way it was given."""
+    for path, written in routed.items():
+        if problem.key is not None and (problem.key == path or problem.key.startswith((path + ".", path + "["))):
+            return Problem(problem.message, "--set", None, written + problem.key[len(path) :])
+    return problem
 
 
 def build_run_config(
@@ -81,10 +96,15 @@ def build_run_config(
         target[parts[-1]] = list(value) if isinstance(value, tuple) else value
     if not data.get("methods") and default_methods:
         data["methods"] = list(default_methods)
-    data, rest = _apply_method_sets(data, sets)
+    data, rest, routed = _apply_method_sets(data, sets)
     data = apply_overrides(data, rest)
     doc = YamlDocument(data, doc.lines, doc.file)
-    return validate(RunConfig, doc)
+    try:
+        return validate(RunConfig, doc)
+    except ConfigError as exc:
+        if not routed:
+            raise
+        raise ConfigError([_as_written(p, routed) for p in exc.problems]) from exc
 
 
 def resume_run_config(run_dir: str | Path) -> RunConfig:
