@@ -187,14 +187,52 @@ def test_saved_adapter_evaluates_without_training(method: str, trained_run: tupl
         assert [r[key] for r in saved] == [r[key] for r in original], key
 
 
-def test_two_saved_adapters_in_one_run_are_refused(trained_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path, tmp_path: Path) -> None:
-    # Cells and samples are keyed by method kind: one saved adapter per run, said plainly.
+def test_two_saved_adapters_in_one_run(trained_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each --adapter gets a name from its directory, its own cell, samples file and report column.
     run_dir = trained_run[0]
-    adapters = [str(run_dir / cells_by_method(run_dir)[m]["adapter"]) for m in ("prompt-tuning", "lora")]
-    result = invoke(eval_args(tiny_llama_dir, tmp_path, "two", "--adapter", adapters[0], "--adapter", adapters[1], methods=()))
-    assert result.exit_code == 2, result.output
-    assert "one --adapter per run" in result.output
-    assert "Traceback" not in result.output
+    trained = cells_by_method(run_dir)
+    adapters = [str(run_dir / trained[m]["adapter"]) for m in ("prompt-tuning", "lora")]
+
+    def no_training(self: Any, examples: Any) -> Any:
+        raise AssertionError("--adapter must not train")
+
+    monkeypatch.setattr(training_module.Trainer, "train", no_training)
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "two", "--adapter", adapters[0], "--adapter", adapters[1],
+                              "--set", "bootstrap_samples=20", methods=()))
+    assert result.exit_code == 0, result.output
+    cells = cells_by_method(tmp_path / "two")
+    assert list(cells) == ["adapter-prompt-tuning", "adapter-lora"]
+    for method in ("prompt-tuning", "lora"):
+        cell = cells[f"adapter-{method}"]
+        assert cell["method_config"] == {"kind": "adapter", "name": f"adapter-{method}", "path": adapters[method == "lora"]}
+        assert {k: v["value"] for k, v in cell["metrics"].items()} == {k: v["value"] for k, v in trained[method]["metrics"].items()}
+        rows = read_jsonl(tmp_path / "two" / cell["samples"])
+        assert cell["samples"] == f"samples/tiny_qa/adapter-{method}.jsonl" and {r["method"] for r in rows} == {f"adapter-{method}"}
+        original = read_jsonl(run_dir / "samples" / "tiny_qa" / f"{method}.jsonl")
+        assert [r["raw_output"] for r in rows] == [r["raw_output"] for r in original]
+    assert cells["adapter-lora"]["comparison"]["exact_match"]["baseline"] == "adapter-prompt-tuning"
+    assert "adapter-lora" in (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
+
+
+def test_two_configurations_of_one_method_in_one_run(tiny_llama_dir: Path, tmp_path: Path) -> None:
+    # LoRA rank 2 against rank 4 (named), on the same batches; --set reaches each by its label.
+    config = tmp_path / "run.yaml"
+    config.write_text("methods: [lora, {kind: lora, rank: 4, name: lora-r4}]\n")
+    args = eval_args(tiny_llama_dir, tmp_path, "ranks", "--config", str(config), "--set", "training.steps=3",
+                     "--set", "training.batch_size=2", "--set", "lora.rank=2", "--set", "lora-r4.dropout=0",
+                     "--set", "bootstrap_samples=20", methods=())
+    result = invoke(args)
+    assert result.exit_code == 0, result.output
+    cells = cells_by_method(tmp_path / "ranks")
+    assert list(cells) == ["lora", "lora-r4"]
+    r2, r4 = cells["lora"], cells["lora-r4"]
+    assert (r2["method_config"]["rank"], r4["method_config"]["rank"]) == (2, 4)  # lora.rank=2 hits the entry labelled lora
+    assert (r2["method_config"]["dropout"], r4["method_config"]["dropout"]) == (0.05, 0.0)
+    assert r4["cost"]["trainable_params"] == 2 * r2["cost"]["trainable_params"]
+    assert r2["training"]["tokens"] == r4["training"]["tokens"]  # same batches
+    assert r2["adapter"].endswith("/lora/adapter") and r4["adapter"].endswith("/lora-r4/adapter")
+    assert r4["comparison"]["exact_match"]["baseline"] == "lora"
 
 
 # ----------------------------------------------------------------------------- budgets

@@ -147,6 +147,31 @@ def test_bad_set_syntax(item: str, fragment: str) -> None:
     assert fragment in str(info.value)
 
 
+def test_named_entries_compare_configurations_of_one_method() -> None:
+    methods = ["lora", {"kind": "lora", "rank": 64, "name": "lora-r64"}, {"kind": "prompt-tuning", "name": "pt-50", "num_virtual_tokens": 50}]
+    config = build_run_config(options={"methods": tuple(methods)}, sets=["lora.dropout=0", "lora-r64.alpha=128", "prompt-tuning.lr=0.1"])
+    assert [m.label for m in config.methods] == ["lora", "lora-r64", "pt-50"]
+    # `lora.` reaches the entry labelled lora; a name reaches its entry; a kind with no entry of
+    # that label reaches every entry of the kind
+    assert [(m.dropout, m.alpha) for m in config.methods[:2]] == [(0.0, 16.0), (0.05, 128.0)]
+    assert config.methods[2].lr == 0.1
+
+
+@pytest.mark.parametrize(
+    ("methods", "fragment"),
+    [
+        (["lora", "lora"], "methods listed twice: ['lora']; give each entry a different name"),
+        (["lora", {"kind": "lora", "name": "lora"}], "methods listed twice: ['lora']"),
+        ([{"kind": "lora", "name": "prompt-tuning"}], "method name 'prompt-tuning' is another method's kind"),
+        ([{"kind": "lora", "name": "r 8"}], "methods[0].name: string should match pattern"),
+    ],
+)
+def test_bad_method_names(methods: list[Any], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_run_config(options={"methods": tuple(methods)})
+    assert fragment in str(info.value)
+
+
 def test_unknown_run_key_did_you_mean() -> None:
     with pytest.raises(ConfigError) as info:
         build_run_config(sets=["batchsize=3"])

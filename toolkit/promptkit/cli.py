@@ -73,6 +73,27 @@ def _quiet_libraries() -> None:
     hf_logging.disable_progress_bar()
 
 
+def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
+    """``--adapter`` methods. Several get distinct names from their directories
+    (``.../lora/adapter`` -> ``adapter-lora``) so each has its own column in the report."""
+    import re
+
+    if len(paths) <= 1:
+        return [{"kind": "adapter", "path": p} for p in paths]
+    entries: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for p in paths:
+        path = Path(p)
+        base = path.parent.name if path.name == "adapter" and path.parent.name else path.name
+        name = "adapter-" + (re.sub(r"[^A-Za-z0-9_+-]+", "-", base).strip("-") or "x")
+        unique, n = name, 2
+        while unique in taken:
+            unique, n = f"{name}-{n}", n + 1
+        taken.add(unique)
+        entries.append({"kind": "adapter", "path": p, "name": unique})
+    return entries
+
+
 @cli.command("eval")
 @click.option("--task", "tasks", multiple=True, help="Task name or YAML path (repeatable). Default: the demo tasks.")
 @click.option("--method", "methods", multiple=True, type=click.Choice(METHOD_KINDS), help="Method (repeatable).")
@@ -92,7 +113,7 @@ def _quiet_libraries() -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override any run setting, e.g. --set lora.rank=16, --set training.steps=100.")
 @click.option("--adapter", "adapters", multiple=True, type=click.Path(file_okay=False),
-              help="Evaluate a saved PEFT adapter directory (one per run); no training.")
+              help="Evaluate a saved PEFT adapter directory, no training (repeatable).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
               help="Continue an interrupted run directory: finished cells are kept, training resumes from its checkpoint.")
 def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, limit: int | None, shots: int | None,
@@ -108,12 +129,10 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     from promptkit.runconfig import build_run_config, resume_run_config
     from promptkit.runner import Runner, default_methods, default_tasks
 
-    if len(adapters) > 1:
-        raise click.UsageError(f"one --adapter per run (got {len(adapters)}); run promptkit eval once per adapter and compare with promptkit report")
     if resume_dir is not None:
         config = resume_run_config(resume_dir)
     else:
-        method_list: list[Any] = list(methods) + [{"kind": "adapter", "path": a} for a in adapters]
+        method_list: list[Any] = list(methods) + adapter_entries(adapters)
         options = {
             "tasks": tuple(tasks), "methods": tuple(method_list), "model.name": model, "limit": limit,
             "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,

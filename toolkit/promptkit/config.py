@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$"
 
@@ -244,17 +252,39 @@ class TaskConfig(Strict):
 
 
 # ----------------------------------------------------------------------------- methods
-class ZeroShotConfig(Strict):
+class MethodBase(Strict):
+    """Settings every method has.
+
+    ``name`` labels the entry in results and reports (default: its kind), so one run can
+    compare several configurations of a method, e.g. ``{kind: lora, rank: 64, name: lora-r64}``.
+    """
+
+    kind: str
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_+-]*$", max_length=64)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.kind
+
+    @model_serializer(mode="wrap")
+    def _omit_default_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("name") is None:
+            data.pop("name", None)  # results.json stays as it was for unnamed entries
+        return data
+
+
+class ZeroShotConfig(MethodBase):
     kind: Literal["zero-shot"] = "zero-shot"
 
 
-class FewShotConfig(Strict):
+class FewShotConfig(MethodBase):
     kind: Literal["few-shot"] = "few-shot"
     # None: the task's fewshot.shots.
     shots: int | None = Field(default=None, ge=1, le=64)
 
 
-class PromptTuningConfig(Strict):
+class PromptTuningConfig(MethodBase):
     """PEFT prompt tuning (Lester et al. 2021): trainable embeddings prepended to the input.
 
     ``init``: ``instruction`` starts the soft prompt from the tokens of ``init_text`` (default:
@@ -271,7 +301,7 @@ class PromptTuningConfig(Strict):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
-class PrefixTuningConfig(Strict):
+class PrefixTuningConfig(MethodBase):
     """PEFT prefix tuning (Li & Liang 2021): trainable key/value prefixes in every layer."""
 
     kind: Literal["prefix-tuning"] = "prefix-tuning"
@@ -283,7 +313,7 @@ class PrefixTuningConfig(Strict):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
-class PTuningConfig(Strict):
+class PTuningConfig(MethodBase):
     """PEFT P-tuning (Liu et al. 2021): virtual token embeddings produced by a prompt encoder."""
 
     kind: Literal["p-tuning"] = "p-tuning"
@@ -294,7 +324,7 @@ class PTuningConfig(Strict):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
-class LoraConfig(Strict):
+class LoraConfig(MethodBase):
     """PEFT LoRA (Hu et al. 2021). ``target_modules`` None: the attention projections of the
     architecture (q, k, v, o for Llama-style models; see ``methods.lora.default_targets``)."""
 
@@ -307,7 +337,7 @@ class LoraConfig(Strict):
     weight_decay: float = Field(default=0.0, ge=0)
 
 
-class SavedAdapterConfig(Strict):
+class SavedAdapterConfig(MethodBase):
     """Evaluate a saved PEFT adapter (``--adapter PATH``) without training."""
 
     kind: Literal["adapter"] = "adapter"
@@ -396,10 +426,18 @@ class RunConfig(Strict):
     @field_validator("methods")
     @classmethod
     def _unique_methods(cls, value: list[Any]) -> list[Any]:
-        kinds = [m.kind for m in value]
-        dupes = sorted({k for k in kinds if kinds.count(k) > 1})
+        kinds = set(method_kind_names())
+        for m in value:
+            if m.name is not None and m.name in kinds and m.name != m.kind:
+                raise ValueError(f"method name {m.name!r} is another method's kind; choose a name such as '{m.kind}-{m.name}'")
+        labels = [m.label for m in value]
+        dupes = sorted({k for k in labels if labels.count(k) > 1})
         if dupes:
-            raise ValueError(f"methods listed twice: {dupes}; give each method once")
+            example = next(m for m in value if m.label == dupes[0])
+            raise ValueError(
+                f"methods listed twice: {dupes}; give each entry a different name to compare two "
+                f"configurations, e.g. {{kind: {example.kind}, name: {example.kind}-2, ...}}"
+            )
         return value
 
 

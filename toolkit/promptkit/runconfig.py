@@ -30,15 +30,18 @@ def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[
     rest: list[str] = []
     routed: dict[str, str] = {}
     methods = [dict(m) if isinstance(m, Mapping) else {"kind": m} for m in data.get("methods", [])]
+    names = {m["name"] for m in methods if isinstance(m.get("name"), str)}
     problems = []
     for item in sets:
         head = item.partition("=")[0].split(".")[0].strip()
-        if head not in kinds:
+        if head not in kinds and head not in names:
             rest.append(item)
             continue
-        targets = [m for m in methods if m.get("kind") == head]
+        # `lora.rank=16`: the entry labelled `lora` if there is one, else every LoRA entry;
+        # `lora-r64.rank=64`: the entry named `lora-r64`
+        targets = [m for m in methods if (m.get("name") or m.get("kind")) == head] or [m for m in methods if m.get("kind") == head]
         if not targets:
-            listed = ", ".join(m.get("kind", "?") for m in methods) or "none"
+            listed = ", ".join(str(m.get("name") or m.get("kind", "?")) for m in methods) or "none"
             problems.append(Problem(f"--set {item!r}: method {head!r} is not in this run (methods: {listed}); add --method {head}"))
             continue
         sub = item[len(head) + 1 :]

@@ -205,7 +205,7 @@ class Runner:
         for p in prepared:
             for template in p.task.prompts:
                 for method_cfg in self.methods():
-                    if (p.name, template.name, method_cfg.kind) in done:
+                    if (p.name, template.name, method_cfg.label) in done:
                         continue
                     cell = self._run_cell(p, template, method_cfg, METHODS.get(method_cfg.kind), lm, runtime, samples)
                     result.cells.append(cell)
@@ -226,7 +226,7 @@ class Runner:
         if current().is_main:
             result.save(self.run_dir)
 
-    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_kind: str) -> Any:
+    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_label: str) -> Any:
         from promptkit.methods import FitContext
         from promptkit.methods.training import total_steps
         from promptkit.metrics import MetricContext, score
@@ -236,7 +236,7 @@ class Runner:
         train, dev = training_split(p.train, cfg.seed, cfg.training.dev_size, cfg.training.train_limit)
         if not train:
             raise PromptkitError(
-                f"task {p.name!r}: {method_kind} needs training examples but split "
+                f"task {p.name!r}: {method_label} needs training examples but split "
                 f"{tc.train_split!r} is missing or empty"
             )
         adapter = p.task.adapter(p.data_dir)
@@ -250,9 +250,9 @@ class Runner:
 
         def on_step(step: int, loss: float) -> None:
             if self.progress is not None:
-                self.progress(f"train {method_kind}", step, total)
+                self.progress(f"train {method_label}", step, total)
 
-        workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_kind)
+        workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_label)
         return (
             [template.render(ex) for ex in train],
             FitContext(
@@ -275,7 +275,7 @@ class Runner:
         cell = CellResult(
             task=p.name,
             prompt=template.name,
-            method=method_cfg.kind,
+            method=method_cfg.label,
             method_config=dump(method_cfg),
             task_version=str(tc.version),
             prompt_version=str(template.config.version),
@@ -286,7 +286,7 @@ class Runner:
             train_prompts: list[Prompt] = []
             context = None
             if method_cls.trainable and method_cfg.kind != "adapter":
-                train_prompts, context = self._fit_context(p, template, method_cfg.kind)
+                train_prompts, context = self._fit_context(p, template, method_cfg.label)
             method = method_cls(method_cfg, lm, runtime, context)
             k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
             cell.shots = k
@@ -324,10 +324,10 @@ class Runner:
             "prompt_tokens": float(sum(pr.prompt_tokens for pr in preds)),
             "output_tokens": float(out_tokens),
         }
-        rel = Path("samples") / slug(p.name) / f"{slug(method_cfg.kind)}.jsonl"
+        rel = Path("samples") / slug(p.name) / f"{slug(method_cfg.label)}.jsonl"
         cell.samples = rel.as_posix()
         rows = samples.setdefault(rel, [])
-        rows.extend(sample_rows(template.name, method_cfg.kind, prompts, preds, scores))
+        rows.extend(sample_rows(template.name, method_cfg.label, prompts, preds, scores))
         if current().is_main:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)

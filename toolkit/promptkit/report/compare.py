@@ -27,7 +27,7 @@ def _rows(run_dir: Path, cell: CellResult) -> dict[str, dict[str, Any]]:
 
 
 def baseline_method(result: RunResult) -> str | None:
-    methods = [m.get("kind") for m in result.config.get("methods", [])]
+    methods = [m.get("name") or m.get("kind") for m in result.config.get("methods", [])]
     return methods[0] if methods else (result.cells[0].method if result.cells else None)
 
 
