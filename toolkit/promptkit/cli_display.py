@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -62,11 +63,13 @@ class LiveDisplay:
             self.bar.remove_task(tid)
         self._tasks.clear()
         if cell.error:
-            console.print(f"[red]✗[/red] {cell.task} / {cell.prompt} / {cell.method}: {cell.error}")
+            # one line per cell whatever the width, so logs can be grepped
+            where = escape(f"{cell.task} / {cell.prompt} / {cell.method}: {cell.error}")
+            console.print(f"[red]✗[/red] {where}", soft_wrap=True, highlight=False)
             return
         metrics = ", ".join(f"{m} {s.value:.1f}" for m, s in cell.metrics.items())
-        console.print(f"[green]✓[/green] {cell.task} / {cell.prompt} / {cell.method}: {metrics} "
-                      f"[dim]({cell.n} ex, {cell.timings.get('predict_s', 0):.1f} s)[/dim]")
+        console.print(f"[green]✓[/green] {escape(f'{cell.task} / {cell.prompt} / {cell.method}')}: {metrics} "
+                      f"[dim]({cell.n} ex, {cell.timings.get('predict_s', 0):.1f} s)[/dim]", soft_wrap=True)
 
     def summary(self, result: RunResult, run_dir: Path) -> None:
         for task in dict.fromkeys(c.task for c in result.cells):
@@ -81,7 +84,7 @@ class LiveDisplay:
                 cost = (f"{c.cost.get('trainable_pct', 0):.3f}%", f"{c.cost.get('train_s', 0):.0f} s") if c.cost else ("–", "–")
                 table.add_row(c.method, c.prompt, *(fmt_score(c, m) + fmt_delta(c, m) if not c.error else "error" for m in metrics), *cost)
             out.print(table)
-        out.print(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)")
+        out.print(escape(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)"), soft_wrap=True)
 
 
 def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
@@ -89,15 +92,15 @@ def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
     for col in ("task", "adapter", "source", "description"):
         table.add_column(col)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(cell) for cell in row))  # descriptions are user text, not markup
     out.print(table)
 
 
 def print_rendered(task: str, path: str, chat: bool, blocks: Sequence[tuple[str, str, str, str, list[str], int]]) -> None:
     # soft_wrap: a rendered prompt is shown exactly as the model sees it, never re-wrapped to the
     # terminal width (a wrapped line would read as a newline in the prompt)
-    out.print(f"[bold]{task}[/bold] ({path}), chat template {'on' if chat else 'off'}", soft_wrap=True)
+    out.print(f"[bold]{escape(task)}[/bold] ({escape(path)}), chat template {'on' if chat else 'off'}", soft_wrap=True)
     for prompt_name, ex_id, text, target, refs, n_tokens in blocks:
         out.rule(f"{prompt_name} · {ex_id} · {n_tokens} tokens")
         out.print(text, markup=False, highlight=False, soft_wrap=True)
-        out.print(f"[dim]target:[/dim] {target!r}   [dim]references:[/dim] {refs!r}", highlight=False, soft_wrap=True)
+        out.print(f"[dim]target:[/dim] {escape(repr(target))}   [dim]references:[/dim] {escape(repr(refs))}", highlight=False, soft_wrap=True)
