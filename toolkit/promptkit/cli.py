@@ -76,7 +76,7 @@ def _quiet_libraries() -> None:
 def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
     """``--adapter`` methods. Several get distinct names from their directories
     (``.../lora/adapter`` -> ``adapter-lora``) so each has its own column in the report."""
-    import re
+    from promptkit.config import slug
 
     if len(paths) <= 1:
         return [{"kind": "adapter", "path": p} for p in paths]
@@ -85,7 +85,7 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
     for p in paths:
         path = Path(p)
         base = path.parent.name if path.name == "adapter" and path.parent.name else path.name
-        name = "adapter-" + (re.sub(r"[^A-Za-z0-9_+-]+", "-", base).strip("-") or "x")
+        name = "adapter-" + slug(base).replace(".", "-")  # names have no dots: --set splits on them
         unique, n = name, 2
         while unique in taken:
             unique, n = f"{name}-{n}", n + 1
@@ -143,9 +143,9 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         if not config.tasks and not config_file:
             config = config.model_copy(update={"tasks": default_tasks()})
     from promptkit.cli_display import LiveDisplay
-    from promptkit.distributed import current, launched_world_size
+    from promptkit.distributed import current
 
-    if launched_world_size() > 1 and not current().is_main:
+    if not current().is_main:
         # `accelerate launch` with several processes: the main process shows and writes everything
         _quiet_libraries()
         result = Runner(config, resume=resume_dir is not None).run()

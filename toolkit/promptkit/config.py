@@ -7,6 +7,7 @@ All models forbid unknown keys and are frozen. A field has one meaning; closed s
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -252,6 +253,12 @@ class TaskConfig(Strict):
 
 
 # ----------------------------------------------------------------------------- methods
+def entry_label(entry: Mapping[str, Any]) -> str:
+    """A method entry's label in results and reports: its ``name``, else its ``kind``
+    (also for raw entries of a run YAML or results.json, before validation)."""
+    return str(entry.get("name") or entry.get("kind", "?"))
+
+
 class MethodBase(Strict):
     """Settings every method has.
 
@@ -264,7 +271,7 @@ class MethodBase(Strict):
 
     @property
     def label(self) -> str:
-        return self.name or self.kind
+        return self.name or self.kind  # entry_label's rule, on a validated entry
 
     @model_serializer(mode="wrap")
     def _omit_default_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from promptkit.config import RunConfig, method_kind_names
+from promptkit.config import RunConfig, entry_label, method_kind_names
 from promptkit.errors import ConfigError, Problem
 from promptkit.loading import (
     YamlDocument,
@@ -39,9 +39,9 @@ def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[
             continue
         # `lora.rank=16`: the entry labelled `lora` if there is one, else every LoRA entry;
         # `lora-r64.rank=64`: the entry named `lora-r64`
-        targets = [m for m in methods if (m.get("name") or m.get("kind")) == head] or [m for m in methods if m.get("kind") == head]
+        targets = [m for m in methods if entry_label(m) == head] or [m for m in methods if m.get("kind") == head]
         if not targets:
-            listed = ", ".join(str(m.get("name") or m.get("kind", "?")) for m in methods) or "none"
+            listed = ", ".join(entry_label(m) for m in methods) or "none"
             problems.append(Problem(f"--set {item!r}: method {head!r} is not in this run (methods: {listed}); add --method {head}"))
             continue
         sub = item[len(head) + 1 :]

@@ -42,8 +42,8 @@ def predict(lm: Any, prompts: Sequence[Prompt], generation: GenerationSettings, 
     return procs.gather(local, index, len(prompts))
 
 
-def _predict_here(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], generation: GenerationSettings, runtime: Runtime,
-             normalization: str) -> list[Prediction]:
+def _predict_here(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], generation: GenerationSettings,
+                  runtime: Runtime, normalization: str) -> list[Prediction]:
     if not prompts:
         return []
     if prompts[0].choices:

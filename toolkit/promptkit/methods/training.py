@@ -259,7 +259,7 @@ class Trainer:
                 # A process left without rows still runs a forward/backward (weight 0): DDP needs
                 # every process in every gradient exchange.
                 batch = collate([examples[i] for i in (mine or micro_rows[:1])], self.pad_id, self.seq2seq)
-                share = sum(n_targets[i] for i in mine) / step_targets if step_targets else (1 / cfg.grad_accum if mine else 0.0)
+                share = sum(n_targets[i] for i in mine) / max(step_targets, 1)
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                 last = micro == len(rows) - 1
                 with accelerator.no_sync(model) if not last else contextlib.nullcontext():

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from promptkit.config import entry_label
 from promptkit.report.results import CellResult, RunResult
 
 
@@ -27,7 +28,7 @@ def _rows(run_dir: Path, cell: CellResult) -> dict[str, dict[str, Any]]:
 
 
 def baseline_method(result: RunResult) -> str | None:
-    methods = [m.get("name") or m.get("kind") for m in result.config.get("methods", [])]
+    methods = [entry_label(m) for m in result.config.get("methods", [])]
     return methods[0] if methods else (result.cells[0].method if result.cells else None)
 
 
