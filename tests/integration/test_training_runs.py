@@ -215,6 +215,24 @@ def test_two_saved_adapters_in_one_run(trained_run: tuple[Path, list[dict[str, A
     assert "adapter-lora" in (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(("make", "fragment"), [(lambda d: d / "missing", "no such directory"),
+                                              (lambda d: d, "no adapter_config.json there")])
+def test_bad_adapter_directory_fails_before_the_model_loads(make: Any, fragment: str, tiny_llama_dir: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import promptkit.models
+
+    def no_load(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the model must not load for a bad --adapter")
+
+    monkeypatch.setattr(promptkit.models, "load_model", no_load)
+    path = make(tmp_path)
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "bad", "--adapter", str(path), methods=()))
+    assert result.exit_code == 2, result.output
+    assert error_lines(result) == [f"error: --adapter {str(path)!r}: {fragment}; give a directory saved by PEFT / promptkit "
+                                   "(it holds adapter_config.json)"]
+    assert not (tmp_path / "bad").exists()
+
+
 def test_two_configurations_of_one_method_in_one_run(tiny_llama_dir: Path, tmp_path: Path) -> None:
     # LoRA rank 2 against rank 4 (named), on the same batches; --set reaches each by its label.
     config = tmp_path / "run.yaml"

@@ -117,9 +117,14 @@ class Runner:
 
     def prepare(self) -> list[PreparedTask]:
         """Load every task and its data (fail fast, before the model)."""
+        from promptkit.methods.adapter import check_adapter_dir
+
         cfg = self.config
         data_dir = default_data_dir(cfg.data_dir)
         kinds = {m.kind for m in self.methods()}
+        for m in self.methods():
+            if m.kind == "adapter":
+                check_adapter_dir(m.path)
         prepared = []
         for ref in cfg.tasks or default_tasks():
             task = load_task(resolve_task(ref, cfg.tasks_dir))

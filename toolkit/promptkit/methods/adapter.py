@@ -24,6 +24,15 @@ def adapter_meta(path: Path) -> dict[str, Any]:
     return json.loads(meta.read_text()) if meta.is_file() else {}
 
 
+def check_adapter_dir(path: str) -> Path:
+    """``path`` as a saved-adapter directory, or a :class:`ModelError` saying what is expected."""
+    directory = Path(path)
+    if not (directory / "adapter_config.json").is_file():
+        what = "no such directory" if not directory.is_dir() else "no adapter_config.json there"
+        raise ModelError(f"--adapter {path!r}: {what}; give a directory saved by PEFT / promptkit (it holds adapter_config.json)")
+    return directory
+
+
 @METHODS.register("adapter")
 class SavedAdapterMethod(TrainableMethod):
     """Loads an adapter saved in PEFT format; prompts are formatted as they were in training."""
@@ -31,9 +40,7 @@ class SavedAdapterMethod(TrainableMethod):
     kind = "adapter"
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
-        path = Path(config.path)
-        if not (path / "adapter_config.json").is_file():
-            raise ModelError(f"--adapter {config.path!r}: no adapter_config.json there; give a directory saved by PEFT / promptkit")
+        path = check_adapter_dir(config.path)
         meta = adapter_meta(path)
         if "chat_template" in meta:
             runtime = replace(runtime, chat=bool(meta["chat_template"]))
