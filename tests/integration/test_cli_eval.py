@@ -87,7 +87,7 @@ def test_eval_succeeds_and_prints_a_summary(full_run: tuple[Result, Path]) -> No
 
 
 def test_results_json_header(results: dict[str, Any], tiny_llama_dir: Path) -> None:
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == 2
     assert results["run_id"] == "full"
     assert results["created"].endswith("+00:00")
     config = results["config"]
@@ -215,17 +215,19 @@ def test_report_markdown(full_run: tuple[Result, Path]) -> None:
     assert report.startswith("# promptkit run `full`")
     for task in TASKS:
         assert f"## {task}" in report
-    assert "| method | prompt | shots | exact_match | token_f1 | n | eval ex/s |" in report
-    assert "| few-shot | classification/sentiment | 2 | " in report
+    assert "| method | prompt | shots | seeds | exact_match | token_f1 | n | trainable | train time | eval ex/s |" in report
+    assert "| few-shot | classification/sentiment | 2 | – | " in report
     # Every metric cell is "value [low, high]".
     row = next(line for line in report.splitlines() if line.startswith("| zero-shot | qa/extractive |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    for value in cells[3:5]:
+    for value in cells[4:6]:
         assert re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", value), value
-    # Other methods carry their paired comparison with the baseline (the first method).
-    row = next(line for line in report.splitlines() if line.startswith("| few-shot | qa/extractive |"))
+    # Every pair of methods has a row per metric: difference, test, p, Holm-adjusted p, MDD.
+    row = next(line for line in report.splitlines() if line.startswith("| few-shot vs zero-shot | qa/extractive | exact_match |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\] \(Δ [+-]\d+\.\d, p=\d\.\d{3}\)", cells[3]), cells[3]
+    assert re.fullmatch(r"[+-]\d+\.\d", cells[3]) and cells[4] == "mcnemar-exact", cells
+    assert re.fullmatch(r"p (= \d\.\d{3}|< 0\.001)", cells[5]) and cells[7] in ("yes", "no"), cells
+    assert "**Recommendation for qa/extractive: " in report
     html = (full_run[1] / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and "<svg" in html and "</html>" in html
 

@@ -25,6 +25,7 @@ from promptkit.methods import training as training_module
 from promptkit.methods.zero_shot import ZeroShotMethod
 from promptkit.runconfig import resume_run_config
 from promptkit.runner import Runner
+from promptkit.seeding import derive
 from safetensors.torch import load_file
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
@@ -126,7 +127,7 @@ def test_adapters_are_saved_in_peft_format(trained_run: tuple[Path, list[dict[st
     run_dir = trained_run[0]
     for method in ("prompt-tuning", "lora"):
         cell = cells_by_method(run_dir)[method]
-        assert cell["adapter"] == f"adapters/tiny_qa/qa-extractive/{method}/adapter"
+        assert cell["adapter"] == f"adapters/tiny_qa/qa-extractive/{method}/seed-0/adapter"
         adapter = run_dir / cell["adapter"]
         assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
         meta = json.loads((adapter / "promptkit.json").read_text())
@@ -148,7 +149,8 @@ def test_every_method_sees_the_same_examples_and_seed(trained_run: tuple[Path, l
     assert [c["kind"] for c in calls] == ["prompt-tuning", "lora"]
     first = calls[0]
     for call in calls:
-        assert call["train"] == first["train"] and call["seed"] == first["seed"] == 0 and call["dev"] == []
+        # the training stream of seed 0 (few-shot draws and bootstrap have streams of their own)
+        assert call["train"] == first["train"] and call["seed"] == first["seed"] == derive(0, "training") and call["dev"] == []
 
 
 def test_training_reads_the_train_split_only(trained_run: tuple[Path, list[dict[str, Any]]]) -> None:
@@ -211,7 +213,8 @@ def test_two_saved_adapters_in_one_run(trained_run: tuple[Path, list[dict[str, A
         assert cell["samples"] == f"samples/tiny_qa/adapter-{method}.jsonl" and {r["method"] for r in rows} == {f"adapter-{method}"}
         original = read_jsonl(run_dir / "samples" / "tiny_qa" / f"{method}.jsonl")
         assert [r["raw_output"] for r in rows] == [r["raw_output"] for r in original]
-    assert cells["adapter-lora"]["comparison"]["exact_match"]["baseline"] == "adapter-prompt-tuning"
+    results = json.loads((tmp_path / "two" / "results.json").read_text())
+    assert [(p["a"], p["b"]) for p in results["comparisons"] if p["metric"] == "exact_match"] == [("adapter-lora", "adapter-prompt-tuning")]
     assert "adapter-lora" in (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
 
 
@@ -249,8 +252,9 @@ def test_two_configurations_of_one_method_in_one_run(tiny_llama_dir: Path, tmp_p
     assert (r2["method_config"]["dropout"], r4["method_config"]["dropout"]) == (0.05, 0.0)
     assert r4["cost"]["trainable_params"] == 2 * r2["cost"]["trainable_params"]
     assert r2["training"]["tokens"] == r4["training"]["tokens"]  # same batches
-    assert r2["adapter"].endswith("/lora/adapter") and r4["adapter"].endswith("/lora-r4/adapter")
-    assert r4["comparison"]["exact_match"]["baseline"] == "lora"
+    assert r2["adapter"].endswith("/lora/seed-0/adapter") and r4["adapter"].endswith("/lora-r4/seed-0/adapter")
+    results = json.loads((tmp_path / "ranks" / "results.json").read_text())
+    assert {(p["a"], p["b"]) for p in results["comparisons"]} == {("lora-r4", "lora")}
 
 
 # ----------------------------------------------------------------------------- budgets
@@ -367,7 +371,7 @@ def assert_same_run(run_dir: Path, reference: Path) -> None:
         rows, ref_rows = read_jsonl(run_dir / cell["samples"]), read_jsonl(reference / ref["samples"])
         assert [r["raw_output"] for r in rows] == [r["raw_output"] for r in ref_rows], cell["method"]
     for method in ("lora", "prompt-tuning"):
-        adapter = Path("adapters/tiny_qa/qa-extractive") / method / "adapter/adapter_model.safetensors"
+        adapter = Path("adapters/tiny_qa/qa-extractive") / method / "seed-0/adapter/adapter_model.safetensors"
         got, want = load_file(run_dir / adapter), load_file(reference / adapter)
         assert sorted(got) == sorted(want) and all(torch.equal(got[k], want[k]) for k in want), method
     assert not list(run_dir.rglob("checkpoint.pt"))
@@ -385,7 +389,7 @@ def test_resumed_runner_ends_like_an_uninterrupted_run(uninterrupted: Path, tiny
     with pytest.raises(KeyboardInterrupt):
         Runner(config, progress=stop_in_lora).run()
     assert [c["method"] for c in load_results(run_dir)["cells"]] == ["zero-shot"]
-    checkpoint = run_dir / "adapters/tiny_qa/qa-extractive/lora/checkpoint/checkpoint.pt"
+    checkpoint = run_dir / "adapters/tiny_qa/qa-extractive/lora/seed-0/checkpoint/checkpoint.pt"
     assert torch.load(checkpoint, weights_only=False)["step"] == 2
     zero_samples = (run_dir / "samples/tiny_qa/zero-shot.jsonl").read_bytes()
 

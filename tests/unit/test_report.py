@@ -60,14 +60,15 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     assert loaded == RunResult.load(path)
     assert loaded.to_dict() == original.to_dict()
     assert loaded.cells[0].metrics["exact_match"] == MetricScore("exact_match", 25.0, 15.0, 35.0, 4)
-    assert loaded.cells[1].key == ("toy_qa", "qa/extractive", "few-shot")
+    assert loaded.cells[1].key == ("toy_qa", "qa/extractive", "few-shot", None)
 
 
 def test_results_json_layout(tmp_path: Path) -> None:
     data = json.loads(result().save(tmp_path).read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert list(data) == ["schema_version", "run_id", "created", "config", "model", "chat_template",
-                          "environment", "tasks", "timings", "cells"]
+                          "environment", "tasks", "timings", "cells", "comparisons", "verdicts", "seed_summaries"]
+    assert data["cells"][0]["seed"] is None and "comparison" not in data["cells"][0]
     metric = data["cells"][0]["metrics"]["exact_match"]
     assert metric == {"value": 25.0, "ci_low": 15.0, "ci_high": 35.0, "n": 4}  # no per-sample scores
     assert data["cells"][0]["error"] is None
@@ -105,14 +106,32 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
 
 
-@pytest.mark.parametrize("version", [0, 2, None, "1"])
+@pytest.mark.parametrize("version", [0, 3, None, "1"])
 def test_unknown_schema_version_is_an_error(tmp_path: Path, version: object) -> None:
     data = result().to_dict()
     data["schema_version"] = version
     (tmp_path / "results.json").write_text(json.dumps(data))
-    with pytest.raises(PromptkitError, match="is not supported; accepted: 1") as info:
+    with pytest.raises(PromptkitError, match="is not supported; accepted: 1, 2") as info:
         RunResult.load(tmp_path)
     assert repr(version) in str(info.value)
+
+
+def test_schema_1_results_are_read_and_upgraded_by_report(tmp_path: Path) -> None:
+    # Version 1 kept a comparison with the first method in every cell and had no seeds.
+    data = result().to_dict()
+    data["schema_version"] = 1
+    for key in ("comparisons", "verdicts", "seed_summaries"):
+        del data[key]
+    for c in data["cells"]:
+        del c["seed"]
+        c["comparison"] = {"exact_match": {"baseline": "zero-shot", "delta": 25.0, "p_value": 0.001, "n": 4}}
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    loaded = RunResult.load(tmp_path)
+    assert [c.seed for c in loaded.cells] == [None, None]
+    outcome = CliRunner().invoke(cli, ["report", str(tmp_path)])
+    assert outcome.exit_code == 0, outcome.output
+    upgraded = json.loads((tmp_path / "results.json").read_text())
+    assert upgraded["schema_version"] == 2 and "comparison" not in upgraded["cells"][0]
 
 
 def test_missing_and_invalid_results(tmp_path: Path) -> None:
@@ -132,17 +151,17 @@ def test_render_markdown_has_a_table_with_confidence_intervals() -> None:
     assert "- chat template: on" in lines
     assert "- total time: 4.3 s (model load 0.5 s)" in lines
     assert "## toy_qa" in lines
-    header = lines.index("| method | prompt | shots | exact_match | token_f1 | n | eval ex/s |")
-    assert lines[header + 1] == "|---|---|---|---|---|---|---|"
-    assert lines[header + 2] == "| zero-shot | qa/extractive | 0 | 25.0 [15.0, 35.0] | 30.0 [20.0, 40.0] | 4 | 2.67 |"
-    assert lines[header + 3] == "| few-shot | qa/extractive | 3 | 50.0 [40.0, 60.0] | 55.0 [45.0, 65.0] | 4 | 2.67 |"
+    header = lines.index("| method | prompt | shots | seeds | exact_match | token_f1 | n | trainable | train time | eval ex/s |")
+    assert lines[header + 1] == "|---|---|---|---|---|---|---|---|---|---|"
+    assert lines[header + 2] == "| zero-shot | qa/extractive | 0 | – | 25.0 [15.0, 35.0] | 30.0 [20.0, 40.0] | 4 | – | – | 2.67 |"
+    assert lines[header + 3] == "| few-shot | qa/extractive | 3 | – | 50.0 [40.0, 60.0] | 55.0 [45.0, 65.0] | 4 | – | – | 2.67 |"
 
 
 def test_render_markdown_shows_errored_cells() -> None:
     run = result()
     run.cells.append(cell("toy_qa", "few-shot", 0, prompt="qa/other", error="no train split"))
     row = render_markdown(run).splitlines()[-1]
-    assert row == "| few-shot | qa/other | 3 | – | – | 4 | error: no train split |"
+    assert row == "| few-shot | qa/other | 3 | – | – | – | 4 | – | – | error: no train split |"
 
 
 def test_render_markdown_one_table_per_task() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from promptkit.catalog import builtin_dir, prompt_files, task_files
 from promptkit.config import FilesSource, PromptConfig
 from promptkit.loading import read_yaml, validate
@@ -29,7 +30,8 @@ def yaml_files(root: Path) -> list[Path]:
 
 TASK_FILES = yaml_files(TASKS_DIR)
 PROMPT_FILES = yaml_files(PROMPTS_DIR)
-DEMO_TASKS = sorted(TASKS_DIR.glob("demo_*.yaml"))
+# Tasks whose data ships with the repository (the fictional demos and the SQuAD subset).
+DEMO_TASKS = sorted(p for p in TASKS_DIR.glob("*.yaml") if "demo" in (yaml.safe_load(p.read_text()) or {}).get("tags", []))
 
 
 def rel(path: Path) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from promptkit import __version__
-from promptkit.errors import ConfigError, PromptkitError
+from promptkit.errors import ConfigError, LeakageError, PromptkitError
 
 # Kept literal so `--help` needs no config import; a test checks it matches the config union.
 METHOD_KINDS = ("zero-shot", "few-shot", "prompt-tuning", "prefix-tuning", "p-tuning", "lora")
@@ -28,6 +28,9 @@ def _fail(exc: PromptkitError) -> None:
     if isinstance(exc, ConfigError) and len(exc.problems) > 1:
         for p in exc.problems:
             click.echo(f"error: {p}", err=True)
+    elif isinstance(exc, LeakageError):  # one line per problem, then how to go on anyway
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
     else:
         click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -83,8 +86,12 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     taken: set[str] = set()
     for p in paths:
-        path = Path(p)
-        base = path.parent.name if path.name == "adapter" and path.parent.name else path.name
+        # A promptkit run saves adapters as .../<method>/seed-<k>/adapter: name them by method
+        # (and by seed, for the runs trained with several)
+        parts = [part for part in Path(p).parts if part not in ("adapter", "/")]
+        base = parts[-1] if parts else "adapter"
+        if base.startswith("seed-") and len(parts) > 1:
+            base = parts[-2] if base == "seed-0" else f"{parts[-2]}-{base}"
         name = "adapter-" + slug(base).replace(".", "-")  # names have no dots: --set splits on them
         unique, n = name, 2
         while unique in taken:
@@ -109,6 +116,8 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 @click.option("--out", "out_dir", default=None, help="Parent directory of run directories. Default: reports/.")
 @click.option("--run-id", default=None, help="Run directory name. Default: timestamp + random suffix.")
 @click.option("--seed", type=int, default=None)
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=1, max=32), default=None,
+              help="Train every trainable method with N seeds (seed, seed+1, ...); reports mean, sd and seed+sample intervals.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Run YAML (CLI flags override it).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override any run setting, e.g. --set lora.rank=16, --set training.steps=100.")
@@ -116,11 +125,13 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
               help="Evaluate a saved PEFT adapter directory, no training (repeatable).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
               help="Continue an interrupted run directory: finished cells are kept, training resumes from its checkpoint.")
+@click.option("--allow-overlap", is_flag=True, default=None,
+              help="Run although evaluated rows also occur in the train split or few-shot pool (recorded in results.json).")
 def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, limit: int | None, shots: int | None,
              batch_size: int | None, device: str | None, dtype: str | None, chat_template: str | None,
              data_dir: str | None, tasks_dir: Sequence[str], out_dir: str | None, run_id: str | None,
-             seed: int | None, config_file: str | None, sets: Sequence[str], adapters: Sequence[str],
-             resume_dir: str | None) -> None:
+             seed: int | None, n_seeds: int | None, config_file: str | None, sets: Sequence[str], adapters: Sequence[str],
+             resume_dir: str | None, allow_overlap: bool | None) -> None:
     """Evaluate methods on tasks and write reports/<run-id>/ (results.json, samples/, report.md).
 
     With no arguments: the built-in demo tasks on the embedded default model, comparing
@@ -137,11 +148,14 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
             "tasks": tuple(tasks), "methods": tuple(method_list), "model.name": model, "limit": limit,
             "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
             "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
-            "out_dir": out_dir, "run_id": run_id, "seed": seed,
+            "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
         }
         config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
         if not config.tasks and not config_file:
             config = config.model_copy(update={"tasks": default_tasks()})
+        if n_seeds is not None:
+            seeds = list(range(config.seed, config.seed + n_seeds))
+            config = config.model_copy(update={"training": config.training.model_copy(update={"seeds": seeds})})
     from promptkit.cli_display import LiveDisplay
     from promptkit.distributed import current
 
@@ -259,17 +273,25 @@ def tasks_validate(paths: Sequence[str]) -> None:
               help="Where to write the Markdown (default: report.md in the run, or compare.md beside the first run).")
 def report_cmd(runs: Sequence[str], out: str | None) -> None:
     """Re-render a run's report, or compare several runs side by side."""
-    from promptkit.report import RunResult, render_comparison, render_markdown
-    from promptkit.report.compare import add_comparisons
-    from promptkit.report.html import render_html
+    from promptkit.report import RunResult, render_comparison
+    from promptkit.report.outputs import write_outputs
     from promptkit.report.results import write_atomic
 
     results = [RunResult.load(r) for r in runs]
+    if len(results) == 1 and out is None:
+        # Recomputes the comparisons (also upgrades a schema-1 run) and rewrites its reports.
+        write_outputs(results[0], runs[0])
+        for name in ("results.json", "report.md", "report.html"):
+            click.echo(f"wrote {Path(runs[0]) / name}")
+        return
     if len(results) == 1:
-        add_comparisons(results[0], runs[0], n_boot=int(results[0].config.get("bootstrap_samples", 1000)),
-                        seed=int(results[0].config.get("seed", 0)))
+        from promptkit.report.html import render_html
+        from promptkit.report.markdown import render_markdown
+        from promptkit.report.outputs import analyse
+
+        analyse(results[0], runs[0])
         text = render_markdown(results[0])
-        target = Path(out) if out else Path(runs[0]) / "report.md"
+        target = Path(out)  # type: ignore[arg-type]
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target.with_suffix(".html"), render_html(results[0]))
         click.echo(f"wrote {target.with_suffix('.html')}")

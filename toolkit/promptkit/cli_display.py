@@ -19,8 +19,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from promptkit.report.markdown import fmt_delta, fmt_score
 from promptkit.report.results import CellResult, RunResult
+from promptkit.report.tables import pairs_table, results_table, verdict_lines
 
 console = Console(stderr=True)
 out = Console()
@@ -73,17 +73,25 @@ class LiveDisplay:
 
     def summary(self, result: RunResult, run_dir: Path) -> None:
         for task in dict.fromkeys(c.task for c in result.cells):
-            cells = [c for c in result.cells if c.task == task]
-            metrics: list[str] = []
-            for c in cells:
-                metrics += [m for m in c.metrics if m not in metrics]
-            table = Table(title=f"{task} (n={cells[0].n})", title_justify="left")
-            for col in ("method", "prompt", *metrics, "trainable", "train time"):
-                table.add_column(col)
-            for c in cells:
-                cost = (f"{c.cost.get('trainable_pct', 0):.3f}%", f"{c.cost.get('train_s', 0):.0f} s") if c.cost else ("–", "–")
-                table.add_row(c.method, c.prompt, *(fmt_score(c, m) + fmt_delta(c, m) if not c.error else "error" for m in metrics), *cost)
+            data = results_table(result, task)
+            keep = [i for i, h in enumerate(data.header) if h not in ("shots", "n", "eval ex/s")]
+            table = Table(title=f"{task} (n={next(c.n for c in result.cells if c.task == task)})", title_justify="left")
+            for i in keep:
+                table.add_column(data.header[i])
+            for row in data.rows:
+                table.add_row(*(escape(row[i]) for i in keep))
             out.print(table)
+            pairs = pairs_table(result, task)
+            if pairs is not None:
+                ptable = Table(title="pairs (Holm-adjusted)", title_justify="left")
+                cols = [pairs.header.index(h) for h in ("comparison", "metric", "Δ", "p (Holm)", "significant")]
+                for i in cols:
+                    ptable.add_column(pairs.header[i])
+                for row in pairs.rows:
+                    ptable.add_row(*(escape(row[i]) for i in cols))
+                out.print(ptable)
+            for text in verdict_lines(result, task):
+                out.print(f"[bold]{escape(text)}[/bold]", soft_wrap=True)
         out.print(escape(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)"), soft_wrap=True)
 
 

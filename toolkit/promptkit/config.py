@@ -383,6 +383,16 @@ class TrainingConfig(Strict):
     # Checkpoints (trainable weights, optimizer, scheduler, RNG) let `--resume` continue
     # mid-training; they are small because only adapter parameters are saved. 0: none.
     checkpoint_every: int = Field(default=10, ge=0)
+    # Training seeds (adapter initialisation, batch order, dropout): each trainable method is
+    # trained once per seed on the same examples. None: the run's seed only.
+    seeds: list[int] | None = Field(default=None, min_length=1, max_length=32)
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"seeds listed twice: {sorted({s for s in value if value.count(s) > 1})}")
+        return value
 
     @model_validator(mode="after")
     def _dev_needed(self) -> TrainingConfig:
@@ -421,6 +431,9 @@ class RunConfig(Strict):
     # Few-shot shot count for every task (None: each task's fewshot.shots).
     shots: int | None = Field(default=None, ge=0, le=64)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    # Run although evaluated rows also occur in the train split or few-shot pool
+    # (promptkit.leakage); the overlaps found are recorded per task in results.json.
+    allow_overlap: bool = False
 
     @field_validator("methods", mode="before")
     @classmethod

@@ -87,6 +87,21 @@ class DatasetError(PromptkitError):
     exit_code = 2
 
 
+class LeakageError(PromptkitError):
+    """Evaluation rows also occur in the split the run trains on or draws demonstrations from.
+
+    ``problems`` holds one line per problem (task file, splits, a few row ids); the message adds
+    a last line saying how to run anyway.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems: list[str] = list(problems)
+        hint = "--allow-overlap (allow_overlap: true in a run YAML) runs anyway and records these overlaps in results.json"
+        super().__init__("\n".join([*self.problems, hint]))
+
+
 class ModelError(PromptkitError):
     """A model could not be resolved or loaded."""
 

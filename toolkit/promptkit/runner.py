@@ -21,6 +21,7 @@ from typing import Any
 from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import (
     TRAINABLE_KINDS,
+    FewShotConfig,
     LoraConfig,
     PromptTuningConfig,
     RunConfig,
@@ -29,25 +30,26 @@ from promptkit.config import (
     slug,
 )
 from promptkit.distributed import current
-from promptkit.errors import PromptkitError
+from promptkit.errors import LeakageError, PromptkitError
 from promptkit.harness import Runtime
 from promptkit.harness.batching import ProgressFn
+from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
-from promptkit.report.compare import add_comparisons
-from promptkit.report.html import render_html
-from promptkit.report.markdown import render_markdown
+from promptkit.report.outputs import write_outputs
 from promptkit.report.results import CellResult, RunResult, write_atomic
+from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task
 
 PACKAGES = ("promptkit", "torch", "transformers", "peft", "accelerate", "datasets", "sacrebleu", "rouge-score", "numpy")
 
 
-# What `promptkit eval` runs with no arguments. Training three methods on all three demo tasks
-# takes far more than the 10-minute budget on a 2-core CPU, so the default is the QA demo; the
-# translation and data-to-text demos are one `--task` away.
-DEFAULT_TASKS = ("demo_qa",)
+# What `promptkit eval` runs with no arguments: real SQuAD v1.1 questions shipped with the
+# repository (short contexts, train and test split by article). The fictional demo tasks are
+# one `--task demo_qa` away; training on several tasks would not fit the 10-minute budget of a
+# 2-core CPU.
+DEFAULT_TASKS = ("squad_demo",)
 
 
 def default_tasks() -> list[str]:
@@ -56,8 +58,9 @@ def default_tasks() -> list[str]:
 
 
 def default_methods() -> list[Any]:
-    """Plain prompting, a soft prompt and LoRA: the comparison promptkit exists for."""
-    return [ZeroShotConfig(), PromptTuningConfig(), LoraConfig()]
+    """Plain and in-context prompting, a soft prompt and LoRA: the comparison promptkit exists
+    for (few-shot is the cheapest competitor of a soft prompt)."""
+    return [ZeroShotConfig(), FewShotConfig(), PromptTuningConfig(), LoraConfig()]
 
 
 def package_versions() -> dict[str, str]:
@@ -84,6 +87,8 @@ class PreparedTask:
     train: list[Example]
     source: str
     data_dir: Path | None
+    # Leakage found and allowed (--allow-overlap), one line each; recorded in results.json.
+    overlaps: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -91,8 +96,12 @@ class PreparedTask:
 
 
 def training_split(examples: Sequence[Example], seed: int, dev_size: int, limit: int | None) -> tuple[list[Example], list[Example]]:
-    """Seeded shuffle of the train split into (train, dev); dev never touches the test split."""
-    order = sorted(examples, key=lambda ex: hashlib.sha256(f"{seed}:{ex.id}".encode()).hexdigest())
+    """Seeded shuffle of the train split into (train, dev); dev never touches the test split.
+
+    ``seed`` is the run seed, not a training seed: every training seed of a method sees the
+    same training and dev examples."""
+    split_seed = derive(seed, "split")
+    order = sorted(examples, key=lambda ex: hashlib.sha256(f"{split_seed}:{ex.id}".encode()).hexdigest())
     dev, train = order[:dev_size], order[dev_size:]
     return (train[:limit] if limit else train), dev
 
@@ -126,6 +135,7 @@ class Runner:
             if m.kind == "adapter":
                 check_adapter_dir(m.path)
         prepared = []
+        problems: list[str] = []  # leakage of every task, reported together
         for ref in cfg.tasks or default_tasks():
             task = load_task(resolve_task(ref, cfg.tasks_dir))
             tc = task.config
@@ -139,11 +149,21 @@ class Runner:
             if kinds & set(TRAINABLE_KINDS) and tc.train_split and tc.train_split in source.splits:
                 train = pool if tc.train_split == tc.fewshot.split and pool else task.examples(tc.train_split, data_dir)
             desc = f"{source.kind}" + (f" ({data_dir})" if label == "offline" else "")
-            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir))
+            compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
+            compared += [ComparedSplit(tc.fewshot.split, "few-shot pool", pool)] if pool else []
+            overlaps = find_overlaps(task, data_dir, examples, compared)
+            problems += overlaps
+            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps))
+        if problems and not cfg.allow_overlap:
+            raise LeakageError(problems)
         return prepared
 
     def methods(self) -> list[Any]:
         return list(self.config.methods) or default_methods()
+
+    def training_seeds(self) -> list[int]:
+        """The seeds each trained method is trained with (default: the run seed alone)."""
+        return list(self.config.training.seeds or [self.config.seed])
 
     def _start(self, lm: Any, chat: bool, prepared: list[PreparedTask], run_id: str, load_s: float) -> RunResult:
         cfg = self.config
@@ -177,6 +197,7 @@ class Runner:
                 "generation": dump(tc.generation),
                 "language": p.task.adapter(p.data_dir).target_language,
                 "labels": list(p.task.adapter(p.data_dir).labels),
+                "overlaps": list(p.overlaps),  # allowed with --allow-overlap
             }
         return result
 
@@ -210,20 +231,19 @@ class Runner:
         for p in prepared:
             for template in p.task.prompts:
                 for method_cfg in self.methods():
-                    if (p.name, template.name, method_cfg.label) in done:
-                        continue
-                    cell = self._run_cell(p, template, method_cfg, METHODS.get(method_cfg.kind), lm, runtime, samples)
-                    result.cells.append(cell)
-                    result.timings["total_s"] = round(time.perf_counter() - started, 3)
-                    self._save(result)
-                    if self.on_cell:
-                        self.on_cell(cell)
+                    method_cls = METHODS.get(method_cfg.kind)
+                    for seed in self.training_seeds() if method_cls.trains else [None]:
+                        if (p.name, template.name, method_cfg.label, seed) in done:
+                            continue
+                        cell = self._run_cell(p, template, method_cfg, method_cls, seed, lm, runtime, samples)
+                        result.cells.append(cell)
+                        result.timings["total_s"] = round(time.perf_counter() - started, 3)
+                        self._save(result)
+                        if self.on_cell:
+                            self.on_cell(cell)
         if procs.is_main:
-            add_comparisons(result, self.run_dir, n_boot=cfg.bootstrap_samples, seed=cfg.seed)
             result.timings["total_s"] = round(time.perf_counter() - started, 3)
-            result.save(self.run_dir)
-            write_atomic(self.run_dir / "report.md", render_markdown(result))
-            write_atomic(self.run_dir / "report.html", render_html(result))
+            write_outputs(result, self.run_dir)
         procs.barrier()
         return result
 
@@ -231,7 +251,7 @@ class Runner:
         if current().is_main:
             result.save(self.run_dir)
 
-    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_label: str) -> Any:
+    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_label: str, seed: int) -> Any:
         from promptkit.methods import FitContext
         from promptkit.methods.training import total_steps
         from promptkit.metrics import MetricContext, score
@@ -257,12 +277,12 @@ class Runner:
             if self.progress is not None:
                 self.progress(f"train {method_label}", step, total)
 
-        workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_label)
+        workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_label) / f"seed-{seed}"
         return (
             [template.render(ex) for ex in train],
             FitContext(
                 training=cfg.training,
-                seed=cfg.seed,
+                seed=derive(seed, "training"),
                 workdir=workdir,
                 dev=[template.render(ex) for ex in dev],
                 dev_score=dev_score if dev else None,
@@ -272,8 +292,8 @@ class Runner:
             ),
         )
 
-    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, lm: Any,
-                  runtime: Runtime, samples: dict[Path, list[dict[str, Any]]]) -> CellResult:
+    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, seed: int | None,
+                  lm: Any, runtime: Runtime, samples: dict[Path, list[dict[str, Any]]]) -> CellResult:
         from promptkit.metrics import MetricContext, score
 
         tc = p.task.config
@@ -285,19 +305,20 @@ class Runner:
             task_version=str(tc.version),
             prompt_version=str(template.config.version),
             n=len(p.examples),
+            seed=seed,
         )
         method = None
         try:
             train_prompts: list[Prompt] = []
             context = None
-            if method_cls.trainable and method_cfg.kind != "adapter":
-                train_prompts, context = self._fit_context(p, template, method_cfg.label)
+            if seed is not None:
+                train_prompts, context = self._fit_context(p, template, method_cfg.label, seed)
             method = method_cls(method_cfg, lm, runtime, context)
             k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
             cell.shots = k
             if k and not p.pool:
                 raise PromptkitError(f"task {p.name!r}: few-shot needs a '{tc.fewshot.split}' split to draw demonstrations from")
-            sampler = FewShotSampler(p.pool, k, seed=self.config.seed)
+            sampler = FewShotSampler(p.pool, k, seed=derive(self.config.seed, "fewshot"))
             prompts = [template.render(ex, sampler.sample(ex)) for ex in p.examples]
             t0 = time.perf_counter()
             method.fit(train_prompts)
@@ -307,7 +328,7 @@ class Runner:
             t2 = time.perf_counter()
             adapter = p.task.adapter(p.data_dir)
             ctx = MetricContext(language=adapter.target_language, labels=adapter.labels)
-            scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=self.config.seed)
+            scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
             if method.trainable:
                 cell.cost = method.cost()
                 cell.training = method.training_.to_dict()
@@ -332,7 +353,7 @@ class Runner:
         rel = Path("samples") / slug(p.name) / f"{slug(method_cfg.label)}.jsonl"
         cell.samples = rel.as_posix()
         rows = samples.setdefault(rel, [])
-        rows.extend(sample_rows(template.name, method_cfg.label, prompts, preds, scores))
+        rows.extend(sample_rows(template.name, method_cfg.label, seed, prompts, preds, scores))
         if current().is_main:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,13 +368,15 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def sample_rows(prompt_name: str, method: str, prompts: Sequence[Prompt], preds: Sequence[Prediction], scores: dict[str, Any]) -> list[dict[str, Any]]:
+def sample_rows(prompt_name: str, method: str, seed: int | None, prompts: Sequence[Prompt], preds: Sequence[Prediction],
+                scores: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for i, (_prompt, pd) in enumerate(zip(prompts, preds, strict=True)):
         row: dict[str, Any] = {
             "example_id": pd.example_id,
             "prompt_name": prompt_name,
             "method": method,
+            "seed": seed,
             "prompt": pd.prompt,
             "prediction": pd.output,
             "raw_output": pd.raw_output,

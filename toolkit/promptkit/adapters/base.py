@@ -34,6 +34,11 @@ class Adapter(ABC):
     def variables(self) -> set[str]:
         """Names templates may use."""
 
+    @abstractmethod
+    def input_fields(self) -> tuple[str, ...]:
+        """Names of the example fields the model reads (never the references): a row whose
+        inputs equal a training row's leaks (:mod:`promptkit.leakage`)."""
+
     @property
     def target_language(self) -> str | None:
         """Language of the outputs (selects BLEU and F1 tokenisation)."""

@@ -26,6 +26,9 @@ class ClassificationAdapter(Adapter):
     def variables(self) -> set[str]:
         return {*self.fields.inputs, "choices", "label_text"}  # type: ignore[attr-defined]
 
+    def input_fields(self) -> tuple[str, ...]:
+        return tuple(self.fields.inputs)  # type: ignore[attr-defined]
+
     @property
     def labels(self) -> tuple[str, ...]:
         return self._verbalizers

@@ -20,6 +20,9 @@ class GenerationAdapter(Adapter):
     def variables(self) -> set[str]:
         return {*self.fields.inputs, "reference", "references"}  # type: ignore[attr-defined]
 
+    def input_fields(self) -> tuple[str, ...]:
+        return tuple(self.fields.inputs)  # type: ignore[attr-defined]
+
     @property
     def target_language(self) -> str | None:
         return str(self.config.target_lang)

@@ -22,6 +22,9 @@ class QAAdapter(Adapter):
             names.add("context")
         return names
 
+    def input_fields(self) -> tuple[str, ...]:
+        return ("question",) if self.fields.context is None else ("context", "question")  # type: ignore[attr-defined]
+
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields
         answers = self._strings(row, f.answers, where, "answers")

@@ -36,6 +36,9 @@ class TranslationAdapter(Adapter):
     def variables(self) -> set[str]:
         return {"source", "reference", "references", "source_lang", "target_lang", "source_language", "target_language"}
 
+    def input_fields(self) -> tuple[str, ...]:
+        return ("source",)  # the language names are the same on every row
+
     @property
     def target_language(self) -> str | None:
         return str(self.config.target_lang)

@@ -38,6 +38,7 @@ class SavedAdapterMethod(TrainableMethod):
     """Loads an adapter saved in PEFT format; prompts are formatted as they were in training."""
 
     kind = "adapter"
+    trains = False  # evaluates what was trained elsewhere: no seed, no training data
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         path = check_adapter_dir(config.path)

@@ -30,7 +30,10 @@ class Method(ABC):
     """
 
     kind: ClassVar[str]
+    # Wraps the model in a PEFT adapter (trained here or loaded): has cost, adapter, chat flag.
     trainable: ClassVar[bool] = False
+    # Learns from the train split in ``fit``: trained once per training seed, with a FitContext.
+    trains: ClassVar[bool] = False
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         self.config = config

@@ -62,6 +62,7 @@ class TrainableMethod(Method):
     """
 
     trainable = True
+    trains = True
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: FitContext | None = None):
         super().__init__(config, model, runtime)

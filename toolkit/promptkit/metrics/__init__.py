@@ -36,6 +36,14 @@ from promptkit.metrics.bootstrap import (
 from promptkit.metrics.hub import HubMetric
 from promptkit.metrics.language import normalize_language
 from promptkit.metrics.scoring import get_metric, metric_names, score
+from promptkit.metrics.significance import (
+    format_p,
+    holm,
+    mcnemar_exact,
+    min_detectable_difference,
+    two_level_bootstrap_ci,
+    two_level_bootstrap_values,
+)
 
 __all__ = [
     "METRICS",
@@ -46,10 +54,16 @@ __all__ = [
     "MetricContext",
     "MetricError",
     "bootstrap_ci",
+    "format_p",
     "get_metric",
+    "holm",
+    "mcnemar_exact",
     "metric_names",
+    "min_detectable_difference",
     "normalize_language",
     "paired_bootstrap_test",
     "paired_permutation_test",
     "score",
+    "two_level_bootstrap_ci",
+    "two_level_bootstrap_values",
 ]

@@ -63,6 +63,9 @@ class Metric(ABC):
     """
 
     name: str = ""
+    # True when every per-sample score is right or wrong (statistics ``(n, 1)`` in {0, 1}):
+    # pairs of systems are then compared with an exact McNemar test instead of a bootstrap.
+    binary: bool = False
 
     @abstractmethod
     def stats(

@@ -26,6 +26,7 @@ class Accuracy(MeanMetric):
     """Share of rows whose output equals the gold label (the first reference)."""
 
     name = "accuracy"
+    binary = True
 
     def sample_score(self, prediction: str, references: Sequence[str], ctx: MetricContext) -> float:
         return float(prediction.strip() == references[0].strip())

@@ -74,6 +74,7 @@ class ExactMatch(MeanMetric):
     """Share of predictions equal to some reference after SQuAD normalisation."""
 
     name = "exact_match"
+    binary = True
 
     def sample_score(self, prediction: str, references: Sequence[str], ctx: MetricContext) -> float:
         cjk = _uses_cjk_tokens(prediction, references, ctx)

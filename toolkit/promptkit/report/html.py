@@ -6,14 +6,22 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from promptkit.report.markdown import fmt_bytes, fmt_delta, fmt_score
 from promptkit.report.results import CellResult, RunResult
+from promptkit.report.tables import (
+    TableData,
+    cost_table,
+    metric_names,
+    pairs_table,
+    results_table,
+    seeds_table,
+    verdict_lines,
+)
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
-th{background:#f4f4f4}.plots{display:flex;flex-wrap:wrap;gap:1.5rem}.err{color:#b00}
+th{background:#f4f4f4}.verdict{background:#eef6ee;border-left:4px solid #59a14f;padding:.6rem 1rem}.plots{display:flex;flex-wrap:wrap;gap:1.5rem}.err{color:#b00}
 figure{margin:0}figcaption{font-size:.85rem;color:#555}
 """
 
@@ -38,7 +46,8 @@ def bar_chart(title: str, cells: Sequence[CellResult], metric: str, width: int =
         y = 26 + i * (bar_h + 6)
         color = PALETTE[i % len(PALETTE)]
         x0 = label_w
-        parts.append(f'<text x="{pad}" y="{y + bar_h * 0.7:.1f}" font-size="11">{_e(c.method)}</text>')
+        label = c.method if c.seed is None else f"{c.method} s{c.seed}"
+        parts.append(f'<text x="{pad}" y="{y + bar_h * 0.7:.1f}" font-size="11">{_e(label)}</text>')
         parts.append(f'<rect x="{x0}" y="{y}" width="{s.value * scale:.1f}" height="{bar_h}" fill="{color}"/>')
         lo, hi = x0 + s.ci_low * scale, x0 + s.ci_high * scale
         mid = y + bar_h / 2
@@ -84,6 +93,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _data(table: TableData | None, caption: str) -> str:
+    return "" if table is None else f"<p>{_e(caption)}</p>" + _table(table.header, table.rows)
+
+
 def render_html(result: RunResult) -> str:
     """The report of one run as a standalone HTML page."""
     m = result.model
@@ -93,28 +106,29 @@ def render_html(result: RunResult) -> str:
            f"<p>model <code>{_e(m.get('name', '?'))}</code> ({_e(m.get('architecture', '?'))}, "
            f"{m.get('parameters', 0) / 1e6:.1f}M parameters, {_e(m.get('dtype', '?'))} on {_e(m.get('device', '?'))}); "
            f"chat template {'on' if result.chat_template else 'off'}; seed {_e(result.config.get('seed'))}; "
-           f"total {result.timings.get('total_s', 0):.0f} s. Values 0-100 with 95% bootstrap confidence intervals.</p>"]
+           f"total {result.timings.get('total_s', 0):.0f} s. Values 0-100 with 95% bootstrap confidence intervals (mean ± sd and a seeds + test-sample interval for methods trained with several seeds).</p>"]
     for task in dict.fromkeys(c.task for c in result.cells):
         cells = [c for c in result.cells if c.task == task]
         info = result.tasks.get(task, {})
         out.append(f"<h2>{_e(task)}</h2><p>split <code>{_e(info.get('eval_split', '?'))}</code>, "
                    f"{_e(info.get('n', '?'))} examples, source {_e(info.get('source', '?'))}</p>")
-        metrics: list[str] = []
-        for c in cells:
-            metrics += [k for k in c.metrics if k not in metrics]
-        rows = []
-        for c in cells:
-            if c.error:
-                rows.append([c.method, c.prompt, *(["–"] * len(metrics)), f"error: {c.error}"])
-            else:
-                rows.append([c.method, c.prompt, *(fmt_score(c, k) + fmt_delta(c, k) for k in metrics),
-                             fmt_bytes(c.cost.get("adapter_bytes")) if c.cost else "–"])
-        out.append(_table(["method", "prompt", *metrics, "adapter"], rows))
+        metrics = metric_names(cells)
+        out += [f"<p class='verdict'>{_e(text)}</p>" for text in verdict_lines(result, task)]
+        out += [f"<p class='err'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.get("overlaps", [])]
+        table = results_table(result, task)
+        out.append(_table(table.header, table.rows))
+        out.append(_data(seeds_table(result, task), "Scores per training seed"))
+        out.append(_data(pairs_table(result, task), "Every pair of methods on the same examples; p-values Holm-adjusted "
+                                                    "across all pairs and metrics of the task"))
+        out.append(_data(cost_table(result, task), "Cost of the trainable methods"))
         plots = [bar_chart(k, [c for c in cells if not c.error], k) for k in metrics]
         trained = [c for c in cells if c.training.get("losses")]
-        loss = line_chart("training loss", [(f"{c.method}", list(enumerate(c.training["losses"], 1))) for c in trained])
+        def name(c: CellResult) -> str:
+            return c.method if c.seed is None else f"{c.method} s{c.seed}"
+
+        loss = line_chart("training loss", [(name(c), list(enumerate(c.training["losses"], 1))) for c in trained])
         plots.append(loss)
-        dev = [(c.method, [(p["step"], v) for p in c.training.get("curve", []) for k, v in p.items() if k.startswith("dev_") and k != "dev_loss"])
+        dev = [(name(c), [(p["step"], v) for p in c.training.get("curve", []) for k, v in p.items() if k.startswith("dev_") and k != "dev_loss"])
                for c in trained]
         plots.append(line_chart("dev metric", dev))
         out.append("<div class='plots'>" + "".join(f"<figure>{p}</figure>" for p in plots if p) + "</div>")

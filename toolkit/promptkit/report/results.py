@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,11 @@ from typing import Any
 from promptkit.errors import PromptkitError
 from promptkit.records import MetricScore
 
-SCHEMA_VERSION = 1
+# 2: cells carry the training seed (several seeds per method); all-pairs comparisons and
+# verdicts replace the per-cell comparison with the first method. Version 1 files are read by
+# dropping that per-cell comparison (``promptkit report RUN`` recomputes the pairs).
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -38,12 +43,12 @@ class CellResult:
     training: dict[str, Any] = field(default_factory=dict)
     adapter: str = ""  # saved adapter directory, relative to the run directory
     chat_template: bool | None = None  # trainable methods: formatting used in training and eval
-    # Per metric: difference to the run's baseline method and its paired-bootstrap p-value.
-    comparison: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Trainable methods: the training seed (adapter init, batch order, dropout); None otherwise.
+    seed: int | None = None
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.task, self.prompt, self.method)
+    def key(self) -> tuple[str, str, str, int | None]:
+        return (self.task, self.prompt, self.method, self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,7 +58,108 @@ class CellResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CellResult:
         data = dict(data)
+        data.pop("comparison", None)  # schema 1
         data["metrics"] = {k: MetricScore.from_dict(k, v) for k, v in data.get("metrics", {}).items()}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Method ``a`` against method ``b`` on one metric, on the same examples.
+
+    Attributes:
+        delta: ``metric(a) - metric(b)`` (means over seeds for multi-seed methods).
+        p_value: two-sided p-value of the test named by ``test``.
+        p_holm: ``p_value`` Holm-adjusted across every pair and metric of the task/prompt.
+        test: ``mcnemar-exact``, ``paired-bootstrap`` or ``two-level-paired-bootstrap``.
+        resamples: number of resamples for a resampling test (its p cannot go below
+            ``1 / (resamples + 1)``); None for an exact test.
+        mdd: the smallest true difference this test size detects with 80% power at
+            alpha = 0.05, from the spread of the per-example differences.
+    """
+
+    task: str
+    prompt: str
+    metric: str
+    a: str
+    b: str
+    delta: float
+    p_value: float
+    p_holm: float
+    test: str
+    n: int
+    resamples: int | None
+    mdd: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PairComparison:
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer for one task/prompt: best method, its statistical ties, the recommendation."""
+
+    task: str
+    prompt: str
+    metric: str
+    alpha: float
+    best: str
+    best_value: float
+    tied: tuple[str, ...]
+    recommended: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tied"] = list(self.tied)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        data = dict(data)
+        data["tied"] = tuple(data["tied"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """A method trained with several seeds, on one metric: the spread across seeds.
+
+    Attributes:
+        values: the metric of each seed, in ``seeds`` order.
+        sd: sample standard deviation across seeds (ddof 1).
+        ci_sample: 95% interval of the seed mean with the seeds held fixed (test-sample
+            variance only: what a single-seed report shows).
+        ci_seed_sample: 95% two-level bootstrap interval, resampling seeds and test examples
+            (the uncertainty of "this method, trained again").
+    """
+
+    task: str
+    prompt: str
+    method: str
+    metric: str
+    seeds: tuple[int, ...]
+    values: tuple[float, ...]
+    mean: float
+    sd: float
+    ci_sample: tuple[float, float]
+    ci_seed_sample: tuple[float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("seeds", "values", "ci_sample", "ci_seed_sample"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SeedSummary:
+        data = dict(data)
+        for key in ("seeds", "values", "ci_sample", "ci_seed_sample"):
+            data[key] = tuple(data[key])
         return cls(**data)
 
 
@@ -71,6 +177,11 @@ class RunResult:
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     cells: list[CellResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Every pair of methods per task/prompt and metric, and the verdict drawn from them
+    # (promptkit.report.compare).
+    comparisons: list[PairComparison] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    seed_summaries: list[SeedSummary] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +196,9 @@ class RunResult:
             "tasks": self.tasks,
             "timings": self.timings,
             "cells": [c.to_dict() for c in self.cells],
+            "comparisons": [p.to_dict() for p in self.comparisons],
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "seed_summaries": [s.to_dict() for s in self.seed_summaries],
         }
 
     def save(self, run_dir: str | Path) -> Path:
@@ -111,8 +225,9 @@ class RunResult:
         except json.JSONDecodeError as exc:
             raise PromptkitError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise PromptkitError(f"{path}: schema_version {version!r} is not supported; accepted: {SCHEMA_VERSION}")
+        if version not in READABLE_VERSIONS:
+            accepted = ", ".join(map(str, READABLE_VERSIONS))
+            raise PromptkitError(f"{path}: schema_version {version!r} is not supported; accepted: {accepted}")
         return cls(
             run_id=data["run_id"],
             created=data["created"],
@@ -123,6 +238,9 @@ class RunResult:
             tasks=data.get("tasks", {}),
             cells=[CellResult.from_dict(c) for c in data.get("cells", [])],
             timings=data.get("timings", {}),
+            comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])],
+            verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])],
+            seed_summaries=[SeedSummary.from_dict(s) for s in data.get("seed_summaries", [])],
         )
 
 

@@ -1,0 +1,34 @@
+"""Finish a run: comparisons and verdicts from the saved samples, then every output file.
+
+One function, used by the runner when a run ends and by ``promptkit report`` when a run is
+re-rendered, so the two can never write different reports of the same run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from promptkit.report.compare import compare_runs
+from promptkit.report.html import render_html
+from promptkit.report.markdown import render_markdown
+from promptkit.report.results import RunResult, write_atomic
+from promptkit.seeding import derive
+
+
+def analyse(result: RunResult, run_dir: str | Path) -> None:
+    """Fill the run's all-pairs comparisons and verdicts from its samples, in place.
+
+    The bootstrap settings are the run's own (``bootstrap_samples``, the ``bootstrap`` stream of
+    its seed), so re-rendering a run gives the same p-values as the run itself.
+    """
+    n_boot = int(result.config.get("bootstrap_samples", 1000))
+    compare_runs(result, run_dir, n_boot=n_boot, seed=derive(int(result.config.get("seed", 0)), "bootstrap"))
+
+
+def write_outputs(result: RunResult, run_dir: str | Path) -> None:
+    """:func:`analyse`, then write results.json, report.md and report.html."""
+    run_dir = Path(run_dir)
+    analyse(result, run_dir)
+    result.save(run_dir)
+    write_atomic(run_dir / "report.md", render_markdown(result))
+    write_atomic(run_dir / "report.html", render_html(result))

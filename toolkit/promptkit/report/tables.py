@@ -1,0 +1,175 @@
+"""The report's tables as plain rows of strings, built once for Markdown, HTML and the terminal.
+
+Each renderer only lays out what these functions return, so the three views of a run cannot
+disagree about a column, a number's rounding or how a p-value at the resampling floor is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, Verdict
+
+
+@dataclass(frozen=True)
+class TableData:
+    header: list[str]
+    rows: list[list[str]]
+
+
+def metric_names(cells: Sequence[CellResult]) -> list[str]:
+    names: list[str] = []
+    for c in cells:
+        names += [m for m in c.metrics if m not in names]
+    return names
+
+
+def fmt_score(cell: CellResult, metric: str) -> str:
+    score = cell.metrics.get(metric)
+    if score is None:
+        return "–"
+    return f"{score.value:.1f} [{score.ci_low:.1f}, {score.ci_high:.1f}]"
+
+
+def fmt_p(p: float, resamples: int | None = None) -> str:
+    from promptkit.metrics.significance import format_p
+
+    return format_p(p, resamples)
+
+
+def fmt_p_holm(pair: PairComparison) -> str:
+    """The Holm-adjusted p; when the raw p sat at the resampling floor it is only an upper bound."""
+    if pair.resamples and pair.p_value <= 1.0 / (pair.resamples + 1) * (1 + 1e-9):
+        return f"p ≤ {pair.p_holm:.3f}"
+    return fmt_p(pair.p_holm)
+
+
+def fmt_bytes(n: float | None) -> str:
+    if not n:
+        return "–"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def steps_text(c: CellResult) -> str:
+    t = c.training
+    text = f"{t.get('steps', 0)}/{t.get('planned_steps', 0)}"
+    if t.get("stopped_early"):
+        text += " (early stop)"
+    if t.get("resumed_from"):
+        text += f" (resumed at {t['resumed_from']})"
+    return text
+
+
+def method_groups(result: RunResult, task: str) -> list[tuple[str, str, list[CellResult]]]:
+    """``(prompt, method, cells)`` in run order; a method trained with several seeds has one
+    cell per seed."""
+    groups: dict[tuple[str, str], list[CellResult]] = {}
+    for c in result.cells:
+        if c.task == task:
+            groups.setdefault((c.prompt, c.method), []).append(c)
+    return [(p, m, cs) for (p, m), cs in groups.items()]
+
+
+def _summary(result: RunResult, task: str, prompt: str, method: str, metric: str) -> SeedSummary | None:
+    return next((s for s in result.seed_summaries
+                 if (s.task, s.prompt, s.method, s.metric) == (task, prompt, method, metric)), None)
+
+
+def _score_text(result: RunResult, task: str, prompt: str, method: str, cells: Sequence[CellResult], metric: str) -> str:
+    ok = [c for c in cells if c.error is None and metric in c.metrics]
+    if not ok:
+        return "–"
+    if len(ok) == 1:
+        return fmt_score(ok[0], metric)
+    s = _summary(result, task, prompt, method, metric)
+    if s is None:
+        values = [c.metrics[metric].value for c in ok]
+        return f"{np.mean(values):.1f} ± {np.std(values, ddof=1):.1f}"
+    return f"{s.mean:.1f} ± {s.sd:.1f} [{s.ci_seed_sample[0]:.1f}, {s.ci_seed_sample[1]:.1f}]"
+
+
+def results_table(result: RunResult, task: str) -> TableData:
+    """One row per prompt x method (seeds pooled: mean ± sd with the seed+sample interval)."""
+    cells = [c for c in result.cells if c.task == task]
+    metrics = metric_names(cells)
+    header = ["method", "prompt", "shots", "seeds", *metrics, "n", "trainable", "train time", "eval ex/s"]
+    rows = []
+    for prompt, method, group in method_groups(result, task):
+        ok = [c for c in group if c.error is None]
+        errors = [c for c in group if c.error is not None]
+        seeds = ", ".join(str(c.seed) for c in group) if group[0].seed is not None else "–"
+        first = (ok or group)[0]
+        cost = first.cost
+        row = [method, prompt, str(first.shots), seeds,
+               *(_score_text(result, task, prompt, method, ok, m) for m in metrics), str(first.n),
+               f"{cost.get('trainable_pct', 0):.3f}%" if cost else "–",
+               f"{np.mean([c.cost.get('train_s', 0) for c in ok]):.0f} s" if cost and ok else "–",
+               f"{np.mean([c.throughput.get('examples_per_s', 0) for c in ok]):.2f}" if ok else "–"]
+        if errors:
+            row[-1] = "; ".join(f"error{'' if c.seed is None else f' (seed {c.seed})'}: {c.error}" for c in errors)
+        rows.append(row)
+    return TableData(header, rows)
+
+
+def seeds_table(result: RunResult, task: str) -> TableData | None:
+    """Per-seed scores of the methods trained with several seeds, with both intervals."""
+    summaries = [s for s in result.seed_summaries if s.task == task]
+    if not summaries:
+        return None
+    header = ["method", "prompt", "metric", "per seed", "mean ± sd", "95% CI, test sample only", "95% CI, seeds + test sample"]
+    rows = [[s.method, s.prompt, s.metric, ", ".join(f"{seed}: {v:.1f}" for seed, v in zip(s.seeds, s.values, strict=True)),
+             f"{s.mean:.1f} ± {s.sd:.1f}", f"[{s.ci_sample[0]:.1f}, {s.ci_sample[1]:.1f}]",
+             f"[{s.ci_seed_sample[0]:.1f}, {s.ci_seed_sample[1]:.1f}]"] for s in summaries]
+    return TableData(header, rows)
+
+
+def pairs_table(result: RunResult, task: str) -> TableData | None:
+    """Every pair of methods on every metric: difference, test, p, Holm-adjusted p, MDD."""
+    pairs = [p for p in result.comparisons if p.task == task]
+    if not pairs:
+        return None
+    header = ["comparison", "prompt", "metric", "Δ", "test", "p", "p (Holm)", "significant", "MDD (80% power)"]
+    alpha = next((v.alpha for v in result.verdicts if v.task == task), 0.05)
+    rows = [[f"{p.a} vs {p.b}", p.prompt, p.metric, f"{p.delta:+.1f}", p.test, fmt_p(p.p_value, p.resamples), fmt_p_holm(p),
+             ("yes" if p.p_holm < alpha else "no") if p.p_holm == p.p_holm else "–", f"{p.mdd:.1f}"] for p in pairs]
+    return TableData(header, rows)
+
+
+def cost_table(result: RunResult, task: str) -> TableData | None:
+    groups = [(p, m, [c for c in cs if c.cost and c.error is None]) for p, m, cs in method_groups(result, task)]
+    groups = [g for g in groups if g[2]]
+    if not groups:
+        return None
+    header = ["method", "prompt", "trainable params", "% of model", "adapter size", "train time", "train tokens/s",
+              "peak memory", "steps"]
+    rows = []
+    for prompt, method, cs in groups:
+        c = cs[0]
+        train_s = [x.cost.get("train_s", 0) for x in cs]
+        rows.append([method, prompt, f"{int(c.cost.get('trainable_params', 0)):,}", f"{c.cost.get('trainable_pct', 0):.3f}%",
+                     fmt_bytes(c.cost.get("adapter_bytes")),
+                     f"{np.mean(train_s):.1f} s" + (f" (mean of {len(cs)})" if len(cs) > 1 else ""),
+                     f"{np.mean([x.cost.get('train_tokens_per_s', 0) for x in cs]):.0f}",
+                     f"{max(x.cost.get('peak_memory_mb', 0) for x in cs):.0f} MB ({c.training.get('peak_memory_kind', '')})",
+                     ", ".join(steps_text(x) for x in cs)])
+    return TableData(header, rows)
+
+
+def verdict_lines(result: RunResult, task: str) -> list[str]:
+    """The verdict of each prompt of the task, as plain sentences."""
+    return [verdict_text(v) for v in result.verdicts if v.task == task]
+
+
+def verdict_text(v: Verdict) -> str:
+    tied = [m for m in v.tied if m != v.best]
+    ties = f"tied with it: {', '.join(tied)}" if tied else "no method is tied with it"
+    return (f"Recommendation for {v.prompt}: {v.recommended}. Best on {v.metric}: {v.best} ({v.best_value:.1f}); "
+            f"{ties} (Holm-adjusted paired tests, alpha {v.alpha}). {v.reason}")
