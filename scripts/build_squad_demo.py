@@ -53,7 +53,7 @@ TEST_ARTICLE_FRACTION = 1 / 3
 PER_ARTICLE = 25
 # Three SQuAD sentences are ~75 words; longer windows (run-on sentences, lists) make the demo
 # slower to train on a CPU without making it a better test.
-MAX_WORDS = 130
+MAX_WORDS = 60
 
 FIELDS = ("id", "title", "context", "question", "answers")
 

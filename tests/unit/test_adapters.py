@@ -83,6 +83,23 @@ def test_qa_missing_column_names_the_row_columns() -> None:
         example(QA, {"passage": "p", "question": "q", "answers": {"text": ["a"]}})
 
 
+def test_qa_language_and_squad_version_reach_the_metrics() -> None:
+    cfg = config(QA)
+    adapter = build_adapter(cfg, cfg.dataset)
+    assert adapter.target_language is None  # detected by the metrics from the references
+    assert adapter.metric_context().squad_version == "1.1"
+    cfg = config({**QA, "language": "ja", "squad_version": "2.0"})
+    adapter = build_adapter(cfg, cfg.dataset)
+    assert adapter.target_language == "ja"
+    ctx = adapter.metric_context()
+    assert (ctx.language, ctx.squad_version) == ("ja", "2.0")
+
+
+def test_qa_unknown_squad_version_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match=r"squad_version"):
+        config({**QA, "squad_version": "2"})
+
+
 # ----------------------------------------------------------------------------- translation
 MT = {"kind": "translation", "source_lang": "en", "target_lang": "de", "fields": {"source": "en", "references": ["de", "de_alt"]}}
 
@@ -103,6 +120,24 @@ def test_translation_fields_and_language_names() -> None:
     adapter = build_adapter(cfg, cfg.dataset)
     assert adapter.target_language == "de"
     assert set(ex.fields) == adapter.variables()
+    assert adapter.metric_context().bleu_tokenize is None
+
+
+def test_bleu_tokenize_reaches_the_metrics() -> None:
+    for adapter_cfg in ({**MT, "target_lang": "ja", "bleu_tokenize": "ja-mecab"}, {**GEN, "bleu_tokenize": "ja-mecab"}):
+        cfg = config(adapter_cfg)
+        assert build_adapter(cfg, cfg.dataset).metric_context().bleu_tokenize == "ja-mecab"
+    with pytest.raises(ValueError, match=r"bleu_tokenize"):
+        config({**MT, "bleu_tokenize": "mecab"})
+
+
+def test_bleu_tokenize_choices_are_sacrebleus() -> None:
+    from typing import get_args
+
+    from promptkit.config import BleuTokenize
+    from sacrebleu.metrics.bleu import BLEU
+
+    assert set(get_args(BleuTokenize)) == set(BLEU.TOKENIZERS)
 
 
 def test_translation_drops_missing_and_blank_references() -> None:
@@ -138,7 +173,9 @@ def test_generation_inputs_mapping() -> None:
     cfg = config(GEN)
     adapter = build_adapter(cfg, cfg.dataset)
     assert adapter.variables() == {"mr", "topic", "reference", "references"}
-    assert adapter.target_language == "en"
+    # No default language: the metrics detect it from the references' script.
+    assert adapter.target_language is None
+    assert adapter.metric_context().language is None and adapter.metric_context().bleu_tokenize is None
 
 
 def test_generation_single_reference_string() -> None:

@@ -116,6 +116,8 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 @click.option("--out", "out_dir", default=None, help="Parent directory of run directories. Default: reports/.")
 @click.option("--run-id", default=None, help="Run directory name. Default: timestamp + random suffix.")
 @click.option("--seed", type=int, default=None)
+@click.option("--tune", is_flag=True, default=None,
+              help="Select each trained method's settings on a dev split (built-in spaces unless an entry declares `tune`).")
 @click.option("--seeds", "n_seeds", type=click.IntRange(min=1, max=32), default=None,
               help="Train every trainable method with N seeds (seed, seed+1, ...); reports mean, sd and seed+sample intervals.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Run YAML (CLI flags override it).")
@@ -130,7 +132,7 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, limit: int | None, shots: int | None,
              batch_size: int | None, device: str | None, dtype: str | None, chat_template: str | None,
              data_dir: str | None, tasks_dir: Sequence[str], out_dir: str | None, run_id: str | None,
-             seed: int | None, n_seeds: int | None, config_file: str | None, sets: Sequence[str], adapters: Sequence[str],
+             seed: int | None, tune: bool | None, n_seeds: int | None, config_file: str | None, sets: Sequence[str], adapters: Sequence[str],
              resume_dir: str | None, allow_overlap: bool | None) -> None:
     """Evaluate methods on tasks and write reports/<run-id>/ (results.json, samples/, report.md).
 
@@ -149,6 +151,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
             "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
             "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
             "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
+            "tuning.builtin": tune,
         }
         config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
         if not config.tasks and not config_file:

@@ -96,7 +96,12 @@ class Prediction:
 
 @dataclass(frozen=True)
 class MetricScore:
-    """A corpus-level metric value (0-100 scale) with its bootstrap confidence interval."""
+    """A corpus-level metric value (0-100 scale) with its bootstrap confidence interval.
+
+    ``details`` are the settings the value was computed with (BLEU's tokenizer and smoothing,
+    ROUGE's tokenizer and stemmer, the language and whether it was detected), from
+    ``Metric.describe``; empty for metrics that have none to report.
+    """
 
     name: str
     value: float
@@ -104,6 +109,8 @@ class MetricScore:
     ci_high: float
     n: int
     per_sample: tuple[float, ...] = field(default=(), repr=False)
+    # hash=False: a dict is unhashable, and the settings never tell two scores apart alone.
+    details: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
 
     def to_dict(self, with_samples: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -112,6 +119,8 @@ class MetricScore:
             "ci_high": self.ci_high,
             "n": self.n,
         }
+        if self.details:  # only when there are some, so results without them read the same
+            out["details"] = dict(self.details)
         if with_samples:
             out["per_sample"] = list(self.per_sample)
         return out
@@ -125,4 +134,5 @@ class MetricScore:
             ci_high=float(data["ci_high"]),
             n=int(data["n"]),
             per_sample=tuple(data.get("per_sample", ())),
+            details={str(k): str(v) for k, v in data.get("details", {}).items()},
         )

@@ -38,9 +38,10 @@ from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
 from promptkit.report.outputs import write_outputs
-from promptkit.report.results import CellResult, RunResult, write_atomic
+from promptkit.report.results import Candidate, CellResult, RunResult, TuningResult, write_atomic
 from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task
+from promptkit.tuning import check_budgets
 
 PACKAGES = ("promptkit", "torch", "transformers", "peft", "accelerate", "datasets", "sacrebleu", "rouge-score", "numpy")
 
@@ -89,6 +90,8 @@ class PreparedTask:
     data_dir: Path | None
     # Leakage found and allowed (--allow-overlap), one line each; recorded in results.json.
     overlaps: list[str] = field(default_factory=list)
+    # tuning.split: the split tuning candidates are scored on (empty: a slice of train).
+    tune_dev: list[Example] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -151,12 +154,42 @@ class Runner:
             desc = f"{source.kind}" + (f" ({data_dir})" if label == "offline" else "")
             compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
             compared += [ComparedSplit(tc.fewshot.split, "few-shot pool", pool)] if pool else []
+            tune_dev = self._tuning_split(task, data_dir)
+            compared += [ComparedSplit(cfg.tuning.split, "tuning selection", tune_dev)] if cfg.tuning.split else []
             overlaps = find_overlaps(task, data_dir, examples, compared)
             problems += overlaps
-            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps))
+            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev))
         if problems and not cfg.allow_overlap:
             raise LeakageError(problems)
+        check_budgets(self.tuned_spaces(), cfg.tuning)
         return prepared
+
+    def _tuning_split(self, task: Task, data_dir: Path | None) -> list[Example]:
+        """The examples of ``tuning.split`` when tuning selects on a split of its own."""
+        cfg = self.config
+        split = cfg.tuning.split
+        if split is None or not self.tuned_spaces():
+            return []
+        tc = task.config
+        if split == tc.eval_split:
+            raise PromptkitError(
+                f"tuning.split {split!r} is the evaluated split of task {task.name!r}: selecting settings on "
+                f"test rows makes the test score optimistic; omit tuning.split (a dev slice of "
+                f"{tc.train_split!r} is carved) or name another split"
+            )
+        source, _ = task.source(data_dir)
+        if split not in source.splits:
+            raise PromptkitError(f"tuning.split {split!r}: task {task.name!r} has no such split; it defines {sorted(source.splits)}")
+        return task.examples(split, data_dir)
+
+    def tuned_spaces(self) -> dict[str, dict[str, list[Any]]]:
+        """Each tuned method's label and search space (``tune`` entries, or built-in with --tune)."""
+        spaces = {}
+        for m in self.methods():
+            space = m.space(self.config.tuning.builtin) if hasattr(m, "space") else {}
+            if space:
+                spaces[m.label] = space
+        return spaces
 
     def methods(self) -> list[Any]:
         return list(self.config.methods) or default_methods()
@@ -184,6 +217,7 @@ class Runner:
         )
         for p in prepared:
             tc = p.task.config
+            metric_ctx = p.task.adapter(p.data_dir).metric_context()
             result.tasks[p.name] = {
                 "version": str(tc.version),
                 "path": display_path(p.task.path),
@@ -195,8 +229,10 @@ class Runner:
                 "source": p.source,
                 "metrics": list(tc.metrics),
                 "generation": dump(tc.generation),
-                "language": p.task.adapter(p.data_dir).target_language,
-                "labels": list(p.task.adapter(p.data_dir).labels),
+                "language": metric_ctx.language,
+                "labels": list(metric_ctx.labels),
+                "squad_version": metric_ctx.squad_version,
+                "bleu_tokenize": metric_ctx.bleu_tokenize,
                 "overlaps": list(p.overlaps),  # allowed with --allow-overlap
             }
         return result
@@ -232,10 +268,22 @@ class Runner:
             for template in p.task.prompts:
                 for method_cfg in self.methods():
                     method_cls = METHODS.get(method_cfg.kind)
-                    for seed in self.training_seeds() if method_cls.trains else [None]:
-                        if (p.name, template.name, method_cfg.label, seed) in done:
-                            continue
-                        cell = self._run_cell(p, template, method_cfg, method_cls, seed, lm, runtime, samples)
+                    seeds = self.training_seeds() if method_cls.trains else [None]
+                    todo = [s for s in seeds if (p.name, template.name, method_cfg.label, s) not in done]
+                    if not todo:
+                        continue
+                    tuning, failure = None, None
+                    if method_cfg.label in self.tuned_spaces():
+                        try:
+                            tuning = self._tuned(result, p, template, method_cfg) or self._tune(p, template, method_cfg, method_cls, lm, runtime)
+                        except PromptkitError as exc:
+                            failure = str(exc)
+                    for seed in todo:
+                        if failure is not None:
+                            cell = self._new_cell(p, template, method_cfg, seed)
+                            cell.error = failure
+                        else:
+                            cell = self._run_cell(p, template, method_cfg, method_cls, seed, lm, runtime, samples, tuning)
                         result.cells.append(cell)
                         result.timings["total_s"] = round(time.perf_counter() - started, 3)
                         self._save(result)
@@ -247,6 +295,75 @@ class Runner:
         procs.barrier()
         return result
 
+    def _dev_size(self) -> int:
+        """Examples held out of train: the tuning dev slice is held out for every method of the
+        run, so tuned and untuned methods still train on the same examples."""
+        training = self.config.training
+        if self.tuned_spaces() and self.config.tuning.split is None:
+            return max(training.dev_size, self.config.tuning.dev_size)
+        return training.dev_size
+
+    def _tuned(self, result: RunResult, p: PreparedTask, template: PromptTemplate, method_cfg: Any) -> TuningResult | None:
+        """The selection made before an interruption (a finished seed of this method kept it)."""
+        return next((c.tuning for c in result.cells
+                     if (c.task, c.prompt, c.method) == (p.name, template.name, method_cfg.label) and c.tuning), None)
+
+    def _tune(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, lm: Any,
+              runtime: Runtime) -> TuningResult:
+        """Train every candidate of the method's space with the first training seed and score it
+        on the dev split; return the candidates and the best settings."""
+        from promptkit.methods import FitContext
+        from promptkit.metrics import score
+        from promptkit.tuning import make_sampler
+
+        cfg = self.config
+        tc = p.task.config
+        seed = self.training_seeds()[0]
+        train, dev = training_split(p.train, cfg.seed, self._dev_size(), cfg.training.train_limit)
+        split = "dev (carved from the train split)"
+        if cfg.tuning.split is not None:
+            dev, split = p.tune_dev, cfg.tuning.split
+        if not train or not dev:
+            raise PromptkitError(f"task {p.name!r}: tuning {method_cfg.label} needs training and dev examples "
+                                 f"(train split {tc.train_split!r}: {len(train)}, dev: {len(dev)})")
+        metric = tc.metrics[0]
+        adapter = p.task.adapter(p.data_dir)
+        ctx = adapter.metric_context()
+        train_prompts, dev_prompts = [template.render(ex) for ex in train], [template.render(ex) for ex in dev]
+        space = self.tuned_spaces()[method_cfg.label]
+        sampler = make_sampler(space, cfg.tuning, derive(cfg.seed, "tuning"))
+        candidates: list[Candidate] = []
+        base = method_cfg.model_dump(exclude={"tune"})
+        while (params := sampler.ask()) is not None:
+            cand_cfg = type(method_cfg).model_validate({**base, **params})  # YAML '1e-4' -> 1e-4
+            chosen = {k: getattr(cand_cfg, k) for k in params}
+            label = f"tune {method_cfg.label} {len(candidates) + 1}"
+
+            def on_step(step: int, loss: float, label: str = label) -> None:
+                if self.progress is not None:
+                    self.progress(label, step, cfg.training.steps)
+
+            context = FitContext(training=cfg.training, seed=derive(seed, "training"), workdir=None, metric_name=metric,
+                                 generation=tc.generation, on_step=on_step)
+            method = method_cls(cand_cfg, lm, runtime, context)
+            t0 = time.perf_counter()
+            value, error = float("nan"), None
+            try:
+                method.fit(train_prompts)
+                preds = method.predict(dev_prompts, tc.generation, getattr(tc.adapter, "normalization", "none"))
+                value = score([metric], preds, ctx, n_boot=0)[metric].value
+            except PromptkitError as exc:  # e.g. a learning rate that diverges: a result, not a crash
+                error = str(exc)
+            finally:
+                method.release()
+            candidates.append(Candidate(chosen, round(value, 4), round(time.perf_counter() - t0, 3), error))
+            sampler.tell(chosen, value)
+        ok = [c for c in candidates if c.dev_score == c.dev_score]
+        if not ok:
+            raise PromptkitError(f"task {p.name!r}: every tuning candidate of {method_cfg.label} failed; first: {candidates[0].error}")
+        best = max(ok, key=lambda c: c.dev_score)  # the first of equal scores (grid order)
+        return TuningResult(metric, split, len(dev), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
+
     def _save(self, result: RunResult) -> None:
         if current().is_main:
             result.save(self.run_dir)
@@ -254,18 +371,18 @@ class Runner:
     def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_label: str, seed: int) -> Any:
         from promptkit.methods import FitContext
         from promptkit.methods.training import total_steps
-        from promptkit.metrics import MetricContext, score
+        from promptkit.metrics import score
 
         cfg = self.config
         tc = p.task.config
-        train, dev = training_split(p.train, cfg.seed, cfg.training.dev_size, cfg.training.train_limit)
+        train, dev = training_split(p.train, cfg.seed, self._dev_size(), cfg.training.train_limit)
         if not train:
             raise PromptkitError(
                 f"task {p.name!r}: {method_label} needs training examples but split "
                 f"{tc.train_split!r} is missing or empty"
             )
         adapter = p.task.adapter(p.data_dir)
-        metric_ctx = MetricContext(language=adapter.target_language, labels=adapter.labels)
+        metric_ctx = adapter.metric_context()
         first_metric = tc.metrics[0]
 
         def dev_score(preds: list[Prediction]) -> float:
@@ -292,12 +409,9 @@ class Runner:
             ),
         )
 
-    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, seed: int | None,
-                  lm: Any, runtime: Runtime, samples: dict[Path, list[dict[str, Any]]]) -> CellResult:
-        from promptkit.metrics import MetricContext, score
-
+    def _new_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, seed: int | None) -> CellResult:
         tc = p.task.config
-        cell = CellResult(
+        return CellResult(
             task=p.name,
             prompt=template.name,
             method=method_cfg.label,
@@ -307,6 +421,17 @@ class Runner:
             n=len(p.examples),
             seed=seed,
         )
+
+    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, seed: int | None,
+                  lm: Any, runtime: Runtime, samples: dict[Path, list[dict[str, Any]]],
+                  tuning: TuningResult | None = None) -> CellResult:
+        from promptkit.metrics import score
+
+        tc = p.task.config
+        if tuning is not None:  # the chosen settings, validated like the entry itself
+            method_cfg = type(method_cfg).model_validate({**method_cfg.model_dump(exclude={"tune"}), **tuning.chosen})
+        cell = self._new_cell(p, template, method_cfg, seed)
+        cell.tuning = tuning
         method = None
         try:
             train_prompts: list[Prompt] = []
@@ -327,10 +452,12 @@ class Runner:
             preds = method.predict(prompts, tc.generation, normalization)
             t2 = time.perf_counter()
             adapter = p.task.adapter(p.data_dir)
-            ctx = MetricContext(language=adapter.target_language, labels=adapter.labels)
+            ctx = adapter.metric_context()
             scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
             if method.trainable:
                 cell.cost = method.cost()
+                if tuning is not None:
+                    cell.cost["tuning_s"] = round(sum(c.train_s for c in tuning.candidates), 3)
                 cell.training = method.training_.to_dict()
                 cell.chat_template = method.runtime.chat
                 if method.adapter_path_ is not None:

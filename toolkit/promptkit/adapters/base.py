@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
 from promptkit.records import Example
 from promptkit.registry import Registry
 from promptkit.sources import extract, sequence_of_str
+
+if TYPE_CHECKING:
+    from promptkit.metrics.base import MetricContext
 
 
 class Adapter(ABC):
@@ -47,6 +50,14 @@ class Adapter(ABC):
     @property
     def labels(self) -> tuple[str, ...]:
         return ()
+
+    def metric_context(self) -> MetricContext:
+        """Everything the task tells its metrics: language and labels here, plus the scoring
+        settings adapters add (QA's ``squad_version``, the ``bleu_tokenize`` of translation and
+        generation)."""
+        from promptkit.metrics.base import MetricContext
+
+        return MetricContext(language=self.target_language, labels=self.labels)
 
     # helpers shared by the adapters --------------------------------------------------------
     def _id(self, row: Mapping[str, Any], row_id: str, where: str) -> str:

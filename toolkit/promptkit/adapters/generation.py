@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from promptkit.adapters.base import ADAPTERS, Adapter
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.sources import extract
+
+if TYPE_CHECKING:
+    from promptkit.metrics.base import MetricContext
 
 
 @ADAPTERS.register("generation")
@@ -25,7 +29,12 @@ class GenerationAdapter(Adapter):
 
     @property
     def target_language(self) -> str | None:
-        return str(self.config.target_lang)
+        """``target_lang``; ``None``: the metrics detect it from the references' script."""
+        language: str | None = self.config.target_lang
+        return language
+
+    def metric_context(self) -> MetricContext:
+        return replace(super().metric_context(), bleu_tokenize=self.config.bleu_tokenize)
 
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields

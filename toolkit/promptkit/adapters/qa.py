@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from promptkit.adapters.base import ADAPTERS, Adapter
 from promptkit.errors import DatasetError
 from promptkit.records import Example
+
+if TYPE_CHECKING:
+    from promptkit.metrics.base import MetricContext
 
 
 @ADAPTERS.register("qa")
@@ -24,6 +28,15 @@ class QAAdapter(Adapter):
 
     def input_fields(self) -> tuple[str, ...]:
         return ("question",) if self.fields.context is None else ("context", "question")  # type: ignore[attr-defined]
+
+    @property
+    def target_language(self) -> str | None:
+        """The answers' language (``adapter.language``); ``None``: detected by the metrics."""
+        language: str | None = self.config.language
+        return language
+
+    def metric_context(self) -> MetricContext:
+        return replace(super().metric_context(), squad_version=self.config.squad_version)
 
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields

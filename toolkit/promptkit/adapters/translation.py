@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from promptkit.adapters.base import ADAPTERS, Adapter
 from promptkit.errors import DatasetError
 from promptkit.records import Example
+
+if TYPE_CHECKING:
+    from promptkit.metrics.base import MetricContext
 
 # Names used in prompts ("Translate from English to German"). FLORES-style codes map by prefix.
 LANGUAGE_NAMES = {
@@ -42,6 +46,9 @@ class TranslationAdapter(Adapter):
     @property
     def target_language(self) -> str | None:
         return str(self.config.target_lang)
+
+    def metric_context(self) -> MetricContext:
+        return replace(super().metric_context(), bleu_tokenize=self.config.bleu_tokenize)
 
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields

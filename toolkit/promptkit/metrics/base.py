@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from promptkit.errors import PromptkitError
-from promptkit.metrics.language import normalize_language
+from promptkit.metrics.language import detect_language, normalize_language
 from promptkit.registry import Registry
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,18 +40,46 @@ class MetricContext:
         language: target language. Any common spelling is accepted (``"de"``, ``"zh-CN"``,
             FLORES-200 ``"zho_Hans"``) and stored normalised to ISO 639-1 where known
             (``"zh"``), so ``MetricContext(language="jpn_Jpan").language == "ja"``.
+            ``None`` (the task names none): each metric detects it once for the whole set from
+            the script of the references (:meth:`resolved`) and records what it found.
         labels: the verbalizers of a classification task, used by ``macro_f1`` so that a
             class the model never predicts still counts.
+        squad_version: which official SQuAD script ``exact_match`` and ``token_f1`` follow
+            where the two disagree, on answers that normalise to nothing: ``"1.1"`` (token F1
+            of two empty answers is 0) or ``"2.0"`` (it is 1; references that normalise to
+            nothing are dropped, and a row left without any is the no-answer ``""``).
+        bleu_tokenize: a sacrebleu tokenizer name (``"ja-mecab"``...) that overrides the one
+            BLEU derives from the language (:func:`promptkit.metrics.translation.bleu_tokenizer`).
     """
 
     language: str | None = None
     labels: tuple[str, ...] = ()
+    squad_version: Literal["1.1", "2.0"] = "1.1"
+    bleu_tokenize: str | None = None
 
     def __post_init__(self) -> None:
         # Frozen dataclass: normalise through object.__setattr__ so that every metric sees one
         # spelling and two contexts naming the same language compare equal.
         object.__setattr__(self, "language", normalize_language(self.language))
         object.__setattr__(self, "labels", tuple(self.labels))
+        if self.squad_version not in ("1.1", "2.0"):
+            raise MetricError(f"squad_version must be '1.1' or '2.0', got {self.squad_version!r}")
+
+    def resolved(self, references: Sequence[Sequence[str]]) -> MetricContext:
+        """This context with a language: the task's, else the one detected from ``references``.
+
+        Detection looks at all references together (:func:`detect_language`), so every row of
+        a set is tokenised the same way; rows of another script inside the set follow the
+        majority, as they would with a declared language.
+        """
+        if self.language is not None:
+            return self
+        return replace(self, language=detect_language(r for refs in references for r in refs))
+
+    def language_details(self, references: Sequence[Sequence[str]]) -> dict[str, str]:
+        """``language`` and where it came from, for :meth:`Metric.describe`."""
+        source = "task" if self.language is not None else "detected from the references' script"
+        return {"language": str(self.resolved(references).language), "language_source": source}
 
 
 class Metric(ABC):
@@ -91,6 +120,12 @@ class Metric(ABC):
     @abstractmethod
     def aggregate(self, stats: FloatArray) -> float:
         """Compute the corpus value from the statistics of some rows (possibly resampled)."""
+
+    def describe(self, ctx: MetricContext, references: Sequence[Sequence[str]]) -> dict[str, str]:
+        """The settings :meth:`stats` uses for these references in ``ctx``: tokenizer, smoothing,
+        language... Recorded beside the value (``MetricScore.details``) because the same
+        strings can score very differently under two tokenizers. Empty by default."""
+        return {}
 
     @abstractmethod
     def sample_scores(self, stats: FloatArray) -> FloatArray:

@@ -10,6 +10,8 @@ known.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
 # ISO 639-3 (and FLORES-200) codes of widely evaluated languages -> ISO 639-1. Codes not listed
 # are kept as given (lowercased): they only lose the language-specific choices below, which
@@ -167,3 +169,53 @@ def split_cjk(text: str) -> list[str]:
         The tokens, in order.
     """
     return _CJK_SPACED_RE.sub(r" \1 ", text).split()
+
+
+# Scripts that decide tokenisation when a task names no language. Hangul and Thai are counted
+# apart from "other" letters because each implies its own language code.
+_KANA_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL_RE = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff]")
+_THAI_RE = re.compile("[\u0e00-\u0e7f]")
+
+
+def detect_language(texts: Iterable[str]) -> str:
+    """Guess a language code from the script the texts are written in.
+
+    Only the script is looked at, which is all tokenisation needs: letters are counted as
+    Han/kana, Hangul, Thai, Latin or other, and the most frequent group wins (ties go to the
+    non-Latin group, since Latin-only tokenisation is what empties other scripts).
+
+    Args:
+        texts: the references of a whole evaluation set (one decision for all rows).
+
+    Returns:
+        ``"ja"`` for Han/kana text in which kana are at least a tenth of those characters,
+        ``"zh"`` for other Han text, ``"ko"`` for Hangul, ``"th"`` for Thai, ``"und"``
+        (ISO 639 "undetermined") for another non-Latin script such as Cyrillic or Devanagari,
+        and ``"en"`` for Latin script or text without letters, which keeps the English
+        tokenisers (set the task's language for other Latin-script languages).
+    """
+    han = kana = hangul = thai = latin = other = 0
+    for text in texts:
+        for ch in text:
+            if _KANA_RE.match(ch):
+                kana += 1
+            elif _CJK_RE.match(ch):
+                han += 1
+            elif _HANGUL_RE.match(ch):
+                hangul += 1
+            elif _THAI_RE.match(ch):
+                thai += 1
+            elif ch.isalpha():
+                if unicodedata.name(ch, "").startswith("LATIN"):
+                    latin += 1
+                else:
+                    other += 1
+    cjk = han + kana
+    # Order matters only on ties: max() keeps the first of equal counts.
+    best = max((cjk, "cjk"), (hangul, "ko"), (thai, "th"), (other, "und"), key=lambda c: c[0])
+    if best[0] == 0 or best[0] < latin:
+        return "en"
+    if best[1] == "cjk":
+        return "ja" if 10 * kana >= cjk else "zh"
+    return best[1]

@@ -5,8 +5,10 @@ with Porter stemming, so numbers match published ones and Hugging Face ``evaluat
 Its tokenizer, however, keeps only ``[a-z0-9]``: Chinese, Russian or Hindi text becomes empty
 and scores 0, and German "über" becomes "ber". Any other target language therefore uses
 :class:`UnicodeTokenizer` (Unicode words, Chinese and Japanese split into characters) and no
-stemming, since the Porter stemmer only knows English suffixes. With no language given, a row
-containing Han or kana characters is scored that way too, rather than as empty text.
+stemming, since the Porter stemmer only knows English suffixes. With no language given, the
+language is detected once for the whole set from the script of the references
+(:func:`~promptkit.metrics.language.detect_language`: Latin script counts as English), so a
+Chinese summary is scored by character rather than as empty text, and every row the same way.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from promptkit.metrics.base import METRICS, MeanMetric, MetricContext
-from promptkit.metrics.language import contains_cjk, split_cjk
+from promptkit.metrics.base import METRICS, FloatArray, MeanMetric, MetricContext
+from promptkit.metrics.language import split_cjk
 
 
 class UnicodeTokenizer:
@@ -46,13 +48,29 @@ class _Rouge(MeanMetric):
             )
         return self._scorers[english]
 
+    def stats(
+        self,
+        predictions: Sequence[str],
+        references: Sequence[Sequence[str]],
+        ctx: MetricContext,
+    ) -> FloatArray:
+        # One language for the whole set, so that no row switches tokenizer on its own.
+        return super().stats(predictions, references, ctx.resolved(references))
+
     def sample_score(self, prediction: str, references: Sequence[str], ctx: MetricContext) -> float:
-        if ctx.language is None:
-            english = not (contains_cjk(prediction) or any(contains_cjk(r) for r in references))
-        else:
-            english = ctx.language == "en"
+        english = ctx.resolved([references]).language == "en"
         scores = self._scorer(english).score_multi(list(references), prediction)
         return float(scores[self.rouge_type].fmeasure)
+
+    def describe(self, ctx: MetricContext, references: Sequence[Sequence[str]]) -> dict[str, str]:
+        english = ctx.resolved(references).language == "en"
+        return {
+            "tokenizer": "rouge_score default ([a-z0-9]+ after lowercasing)"
+            if english
+            else "unicode (words; Han and kana one token per character; punctuation dropped)",
+            "stemmer": "porter" if english else "none",
+            **ctx.language_details(references),
+        }
 
 
 @METRICS.register("rouge1")

@@ -70,7 +70,8 @@ def score(
 
     Returns:
         ``{name: MetricScore}`` in the order of ``names``; values and intervals on a 0-100
-        scale, ``per_sample`` in the order of ``predictions``.
+        scale, ``per_sample`` in the order of ``predictions``, ``details`` the settings each
+        metric used (:meth:`Metric.describe`).
 
     Raises:
         MetricError: no predictions, a prediction without references, or bad ``n_boot`` or
@@ -116,5 +117,6 @@ def score(
             ci_high=high,
             n=len(predictions),
             per_sample=tuple(float(x) for x in metric.sample_scores(stats[name])),
+            details=metric.describe(ctx, references),
         )
     return scores

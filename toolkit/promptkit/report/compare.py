@@ -86,7 +86,8 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
         ids = [i for i in rows[labels[0]][0]] if labels else []
         ids = [i for i in ids if all(i in r for m in labels for r in rows[m])]
         info = result.tasks.get(task, {})
-        ctx = MetricContext(language=info.get("language"), labels=tuple(info.get("labels", ())))
+        ctx = MetricContext(language=info.get("language"), labels=tuple(info.get("labels", ())),
+                            squad_version=info.get("squad_version", "1.1"), bleu_tokenize=info.get("bleu_tokenize"))
         metrics = [m for m in info.get("metrics", []) if all(m in c.metrics for cs in by_method.values() for c in cs)]
         if not metrics:
             metrics = list(dict.fromkeys(m for cs in by_method.values() for c in cs for m in c.metrics))
@@ -169,14 +170,14 @@ def _reason(metric: str, best: str, values: Mapping[str, float], tied: Sequence[
     from promptkit.metrics.significance import format_p
 
     if len(tied) == 1:
-        return (f"{best} is best on {metric} ({values[best]:.1f}) and every other method is worse by a "
-                f"Holm-adjusted paired test at alpha {ALPHA}.")
+        return (f"best on {metric} ({values[best]:.1f}); every other method is worse by a Holm-adjusted paired "
+                f"test at alpha {ALPHA}.")
     if recommended == best:
-        others = ", ".join(m for m in tied if m != best)
-        return (f"{best} is best on {metric} ({values[best]:.1f}) and also the cheapest of the methods tied with it "
-                f"({others}).")
-    return (f"{recommended} ({values[recommended]:.1f}) is statistically tied with the best, {best} "
-            f"({values[best]:.1f}; Holm-adjusted {format_p(p_vs_best(recommended))}), and cheaper: "
+        others = ", ".join(f"{m} ({values[m]:.1f})" for m in tied if m != best)
+        return (f"best on {metric} ({values[best]:.1f}); statistically tied with {others}, and the cheapest of "
+                f"them ({_describe_cost(by_method[best])}).")
+    return (f"statistically tied with the best on {metric}, {best} ({values[recommended]:.1f} vs {values[best]:.1f}; "
+            f"Holm-adjusted {format_p(p_vs_best(recommended))}), and cheaper: "
             f"{_describe_cost(by_method[recommended])} against {_describe_cost(by_method[best])}.")
 
 

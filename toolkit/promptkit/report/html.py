@@ -14,6 +14,7 @@ from promptkit.report.tables import (
     pairs_table,
     results_table,
     seeds_table,
+    tuning_table,
     verdict_lines,
 )
 
@@ -117,6 +118,7 @@ def render_html(result: RunResult) -> str:
         out += [f"<p class='err'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.get("overlaps", [])]
         table = results_table(result, task)
         out.append(_table(table.header, table.rows))
+        out.append(_data(tuning_table(result, task), "Tuning candidates, scored on the dev split (never test)"))
         out.append(_data(seeds_table(result, task), "Scores per training seed"))
         out.append(_data(pairs_table(result, task), "Every pair of methods on the same examples; p-values Holm-adjusted "
                                                     "across all pairs and metrics of the task"))

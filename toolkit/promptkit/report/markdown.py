@@ -13,6 +13,7 @@ from promptkit.report.tables import (
     pairs_table,
     results_table,
     seeds_table,
+    tuning_table,
     verdict_lines,
 )
 
@@ -62,6 +63,9 @@ def render_markdown(result: RunResult) -> str:
             lines.append("")
         table = results_table(result, task)
         lines += [*_table(table.header, table.rows), ""]
+        lines += _data(tuning_table(result, task),
+                       "Settings chosen on the dev split (never test): every candidate of a tuned method, trained with "
+                       "the same steps and the first training seed; the chosen one was then trained with every seed:")
         lines += _data(seeds_table(result, task), "Scores per training seed:")
         lines += _data(pairs_table(result, task),
                        "Every pair of methods on the same examples (Δ = first minus second). Exact McNemar for "

@@ -20,6 +20,48 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One tuning candidate: its settings and its score on the dev split (NaN: it failed)."""
+
+    params: dict[str, Any]
+    dev_score: float
+    train_s: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """How a tuned method's settings were chosen (the same for all its seeds).
+
+    Attributes:
+        metric: the selection metric (the task's first).
+        split: where candidates were scored (``dev`` = carved from the train split).
+        n_dev: number of dev examples.
+        seed: the training seed the candidates were trained with.
+        chosen: the winning settings, then trained with every seed and evaluated on test.
+    """
+
+    metric: str
+    split: str
+    n_dev: int
+    sampler: str
+    seed: int
+    candidates: tuple[Candidate, ...]
+    chosen: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["candidates"] = [asdict(c) for c in self.candidates]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TuningResult:
+        data = dict(data)
+        data["candidates"] = tuple(Candidate(**c) for c in data["candidates"])
+        return cls(**data)
+
+
 @dataclass
 class CellResult:
     """One task x prompt template x method evaluation."""
@@ -45,6 +87,8 @@ class CellResult:
     chat_template: bool | None = None  # trainable methods: formatting used in training and eval
     # Trainable methods: the training seed (adapter init, batch order, dropout); None otherwise.
     seed: int | None = None
+    # Tuned methods: the candidates tried on the dev split and the settings chosen.
+    tuning: TuningResult | None = None
 
     @property
     def key(self) -> tuple[str, str, str, int | None]:
@@ -53,12 +97,14 @@ class CellResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["metrics"] = {k: v.to_dict() for k, v in self.metrics.items()}
+        data["tuning"] = self.tuning.to_dict() if self.tuning else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CellResult:
         data = dict(data)
         data.pop("comparison", None)  # schema 1
+        data["tuning"] = TuningResult.from_dict(data["tuning"]) if data.get("tuning") else None
         data["metrics"] = {k: MetricScore.from_dict(k, v) for k, v in data.get("metrics", {}).items()}
         return cls(**data)
 

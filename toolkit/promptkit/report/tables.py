@@ -163,13 +163,27 @@ def cost_table(result: RunResult, task: str) -> TableData | None:
     return TableData(header, rows)
 
 
+def tuning_table(result: RunResult, task: str) -> TableData | None:
+    """Every tuning candidate of every tuned method, with its dev score; the chosen one marked."""
+    rows = []
+    for prompt, method, cells in method_groups(result, task):
+        tuning = next((c.tuning for c in cells if c.tuning is not None), None)
+        if tuning is None:
+            continue
+        for cand in tuning.candidates:
+            settings = ", ".join(f"{k}={v}" for k, v in cand.params.items())
+            score = "failed: " + (cand.error or "?") if cand.error else f"{cand.dev_score:.1f}"
+            rows.append([method, prompt, settings, f"{tuning.metric} on {tuning.split} (n={tuning.n_dev})", score,
+                         f"{cand.train_s:.0f} s", "chosen" if cand.params == tuning.chosen else ""])
+    if not rows:
+        return None
+    return TableData(["method", "prompt", "candidate", "selection", "dev score", "time", ""], rows)
+
+
 def verdict_lines(result: RunResult, task: str) -> list[str]:
     """The verdict of each prompt of the task, as plain sentences."""
     return [verdict_text(v) for v in result.verdicts if v.task == task]
 
 
 def verdict_text(v: Verdict) -> str:
-    tied = [m for m in v.tied if m != v.best]
-    ties = f"tied with it: {', '.join(tied)}" if tied else "no method is tied with it"
-    return (f"Recommendation for {v.prompt}: {v.recommended}. Best on {v.metric}: {v.best} ({v.best_value:.1f}); "
-            f"{ties} (Holm-adjusted paired tests, alpha {v.alpha}). {v.reason}")
+    return f"Recommendation for {v.prompt}: {v.recommended}, {v.reason}"

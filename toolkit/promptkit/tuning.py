@@ -1,0 +1,122 @@
+"""Hyperparameter selection: which candidates each tuned method tries, and in what order.
+
+A search space is a mapping from settings to the values to try. The grid sampler enumerates
+their product in a fixed order (or a seeded subset of it when the run caps the candidates per
+method); the Optuna sampler asks Optuna's TPE for each next candidate given the dev scores so
+far. Both are driven the same way, ask then tell, so the runner's loop does not care which.
+The budget is what makes a comparison fair: every tuned method of a run gets the same number of
+candidates, each trained with the same steps, and a run whose spaces would give them different
+budgets is refused before the model loads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from promptkit.config import TuningConfig
+from promptkit.errors import PromptkitError
+
+
+class Sampler(Protocol):
+    """Proposes candidates; learns their dev scores (NaN: the candidate failed)."""
+
+    def ask(self) -> dict[str, Any] | None:
+        """The next candidate's settings, or None when the budget is spent."""
+
+    def tell(self, params: Mapping[str, Any], score: float) -> None:
+        """Record the dev score of a candidate from :meth:`ask`."""
+
+
+def grid(space: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the space's values, the first key varying slowest."""
+    keys = list(space)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(space[k] for k in keys))]
+
+
+def budget(space: Mapping[str, Sequence[Any]], cfg: TuningConfig) -> int:
+    """Candidates a method with this space gets under ``cfg``."""
+    return cfg.candidates if cfg.candidates is not None else math.prod(len(v) for v in space.values())
+
+
+class GridSampler:
+    """The grid in order, or ``n`` of its points drawn without replacement by ``seed``."""
+
+    def __init__(self, space: Mapping[str, Sequence[Any]], n: int | None, seed: int):
+        points = grid(space)
+        if n is not None and n < len(points):
+            keep = sorted(random.Random(seed).sample(range(len(points)), n))
+            points = [points[i] for i in keep]
+        self._left = points
+
+    def ask(self) -> dict[str, Any] | None:
+        return self._left.pop(0) if self._left else None
+
+    def tell(self, params: Mapping[str, Any], score: float) -> None:
+        return None  # a grid does not adapt
+
+
+class OptunaSampler:
+    """Optuna's TPE over the listed values of each setting (categorical), ``n`` trials."""
+
+    def __init__(self, space: Mapping[str, Sequence[Any]], n: int, seed: int):
+        try:
+            import optuna
+        except ImportError as exc:
+            raise PromptkitError("tuning.sampler 'optuna' needs Optuna: pip install 'promptkit[tune]' (or optuna)") from exc
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self._optuna = optuna
+        self._study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+        self._space = {k: list(v) for k, v in space.items()}
+        self._left = n
+        self._trial: Any = None
+
+    def ask(self) -> dict[str, Any] | None:
+        if self._left <= 0:
+            return None
+        self._left -= 1
+        self._trial = self._study.ask()
+        return {k: self._trial.suggest_categorical(k, v) for k, v in self._space.items()}
+
+    def tell(self, params: Mapping[str, Any], score: float) -> None:
+        if math.isnan(score):
+            self._study.tell(self._trial, state=self._optuna.trial.TrialState.FAIL)
+        else:
+            self._study.tell(self._trial, score)
+
+
+def make_sampler(space: Mapping[str, Sequence[Any]], cfg: TuningConfig, seed: int) -> Sampler:
+    if cfg.sampler == "optuna":
+        return OptunaSampler(space, budget(space, cfg), seed)
+    return GridSampler(space, cfg.candidates, seed)
+
+
+def check_budgets(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: TuningConfig) -> None:
+    """Refuse tuned methods that would get different numbers of candidates.
+
+    Args:
+        spaces: each tuned method's label and search space.
+        cfg: the run's tuning settings.
+
+    Raises:
+        PromptkitError: the budgets differ, or a grid is smaller than ``tuning.candidates``.
+    """
+    if not spaces:
+        return
+    sizes = {label: math.prod(len(v) for v in space.values()) for label, space in spaces.items()}
+    listed = ", ".join(f"{label} {n}" for label, n in sizes.items())
+    if cfg.candidates is None and len(set(sizes.values())) > 1:
+        raise PromptkitError(
+            f"tuning: methods would get different budgets (grid sizes: {listed}); give every space the "
+            f"same size, or set tuning.candidates=N for N candidates each (e.g. --set tuning.candidates={min(sizes.values())})"
+        )
+    if cfg.candidates is not None and cfg.sampler == "grid":
+        small = {label: n for label, n in sizes.items() if n < cfg.candidates}
+        if small:
+            raise PromptkitError(
+                f"tuning.candidates={cfg.candidates} but the grid of {', '.join(f'{k} has {n}' for k, n in small.items())} "
+                "candidates; lower tuning.candidates or widen the space"
+            )
