@@ -93,7 +93,7 @@ def test_results_json_header(results: dict[str, Any], tiny_llama_dir: Path) -> N
     config = results["config"]
     assert config["tasks"] == [str(p) for p in TASKS.values()]
     assert config["methods"] == [{"kind": "zero-shot"}, {"kind": "few-shot", "shots": None}]
-    assert config["limit"] == LIMIT and config["batch_size"] == 8 and config["seed"] == 0
+    assert config["limit"] == LIMIT and config["batch_size"] == 16 and config["seed"] == 0
     assert config["model"]["name"] == str(tiny_llama_dir)
     model = results["model"]
     assert model["architecture"] == "LlamaForCausalLM" and model["source"] == str(tiny_llama_dir)

@@ -102,16 +102,31 @@ def test_batch_size_does_not_change_sst2_choices(smollm: Any) -> None:
 
 
 def test_demo_eval_end_to_end(tmp_path: Path) -> None:
-    # The default methods on the real model, with a token training budget (the full default run
-    # takes minutes; its figures are in reports/examples).
-    result = CliRunner().invoke(cli, ["eval", "--task", "demo_qa", "--limit", "8", "--out", str(tmp_path), "--run-id", "demo",
+    # The default task and methods on the real model, with a token training budget (the full
+    # default run takes minutes; its figures are in reports/examples).
+    result = CliRunner().invoke(cli, ["eval", "--limit", "8", "--out", str(tmp_path), "--run-id", "demo",
                                       "--set", "training.steps=2", "--set", "training.batch_size=4"])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "demo" / "results.json").read_text())
-    assert data["model"]["name"] == "smollm2-135m-instruct"
-    assert [c["method"] for c in data["cells"]] == ["zero-shot", "prompt-tuning", "lora"]
+    assert data["model"]["name"] == "smollm2-135m-instruct" and list(data["tasks"]) == ["squad_demo"]
+    assert [c["method"] for c in data["cells"]] == ["zero-shot", "few-shot", "prompt-tuning", "lora"]
     assert all(c["error"] is None for c in data["cells"])
     assert max(c["metrics"]["token_f1"]["value"] for c in data["cells"]) > 0
-    for cell in data["cells"][1:]:
+    for cell in data["cells"][2:]:
         assert cell["cost"]["trainable_params"] > 0 and cell["cost"]["adapter_bytes"] > 0
         assert len(cell["training"]["losses"]) == 2
+    assert len(data["comparisons"]) == 6 * 2 and len(data["verdicts"]) == 1
+
+
+def test_tuning_and_seeds_on_the_real_model(tmp_path: Path) -> None:
+    # --tune with a cap of 2 candidates per method and 2 seeds, tiny budget: the whole path runs.
+    result = CliRunner().invoke(cli, ["eval", "--task", "squad_demo", "--limit", "8", "--method", "lora", "--method",
+                                      "prompt-tuning", "--tune", "--seeds", "2", "--out", str(tmp_path), "--run-id", "tuned",
+                                      "--set", "training.steps=2", "--set", "training.batch_size=4",
+                                      "--set", "tuning.candidates=2", "--set", "tuning.dev_size=8"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "tuned" / "results.json").read_text())
+    assert [(c["method"], c["seed"]) for c in data["cells"]] == [("lora", 0), ("lora", 1), ("prompt-tuning", 0), ("prompt-tuning", 1)]
+    for cell in data["cells"]:
+        assert len(cell["tuning"]["candidates"]) == 2 and cell["tuning"]["n_dev"] == 8
+    assert {s["method"] for s in data["seed_summaries"]} == {"lora", "prompt-tuning"}

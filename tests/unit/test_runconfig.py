@@ -34,7 +34,7 @@ def run_yaml(tmp_path: Path) -> Path:
 def test_defaults() -> None:
     config = build_run_config()
     assert config == RunConfig()
-    assert (config.batch_size, config.seed, config.limit, config.out_dir, config.methods) == (8, 0, None, "reports", [])
+    assert (config.batch_size, config.seed, config.limit, config.out_dir, config.methods) == (16, 0, None, "reports", [])
     assert config.model.name is None and config.model.chat_template == "auto"
 
 
