@@ -141,6 +141,14 @@ def test_selecting_on_the_test_split_is_refused(tiny_llama_dir: Path) -> None:
         Runner(config).prepare()
 
 
+def test_selecting_on_the_train_split_is_refused() -> None:
+    from promptkit.errors import PromptkitError
+
+    config = build_run_config(None, {"tasks": (str(QA),), "methods": ("lora",), "tuning.builtin": True}, ["tuning.split=train"])
+    with pytest.raises(PromptkitError, match="tuning.split 'train' is the train split of task 'tiny_qa'"):
+        Runner(config).prepare()
+
+
 def test_builtin_spaces_give_every_method_the_same_budget() -> None:
     config = build_run_config(None, {"methods": ("prompt-tuning", "prefix-tuning", "p-tuning", "lora", "zero-shot"),
                                      "tuning.builtin": True})

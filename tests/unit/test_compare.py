@@ -170,3 +170,16 @@ def test_pair_count_grows_quadratically(tmp_path: Path) -> None:
     run = _run(cells, names)
     compare_runs(run, tmp_path, n_boot=50, seed=1)
     assert {(p.a, p.b) for p in run.comparisons} == {(b, a) for a, b in itertools.combinations(names, 2)}
+
+
+def test_untested_pairs_are_not_counted_as_ties(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    # bootstrap_samples 0: token F1 (the selection metric here) cannot be tested; the verdict
+    # must not call the cheaper method "tied" on the strength of a missing test.
+    cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
+             _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
+    run = _run(cells, ["zero-shot", "lora"])
+    run.tasks["toy"]["metrics"] = ["token_f1", "exact_match"]
+    compare_runs(run, tmp_path, n_boot=0, seed=1)
+    (verdict,) = run.verdicts
+    assert verdict.metric == "token_f1" and verdict.tied == ("lora",) and verdict.recommended == "lora"
+    assert "Not tested against lora (bootstrap_samples is 0): zero-shot." in verdict.reason

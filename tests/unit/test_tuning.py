@@ -82,3 +82,8 @@ def test_optuna_sampler_asks_the_budget_within_the_space() -> None:
     sampler = make_sampler(space, TuningConfig(sampler="optuna", candidates=5), seed=3)
     asked = drain(sampler)
     assert len(asked) == 5 and all(p["lr"] in space["lr"] and p["rank"] in space["rank"] for p in asked)
+
+
+def test_a_tuned_method_next_to_an_untuned_one_is_refused() -> None:
+    with pytest.raises(PromptkitError, match="tuning: lora is tuned but prompt-tuning is not"):
+        check_budgets({"lora": {"lr": [1, 2]}}, TuningConfig(), ["prompt-tuning"])

@@ -74,7 +74,7 @@ class LiveDisplay:
     def summary(self, result: RunResult, run_dir: Path) -> None:
         for task in dict.fromkeys(c.task for c in result.cells):
             data = results_table(result, task)
-            keep = [i for i, h in enumerate(data.header) if h not in ("shots", "n", "eval ex/s")]
+            keep = [i for i, h in enumerate(data.header) if h not in ("shots", "n")]  # the last column holds errors
             table = Table(title=f"{task} (n={next(c.n for c in result.cells if c.task == task)})", title_justify="left")
             for i in keep:
                 table.add_column(data.header[i])
@@ -84,7 +84,10 @@ class LiveDisplay:
             pairs = pairs_table(result, task)
             if pairs is not None:
                 ptable = Table(title="pairs (Holm-adjusted)", title_justify="left")
-                cols = [pairs.header.index(h) for h in ("comparison", "metric", "Δ", "p (Holm)", "significant")]
+                names: tuple[str, ...] = ("comparison", "prompt", "metric", "Δ", "p (Holm)", "significant")
+                if len({c.prompt for c in result.cells if c.task == task}) == 1:
+                    names = tuple(n for n in names if n != "prompt")
+                cols = [pairs.header.index(h) for h in names]
                 for i in cols:
                     ptable.add_column(pairs.header[i])
                 for row in pairs.rows:

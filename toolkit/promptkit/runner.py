@@ -6,6 +6,7 @@ model loads, so mistakes cost seconds, not a model load. Results are saved after
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import importlib.metadata
@@ -25,6 +26,7 @@ from promptkit.config import (
     LoraConfig,
     PromptTuningConfig,
     RunConfig,
+    TunableBase,
     ZeroShotConfig,
     dump,
     slug,
@@ -155,13 +157,15 @@ class Runner:
             compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
             compared += [ComparedSplit(tc.fewshot.split, "few-shot pool", pool)] if pool else []
             tune_dev = self._tuning_split(task, data_dir)
-            compared += [ComparedSplit(cfg.tuning.split, "tuning selection", tune_dev)] if cfg.tuning.split else []
+            compared += [ComparedSplit(cfg.tuning.split, "tuning selection", tune_dev)] if cfg.tuning.split and tune_dev else []
             overlaps = find_overlaps(task, data_dir, examples, compared)
             problems += overlaps
             prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev))
         if problems and not cfg.allow_overlap:
             raise LeakageError(problems)
-        check_budgets(self.tuned_spaces(), cfg.tuning)
+        spaces = self.tuned_spaces()
+        untuned = [m.label for m in self.methods() if isinstance(m, TunableBase) and m.label not in spaces]
+        check_budgets(spaces, cfg.tuning, untuned)
         return prepared
 
     def _tuning_split(self, task: Task, data_dir: Path | None) -> list[Example]:
@@ -176,6 +180,12 @@ class Runner:
                 f"tuning.split {split!r} is the evaluated split of task {task.name!r}: selecting settings on "
                 f"test rows makes the test score optimistic; omit tuning.split (a dev slice of "
                 f"{tc.train_split!r} is carved) or name another split"
+            )
+        if split == tc.train_split:
+            raise PromptkitError(
+                f"tuning.split {split!r} is the train split of task {task.name!r}: candidates would be scored on "
+                "the rows they were trained on (the most overfit setting wins); omit tuning.split to carve a dev "
+                "slice from it, or name a held-out split"
             )
         source, _ = task.source(data_dir)
         if split not in source.splits:
@@ -312,13 +322,15 @@ class Runner:
               runtime: Runtime) -> TuningResult:
         """Train every candidate of the method's space with the first training seed and score it
         on the dev split; return the candidates and the best settings."""
-        from promptkit.methods import FitContext
         from promptkit.metrics import score
         from promptkit.tuning import make_sampler
 
         cfg = self.config
         tc = p.task.config
         seed = self.training_seeds()[0]
+        # Candidates train exactly as the final seeds will (same examples, dev curves, early
+        # stopping), only without writing adapters: the selected candidate is the one trained.
+        train_prompts, final_context = self._fit_context(p, template, method_cfg.label, seed)
         train, dev = training_split(p.train, cfg.seed, self._dev_size(), cfg.training.train_limit)
         split = "dev (carved from the train split)"
         if cfg.tuning.split is not None:
@@ -329,7 +341,7 @@ class Runner:
         metric = tc.metrics[0]
         adapter = p.task.adapter(p.data_dir)
         ctx = adapter.metric_context()
-        train_prompts, dev_prompts = [template.render(ex) for ex in train], [template.render(ex) for ex in dev]
+        dev_prompts = [template.render(ex) for ex in dev]
         space = self.tuned_spaces()[method_cfg.label]
         sampler = make_sampler(space, cfg.tuning, derive(cfg.seed, "tuning"))
         candidates: list[Candidate] = []
@@ -343,9 +355,7 @@ class Runner:
                 if self.progress is not None:
                     self.progress(label, step, cfg.training.steps)
 
-            context = FitContext(training=cfg.training, seed=derive(seed, "training"), workdir=None, metric_name=metric,
-                                 generation=tc.generation, on_step=on_step)
-            method = method_cls(cand_cfg, lm, runtime, context)
+            method = method_cls(cand_cfg, lm, runtime, dataclasses.replace(final_context, workdir=None, on_step=on_step))
             t0 = time.perf_counter()
             value, error = float("nan"), None
             try:

@@ -94,18 +94,27 @@ def make_sampler(space: Mapping[str, Sequence[Any]], cfg: TuningConfig, seed: in
     return GridSampler(space, cfg.candidates, seed)
 
 
-def check_budgets(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: TuningConfig) -> None:
+def check_budgets(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: TuningConfig, untuned: Sequence[str] = ()) -> None:
     """Refuse tuned methods that would get different numbers of candidates.
 
     Args:
         spaces: each tuned method's label and search space.
         cfg: the run's tuning settings.
+        untuned: labels of the run's other trained methods (no space): comparing a tuned method
+            with an untuned one gives the first more chances, so that is refused too.
 
     Raises:
-        PromptkitError: the budgets differ, or a grid is smaller than ``tuning.candidates``.
+        PromptkitError: the budgets differ, a trained method is not tuned, or a grid is smaller
+            than ``tuning.candidates``.
     """
     if not spaces:
         return
+    if untuned:
+        raise PromptkitError(
+            f"tuning: {', '.join(spaces)} {'is' if len(spaces) == 1 else 'are'} tuned but {', '.join(untuned)} "
+            f"{'is' if len(untuned) == 1 else 'are'} not, so the trained methods would not get the same budget; give "
+            "every trained method a `tune` space, or use --tune (built-in spaces for the entries without one)"
+        )
     sizes = {label: math.prod(len(v) for v in space.values()) for label, space in spaces.items()}
     listed = ", ".join(f"{label} {n}" for label, n in sizes.items())
     if cfg.candidates is None and len(set(sizes.values())) > 1:

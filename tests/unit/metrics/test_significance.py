@@ -305,3 +305,12 @@ def test_two_level_rejects_misaligned_seeds() -> None:
         two_level_bootstrap_values(metric, [np.ones((0, 1)), np.ones((0, 1))], 10, 0)
     with pytest.raises(MetricError, match="n_boot"):
         two_level_bootstrap_values(metric, [np.ones((3, 1))], 0, 0)
+
+
+def test_bounds_are_rounded_up_never_to_zero() -> None:
+    from promptkit.metrics.significance import format_p_bound
+
+    assert format_p_bound(3 / 10001) == "p ≤ 0.0003"
+    assert format_p_bound(12 / 1001) == "p ≤ 0.02"
+    assert format_p_bound(0.008) == "p ≤ 0.008"
+    assert format_p_bound(1.0) == "p ≤ 1"

@@ -205,6 +205,19 @@ def _round_up_one_digit(value: float) -> str:
     return f"{digit * 10.0**exponent:.{max(0, -exponent)}f}"
 
 
+def format_p_bound(p: float) -> str:
+    """An upper bound on a p-value, rounded up so it never understates it: ``"p ≤ 0.008"``.
+
+    For a Holm-adjusted p computed from a resampling p at its floor: the adjusted value is then
+    only a bound too (``0.0003`` for three tests at B = 10000, never ``"p ≤ 0.000"``).
+    """
+    if math.isnan(p):
+        return "p = –"
+    if p >= 1.0:
+        return "p ≤ 1"
+    return f"p ≤ {_round_up_one_digit(p)}"
+
+
 def format_p(p: float, n_resamples: int | None = None) -> str:
     """A p-value as a report writes it: ``"p = 0.034"``.
 

@@ -149,10 +149,14 @@ def _verdict(task: str, prompt: str, metric: str, labels: Sequence[str], by_meth
     def p_vs_best(m: str) -> float:
         return next((p.p_holm for p in pairs if p.metric == metric and {p.a, p.b} == {m, best}), float("nan"))
 
-    # NaN (no test possible) counts as tied: nothing shows the difference is real.
-    tied = tuple(m for m in labels if m == best or not p_vs_best(m) < ALPHA)
+    # NaN: no test was run (bootstrap_samples: 0 for a non-binary metric). Such a method is
+    # neither tied nor beaten; the verdict says so instead of guessing.
+    untested = [m for m in labels if m != best and p_vs_best(m) != p_vs_best(m)]
+    tied = tuple(m for m in labels if m == best or p_vs_best(m) >= ALPHA)
     recommended = min(tied, key=lambda m: (_cost_key(by_method[m]), labels.index(m)))
     reason = _reason(metric, best, values, tied, recommended, by_method, p_vs_best)
+    if untested:
+        reason += f" Not tested against {best} (bootstrap_samples is 0): {', '.join(untested)}."
     return Verdict(task, prompt, metric, ALPHA, best, round(values[best], 4), tied, recommended, reason)
 
 
@@ -170,8 +174,8 @@ def _reason(metric: str, best: str, values: Mapping[str, float], tied: Sequence[
     from promptkit.metrics.significance import format_p
 
     if len(tied) == 1:
-        return (f"best on {metric} ({values[best]:.1f}); every other method is worse by a Holm-adjusted paired "
-                f"test at alpha {ALPHA}.")
+        return (f"best on {metric} ({values[best]:.1f}); every other method tested is worse by a Holm-adjusted "
+                f"paired test at alpha {ALPHA}.")
     if recommended == best:
         others = ", ".join(f"{m} ({values[m]:.1f})" for m in tied if m != best)
         return (f"best on {metric} ({values[best]:.1f}); statistically tied with {others}, and the cheapest of "

@@ -121,7 +121,7 @@ def render_html(result: RunResult) -> str:
         out.append(_data(tuning_table(result, task), "Tuning candidates, scored on the dev split (never test)"))
         out.append(_data(seeds_table(result, task), "Scores per training seed"))
         out.append(_data(pairs_table(result, task), "Every pair of methods on the same examples; p-values Holm-adjusted "
-                                                    "across all pairs and metrics of the task"))
+                                                    "across all pairs and metrics of the task and prompt"))
         out.append(_data(cost_table(result, task), "Cost of the trainable methods"))
         plots = [bar_chart(k, [c for c in cells if not c.error], k) for k in metrics]
         trained = [c for c in cells if c.training.get("losses")]

@@ -70,8 +70,9 @@ def render_markdown(result: RunResult) -> str:
         lines += _data(pairs_table(result, task),
                        "Every pair of methods on the same examples (Δ = first minus second). Exact McNemar for "
                        "right/wrong metrics, paired bootstrap otherwise (two-level over seeds when a method has "
-                       "several); p-values Holm-adjusted across all pairs and metrics of the task. MDD: the smallest "
-                       "difference this test size detects with 80% power at alpha 0.05.")
+                       "several); p-values Holm-adjusted across all pairs and metrics of the task and prompt. MDD: the "
+                       "smallest difference this test size detects with 80% power at alpha 0.05, from the spread of the "
+                       "per-example differences (before the Holm adjustment; sentence-level for corpus metrics).")
         lines += _data(cost_table(result, task), "Cost of the trainable methods:")
         for c in (c for c in result.cells if c.task == task and c.cost and not c.error):
             curve = c.training.get("curve") or []

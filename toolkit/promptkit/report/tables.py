@@ -43,8 +43,10 @@ def fmt_p(p: float, resamples: int | None = None) -> str:
 
 def fmt_p_holm(pair: PairComparison) -> str:
     """The Holm-adjusted p; when the raw p sat at the resampling floor it is only an upper bound."""
+    from promptkit.metrics.significance import format_p_bound
+
     if pair.resamples and pair.p_value <= 1.0 / (pair.resamples + 1) * (1 + 1e-9):
-        return f"p ≤ {pair.p_holm:.3f}"
+        return format_p_bound(pair.p_holm)
     return fmt_p(pair.p_holm)
 
 
