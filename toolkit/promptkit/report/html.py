@@ -39,7 +39,7 @@ def bar_chart(title: str, cells: Sequence[CellResult], metric: str, width: int =
     top = max(max(c.metrics[metric].ci_high for c in rows), 1e-9)
     label_w, pad, bar_h = 150, 10, max(14, min(28, (height - 40) // max(len(rows), 1) - 6))
     height = 30 + len(rows) * (bar_h + 6)
-    scale = (width - label_w - 2 * pad) / top
+    scale = (width - label_w - 2 * pad - 34) / top  # room right of the whisker for the value
     parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
              f'<text x="{pad}" y="16" font-size="13" font-weight="bold">{_e(title)}</text>']
     for i, c in enumerate(rows):
@@ -47,7 +47,8 @@ def bar_chart(title: str, cells: Sequence[CellResult], metric: str, width: int =
         y = 26 + i * (bar_h + 6)
         color = PALETTE[i % len(PALETTE)]
         x0 = label_w
-        label = c.method if c.seed is None else f"{c.method} s{c.seed}"
+        several = sum(1 for x in rows if x.method == c.method and x.prompt == c.prompt) > 1
+        label = f"{c.method} s{c.seed}" if several else c.method
         parts.append(f'<text x="{pad}" y="{y + bar_h * 0.7:.1f}" font-size="11">{_e(label)}</text>')
         parts.append(f'<rect x="{x0}" y="{y}" width="{s.value * scale:.1f}" height="{bar_h}" fill="{color}"/>')
         lo, hi = x0 + s.ci_low * scale, x0 + s.ci_high * scale
@@ -125,8 +126,10 @@ def render_html(result: RunResult) -> str:
         out.append(_data(cost_table(result, task), "Cost of the trainable methods"))
         plots = [bar_chart(k, [c for c in cells if not c.error], k) for k in metrics]
         trained = [c for c in cells if c.training.get("losses")]
-        def name(c: CellResult) -> str:
-            return c.method if c.seed is None else f"{c.method} s{c.seed}"
+
+        def name(c: CellResult) -> str:  # the seed only where a method has several
+            several = sum(1 for x in trained if x.method == c.method) > 1
+            return f"{c.method} s{c.seed}" if several else c.method
 
         loss = line_chart("training loss", [(name(c), list(enumerate(c.training["losses"], 1))) for c in trained])
         plots.append(loss)
