@@ -127,7 +127,7 @@ def render_html(result: RunResult) -> str:
         plots = [bar_chart(k, [c for c in cells if not c.error], k) for k in metrics]
         trained = [c for c in cells if c.training.get("losses")]
 
-        def name(c: CellResult) -> str:  # the seed only where a method has several
+        def name(c: CellResult, trained: Sequence[CellResult] = trained) -> str:  # seed only where there are several
             several = sum(1 for x in trained if x.method == c.method) > 1
             return f"{c.method} s{c.seed}" if several else c.method
 
