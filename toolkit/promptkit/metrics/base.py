@@ -187,6 +187,9 @@ class MeanMetric(AdditiveMetric):
         ctx: MetricContext,
     ) -> FloatArray:
         check_rows(predictions, references)
+        # One language for the whole set (the task's, else detected once from all references),
+        # so that no row switches tokenization on its own.
+        ctx = ctx.resolved(references)
         scores = [
             self.sample_score(p, r, ctx) for p, r in zip(predictions, references, strict=True)
         ]

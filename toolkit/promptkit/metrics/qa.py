@@ -28,7 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-from promptkit.metrics.base import METRICS, FloatArray, MeanMetric, MetricContext
+from promptkit.metrics.base import METRICS, MeanMetric, MetricContext
 from promptkit.metrics.language import is_cjk_language, split_cjk
 
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
@@ -87,15 +87,6 @@ def _token_f1(prediction: list[str], reference: list[str], squad_version: str) -
 
 
 class _SquadMetric(MeanMetric):
-    def stats(
-        self,
-        predictions: Sequence[str],
-        references: Sequence[Sequence[str]],
-        ctx: MetricContext,
-    ) -> FloatArray:
-        # One language for the whole set, so that no row switches tokenization on its own.
-        return super().stats(predictions, references, ctx.resolved(references))
-
     def describe(self, ctx: MetricContext, references: Sequence[Sequence[str]]) -> dict[str, str]:
         cjk = is_cjk_language(ctx.resolved(references).language)
         return {

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from promptkit.metrics.base import METRICS, FloatArray, MeanMetric, MetricContext
+from promptkit.metrics.base import METRICS, MeanMetric, MetricContext
 from promptkit.metrics.language import split_cjk
 
 
@@ -47,15 +47,6 @@ class _Rouge(MeanMetric):
                 [self.rouge_type], use_stemmer=english, tokenizer=tokenizer
             )
         return self._scorers[english]
-
-    def stats(
-        self,
-        predictions: Sequence[str],
-        references: Sequence[Sequence[str]],
-        ctx: MetricContext,
-    ) -> FloatArray:
-        # One language for the whole set, so that no row switches tokenizer on its own.
-        return super().stats(predictions, references, ctx.resolved(references))
 
     def sample_score(self, prediction: str, references: Sequence[str], ctx: MetricContext) -> float:
         english = ctx.resolved([references]).language == "en"
