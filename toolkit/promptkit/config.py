@@ -338,11 +338,15 @@ class TunableBase(MethodBase):
                 raise ValueError(f"tune.{key}: not a setting of {self.kind}; {hint}settings: {', '.join(settings)}")
             if not values:
                 raise ValueError(f"tune.{key}: give at least one value to try")
-        base = self.model_dump(exclude={"tune"})
         for key, values in self.tune.items():
             for value in values:  # every value must be a valid setting on its own
-                type(self).model_validate({**base, key: value})
+                self.with_settings({key: value})
         return self
+
+    def with_settings(self, params: Mapping[str, Any]) -> TunableBase:
+        """This entry with ``params`` applied and no search space, validated like the entry itself
+        (a YAML ``1e-4``, which YAML 1.1 reads as a string, becomes a float)."""
+        return type(self).model_validate({**self.model_dump(exclude={"tune"}), **params})
 
     def space(self, builtin: bool) -> dict[str, list[Any]]:
         """The search space: the entry's own, else the built-in one when ``builtin`` (``--tune``)."""

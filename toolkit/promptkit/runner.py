@@ -196,7 +196,7 @@ class Runner:
         """Each tuned method's label and search space (``tune`` entries, or built-in with --tune)."""
         spaces = {}
         for m in self.methods():
-            space = m.space(self.config.tuning.builtin) if hasattr(m, "space") else {}
+            space = m.space(self.config.tuning.builtin) if isinstance(m, TunableBase) else {}
             if space:
                 spaces[m.label] = space
         return spaces
@@ -331,23 +331,20 @@ class Runner:
         # Candidates train exactly as the final seeds will (same examples, dev curves, early
         # stopping), only without writing adapters: the selected candidate is the one trained.
         train_prompts, final_context = self._fit_context(p, template, method_cfg.label, seed)
-        train, dev = training_split(p.train, cfg.seed, self._dev_size(), cfg.training.train_limit)
-        split = "dev (carved from the train split)"
+        # The dev slice _fit_context carved from train, or the examples of tuning.split
+        split, dev_prompts = "dev (carved from the train split)", list(final_context.dev)
         if cfg.tuning.split is not None:
-            dev, split = p.tune_dev, cfg.tuning.split
-        if not train or not dev:
-            raise PromptkitError(f"task {p.name!r}: tuning {method_cfg.label} needs training and dev examples "
-                                 f"(train split {tc.train_split!r}: {len(train)}, dev: {len(dev)})")
+            split, dev_prompts = cfg.tuning.split, [template.render(ex) for ex in p.tune_dev]
+        if not dev_prompts:
+            raise PromptkitError(f"task {p.name!r}: tuning {method_cfg.label} needs dev examples; "
+                                 f"split {tc.train_split!r} has {len(p.train)} rows (tuning.dev_size={cfg.tuning.dev_size})")
         metric = tc.metrics[0]
-        adapter = p.task.adapter(p.data_dir)
-        ctx = adapter.metric_context()
-        dev_prompts = [template.render(ex) for ex in dev]
+        ctx = p.task.adapter(p.data_dir).metric_context()
         space = self.tuned_spaces()[method_cfg.label]
         sampler = make_sampler(space, cfg.tuning, derive(cfg.seed, "tuning"))
         candidates: list[Candidate] = []
-        base = method_cfg.model_dump(exclude={"tune"})
         while (params := sampler.ask()) is not None:
-            cand_cfg = type(method_cfg).model_validate({**base, **params})  # YAML '1e-4' -> 1e-4
+            cand_cfg = method_cfg.with_settings(params)
             chosen = {k: getattr(cand_cfg, k) for k in params}
             label = f"tune {method_cfg.label} {len(candidates) + 1}"
 
@@ -372,7 +369,7 @@ class Runner:
         if not ok:
             raise PromptkitError(f"task {p.name!r}: every tuning candidate of {method_cfg.label} failed; first: {candidates[0].error}")
         best = max(ok, key=lambda c: c.dev_score)  # the first of equal scores (grid order)
-        return TuningResult(metric, split, len(dev), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
+        return TuningResult(metric, split, len(dev_prompts), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
 
     def _save(self, result: RunResult) -> None:
         if current().is_main:
@@ -439,7 +436,7 @@ class Runner:
 
         tc = p.task.config
         if tuning is not None:  # the chosen settings, validated like the entry itself
-            method_cfg = type(method_cfg).model_validate({**method_cfg.model_dump(exclude={"tune"}), **tuning.chosen})
+            method_cfg = method_cfg.with_settings(tuning.chosen)
         cell = self._new_cell(p, template, method_cfg, seed)
         cell.tuning = tuning
         method = None
