@@ -87,6 +87,10 @@ def test_every_pair_mcnemar_matches_scipy_and_holm_matches_definition(tmp_path: 
         assert p.test == "mcnemar-exact" and p.resamples is None
         assert p.p_value == pytest.approx(expected, rel=1e-9)
         assert p.delta == pytest.approx(100.0 * (a.mean() - b.mean()), abs=1e-3)
+        # MDD: (z_{1-alpha/2} + z_{power}) * sd(per-example differences) / sqrt(n), by scipy
+        diffs = 100.0 * (a.astype(float) - b.astype(float))
+        z = scipy_stats.norm.ppf(0.975) + scipy_stats.norm.ppf(0.8)
+        assert p.mdd == pytest.approx(z * diffs.std(ddof=1) / np.sqrt(N), abs=1e-3)
     f1 = [p for p in pairs if p.metric == "token_f1"]
     assert {p.test for p in f1} == {"paired-bootstrap"} and {p.resamples for p in f1} == {500}
     assert [p.p_holm for p in pairs] == pytest.approx(_holm_reference([p.p_value for p in pairs]))
@@ -183,3 +187,20 @@ def test_untested_pairs_are_not_counted_as_ties(tmp_path: Path, outcomes: dict[s
     (verdict,) = run.verdicts
     assert verdict.metric == "token_f1" and verdict.tied == ("lora",) and verdict.recommended == "lora"
     assert "Not tested against lora (bootstrap_samples is 0): zero-shot." in verdict.reason
+
+
+def test_identical_seeds_give_the_single_seed_interval(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    # Seeds that agree row for row carry no seed variance: both intervals must then be the plain
+    # 95% bootstrap interval of one seed (a wrong level or an extra spread would show here).
+    from promptkit.metrics import bootstrap_ci, get_metric
+
+    cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"])]
+    cells += [_write_cell(tmp_path, "lora", outcomes["lora"], seed=s, params=9) for s in range(3)]
+    run = _run(cells, ["zero-shot", "lora"])
+    compare_runs(run, tmp_path, n_boot=400, seed=5)
+    summary = next(s for s in run.seed_summaries if s.metric == "exact_match")
+    stats = outcomes["lora"].astype(np.float64).reshape(-1, 1)
+    expected = bootstrap_ci(get_metric("exact_match"), stats, n_boot=400, alpha=0.05, seed=5)
+    assert summary.sd == 0.0
+    assert summary.ci_sample == pytest.approx(expected, abs=1e-4)
+    assert summary.ci_seed_sample == pytest.approx(expected, abs=1e-4)

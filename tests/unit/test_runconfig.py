@@ -219,3 +219,12 @@ def test_cli_options_do_not_mutate_the_yaml(run_yaml: Path) -> None:
     build_run_config(run_yaml, {"model.name": "x"}, ["few-shot.shots=9"])
     assert build_run_config(run_yaml).methods == [ZeroShotConfig(), FewShotConfig(shots=2)]
     assert build_run_config(run_yaml).model.name == "from-yaml"
+
+
+def test_set_problem_of_a_whole_entry_is_named_by_its_label() -> None:
+    # The `tune` space is checked against the entry's settings, a problem of the entry itself.
+    with pytest.raises(ConfigError) as info:
+        build_run_config(sets=["lora.tune={lrr: [0.1]}"], default_methods=["zero-shot", "lora"])
+    (problem,) = info.value.problems
+    assert (problem.file, problem.key) == ("--set", "lora")
+    assert "tune.lrr: not a setting of lora; did you mean 'lr'?" in problem.message

@@ -61,6 +61,11 @@ def _as_written(problem: Problem, routed: Mapping[str, str]) -> Problem:
     for path, written in routed.items():
         if problem.key is not None and (problem.key == path or problem.key.startswith((path + ".", path + "["))):
             return Problem(problem.message, "--set", None, written + problem.key[len(path) :])
+    for path, written in routed.items():
+        # a problem of the whole entry (a check across its settings, e.g. its `tune` space)
+        entry, head = path.split(".", 1)[0], written.split(".", 1)[0]
+        if problem.key == entry:
+            return Problem(problem.message, "--set", None, head)
     return problem
 
 

@@ -33,17 +33,16 @@ ALPHA = 0.05
 POWER = 0.8
 
 
-def _rows(run_dir: Path, cell: CellResult) -> dict[str, dict[str, Any]]:
-    """The cell's sample rows by example id (a samples file holds every prompt and seed)."""
+def _rows(run_dir: Path, cell: CellResult, files: dict[Path, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The cell's sample rows by example id. A samples file holds every prompt and seed of a
+    method, so each file is parsed once (``files``) however many cells read it."""
     path = run_dir / cell.samples
     if not cell.samples or not path.is_file():
         return {}
-    out = {}
-    for line in path.open(encoding="utf-8"):
-        row = json.loads(line)
-        if row.get("prompt_name") == cell.prompt and row.get("method") == cell.method and row.get("seed") == cell.seed:
-            out[row["example_id"]] = row
-    return out
+    if path not in files:
+        files[path] = [json.loads(line) for line in path.open(encoding="utf-8")]
+    return {row["example_id"]: row for row in files[path]
+            if row.get("prompt_name") == cell.prompt and row.get("method") == cell.method and row.get("seed") == cell.seed}
 
 
 def method_order(result: RunResult) -> list[str]:
@@ -76,13 +75,14 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
     run_dir = Path(run_dir)
     order = method_order(result)
     result.comparisons, result.verdicts, result.seed_summaries = [], [], []
+    files: dict[Path, list[dict[str, Any]]] = {}
     groups: dict[tuple[str, str], dict[str, list[CellResult]]] = {}
     for c in result.cells:
         if c.error is None:
             groups.setdefault((c.task, c.prompt), {}).setdefault(c.method, []).append(c)
     for (task, prompt), by_method in groups.items():
         labels = [m for m in order if m in by_method]
-        rows = {m: [_rows(run_dir, c) for c in by_method[m]] for m in labels}
+        rows = {m: [_rows(run_dir, c, files) for c in by_method[m]] for m in labels}
         ids = [i for i in rows[labels[0]][0]] if labels else []
         ids = [i for i in ids if all(i in r for m in labels for r in rows[m])]
         info = result.tasks.get(task, {})
