@@ -21,7 +21,7 @@ from typing import Any
 def hand_loop(lm: Any, texts: list[str], chat: bool, max_new_tokens: int) -> float:
     """One unbatched greedy generate() per example: the usual notebook loop. Returns seconds."""
     import torch
-    from promptkit.harness.generation import encode
+    from promptkit.models.hf import encode
 
     t0 = time.perf_counter()
     for text in texts:

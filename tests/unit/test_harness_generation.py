@@ -1,4 +1,4 @@
-"""Batched greedy generation (promptkit.harness.generation) on the tiny Llama and T5."""
+"""Batched greedy generation (the Hugging Face backends, promptkit.models.hf) on the tiny Llama and T5."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pytest
 import torch
 from promptkit.config import GenerationSettings, ModelConfig
 from promptkit.harness import Runtime, predict
-from promptkit.harness.batching import length_sorted_batches
-from promptkit.harness.generation import Generation, _count_generated, cut_at_stop, encode, generate
 from promptkit.models import load_model
+from promptkit.models.backend import Generation
+from promptkit.models.batching import length_sorted_batches
+from promptkit.models.hf import encode
+from promptkit.models.stopping import count_generated, cut_at_stop
 from promptkit.prompting.chat import messages
 from promptkit.records import Prompt, Turn
 
@@ -29,7 +31,7 @@ TEXTS = [
 
 
 def run(lm: Any, texts: list[str] = TEXTS, *, max_new_tokens: int = 8, stop: tuple[str, ...] = (), batch_size: int = 8, chat: bool = False) -> list[Generation]:
-    return generate(lm, texts, max_new_tokens=max_new_tokens, stop=list(stop), runtime=Runtime(batch_size=batch_size, chat=chat))
+    return lm.generate(texts, max_new_tokens=max_new_tokens, stop=list(stop), runtime=Runtime(batch_size=batch_size, chat=chat))
 
 
 def emit_eos_for(lm: Any, word_id: int) -> None:
@@ -202,10 +204,9 @@ class _Tok:
 
 def test_count_generated() -> None:
     tok = _Tok()
-    assert _count_generated([5, 6, 1, 0, 0], tok, seq2seq=False) == 3  # up to and including EOS
-    assert _count_generated([5, 6, 7], tok, seq2seq=False) == 3
-    assert _count_generated([5, 6, 0, 0], tok, seq2seq=False) == 2  # trailing padding is not output
-    assert _count_generated([0, 5, 1, 0], tok, seq2seq=True) == 2  # decoder start token skipped
+    assert count_generated([5, 6, 1, 0, 0], tok) == 3  # up to and including EOS
+    assert count_generated([5, 6, 7], tok) == 3
+    assert count_generated([5, 6, 0, 0], tok) == 2  # trailing padding is not output
 
 
 # ----------------------------------------------------------------------------- batching helpers
@@ -223,7 +224,7 @@ def test_length_sorted_batches_cover_every_index_once() -> None:
 def test_progress_is_reported_up_to_the_total(tiny_llama: Any) -> None:
     calls: list[tuple[str, int, int]] = []
     runtime = Runtime(batch_size=4, progress=lambda label, done, total: calls.append((label, done, total)))
-    generate(tiny_llama, TEXTS, max_new_tokens=2, stop=[], runtime=runtime)
+    tiny_llama.generate(TEXTS, max_new_tokens=2, stop=[], runtime=runtime)
     assert [c[1] for c in calls] == [4, 8, 9]
     assert calls[-1] == ("generate", len(TEXTS), len(TEXTS))
 
@@ -244,7 +245,7 @@ def test_predict_generation_plain_formatting(tiny_llama: Any) -> None:
     settings = GenerationSettings(max_new_tokens=4, stop=["\n"])
     (pred,) = predict(tiny_llama, [PROMPT], settings, Runtime(chat=False))
     assert pred.prompt == PROMPT.text
-    (gen,) = generate(tiny_llama, [PROMPT.text], max_new_tokens=4, stop=["\n"], runtime=Runtime())
+    (gen,) = tiny_llama.generate([PROMPT.text], max_new_tokens=4, stop=["\n"], runtime=Runtime())
     assert (pred.output, pred.raw_output, pred.prompt_tokens, pred.output_tokens) == (
         gen.text, gen.raw, gen.prompt_tokens, gen.output_tokens,
     )
@@ -259,7 +260,7 @@ def test_predict_generation_chat_formatting(tiny_llama: Any) -> None:
     assert pred.prompt == expected
     assert pred.prompt.endswith("<|assistant|>\n")
     assert "<|user|>\nanswer the question .\n\nquestion : who owns the white boat ?" in pred.prompt
-    (gen,) = generate(tiny_llama, [expected], max_new_tokens=4, stop=["\n"], runtime=Runtime(chat=True))
+    (gen,) = tiny_llama.generate([expected], max_new_tokens=4, stop=["\n"], runtime=Runtime(chat=True))
     assert pred.output == gen.text and pred.output_tokens == gen.output_tokens
     assert pred.prompt_tokens == len(encode(tiny_llama.tokenizer, expected, chat=True))
     plain = predict(tiny_llama, [PROMPT], settings, Runtime(chat=False))[0]

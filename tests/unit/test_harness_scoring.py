@@ -1,17 +1,16 @@
-"""Log-likelihood scoring (promptkit.harness.scoring) and choice classification via predict()."""
+"""Log-likelihood scoring (the Hugging Face backends) and choice classification via predict()."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
 import torch
 from promptkit.config import GenerationSettings
 from promptkit.harness import Runtime, predict
-from promptkit.harness.generation import encode, generate
 from promptkit.harness.predict import choice_continuation
-from promptkit.harness.scoring import LogLikelihood, loglikelihoods, split_tokens
+from promptkit.models.backend import LogLikelihood
+from promptkit.models.hf import encode, split_tokens
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prompt, Turn
 
@@ -26,8 +25,6 @@ CONTINUATIONS = [" positive", " negative", " anna", " the cat sleeps in the sun"
 PAIRS = [(c, x) for c in CONTEXTS for x in CONTINUATIONS]
 
 TOL = dict(rel=1e-4, abs=1e-4)
-# The module (``promptkit.harness.predict`` the attribute is the function of the same name).
-predict_module = importlib.import_module("promptkit.harness.predict")
 
 
 def manual_causal(lm: Any, context: str, continuation: str, chat: bool = False) -> LogLikelihood:
@@ -75,7 +72,7 @@ def assert_same(got: list[LogLikelihood], want: list[LogLikelihood]) -> None:
 # ----------------------------------------------------------------------------- loglikelihoods
 def test_loglikelihoods_match_a_manual_computation(tiny_lm: Any) -> None:
     contexts, conts = zip(*PAIRS, strict=True)
-    got = loglikelihoods(tiny_lm, contexts, conts, Runtime(batch_size=8))
+    got = tiny_lm.loglikelihood(contexts, conts, Runtime(batch_size=8))
     assert_same(got, [manual(tiny_lm, c, x) for c, x in PAIRS])
     assert all(s.logprob < 0 for s in got)
     assert got[CONTINUATIONS.index(" the cat sleeps in the sun")].tokens == 6
@@ -84,15 +81,15 @@ def test_loglikelihoods_match_a_manual_computation(tiny_lm: Any) -> None:
 @pytest.mark.parametrize("batch_size", [1, 3, 8, 64])
 def test_loglikelihoods_do_not_depend_on_batch_size(tiny_lm: Any, batch_size: int) -> None:
     contexts, conts = zip(*PAIRS, strict=True)
-    reference = loglikelihoods(tiny_lm, contexts, conts, Runtime(batch_size=1))
-    assert_same(loglikelihoods(tiny_lm, contexts, conts, Runtime(batch_size=batch_size)), reference)
+    reference = tiny_lm.loglikelihood(contexts, conts, Runtime(batch_size=1))
+    assert_same(tiny_lm.loglikelihood(contexts, conts, Runtime(batch_size=batch_size)), reference)
 
 
 def test_loglikelihoods_with_chat_formatted_contexts(tiny_llama: Any) -> None:
     tok = tiny_llama.tokenizer
     context = tok.apply_chat_template([{"role": "user", "content": "who owns the red car ?"}],
                                       add_generation_prompt=True, tokenize=False)
-    got = loglikelihoods(tiny_llama, [context, context], ["anna", "tom"], Runtime(batch_size=2, chat=True))
+    got = tiny_llama.loglikelihood([context, context], ["anna", "tom"], Runtime(batch_size=2, chat=True))
     assert_same(got, [manual_causal(tiny_llama, context, x, chat=True) for x in ("anna", "tom")])
 
 
@@ -100,12 +97,12 @@ def test_greedy_flag_is_true_for_the_greedy_continuation(tiny_lm: Any) -> None:
     tok = tiny_lm.tokenizer
     checked = 0
     for context in CONTEXTS:
-        (gen,) = generate(tiny_lm, [context], max_new_tokens=3, stop=[], runtime=Runtime())
+        (gen,) = tiny_lm.generate([context], max_new_tokens=3, stop=[], runtime=Runtime())
         continuation = " " + gen.raw
         ids = tok(continuation.lstrip(), add_special_tokens=False)["input_ids"]
         if tok.unk_token_id in ids or len(ids) != 3:
             continue  # an unknown or special token was generated: the text does not round-trip
-        greedy, other = loglikelihoods(tiny_lm, [context, context], [continuation, " zzz qqq"], Runtime())
+        greedy, other = tiny_lm.loglikelihood([context, context], [continuation, " zzz qqq"], Runtime())
         assert greedy.greedy and greedy.tokens == 3
         assert not other.greedy
         assert greedy.logprob > other.logprob
@@ -119,7 +116,7 @@ def test_long_contexts_are_cut_from_the_left(tiny_llama: Any) -> None:
     max_len = tiny_llama.model.config.max_position_embeddings
     context = " ".join(["the dog sleeps ."] * 200)  # 800 words
     continuation = " the cat"
-    (got,) = loglikelihoods(tiny_llama, [context], [continuation], Runtime())
+    (got,) = tiny_llama.loglikelihood([context], [continuation], Runtime())
     full = tok(context + continuation)["input_ids"][-(max_len + 1):]
     with torch.inference_mode():
         logits = tiny_llama.model(input_ids=torch.tensor([full[:-1]])).logits[0]
@@ -175,7 +172,7 @@ def test_classification_picks_the_most_likely_choice(tiny_llama: Any, chat: bool
         text = format_prompt(prompt, tiny_llama.tokenizer, chat)
         conts = [choice_continuation(prompt, c, chat) for c in prompt.choices]
         assert conts == ([" negative", " positive"] if not chat else ["negative", "positive"])
-        want = loglikelihoods(tiny_llama, [text, text], conts, Runtime(chat=chat))
+        want = tiny_llama.loglikelihood([text, text], conts, Runtime(chat=chat))
         assert pred.choice_logprobs == pytest.approx([w.logprob for w in want], **TOL)
         best = max(range(2), key=lambda i: pred.choice_logprobs[i])
         assert pred.predicted_label == best
@@ -207,23 +204,21 @@ def test_classification_on_t5_scores_the_bare_verbalizer(tiny_t5: Any) -> None:
     ("normalization", "expected"),
     [("none", 0), ("tokens", 1), ("chars", 1)],
 )
-def test_normalization_divides_by_length(monkeypatch: pytest.MonkeyPatch, normalization: str, expected: int) -> None:
+def test_normalization_divides_by_length(normalization: str, expected: int) -> None:
     """Choice 0: 1 token, 3 chars, -2.0. Choice 1: 4 tokens, 15 chars, -4.0: the better choice
     summed, the worse one per token (-1.0 vs -2.0) and per character (-0.27 vs -0.67)."""
     scores = [LogLikelihood(-2.0, 1, False), LogLikelihood(-4.0, 4, False)]
-    monkeypatch.setattr(predict_module, "loglikelihoods", lambda lm, ctx, conts, runtime: list(scores))
-    lm = _FakeLM()
+    lm = _FakeLM(scores)
     prompt = Prompt("x", "t", "q", "bad", ("bad",), choices=("bad", "not bad at all!"), label=0)
     (pred,) = predict(lm, [prompt], SETTINGS, Runtime(), normalization=normalization)
     assert pred.predicted_label == expected
     assert pred.choice_logprobs == (-2.0, -4.0)  # the raw sums are reported either way
 
 
-def test_ties_go_to_the_first_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ties_go_to_the_first_choice() -> None:
     scores = [LogLikelihood(-1.0, 1, False)] * 3
-    monkeypatch.setattr(predict_module, "loglikelihoods", lambda lm, ctx, conts, runtime: list(scores))
     prompt = Prompt("x", "t", "q", "b", ("b",), choices=("a", "b", "c"), label=1)
-    (pred,) = predict(_FakeLM(), [prompt], SETTINGS, Runtime())
+    (pred,) = predict(_FakeLM(scores), [prompt], SETTINGS, Runtime())
     assert pred.predicted_label == 0
 
 
@@ -235,5 +230,15 @@ class _FakeTokenizer:
 
 
 class _FakeLM:
+    """A backend whose log-likelihoods are given: predict() asks it for nothing else."""
+
     tokenizer = _FakeTokenizer()
-    is_encoder_decoder = False
+
+    def __init__(self, scores: list[LogLikelihood]):
+        self.scores = scores
+
+    def loglikelihood(self, contexts: Any, continuations: Any, runtime: Any) -> list[LogLikelihood]:
+        return list(self.scores)
+
+    def encode(self, text: str, *, chat: bool) -> list[int]:
+        return list(self.tokenizer(text)["input_ids"])

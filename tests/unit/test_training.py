@@ -29,21 +29,14 @@ import torch
 from promptkit.config import GenerationSettings, MethodConfig, ModelConfig, SavedAdapterConfig, TrainingConfig
 from promptkit.harness import Runtime, predict
 from promptkit.harness.predict import choice_continuation
-from promptkit.harness.scoring import split_tokens
 from promptkit.methods import METHODS, FitContext, TrainableMethod
 from promptkit.methods import trainable as trainable_module
+from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META
-from promptkit.methods.training import (
-    IGNORE,
-    Trainer,
-    TrainingError,
-    TrainingExample,
-    batch_schedule,
-    collate,
-    tokenize_for_training,
-    total_steps,
-)
-from promptkit.models import load_model
+from promptkit.methods.training import Trainer, TrainingError, batch_schedule, total_steps
+from promptkit.models import HFCausalLM, load_model
+from promptkit.models.backend import IGNORE, TrainingExample
+from promptkit.models.hf import split_tokens
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prompt
 
@@ -176,7 +169,7 @@ def optimizer_steps() -> Iterator[list[StepRecord]]:
 # ----------------------------------------------------------------------------- tokenisation
 def test_plain_mode_masks_the_prompt_and_appends_eos(tiny_llama: Any) -> None:
     tok = tiny_llama.tokenizer
-    for prompt, ex in zip(TRAIN, tokenize_for_training(tiny_llama, TRAIN, chat=False, max_length=512), strict=True):
+    for prompt, ex in zip(TRAIN, tiny_llama.training_examples(TRAIN, chat=False, max_length=512), strict=True):
         prompt_ids = tok(prompt.text)["input_ids"]
         target_ids = tok(" " + prompt.target, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         assert ex.input_ids == prompt_ids + target_ids
@@ -187,7 +180,7 @@ def test_plain_mode_masks_the_prompt_and_appends_eos(tiny_llama: Any) -> None:
 def test_chat_mode_trains_on_the_assistant_turn_without_an_extra_eos(tiny_llama: Any) -> None:
     tok = tiny_llama.tokenizer
     prompt = TRAIN[1]
-    ex = tokenize_for_training(tiny_llama, [prompt], chat=True, max_length=512)[0]
+    ex = tiny_llama.training_examples([prompt], chat=True, max_length=512)[0]
     prompt_ids = tok(format_prompt(prompt, tok, True), add_special_tokens=False)["input_ids"]
     assert ex.input_ids[: len(prompt_ids)] == prompt_ids
     assert ex.labels[: len(prompt_ids)] == [IGNORE] * len(prompt_ids)
@@ -200,27 +193,27 @@ def test_chat_mode_trains_on_the_assistant_turn_without_an_extra_eos(tiny_llama:
 
 def test_truncation_cuts_the_prompt_from_the_left_and_keeps_the_target(tiny_llama: Any) -> None:
     long = qa(20, " ".join(["the cat sleeps in the sun ."] * 20), "where does the cat sleep ?", "in the sun")
-    full = tokenize_for_training(tiny_llama, [long], chat=False, max_length=512)[0]
-    cut = tokenize_for_training(tiny_llama, [long], chat=False, max_length=16)[0]
+    full = tiny_llama.training_examples([long], chat=False, max_length=512)[0]
+    cut = tiny_llama.training_examples([long], chat=False, max_length=16)[0]
     n_target = sum(label != IGNORE for label in full.labels)
     assert len(full.input_ids) > 16 and n_target == 4  # "in the sun" + EOS
     assert cut.input_ids == full.input_ids[-16:]
     assert cut.labels == full.labels[-16:]
     assert cut.labels[-n_target:] == full.labels[-n_target:] and IGNORE not in cut.labels[-n_target:]
     # A short example is left alone.
-    short = tokenize_for_training(tiny_llama, [TRAIN[0]], chat=False, max_length=512)[0]
-    assert tokenize_for_training(tiny_llama, [TRAIN[0]], chat=False, max_length=len(short.input_ids))[0] == short
+    short = tiny_llama.training_examples([TRAIN[0]], chat=False, max_length=512)[0]
+    assert tiny_llama.training_examples([TRAIN[0]], chat=False, max_length=len(short.input_ids))[0] == short
 
 
 def test_seq2seq_layout_prompt_to_encoder_target_to_labels(tiny_t5: Any) -> None:
     tok = tiny_t5.tokenizer
-    for prompt, ex in zip(TRAIN, tokenize_for_training(tiny_t5, TRAIN, chat=False, max_length=512), strict=True):
+    for prompt, ex in zip(TRAIN, tiny_t5.training_examples(TRAIN, chat=False, max_length=512), strict=True):
         assert ex.input_ids == tok(prompt.text)["input_ids"] and ex.input_ids[-1] == tok.eos_token_id
         assert ex.labels == tok(prompt.target, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         assert IGNORE not in ex.labels
     long = qa(20, " ".join(["the cat sleeps in the sun ."] * 20), "where does the cat sleep ?", "in the sun")
-    full = tokenize_for_training(tiny_t5, [long], chat=False, max_length=512)[0]
-    cut = tokenize_for_training(tiny_t5, [long], chat=False, max_length=16)[0]
+    full = tiny_t5.training_examples([long], chat=False, max_length=512)[0]
+    cut = tiny_t5.training_examples([long], chat=False, max_length=16)[0]
     assert cut.input_ids == full.input_ids[-16:] and cut.labels == full.labels
 
 
@@ -262,17 +255,20 @@ def test_total_steps_from_steps_or_epochs() -> None:
     assert total_steps(TrainingConfig(epochs=0.01, batch_size=8), 10) == 1
 
 
-def test_collate_pads_on_the_right() -> None:
+def test_collate_pads_on_the_right(tiny_llama: Any, tiny_t5: Any) -> None:
+    assert tiny_llama.tokenizer.pad_token_id == tiny_t5.tokenizer.pad_token_id == 0
     a = TrainingExample([5, 6, 7], [IGNORE, 6, 7])
     b = TrainingExample([5, 6, 7, 8, 9], [IGNORE, IGNORE, IGNORE, 8, 9])
-    batch = collate([a, b], pad_id=0, seq2seq=False)
+    batch = tiny_llama.collate([a, b])
     assert batch["input_ids"].tolist() == [[5, 6, 7, 0, 0], [5, 6, 7, 8, 9]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]
     assert batch["labels"].tolist() == [[IGNORE, 6, 7, IGNORE, IGNORE], [IGNORE, IGNORE, IGNORE, 8, 9]]
-    s2s = collate([TrainingExample([5, 6], [8, 1]), TrainingExample([5, 6, 7, 8], [9, 9, 9, 1])], pad_id=0, seq2seq=True)
+    assert tiny_llama.loss_tokens(batch) == 4  # predicted tokens: labels after the first position
+    s2s = tiny_t5.collate([TrainingExample([5, 6], [8, 1]), TrainingExample([5, 6, 7, 8], [9, 9, 9, 1])])
     assert s2s["input_ids"].tolist() == [[5, 6, 0, 0], [5, 6, 7, 8]]
     assert s2s["attention_mask"].tolist() == [[1, 1, 0, 0], [1, 1, 1, 1]]
     assert s2s["labels"].tolist() == [[8, 1, IGNORE, IGNORE], [9, 9, 9, 1]]
+    assert tiny_t5.loss_tokens(s2s) == 6
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -323,7 +319,7 @@ def test_gradient_accumulation_equals_one_larger_batch(arch: str, fresh: Callabl
         with optimizer_steps() as records:
             method = make("prompt-tuning", lm, cfg).fit(data)
         assert len(records) == 1
-        results.append((records[0].grads, method.training_, snapshot(method.peft_model_)))
+        results.append((records[0].grads, method.training_, snapshot(method.adaptation_.module)))
     (grads_a, report_a, params_a), (grads_b, report_b, params_b) = results
     for ga, gb in zip(grads_a, grads_b, strict=True):
         torch.testing.assert_close(gb, ga, rtol=1e-4, atol=1e-6)
@@ -379,11 +375,16 @@ class ToyModel(torch.nn.Module):
         return SimpleNamespace(loss=loss)
 
 
+def toy_lm(model: ToyModel) -> HFCausalLM:
+    """The toy model behind a causal backend (its collate pads with id 0)."""
+    return HFCausalLM(model=model, tokenizer=SimpleNamespace(pad_token_id=0), name="toy", source="toy", device="cpu", dtype=torch.float32)
+
+
 @pytest.mark.parametrize(("bad", "accum", "bad_call", "step"), [(float("nan"), 1, 3, 3), (float("inf"), 2, 5, 3), (float("-inf"), 1, 1, 1)])
 def test_non_finite_loss_names_the_step_and_learning_rate(bad: float, accum: int, bad_call: int, step: int) -> None:
     examples = [TrainingExample([1, 2, 3], [IGNORE, 2, 3]) for _ in range(4)]
     cfg = TrainingConfig(steps=5, batch_size=2, grad_accum=accum)
-    trainer = Trainer(ToyModel(bad_call, bad), cfg, lr=0.5, weight_decay=0.0, seed=0, device="cpu", pad_id=0, seq2seq=False)
+    trainer = Trainer(toy_lm(ToyModel(bad_call, bad)), cfg, lr=0.5, weight_decay=0.0, seed=0)
     with pytest.raises(TrainingError, match=rf"^training loss became (nan|-?inf) at step {step} \(lr=0\.5\); lower the learning rate"):
         trainer.train(examples)
 
@@ -392,10 +393,10 @@ def test_training_without_examples_or_parameters_fails_clearly() -> None:
     cfg = TrainingConfig(steps=1)
     toy = ToyModel(0, 1.0)
     with pytest.raises(TrainingError, match="no training examples"):
-        Trainer(toy, cfg, lr=0.1, weight_decay=0.0, seed=0, device="cpu", pad_id=0, seq2seq=False).train([])
+        Trainer(toy_lm(toy), cfg, lr=0.1, weight_decay=0.0, seed=0).train([])
     toy.w.requires_grad_(False)
     with pytest.raises(TrainingError, match="no trainable parameters"):
-        Trainer(toy, cfg, lr=0.1, weight_decay=0.0, seed=0, device="cpu", pad_id=0, seq2seq=False).train([TrainingExample([1, 2], [IGNORE, 2])])
+        Trainer(toy_lm(toy), cfg, lr=0.1, weight_decay=0.0, seed=0).train([TrainingExample([1, 2], [IGNORE, 2])])
 
 
 def test_diverging_lora_raises_and_release_still_restores_the_model(fresh: Callable[..., Any]) -> None:
@@ -436,8 +437,9 @@ def test_only_the_adapter_trains_and_release_restores_the_model(kind: str, arch:
     method = make(kind, lm).fit(TRAIN)
     (initial,) = SnapshotTrainer.seen
     trained = sorted(n for n, (_, grad) in initial.items() if grad)
-    after = dict(method.peft_model_.named_parameters())
-    assert trained == sorted(n for n, p in after.items() if p.requires_grad)
+    with lm.adapted(method.adaptation_) as adapted:  # LoRA layers are switched off outside
+        after = dict(adapted.module.named_parameters())
+        assert trained == sorted(n for n, p in after.items() if p.requires_grad)
     assert trained and all(ADAPTER_PARAM[kind](n) for n in trained), trained
     if kind == "prompt-tuning":
         assert trained == ["prompt_encoder.default.embedding.weight"]  # the soft prompt alone
@@ -479,12 +481,13 @@ def test_saved_adapter_reloads_with_peft_to_the_same_predictions(kind: str, arch
     # Plain PEFT on a fresh copy of the base model: same forward pass, bit for bit.
     other = fresh(arch)
     loaded = PeftModel.from_pretrained(_auto_class(lm).from_pretrained(lm.source), str(path)).eval()
-    batch = collate(tokenize_for_training(lm, EVAL, chat=False, max_length=128), lm.tokenizer.pad_token_id, lm.is_encoder_decoder)
-    method.peft_model_.eval()
-    with torch.inference_mode():
-        want, got = method.peft_model_(**batch), loaded(**batch)
+    batch = lm.collate(lm.training_examples(EVAL, chat=False, max_length=128))
+    method.adaptation_.module.eval()
+    with lm.adapted(method.adaptation_) as adapted, torch.inference_mode():
+        want, got = adapted.module(**batch), loaded(**batch)
     torch.testing.assert_close(got.logits, want.logits, rtol=0, atol=0)
-    assert predict(replace(other, model=loaded), EVAL, SETTINGS, Runtime(batch_size=8)) == trained_gen
+    with replace(other, model=loaded.get_base_model()).adapted(PeftAdaptation(loaded)) as view:
+        assert predict(view, EVAL, SETTINGS, Runtime(batch_size=8)) == trained_gen
 
     # promptkit's own `adapter` method on another fresh copy.
     saved: Any = METHODS.get("adapter")(SavedAdapterConfig(path=str(path)), fresh(arch), Runtime(batch_size=8))
@@ -492,7 +495,7 @@ def test_saved_adapter_reloads_with_peft_to_the_same_predictions(kind: str, arch
     assert saved.predict(EVAL, SETTINGS) == trained_gen
     assert saved.predict(CHOICES, SETTINGS) == trained_cls
     # PEFT saves P-tuning's virtual tokens as computed by its encoder, not the encoder itself.
-    stored = method.peft_model_.get_prompt_embedding_to_save("default").numel() if kind == "p-tuning" else method.trainable_parameters_
+    stored = method.adaptation_.module.get_prompt_embedding_to_save("default").numel() if kind == "p-tuning" else method.trainable_parameters_
     assert saved.trainable_parameters_ == stored
 
 
@@ -521,7 +524,7 @@ def test_choice_scores_with_a_trained_soft_prompt(kind: str, fresh: Callable[...
     method = make(kind, lm, TrainingConfig(steps=4, batch_size=4)).fit(CHOICES)
     runs = {bs: replace_batch(method, bs).predict(CHOICES, SETTINGS) for bs in (1, 3, 8)}
     tok = lm.tokenizer
-    model = method.peft_model_.eval()
+    model = method.adaptation_.module.eval()
     for i, prompt in enumerate(CHOICES):
         expected = []
         for choice in prompt.choices:

@@ -34,8 +34,8 @@ from promptkit.config import (
 from promptkit.distributed import current
 from promptkit.errors import LeakageError, PromptkitError
 from promptkit.harness import Runtime
-from promptkit.harness.batching import ProgressFn
 from promptkit.leakage import ComparedSplit, find_overlaps
+from promptkit.models.batching import ProgressFn
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt

@@ -1,6 +1,6 @@
-"""Batched inference: greedy generation and log-likelihood scoring, plus prompt -> prediction."""
+"""Prompts -> predictions through any backend (``promptkit.models.LanguageModel``)."""
 
-from promptkit.harness.batching import Runtime
 from promptkit.harness.predict import predict
+from promptkit.models.batching import Runtime
 
 __all__ = ["Runtime", "predict"]

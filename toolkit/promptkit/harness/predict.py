@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from promptkit.config import GenerationSettings
 from promptkit.distributed import current
-from promptkit.harness.batching import Runtime
-from promptkit.harness.generation import encode, generate
-from promptkit.harness.scoring import loglikelihoods
+from promptkit.models.backend import LanguageModel
+from promptkit.models.batching import Runtime
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prediction, Prompt
 
@@ -19,11 +17,11 @@ def choice_continuation(prompt: Prompt, choice: str, chat: bool) -> str:
     return choice if chat else prompt.target_delimiter + choice
 
 
-def predict(lm: Any, prompts: Sequence[Prompt], generation: GenerationSettings, runtime: Runtime, normalization: str = "none") -> list[Prediction]:
+def predict(lm: LanguageModel, prompts: Sequence[Prompt], generation: GenerationSettings, runtime: Runtime, normalization: str = "none") -> list[Prediction]:
     """Run ``prompts`` through ``lm``: generation, or choice scoring when prompts have choices.
 
     Args:
-        lm: a :class:`~promptkit.models.LoadedModel` (its ``model`` may be a PEFT wrapper).
+        lm: any backend, base or adapted (``with model.adapted(adaptation) as lm``).
         generation: max new tokens and stop sequences (generation tasks).
         runtime: batch size, chat formatting, progress.
         normalization: choice scores divided by length: ``none``, ``tokens`` or ``chars``.
@@ -42,13 +40,13 @@ def predict(lm: Any, prompts: Sequence[Prompt], generation: GenerationSettings, 
     return procs.gather(local, index, len(prompts))
 
 
-def _predict_here(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], generation: GenerationSettings,
+def _predict_here(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str], generation: GenerationSettings,
                   runtime: Runtime, normalization: str) -> list[Prediction]:
     if not prompts:
         return []
     if prompts[0].choices:
         return _classify(lm, prompts, texts, runtime, normalization)
-    outs = generate(lm, texts, max_new_tokens=generation.max_new_tokens, stop=generation.stop, runtime=runtime)
+    outs = lm.generate(texts, max_new_tokens=generation.max_new_tokens, stop=generation.stop, runtime=runtime)
     return [
         Prediction(
             example_id=p.example_id,
@@ -63,14 +61,14 @@ def _predict_here(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], gene
     ]
 
 
-def _classify(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], runtime: Runtime, normalization: str) -> list[Prediction]:
+def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str], runtime: Runtime, normalization: str) -> list[Prediction]:
     contexts: list[str] = []
     conts: list[str] = []
     for p, t in zip(prompts, texts, strict=True):
         for choice in p.choices:
             contexts.append(t)
             conts.append(choice_continuation(p, choice, runtime.chat))
-    scores = loglikelihoods(lm, contexts, conts, runtime)
+    scores = lm.loglikelihood(contexts, conts, runtime)
     preds = []
     k = 0
     for p, t in zip(prompts, texts, strict=True):
@@ -94,7 +92,7 @@ def _classify(lm: Any, prompts: Sequence[Prompt], texts: Sequence[str], runtime:
                 label=p.label,
                 predicted_label=best,
                 choice_logprobs=tuple(s.logprob for s in row),
-                prompt_tokens=len(encode(lm.tokenizer, t, runtime.chat)),
+                prompt_tokens=len(lm.encode(t, chat=runtime.chat)),
                 output_tokens=0,
             )
         )

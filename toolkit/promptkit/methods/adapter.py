@@ -13,7 +13,8 @@ from typing_extensions import Self
 from promptkit.errors import ModelError
 from promptkit.harness import Runtime
 from promptkit.methods.base import METHODS
-from promptkit.methods.trainable import ADAPTER_META, TrainableMethod, directory_size
+from promptkit.methods.peft import PeftAdaptation
+from promptkit.methods.trainable import ADAPTER_META, PeftMethod, directory_size
 from promptkit.methods.training import TrainingReport
 from promptkit.records import Prompt
 
@@ -34,7 +35,7 @@ def check_adapter_dir(path: str) -> Path:
 
 
 @METHODS.register("adapter")
-class SavedAdapterMethod(TrainableMethod):
+class SavedAdapterMethod(PeftMethod):
     """Loads an adapter saved in PEFT format; prompts are formatted as they were in training."""
 
     kind = "adapter"
@@ -50,16 +51,18 @@ class SavedAdapterMethod(TrainableMethod):
         self.meta = meta
 
     def fit(self, train: Sequence[Prompt]) -> Self:
-        from peft import PeftModel
+        from peft import PeftModel, get_peft_model_state_dict
 
-        base = self.model.model
-        self.base_parameters_ = int(sum(p.numel() for p in base.parameters()))
+        self.base_parameters_ = int(sum(p.numel() for p in self.model.model.parameters()))
         try:
-            self.peft_model_ = PeftModel.from_pretrained(base, str(self.path))
+            peft_model = PeftModel.from_pretrained(self.model.model, str(self.path))
         except Exception as exc:
             raise ModelError(f"--adapter {str(self.path)!r}: cannot load it onto {self.model.name!r}: {type(exc).__name__}: {exc}") from exc
-        self.peft_model_.eval()
-        self.trainable_parameters_ = int(sum(p.numel() for n, p in self.peft_model_.named_parameters() if _adapter_name(n)))
+        peft_model.eval()
+        self.adaptation_ = PeftAdaptation(peft_model)
+        # What the adapter holds, by PEFT's own account of its state (whatever the method: LoRA,
+        # IA3, prompt embeddings); loaded for inference, nothing requires grad to be counted.
+        self.trainable_parameters_ = int(sum(t.numel() for t in get_peft_model_state_dict(peft_model).values()))
         self.training_ = TrainingReport()
         self.adapter_path_ = self.path
         return self
@@ -69,6 +72,3 @@ class SavedAdapterMethod(TrainableMethod):
         out["adapter_bytes"] = float(directory_size(self.path))
         return out
 
-
-def _adapter_name(name: str) -> bool:
-    return any(k in name for k in ("lora_", "prompt_encoder", "prefix_encoder", "modules_to_save"))

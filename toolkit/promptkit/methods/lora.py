@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from promptkit.methods.base import METHODS
-from promptkit.methods.trainable import TrainableMethod
+from promptkit.methods.trainable import PeftMethod
 from promptkit.records import Prompt
 
 # Attention projections per naming family; LoRA on all four of q, k, v, o is the usual strong
@@ -29,7 +29,7 @@ def default_targets(model: Any) -> list[str] | None:
 
 
 @METHODS.register("lora")
-class LoraMethod(TrainableMethod):
+class LoraMethod(PeftMethod):
     """PEFT LoRA with rank, alpha, dropout and target modules from the config."""
 
     kind = "lora"

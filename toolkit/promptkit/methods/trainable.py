@@ -1,4 +1,9 @@
-"""Base class of the PEFT methods: wrap the model, train with the shared loop, predict, unwrap."""
+"""Base classes of the methods that learn: adapt the model, train with the shared loop, predict, release.
+
+``TrainableMethod`` is generic over how the model is adapted (an
+:class:`~promptkit.models.backend.Adaptation`); ``PeftMethod`` builds that adaptation from a PEFT
+config, which is all a PEFT method module has to supply.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,9 @@ from promptkit.config import GenerationSettings, TrainingConfig
 from promptkit.distributed import current
 from promptkit.harness import Runtime, predict
 from promptkit.methods.base import Method
-from promptkit.methods.training import (
-    DevEvaluator,
-    Trainer,
-    TrainingReport,
-    tokenize_for_training,
-)
+from promptkit.methods.peft import PeftAdaptation
+from promptkit.methods.training import DevEvaluator, Trainer, TrainingReport
+from promptkit.models.backend import Adaptation, LanguageModel
 from promptkit.records import Prediction, Prompt
 
 ADAPTER_META = "promptkit.json"
@@ -54,78 +56,75 @@ def directory_size(path: Path) -> int:
 
 
 class TrainableMethod(Method):
-    """A PEFT method. Subclasses implement :meth:`peft_config`.
+    """A method that adapts the model and trains the adaptation. Subclasses implement :meth:`adapt`
+    (and :meth:`save` to keep the result on disk).
 
-    After :meth:`fit`: ``peft_model_`` (the wrapped model), ``training_`` (a
-    :class:`TrainingReport`), ``trainable_parameters_`` and ``adapter_path_`` (when a workdir
-    was given). :meth:`release` unwraps the base model so the next method starts clean.
+    After :meth:`fit`: ``adaptation_``, ``training_`` (a :class:`TrainingReport`),
+    ``trainable_parameters_``, ``base_parameters_`` and ``adapter_path_`` (when a workdir was
+    given). :meth:`release` takes the adaptation off the base model so the next method starts clean.
     """
 
     trainable = True
     trains = True
 
-    def __init__(self, config: Any, model: Any, runtime: Runtime, context: FitContext | None = None):
+    def __init__(self, config: Any, model: LanguageModel, runtime: Runtime, context: FitContext | None = None):
         super().__init__(config, model, runtime)
         self.context = context or FitContext()
 
-    def peft_config(self, train: Sequence[Prompt]) -> Any:
-        """The PEFT config object for this method."""
+    def adapt(self, train: Sequence[Prompt]) -> Adaptation:
+        """A fresh, untrained adaptation of ``self.model`` (its trainable parameters require grad)."""
         raise NotImplementedError
 
-    def _task_type(self) -> Any:
-        from peft import TaskType
+    def parameter_counts(self, adaptation: Adaptation) -> tuple[int, int]:
+        """``(trainable parameters, base parameters)``; called inside ``adapted``."""
+        raise NotImplementedError
 
-        return TaskType.SEQ_2_SEQ_LM if self.model.is_encoder_decoder else TaskType.CAUSAL_LM
+    def save(self, path: Path) -> Path:
+        """Write the trained adaptation to ``path`` (a directory) and return it."""
+        raise NotImplementedError
 
     def fit(self, train: Sequence[Prompt]) -> Self:
         import torch
-        from peft import get_peft_model
 
         ctx = self.context
-        base = self.model.model
-        self.base_parameters_ = int(sum(p.numel() for p in base.parameters()))
         # Adapter initialisation draws random numbers (LoRA A, P-tuning's encoder): seed first.
         torch.manual_seed(ctx.seed)
-        peft_model = get_peft_model(base, self.peft_config(train))
+        adaptation = self.adapt(train)
         # Trainable parameters in fp32 even when the base runs in bf16: small updates to bf16
         # weights round away (autocast still computes in bf16 on CUDA).
-        for p in peft_model.parameters():
+        for p in adaptation.module.parameters():
             if p.requires_grad and p.dtype != torch.float32:
                 p.data = p.data.float()
-        self.peft_model_ = peft_model
+        self.adaptation_ = adaptation
         chat = self.runtime.chat
         max_len = ctx.training.max_length
-        examples = tokenize_for_training(self.model, train, chat, max_len)
-        dev = None
-        if ctx.dev:
-            dev_examples = tokenize_for_training(self.model, ctx.dev, chat, max_len)
-            metric = None
-            if ctx.dev_score is not None:
-                score = ctx.dev_score
-                dev_prompts = list(ctx.dev)
+        with self.model.adapted(adaptation) as lm:
+            examples = lm.training_examples(train, chat=chat, max_length=max_len)
+            dev = None
+            if ctx.dev:
+                dev_examples = lm.training_examples(ctx.dev, chat=chat, max_length=max_len)
+                metric = None
+                if ctx.dev_score is not None:
+                    score = ctx.dev_score
+                    dev_prompts = list(ctx.dev)
 
-                def metric() -> float:
-                    return score(self._predict(dev_prompts, ctx.generation, "none", quiet=True))
+                    def metric() -> float:
+                        return score(self._predict(dev_prompts, ctx.generation, "none", quiet=True))
 
-            dev = DevEvaluator(dev_examples, metric, ctx.metric_name)
-        checkpoint_dir = ctx.workdir / "checkpoint" if ctx.workdir else None
-        trainer = Trainer(
-            peft_model,
-            ctx.training,
-            lr=self.config.lr,
-            weight_decay=self.config.weight_decay,
-            seed=ctx.seed,
-            device=self.model.device,
-            pad_id=self.model.tokenizer.pad_token_id,
-            seq2seq=self.model.is_encoder_decoder,
-            checkpoint_dir=checkpoint_dir,
-            dev=dev,
-            on_step=ctx.on_step,
-        )
-        self.training_: TrainingReport = trainer.train(examples)
-        self.peft_model_ = trainer.model
-        trainable, _ = self.peft_model_.get_nb_trainable_parameters()
-        self.trainable_parameters_ = int(trainable)
+                dev = DevEvaluator(dev_examples, metric, ctx.metric_name)
+            trainer = Trainer(
+                lm,
+                ctx.training,
+                lr=self.config.lr,
+                weight_decay=self.config.weight_decay,
+                seed=ctx.seed,
+                checkpoint_dir=ctx.workdir / "checkpoint" if ctx.workdir else None,
+                dev=dev,
+                on_step=ctx.on_step,
+            )
+            self.training_: TrainingReport = trainer.train(examples)
+            adaptation.module = trainer.model
+            self.trainable_parameters_, self.base_parameters_ = self.parameter_counts(adaptation)
         self.adapter_path_: Path | None = None
         if ctx.workdir is not None:
             procs = current()
@@ -135,25 +134,22 @@ class TrainableMethod(Method):
             self.adapter_path_ = ctx.workdir / "adapter"
         return self
 
-    def save(self, path: Path) -> Path:
-        """Save the adapter in PEFT format (``PeftModel.from_pretrained`` loads it) plus how
-        prompts were formatted in training, so evaluation formats them the same way."""
-        path.mkdir(parents=True, exist_ok=True)
-        self.peft_model_.save_pretrained(str(path))
+    def write_meta(self, path: Path) -> None:
+        """How prompts were formatted in training, so evaluation formats them the same way."""
         meta = {"method": self.kind, "chat_template": self.runtime.chat, "base_model": self.model.name}
         (path / ADAPTER_META).write_text(json.dumps(meta, indent=2) + "\n")
-        return path
 
     def _predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str, quiet: bool = False) -> list[Prediction]:
-        lm = replace(self.model, model=self.peft_model_)
         runtime = replace(self.runtime, progress=None) if quiet else self.runtime
-        was_training = self.peft_model_.training
-        self.peft_model_.eval()
+        module = self.adaptation_.module
+        was_training = module.training
+        module.eval()
         try:
-            return predict(lm, prompts, generation, runtime, normalization)
+            with self.model.adapted(self.adaptation_) as lm:
+                return predict(lm, prompts, generation, runtime, normalization)
         finally:
             if was_training:
-                self.peft_model_.train()
+                module.train()
 
     def predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str = "none") -> list[Prediction]:
         return self._predict(prompts, generation, normalization)
@@ -172,15 +168,40 @@ class TrainableMethod(Method):
         return out
 
     def release(self) -> None:
-        """Give the base model back without adapter layers (LoRA layers removed, unmerged)."""
-        peft_model = getattr(self, "peft_model_", None)
-        if peft_model is None:
+        """Give the base model back without the adaptation (LoRA layers removed, unmerged)."""
+        adaptation = getattr(self, "adaptation_", None)
+        if adaptation is None:
             return
-        if peft_model.active_peft_config.is_prompt_learning:
-            self.model.model = peft_model.get_base_model()
-        else:
-            self.model.model = peft_model.unload()
+        adaptation.remove()
         for p in self.model.model.parameters():
             p.requires_grad_(False)
-        del self.peft_model_
+        del self.adaptation_
 
+
+class PeftMethod(TrainableMethod):
+    """A PEFT method: subclasses implement :meth:`peft_config`."""
+
+    def peft_config(self, train: Sequence[Prompt]) -> Any:
+        """The PEFT config object for this method."""
+        raise NotImplementedError
+
+    def _task_type(self) -> Any:
+        from peft import TaskType
+
+        return TaskType(self.model.peft_task_type)
+
+    def adapt(self, train: Sequence[Prompt]) -> Adaptation:
+        from peft import get_peft_model
+
+        return PeftAdaptation(get_peft_model(self.model.model, self.peft_config(train)))
+
+    def parameter_counts(self, adaptation: Adaptation) -> tuple[int, int]:
+        assert isinstance(adaptation, PeftAdaptation)
+        return adaptation.parameter_counts()
+
+    def save(self, path: Path) -> Path:
+        """Save the adapter in PEFT format (``PeftModel.from_pretrained`` loads it)."""
+        path.mkdir(parents=True, exist_ok=True)
+        self.adaptation_.module.save_pretrained(str(path))
+        self.write_meta(path)
+        return path

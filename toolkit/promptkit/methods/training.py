@@ -1,7 +1,7 @@
 """The one training loop shared by every trainable method (soft prompts, prefixes, LoRA).
 
-Causal-LM loss on the target tokens only (prompt tokens are masked with -100); encoder-decoder
-models get the prompt as encoder input and the target as labels. AdamW with warmup and
+Loss on the target tokens only: the backend turns prompts into examples whose prompt tokens are
+masked (``LanguageModel.training_examples``) and batches them (``collate``). AdamW with warmup and
 linear/cosine decay, gradient accumulation and clipping, bf16 autocast on CUDA through
 accelerate, fp32 on CPU. The batch order of the whole run is fixed up front from the seed, so a
 run resumed from a checkpoint sees exactly the batches an uninterrupted run would.
@@ -22,48 +22,13 @@ from typing import Any
 from promptkit.config import TrainingConfig
 from promptkit.distributed import current
 from promptkit.errors import PromptkitError
-from promptkit.harness.scoring import split_tokens
-from promptkit.prompting.chat import format_prompt, format_target
-from promptkit.records import Prompt
+from promptkit.models.backend import IGNORE, LanguageModel, TrainingExample
 
-IGNORE = -100
 CHECKPOINT = "checkpoint.pt"
 
 
 class TrainingError(PromptkitError):
     """Training cannot continue (non-finite loss, empty training set)."""
-
-
-@dataclass(frozen=True)
-class TrainingExample:
-    input_ids: list[int]
-    labels: list[int]  # causal: same length as input_ids, -100 on prompt tokens; seq2seq: target ids
-
-
-def tokenize_for_training(lm: Any, prompts: Sequence[Prompt], chat: bool, max_length: int) -> list[TrainingExample]:
-    """Prompt + target token ids with the prompt masked out of the loss.
-
-    In plain mode EOS is appended to the target so the model learns where to stop; in chat mode
-    the template's end-of-turn marker (part of the formatted target) plays that role. Too-long
-    examples lose prompt tokens from the left, never target tokens.
-    """
-    tok = lm.tokenizer
-    out = []
-    for p in prompts:
-        prompt_text = format_prompt(p, tok, chat)
-        target_text = format_target(p, tok, chat)
-        if lm.is_encoder_decoder:
-            src = list(tok(prompt_text)["input_ids"])[-max_length:]
-            tgt = list(tok(text_target=p.target.strip())["input_ids"])[:max_length]
-            out.append(TrainingExample(src, tgt))
-            continue
-        ctx, cont = split_tokens(tok, prompt_text, target_text, chat)
-        if not chat and tok.eos_token_id is not None:
-            cont = [*cont, tok.eos_token_id]
-        cont = cont[:max_length]
-        ctx = ctx[-(max_length - len(cont)) :] if len(cont) < max_length else []
-        out.append(TrainingExample([*ctx, *cont], [IGNORE] * len(ctx) + cont))
-    return out
 
 
 def batch_schedule(lengths: Sequence[int], batch_size: int, n_batches: int, seed: int) -> list[list[int]]:
@@ -93,23 +58,6 @@ def total_steps(cfg: TrainingConfig, n_examples: int) -> int:
         return cfg.steps
     per_step = cfg.batch_size * cfg.grad_accum
     return max(1, math.ceil(cfg.epochs * n_examples / per_step))
-
-
-def collate(examples: Sequence[TrainingExample], pad_id: int, seq2seq: bool) -> dict[str, Any]:
-    """Right-padded tensors. Right padding keeps every real token at the position it would
-    have alone (soft prompts and prefixes go before it), so padding cannot leak into training."""
-    import torch
-
-    width = max(len(e.input_ids) for e in examples)
-    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    lab_w = max(len(e.labels) for e in examples)
-    labels = torch.full((len(examples), lab_w if seq2seq else width), IGNORE, dtype=torch.long)
-    for r, e in enumerate(examples):
-        ids[r, : len(e.input_ids)] = torch.tensor(e.input_ids)
-        mask[r, : len(e.input_ids)] = 1
-        labels[r, : len(e.labels)] = torch.tensor(e.labels)
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
 @dataclass
@@ -149,29 +97,26 @@ class Trainer:
     """Trains the parameters of ``model`` that require grad.
 
     Args:
-        model: a PEFT model (only adapter parameters require grad).
+        lm: the adapted model (``with base.adapted(adaptation) as lm``); its ``module`` is
+            trained, its ``collate`` makes batches.
         cfg: the shared training budget and schedule.
         lr / weight_decay: the method's optimiser settings.
         seed: fixes batch order and dropout.
-        device: where the model lives ("cpu", "cuda", ...).
-        pad_id: padding token id.
-        seq2seq: encoder-decoder model.
         checkpoint_dir: where to save/restore ``checkpoint.pt`` (None: no checkpoints).
         dev: optional dev evaluator (learning curves, early stopping).
         on_step: called as ``on_step(step, loss)`` after every optimiser step.
     """
 
-    def __init__(self, model: Any, cfg: TrainingConfig, *, lr: float, weight_decay: float, seed: int, device: str,
-                 pad_id: int, seq2seq: bool, checkpoint_dir: Path | None = None, dev: DevEvaluator | None = None,
+    def __init__(self, lm: LanguageModel, cfg: TrainingConfig, *, lr: float, weight_decay: float, seed: int,
+                 checkpoint_dir: Path | None = None, dev: DevEvaluator | None = None,
                  on_step: Callable[[int, float], None] | None = None):
-        self.model = model
+        self.lm = lm
+        self.model = lm.module
         self.cfg = cfg
         self.lr = lr
         self.weight_decay = weight_decay
         self.seed = seed
-        self.device = device
-        self.pad_id = pad_id
-        self.seq2seq = seq2seq
+        self.device = lm.device
         self.checkpoint_dir = checkpoint_dir
         self.dev = dev
         self.on_step = on_step
@@ -258,7 +203,7 @@ class Trainer:
                 mine = procs.shard(micro_rows)
                 # A process left without rows still runs a forward/backward (weight 0): DDP needs
                 # every process in every gradient exchange.
-                batch = collate([examples[i] for i in (mine or micro_rows[:1])], self.pad_id, self.seq2seq)
+                batch = self.lm.collate([examples[i] for i in (mine or micro_rows[:1])])
                 share = sum(n_targets[i] for i in mine) / max(step_targets, 1)
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                 last = micro == len(rows) - 1
@@ -342,10 +287,9 @@ class Trainer:
         with torch.inference_mode():
             for start in range(0, len(mine), self.cfg.batch_size):
                 chunk = [self.dev.examples[i] for i in mine[start : start + self.cfg.batch_size]]
-                batch = collate(chunk, self.pad_id, self.seq2seq)
-                # the model's loss is a mean over the tokens it predicts (causal: labels shifted by one)
-                scored = batch["labels"] if self.seq2seq else batch["labels"][:, 1:]
-                n = float((scored != IGNORE).sum())
+                batch = self.lm.collate(chunk)
+                # the model's loss is a mean over the tokens it predicts
+                n = float(self.lm.loss_tokens(batch))
                 batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
                 if n:
                     loss_sum += float(model(**batch).loss) * n

@@ -1,7 +1,27 @@
-"""Model resolution and loading: hub ids, local directories, GGUF files, the embedded default."""
+"""Model backends behind one contract (``backend.LanguageModel``), and loading: hub ids, local
+directories, GGUF files, the embedded default."""
 
+from promptkit.models.backend import Adaptation, Generation, LanguageModel, LogLikelihood, SoftPrompt, TrainingExample
+from promptkit.models.batching import Runtime
 from promptkit.models.devices import resolve_device, resolve_dtype
 from promptkit.models.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
-from promptkit.models.loading import LoadedModel, load_model
+from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
+from promptkit.models.loading import load_model
 
-__all__ = ["DEFAULT_MODEL", "EMBEDDED_MODELS", "LoadedModel", "load_model", "resolve_device", "resolve_dtype"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "EMBEDDED_MODELS",
+    "Adaptation",
+    "Generation",
+    "HFCausalLM",
+    "HFLanguageModel",
+    "HFSeq2SeqLM",
+    "LanguageModel",
+    "LogLikelihood",
+    "Runtime",
+    "SoftPrompt",
+    "TrainingExample",
+    "load_model",
+    "resolve_device",
+    "resolve_dtype",
+]

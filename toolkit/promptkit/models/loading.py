@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptkit.catalog import display_path
 from promptkit.config import ModelConfig
 from promptkit.errors import ModelError
 from promptkit.models.devices import resolve_device, resolve_dtype
@@ -17,39 +15,7 @@ from promptkit.models.embedded import (
     convert_gguf,
     locate_embedded,
 )
-
-
-@dataclass
-class LoadedModel:
-    """A model ready for inference, plus what reports need to know about it.
-
-    Attributes:
-        name: what the user asked for (alias, path or hub id).
-        source: what was loaded (converted directory, local directory or hub id).
-        is_encoder_decoder: T5/BART/Marian-style model (no left padding, no prompt echo).
-    """
-
-    model: Any
-    tokenizer: Any
-    name: str
-    source: str
-    is_encoder_decoder: bool
-    device: str
-    dtype: Any
-    origin: str = ""  # e.g. the hub checkpoint an embedded GGUF was made from
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "source": display_path(self.source) if Path(self.source).exists() else self.source,
-            "origin": self.origin,
-            "architecture": type(self.model).__name__,
-            "is_encoder_decoder": self.is_encoder_decoder,
-            "parameters": sum(p.numel() for p in self.model.parameters()),
-            "device": self.device,
-            "dtype": str(self.dtype).replace("torch.", ""),
-            "has_chat_template": bool(getattr(self.tokenizer, "chat_template", None)),
-        }
+from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
 
 
 def _looks_like_path(name: str) -> bool:
@@ -90,7 +56,7 @@ def _tokenizer_setup(tokenizer: Any) -> None:
             tokenizer.add_special_tokens({"pad_token": "<pad>"})
 
 
-def load_model(config: ModelConfig | None = None) -> LoadedModel:
+def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     """Load the model described by ``config`` (default: the embedded SmolLM2-135M-Instruct).
 
     Raises:
@@ -133,13 +99,5 @@ def load_model(config: ModelConfig | None = None) -> LoadedModel:
         model.config.pad_token_id = tokenizer.pad_token_id
     model.to(device)  # type: ignore[arg-type]  # transformers' decorator hides Module.to's signature
     model.eval()
-    return LoadedModel(
-        model=model,
-        tokenizer=tokenizer,
-        name=name,
-        source=source,
-        is_encoder_decoder=is_seq2seq,
-        device=device,
-        dtype=dtype,
-        origin=origin,
-    )
+    backend = HFSeq2SeqLM if is_seq2seq else HFCausalLM
+    return backend(model=model, tokenizer=tokenizer, name=name, source=source, device=device, dtype=dtype, origin=origin)

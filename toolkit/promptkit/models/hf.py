@@ -1,0 +1,376 @@
+"""Hugging Face backends: decoder-only (causal) and encoder-decoder (seq2seq) language models.
+
+Everything that depends on how a transformers architecture is fed lives here: padding side,
+where the new tokens of ``generate()`` start, how a soft prompt or key/value prefix is placed,
+how a prompt/target pair becomes a training example. The harness and the methods see only the
+:class:`~promptkit.models.backend.LanguageModel` contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from promptkit.catalog import display_path
+from promptkit.models.backend import IGNORE, Adaptation, Generation, LogLikelihood, TrainingExample
+from promptkit.models.batching import Runtime, length_sorted_batches
+from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop
+from promptkit.prompting.chat import format_prompt, format_target
+from promptkit.records import Prompt
+
+
+def encode(tokenizer: Any, text: str, chat: bool) -> list[int]:
+    # A chat-formatted string already carries its special tokens; adding BOS again would
+    # duplicate it. Plain text gets whatever the tokenizer adds by default.
+    return list(tokenizer(text, add_special_tokens=not chat)["input_ids"])
+
+
+def split_tokens(tokenizer: Any, context: str, continuation: str, chat: bool, ctx: list[int] | None = None) -> tuple[list[int], list[int]]:
+    """Token ids of context and continuation, tokenised together.
+
+    Tokenising ``context + continuation`` as one string and cutting at the context's length
+    keeps the merges a model saw in training (the same convention as lm-evaluation-harness).
+    ``ctx``: the context's ids when the caller already has them (one context, many choices).
+    """
+    whole = encode(tokenizer, context + continuation, chat)
+    if ctx is None:
+        ctx = encode(tokenizer, context, chat)
+    n = len(ctx)
+    if whole[:n] != ctx:  # the boundary merged: fall back to separate tokenisation
+        return ctx, list(tokenizer(continuation, add_special_tokens=False)["input_ids"])
+    cont = whole[n:]
+    if not cont:
+        cont = list(tokenizer(continuation, add_special_tokens=False)["input_ids"])
+    return ctx, cont
+
+
+def cache_argument(model: Any) -> str:
+    """Name of the key/value cache argument: ``cache`` in recent transformers, else ``past_key_values``."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _gather_logprobs(logprobs: Any, positions: Sequence[int], cont: Sequence[int]) -> LogLikelihood:
+    import torch
+
+    rows = logprobs[list(positions)]
+    target = torch.tensor(cont)
+    lp = rows.gather(1, target[:, None]).squeeze(1)
+    return LogLikelihood(float(lp.sum()), len(cont), bool((rows.argmax(-1) == target).all()))
+
+
+@dataclass
+class HFLanguageModel:
+    """A transformers model and tokenizer; subclasses fix the architecture-specific parts.
+
+    Attributes:
+        name: what the user asked for (alias, path or hub id).
+        source: what was loaded (converted directory, local directory or hub id).
+        origin: e.g. the hub checkpoint an embedded GGUF was made from.
+        adaptation: set on the view :meth:`adapted` yields.
+    """
+
+    model: Any
+    tokenizer: Any
+    name: str
+    source: str
+    device: str
+    dtype: Any
+    origin: str = ""
+    adaptation: Adaptation | None = None
+
+    is_encoder_decoder: ClassVar[bool] = False
+    # Tokens generate() puts before the new ones in each output row (seq2seq: the decoder start).
+    lead_tokens: ClassVar[int] = 0
+
+    # ------------------------------------------------------------------ the contract
+    @property
+    def can_generate(self) -> bool:
+        return True
+
+    @property
+    def supports_cache_prefix(self) -> bool:
+        return False
+
+    @property
+    def peft_task_type(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def module(self) -> Any:
+        return self.adaptation.module if self.adaptation is not None else self.model
+
+    def encode(self, text: str, *, chat: bool) -> list[int]:
+        return encode(self.tokenizer, text, chat)
+
+    @contextmanager
+    def adapted(self, adaptation: Adaptation) -> Iterator[HFLanguageModel]:
+        """This model with ``adaptation`` applied, for the ``with`` block; the base is given back as it was."""
+        adaptation.enter()
+        try:
+            yield replace(self, adaptation=adaptation)
+        finally:
+            adaptation.exit()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": display_path(self.source) if Path(self.source).exists() else self.source,
+            "origin": self.origin,
+            "architecture": type(self.model).__name__,
+            "is_encoder_decoder": self.is_encoder_decoder,
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "device": self.device,
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "has_chat_template": bool(getattr(self.tokenizer, "chat_template", None)),
+        }
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], runtime: Runtime) -> list[Generation]:
+        """Greedy-decode a continuation for every text; a row's output does not depend on its batch mates."""
+        import torch
+        from transformers import StoppingCriteriaList
+
+        tok = self.tokenizer
+        encoded = [self.encode(t, chat=runtime.chat) for t in texts]
+        results: list[Generation | None] = [None] * len(texts)
+        done = 0
+        for batch in length_sorted_batches([len(e) for e in encoded], runtime.batch_size):
+            ids, mask = self._pad([encoded[i] for i in batch])
+            model, inputs, start = self._generation_inputs(ids.to(self.device), mask.to(self.device))
+            stopper = StopOnStrings(tok, start + self.lead_tokens, stop)
+            with torch.inference_mode():
+                out = model.generate(
+                    **inputs,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    num_beams=1,
+                    temperature=None,
+                    top_p=None,
+                    top_k=None,
+                    pad_token_id=tok.pad_token_id,
+                    stopping_criteria=StoppingCriteriaList([stopper]),
+                )
+            new = out[:, start:].tolist()
+            for r, i in enumerate(batch):
+                tokens = new[r]
+                n_out = stopper.finished_at.get(r, count_generated(tokens[self.lead_tokens :], tok))
+                raw = tok.decode(tokens[: n_out + self.lead_tokens], skip_special_tokens=True)
+                results[i] = Generation(cut_at_stop(raw, stop).strip(), raw, len(encoded[i]), n_out)
+            done += len(batch)
+            runtime.report("generate", done, len(texts))
+        return [r for r in results if r is not None]
+
+    def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        """Log-probability of each continuation after its context."""
+        pairs = self._scoring_pairs(contexts, continuations, runtime.chat)
+        out: list[LogLikelihood | None] = [None] * len(pairs)
+        done = 0
+        for batch in length_sorted_batches([len(c) + len(x) for c, x in pairs], runtime.batch_size):
+            for i, s in zip(batch, self._score_batch([pairs[i] for i in batch]), strict=True):
+                out[i] = s
+            done += len(batch)
+            runtime.report("score", done, len(pairs))
+        return [o for o in out if o is not None]
+
+    def collate(self, examples: Sequence[TrainingExample]) -> dict[str, Any]:
+        """Right-padded tensors. Right padding keeps every real token at the position it would
+        have alone (soft prompts and prefixes go before it), so padding cannot leak into training."""
+        import torch
+
+        width = max(len(e.input_ids) for e in examples)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(examples), width), pad, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        labels = torch.full((len(examples), self._label_width(examples, width)), IGNORE, dtype=torch.long)
+        for r, e in enumerate(examples):
+            ids[r, : len(e.input_ids)] = torch.tensor(e.input_ids)
+            mask[r, : len(e.input_ids)] = 1
+            labels[r, : len(e.labels)] = torch.tensor(e.labels)
+        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+    # ------------------------------------------------------------------ architecture hooks
+    def _pad(self, seqs: Sequence[list[int]]) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def _generation_inputs(self, ids: Any, mask: Any) -> tuple[Any, dict[str, Any], int]:
+        raise NotImplementedError
+
+    def _scoring_pairs(self, contexts: Sequence[str], continuations: Sequence[str], chat: bool) -> list[tuple[list[int], list[int]]]:
+        raise NotImplementedError
+
+    def _score_batch(self, pairs: Sequence[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        raise NotImplementedError
+
+    def _label_width(self, examples: Sequence[TrainingExample], width: int) -> int:
+        raise NotImplementedError
+
+    def _pad_rows(self, seqs: Sequence[list[int]], left: bool) -> tuple[Any, Any]:
+        import torch
+
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for r, s in enumerate(seqs):
+            seq = torch.tensor(s, dtype=torch.long)
+            cols = slice(width - len(s), width) if left else slice(0, len(s))
+            ids[r, cols], mask[r, cols] = seq, 1
+        return ids, mask
+
+
+class HFCausalLM(HFLanguageModel):
+    """Decoder-only models (Llama, GPT-2, Qwen, SmolLM, ...)."""
+
+    @property
+    def supports_cache_prefix(self) -> bool:
+        return True
+
+    @property
+    def peft_task_type(self) -> str:
+        return "CAUSAL_LM"
+
+    def _pad(self, seqs: Sequence[list[int]]) -> tuple[Any, Any]:
+        # Left padding: the new tokens of every row start at the same column.
+        return self._pad_rows(seqs, left=True)
+
+    def _generation_inputs(self, ids: Any, mask: Any) -> tuple[Any, dict[str, Any], int]:
+        """``(model to call, generate() inputs, column where new tokens start)``.
+
+        A soft prompt is placed here rather than by the adapted module's generate: each left-padded
+        row becomes ``[pad..][virtual tokens][prompt]`` so no padding sits between the soft prompt
+        and the content, positions follow the attention mask, and a row's output cannot depend on
+        its batch mates. A key/value prefix becomes the initial cache, with the mask extended.
+        """
+        import torch
+
+        soft = self.adaptation.soft_prompt if self.adaptation is not None else None
+        if soft is None:
+            return self.module, {"input_ids": ids, "attention_mask": mask}, ids.shape[1]
+        base = self.model
+        batch, width = ids.shape
+        ones = torch.ones((batch, soft.num_virtual_tokens), dtype=mask.dtype, device=mask.device)
+        if soft.placement == "cache":
+            inputs = {"input_ids": ids, "attention_mask": torch.cat([ones, mask], dim=1), cache_argument(base): soft.virtual(batch)}
+            return base, inputs, width
+        embeds = base.get_input_embeddings()(ids)
+        virtual = soft.virtual(batch).to(embeds.dtype)
+        rows, masks = [], []
+        for r in range(batch):
+            n_pad = int((mask[r] == 0).sum())
+            rows.append(torch.cat([embeds[r, :n_pad], virtual[r], embeds[r, n_pad:]], dim=0))
+            masks.append(torch.cat([mask[r, :n_pad], ones[r], mask[r, n_pad:]], dim=0))
+        # Generating from embeddings alone, transformers returns only the new tokens.
+        return base, {"inputs_embeds": torch.stack(rows), "attention_mask": torch.stack(masks)}, 0
+
+    def _scoring_pairs(self, contexts: Sequence[str], continuations: Sequence[str], chat: bool) -> list[tuple[list[int], list[int]]]:
+        # Classification scores every choice after the same context: encode each context once.
+        ctx_ids: dict[str, list[int]] = {}
+        for c in contexts:
+            if c not in ctx_ids:
+                ctx_ids[c] = self.encode(c, chat=chat)
+        return [split_tokens(self.tokenizer, c, x, chat, ctx_ids[c]) for c, x in zip(contexts, continuations, strict=True)]
+
+    def _score_batch(self, pairs: Sequence[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        import torch
+
+        max_len = getattr(self.model.config, "max_position_embeddings", None) or 1 << 30
+        # Input is context + continuation minus the last token; right padding is safe here because
+        # every position only attends to earlier ones and padded positions are never read.
+        seqs = [(ctx + cont)[-(max_len + 1) :][:-1] for ctx, cont in pairs]
+        ids, mask = self._pad_rows(seqs, left=False)
+        width = ids.shape[1]
+        with torch.inference_mode():
+            logits = self.module(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            # An adapted module with a soft prompt returns logits for its virtual tokens too, in
+            # front of the input's: keep the input's positions.
+            logprobs = torch.log_softmax(logits[:, -width:].float(), dim=-1).cpu()
+        return [
+            _gather_logprobs(logprobs[r], range(len(s) - len(cont), len(s)), cont)
+            for r, ((_ctx, cont), s) in enumerate(zip(pairs, seqs, strict=True))
+        ]
+
+    def training_examples(self, prompts: Sequence[Prompt], *, chat: bool, max_length: int) -> list[TrainingExample]:
+        """Prompt + target token ids with the prompt masked out of the loss.
+
+        In plain mode EOS is appended to the target so the model learns where to stop; in chat
+        mode the template's end-of-turn marker (part of the formatted target) plays that role.
+        Too-long examples lose prompt tokens from the left, never target tokens.
+        """
+        tok = self.tokenizer
+        out = []
+        for p in prompts:
+            ctx, cont = split_tokens(tok, format_prompt(p, tok, chat), format_target(p, tok, chat), chat)
+            if not chat and tok.eos_token_id is not None:
+                cont = [*cont, tok.eos_token_id]
+            cont = cont[:max_length]
+            ctx = ctx[-(max_length - len(cont)) :] if len(cont) < max_length else []
+            out.append(TrainingExample([*ctx, *cont], [IGNORE] * len(ctx) + cont))
+        return out
+
+    def _label_width(self, examples: Sequence[TrainingExample], width: int) -> int:
+        return width
+
+    def loss_tokens(self, batch: dict[str, Any]) -> int:
+        # the loss is a mean over predicted tokens: labels shifted by one
+        return int((batch["labels"][:, 1:] != IGNORE).sum())
+
+
+class HFSeq2SeqLM(HFLanguageModel):
+    """Encoder-decoder models (T5, BART, Marian): the encoder reads the prompt, the decoder writes."""
+
+    is_encoder_decoder: ClassVar[bool] = True
+    lead_tokens: ClassVar[int] = 1
+
+    @property
+    def peft_task_type(self) -> str:
+        return "SEQ_2_SEQ_LM"
+
+    def _pad(self, seqs: Sequence[list[int]]) -> tuple[Any, Any]:
+        return self._pad_rows(seqs, left=False)
+
+    def _generation_inputs(self, ids: Any, mask: Any) -> tuple[Any, dict[str, Any], int]:
+        # The adapted module places its own soft prompt in front of the encoder input (PEFT's
+        # seq2seq wrapper does); outputs hold the decoder's tokens only.
+        return self.module, {"input_ids": ids, "attention_mask": mask}, 0
+
+    def _scoring_pairs(self, contexts: Sequence[str], continuations: Sequence[str], chat: bool) -> list[tuple[list[int], list[int]]]:
+        # The encoder reads the context; the decoder is scored on the continuation alone.
+        tok = self.tokenizer
+        return [
+            (list(tok(c)["input_ids"]), list(tok(x.lstrip(), add_special_tokens=False)["input_ids"]))
+            for c, x in zip(contexts, continuations, strict=True)
+        ]
+
+    def _score_batch(self, pairs: Sequence[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        import torch
+
+        ids, mask = self._pad_rows([c for c, _ in pairs], left=False)
+        labels = torch.full((len(pairs), max(len(x) for _, x in pairs)), IGNORE, dtype=torch.long)
+        for r, (_ctx, cont) in enumerate(pairs):
+            labels[r, : len(cont)] = torch.tensor(cont)
+        with torch.inference_mode():
+            logits = self.module(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device), labels=labels.to(self.device)
+            ).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
+        return [_gather_logprobs(logprobs[r], range(len(cont)), cont) for r, (_ctx, cont) in enumerate(pairs)]
+
+    def training_examples(self, prompts: Sequence[Prompt], *, chat: bool, max_length: int) -> list[TrainingExample]:
+        """Prompt as encoder input (cut from the left), the bare target as decoder labels."""
+        tok = self.tokenizer
+        out = []
+        for p in prompts:
+            src = list(tok(format_prompt(p, tok, chat))["input_ids"])[-max_length:]
+            tgt = list(tok(text_target=p.target.strip())["input_ids"])[:max_length]
+            out.append(TrainingExample(src, tgt))
+        return out
+
+    def _label_width(self, examples: Sequence[TrainingExample], width: int) -> int:
+        return max(len(e.labels) for e in examples)
+
+    def loss_tokens(self, batch: dict[str, Any]) -> int:
+        return int((batch["labels"] != IGNORE).sum())
