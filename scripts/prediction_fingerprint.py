@@ -31,7 +31,7 @@ TINY_BUDGET = {
 
 
 def run(model: str, tasks: list[str], methods: tuple[str, ...], limit: int, out: Path, budget: dict[str, Any]) -> dict[str, Any]:
-    from promptkit.config import RunConfig
+    from promptkit.runconfig import RunConfig
     from promptkit.runner import Runner
 
     entries: list[dict[str, Any]] = []

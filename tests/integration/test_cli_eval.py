@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from promptkit.cli import cli
-from promptkit.config import ModelConfig, RunConfig
+from promptkit.config import ModelConfig
+from promptkit.runconfig import RunConfig
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 TASKS = {

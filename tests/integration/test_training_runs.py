@@ -19,11 +19,10 @@ import pytest
 import torch
 from click.testing import CliRunner, Result
 from promptkit.cli import cli
-from promptkit.config import RunConfig
 from promptkit.methods import TrainableMethod
 from promptkit.methods import training as training_module
 from promptkit.methods.zero_shot import ZeroShotMethod
-from promptkit.runconfig import resume_run_config
+from promptkit.runconfig import RunConfig, resume_run_config
 from promptkit.runner import Runner
 from promptkit.seeding import derive
 from safetensors.torch import load_file

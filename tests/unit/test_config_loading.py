@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promptkit.config import FewShotConfig, PromptConfig, RunConfig, SplitFiles, TaskConfig, method_kind_names, slug
+from promptkit.config import PromptConfig, SplitFiles, TaskConfig, slug
 from promptkit.errors import ConfigError, Problem, PromptkitError, UnknownNameError, suggest
 from promptkit.loading import apply_overrides, format_path, iter_yaml_files, parse_yaml, read_yaml, validate
+from promptkit.methods import FewShotConfig, method_kinds
 from promptkit.registry import Registry
+from promptkit.runconfig import RunConfig
 from pydantic import ValidationError
 
 VALID_TASK = """\
@@ -311,7 +313,7 @@ def test_run_config_methods() -> None:
     assert config.methods[1] == FewShotConfig(shots=5)
     with pytest.raises(ValidationError, match="methods listed twice"):
         RunConfig.model_validate({"methods": ["zero-shot", "zero-shot"]})
-    assert method_kind_names() == [
+    assert method_kinds() == [
         "zero-shot", "few-shot", "prompt-tuning", "prefix-tuning", "p-tuning", "lora", "adapter",
     ]
 

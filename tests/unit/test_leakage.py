@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promptkit.config import RunConfig
 from promptkit.errors import LeakageError
 from promptkit.leakage import ComparedSplit, find_overlaps, normalise
 from promptkit.records import Example
+from promptkit.runconfig import RunConfig
 from promptkit.tasks import Task, load_task
 
 QA = """\

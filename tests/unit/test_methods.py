@@ -20,17 +20,19 @@ from typing import Any
 import pytest
 import torch
 from promptkit import cli
-from promptkit.config import (
-    FewShotConfig,
-    GenerationSettings,
-    MethodConfig,
-    ModelConfig,
-    TrainingConfig,
-    ZeroShotConfig,
-    method_kind_names,
-)
+from promptkit.config import GenerationSettings, ModelConfig, TrainingConfig
 from promptkit.harness import Runtime
-from promptkit.methods import METHODS, FitContext, Method
+from promptkit.methods import (
+    METHODS,
+    FewShotConfig,
+    FitContext,
+    Method,
+    MethodConfig,
+    ZeroShotConfig,
+    cli_kinds,
+    learning_kinds,
+    method_kinds,
+)
 from promptkit.models import load_model
 from promptkit.records import Prompt, Turn
 
@@ -99,8 +101,7 @@ def kinds(test: str) -> list[Any]:
 
 
 def config_class(kind: str) -> Any:
-    members = typing.get_args(typing.get_args(MethodConfig)[0])
-    return next(m for m in members if m.model_fields["kind"].default == kind)
+    return METHODS.get(kind).config_class
 
 
 def needs_path(kind: str) -> bool:
@@ -122,7 +123,7 @@ def make(kind: str, lm: Any, adapter: Path | None = None, batch_size: int = 8, w
     cls = METHODS.get(kind)
     runtime = Runtime(batch_size=batch_size)
     config = method_config(kind, adapter)
-    if cls.trainable:
+    if cls.adapts:
         return cls(config, lm, runtime, FitContext(training=TINY_TRAINING, seed=0, workdir=workdir))  # type: ignore[call-arg]
     return cls(config, lm, runtime)
 
@@ -141,7 +142,7 @@ def fresh_lm(tiny_llama_dir: Path) -> Callable[[], Any]:
 @pytest.fixture(scope="module")
 def saved_adapter(tiny_llama_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """An adapter saved by the first trainable method that needs no path (None if none)."""
-    producer = next((k for k in KINDS if METHODS.get(k).trainable and not needs_path(k)), None)
+    producer = next((k for k in KINDS if METHODS.get(k).learns and not needs_path(k)), None)
     if producer is None:
         return None
     lm = load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
@@ -162,22 +163,34 @@ def release(method: Method) -> None:
 
 
 # ----------------------------------------------------------------------------- the registry
-def test_every_method_config_kind_is_registered_and_vice_versa() -> None:
-    assert sorted(method_kind_names()) == KINDS
+def test_the_config_union_is_the_registry() -> None:
+    """One registration per method: the run config's union is derived, member for member."""
+    members = typing.get_args(typing.get_args(MethodConfig)[0])
+    assert [m.model_fields["kind"].default for m in members] == method_kinds()
+    assert sorted(method_kinds()) == KINDS
+    assert all(METHODS.get(m.model_fields["kind"].default).config_class is m for m in members)
     assert {"zero-shot", "few-shot"} <= set(KINDS)
 
 
-def test_the_cli_offers_registered_methods_only() -> None:
-    assert set(cli.METHOD_KINDS) <= set(KINDS)
-    assert {"zero-shot", "few-shot"} <= set(cli.METHOD_KINDS)
+def test_the_cli_offers_every_method_that_needs_no_path() -> None:
+    option = next(p for p in cli.eval_cmd.params if p.name == "methods")
+    assert list(option.type.choices) == cli_kinds()  # type: ignore[attr-defined]
+    assert set(cli_kinds()) == {k for k in KINDS if not needs_path(k)}
+    assert "adapter" not in cli_kinds()
+
+
+def test_learning_kinds_follow_the_capability() -> None:
+    assert learning_kinds() == [k for k in method_kinds() if METHODS.get(k).learns]
+    assert {"prompt-tuning", "lora"} <= set(learning_kinds())
+    assert not {"zero-shot", "few-shot", "adapter"} & set(learning_kinds())
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_method_class_declares_its_kind(kind: str) -> None:
     cls = METHODS.get(kind)
     assert issubclass(cls, Method)
-    assert cls.kind == kind
-    assert isinstance(cls.trainable, bool)
+    assert cls.kind == kind == cls.config_class.model_fields["kind"].default
+    assert isinstance(cls.learns, bool) and isinstance(cls.adapts, bool)
 
 
 # ----------------------------------------------------------------------------- the contract
@@ -188,10 +201,10 @@ def test_fit_returns_self_and_keeps_base_weights(kind: str, fresh_lm: Callable[[
     baseline = make("zero-shot", lm).predict(GEN_PROMPTS, SETTINGS)
     method = make(kind, lm, saved_adapter)
     assert method.fit(TRAIN) is method
-    if not method.trainable:
+    if not method.adapts:
         assert method.fit([]) is method  # what the runner calls for prompting methods
     learned = [a for a in vars(method) if a.endswith("_") and not a.startswith("_")]
-    assert bool(learned) is method.trainable, "learned state lives in attributes ending with '_'"
+    assert bool(learned) is method.adapts, "learned state lives in attributes ending with '_'"
     method.predict(GEN_PROMPTS[:2], SETTINGS)
     release(method)
     after = dict(lm.model.named_parameters())

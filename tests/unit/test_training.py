@@ -26,10 +26,10 @@ from typing import Any
 
 import pytest
 import torch
-from promptkit.config import GenerationSettings, MethodConfig, ModelConfig, SavedAdapterConfig, TrainingConfig
+from promptkit.config import GenerationSettings, ModelConfig, TrainingConfig
 from promptkit.harness import Runtime, predict
 from promptkit.harness.predict import choice_continuation
-from promptkit.methods import METHODS, FitContext, TrainableMethod
+from promptkit.methods import METHODS, FitContext, MethodConfig, SavedAdapterConfig, TrainableMethod
 from promptkit.methods import trainable as trainable_module
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META
@@ -51,10 +51,9 @@ def skip_refused(kind: str, arch: str) -> None:
 
 
 def test_prefix_tuning_refuses_encoder_decoder(tiny_t5: Any) -> None:
-    from promptkit.config import PrefixTuningConfig
     from promptkit.errors import PromptkitError
     from promptkit.harness import Runtime
-    from promptkit.methods import METHODS
+    from promptkit.methods import METHODS, PrefixTuningConfig
 
     method = METHODS.get("prefix-tuning")(PrefixTuningConfig(num_virtual_tokens=2), tiny_t5, Runtime())
     with pytest.raises(PromptkitError, match="not supported for encoder-decoder"):

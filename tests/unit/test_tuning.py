@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from promptkit.config import LoraConfig, PromptTuningConfig, TuningConfig
+from promptkit.config import TuningConfig
 from promptkit.errors import ConfigError, PromptkitError
+from promptkit.methods import LoraConfig, PromptTuningConfig
 from promptkit.runconfig import build_run_config
 from promptkit.tuning import GridSampler, budget, check_budgets, grid, make_sampler
 

@@ -16,8 +16,23 @@ import click
 from promptkit import __version__
 from promptkit.errors import ConfigError, LeakageError, PromptkitError
 
-# Kept literal so `--help` needs no config import; a test checks it matches the config union.
-METHOD_KINDS = ("zero-shot", "few-shot", "prompt-tuning", "prefix-tuning", "p-tuning", "lora")
+
+class MethodChoice(click.Choice):
+    """``--method`` choices, derived from the method registry when first needed rather than at
+    import, so that ``promptkit --help`` does not build every config class."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from promptkit.methods import cli_kinds
+
+        return tuple(cli_kinds())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass  # click.Choice.__init__ assigns; the registry is the source
 
 
 class Context:
@@ -103,7 +118,7 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 
 @cli.command("eval")
 @click.option("--task", "tasks", multiple=True, help="Task name or YAML path (repeatable). Default: the demo tasks.")
-@click.option("--method", "methods", multiple=True, type=click.Choice(METHOD_KINDS), help="Method (repeatable).")
+@click.option("--method", "methods", multiple=True, type=MethodChoice(), help="Method (repeatable).")
 @click.option("--model", default=None, help="Hub id, local directory, .gguf file or embedded alias. Default: smollm2-135m-instruct.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N examples of each task.")
 @click.option("--shots", type=click.IntRange(min=0, max=64), default=None, help="Demonstrations for few-shot.")

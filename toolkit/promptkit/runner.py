@@ -20,27 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.catalog import default_data_dir, display_path, resolve_task
-from promptkit.config import (
-    TRAINABLE_KINDS,
-    FewShotConfig,
-    LoraConfig,
-    PromptTuningConfig,
-    RunConfig,
-    TunableBase,
-    ZeroShotConfig,
-    dump,
-    slug,
-)
+from promptkit.config import TunableBase, dump, slug
 from promptkit.distributed import current
 from promptkit.errors import LeakageError, PromptkitError
 from promptkit.harness import Runtime
 from promptkit.leakage import ComparedSplit, find_overlaps
+from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig, learning_kinds
 from promptkit.models.batching import ProgressFn
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
 from promptkit.report.outputs import write_outputs
 from promptkit.report.results import Candidate, CellResult, RunResult, TuningResult, write_atomic
+from promptkit.runconfig import RunConfig
 from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task
 from promptkit.tuning import check_budgets
@@ -151,7 +143,7 @@ class Runner:
             if "few-shot" in kinds and tc.fewshot.split in source.splits:
                 pool = task.examples(tc.fewshot.split, data_dir)
             train: list[Example] = []
-            if kinds & set(TRAINABLE_KINDS) and tc.train_split and tc.train_split in source.splits:
+            if kinds & set(learning_kinds()) and tc.train_split and tc.train_split in source.splits:
                 train = pool if tc.train_split == tc.fewshot.split and pool else task.examples(tc.train_split, data_dir)
             desc = f"{source.kind}" + (f" ({data_dir})" if label == "offline" else "")
             compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
@@ -249,7 +241,6 @@ class Runner:
 
     def run(self, prepared: list[PreparedTask] | None = None) -> RunResult:
         """Run every task x prompt x method cell (``prepared``: the output of :meth:`prepare`)."""
-        from promptkit.methods import METHODS
         from promptkit.models import load_model
         from promptkit.prompting.chat import use_chat_template
 
@@ -278,7 +269,7 @@ class Runner:
             for template in p.task.prompts:
                 for method_cfg in self.methods():
                     method_cls = METHODS.get(method_cfg.kind)
-                    seeds = self.training_seeds() if method_cls.trains else [None]
+                    seeds = self.training_seeds() if method_cls.learns else [None]
                     todo = [s for s in seeds if (p.name, template.name, method_cfg.label, s) not in done]
                     if not todo:
                         continue
@@ -461,7 +452,7 @@ class Runner:
             adapter = p.task.adapter(p.data_dir)
             ctx = adapter.metric_context()
             scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
-            if method.trainable:
+            if method.adapts:
                 cell.cost = method.cost()
                 if tuning is not None:
                     cell.cost["tuning_s"] = round(sum(c.train_s for c in tuning.candidates), 3)

@@ -1,7 +1,68 @@
-"""Methods, registered by ``kind``: prompting (zero-/few-shot), soft prompts, LoRA, saved adapters."""
+"""Methods, one module each, registered by ``kind`` with their config classes.
 
-from promptkit.methods import adapter, lora, prompt_tuning, zero_shot
-from promptkit.methods.base import METHODS, Method
-from promptkit.methods.trainable import FitContext, TrainableMethod
+Adding a method: a module with ``XConfig`` (a ``MethodBase``/``TunableBase``) and ``XMethod``
+decorated with ``@register_method(XConfig)``, plus its import line below. The run config's
+``methods`` union, the CLI's ``--method`` choices and the kinds that learn are derived here.
+"""
 
-__all__ = ["METHODS", "FitContext", "Method", "TrainableMethod", "adapter", "lora", "prompt_tuning", "zero_shot"]
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import Field
+
+# isort: off
+# Registration lines: importing a module registers its methods, in this order (the order of CLI
+# choices, of the run config's union and of the kinds error messages list).
+from promptkit.methods.zero_shot import FewShotConfig, ZeroShotConfig
+from promptkit.methods.prompt_tuning import PrefixTuningConfig, PromptTuningConfig, PTuningConfig
+from promptkit.methods.lora import LoraConfig
+from promptkit.methods.adapter import SavedAdapterConfig
+
+# isort: on
+from promptkit.methods.base import METHODS, Method, register_method
+from promptkit.methods.trainable import FitContext, PeftMethod, TrainableMethod
+
+
+def method_kinds() -> list[str]:
+    """Every registered kind, in registration order (the order of the ``methods`` union)."""
+    return METHODS.in_order()
+
+
+def learning_kinds() -> list[str]:
+    """Kinds that fit on the train split."""
+    return [k for k in method_kinds() if METHODS.get(k).learns]
+
+
+def cli_kinds() -> list[str]:
+    """Kinds ``--method`` offers: those whose config needs nothing beyond its kind (a saved
+    adapter needs a path: ``--adapter PATH``)."""
+    return [k for k in method_kinds() if not any(f.is_required() for f in METHODS.get(k).config_class.model_fields.values())]
+
+
+def _config_union() -> Any:
+    configs = tuple(METHODS.get(k).config_class for k in method_kinds())
+    return Annotated[Union[configs], Field(discriminator="kind")]
+
+
+MethodConfig = _config_union()
+
+__all__ = [
+    "METHODS",
+    "FewShotConfig",
+    "FitContext",
+    "LoraConfig",
+    "Method",
+    "MethodConfig",
+    "PTuningConfig",
+    "PeftMethod",
+    "PrefixTuningConfig",
+    "PromptTuningConfig",
+    "SavedAdapterConfig",
+    "TrainableMethod",
+    "ZeroShotConfig",
+    "cli_kinds",
+    "learning_kinds",
+    "method_kinds",
+    "register_method",
+]

@@ -6,13 +6,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from typing_extensions import Self
 
+from promptkit.config import MethodBase
 from promptkit.errors import ModelError
 from promptkit.harness import Runtime
-from promptkit.methods.base import METHODS
+from promptkit.methods.base import register_method
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META, PeftMethod, directory_size
 from promptkit.methods.training import TrainingReport
@@ -34,12 +35,18 @@ def check_adapter_dir(path: str) -> Path:
     return directory
 
 
-@METHODS.register("adapter")
+class SavedAdapterConfig(MethodBase):
+    """Evaluate a saved PEFT adapter (``--adapter PATH``) without training."""
+
+    kind: Literal["adapter"] = "adapter"
+    path: str
+
+
+@register_method(SavedAdapterConfig)
 class SavedAdapterMethod(PeftMethod):
     """Loads an adapter saved in PEFT format; prompts are formatted as they were in training."""
 
-    kind = "adapter"
-    trains = False  # evaluates what was trained elsewhere: no seed, no training data
+    learns = False  # evaluates what was trained elsewhere: no seed, no training data
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         path = check_adapter_dir(config.path)

@@ -3,17 +3,21 @@
 A method is built as ``Method(config, model, runtime)``; ``fit(train_prompts)`` returns the
 method itself and stores learned state in attributes ending with ``_``; ``predict(prompts)``
 returns one :class:`Prediction` per prompt. Prompting methods learn nothing.
+
+A method module defines its config class beside its method class and registers the pair once
+with :func:`register_method`; everything else (the ``methods`` union of a run config, CLI
+choices, which kinds learn) is derived from the registry (``promptkit.methods``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from typing_extensions import Self
 
-from promptkit.config import GenerationSettings
+from promptkit.config import GenerationSettings, MethodBase
 from promptkit.harness import Runtime
 from promptkit.records import Prediction, Prompt
 from promptkit.registry import Registry
@@ -24,16 +28,18 @@ class Method(ABC):
 
     Args:
         config: the method's config model (its ``kind`` is the registry name).
-        model: the loaded model (:class:`~promptkit.models.LoadedModel`).
+        model: the loaded model (a :class:`~promptkit.models.LanguageModel`).
         runtime: batch size, chat formatting, progress reporting.
         context: what trainable methods need from the run (see ``FitContext``); unused here.
     """
 
     kind: ClassVar[str]
-    # Wraps the model in a PEFT adapter (trained here or loaded): has cost, adapter, chat flag.
-    trainable: ClassVar[bool] = False
-    # Learns from the train split in ``fit``: trained once per training seed, with a FitContext.
-    trains: ClassVar[bool] = False
+    config_class: ClassVar[type[MethodBase]]
+    # Capabilities. ``learns``: fits on the train split (once per training seed, with a
+    # FitContext), so the train split must exist and not overlap the evaluated rows.
+    # ``adapts``: changes the model (trained here or loaded): has an adaptation and a cost.
+    learns: ClassVar[bool] = False
+    adapts: ClassVar[bool] = False
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         self.config = config
@@ -58,3 +64,18 @@ class Method(ABC):
 
 
 METHODS: Registry[type[Method]] = Registry("method")
+
+M = TypeVar("M", bound=type[Method])
+
+
+def register_method(config: type[MethodBase]) -> Callable[[M], M]:
+    """Class decorator: register a method class with its config class, under the config's ``kind``."""
+    kind = config.model_fields["kind"].default
+
+    def decorator(cls: M) -> M:
+        cls.kind = kind
+        cls.config_class = config
+        METHODS.register(kind)(cls)
+        return cls
+
+    return decorator

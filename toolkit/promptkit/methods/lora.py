@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from promptkit.methods.base import METHODS
+from pydantic import Field
+
+from promptkit.config import TunableBase
+from promptkit.methods.base import register_method
 from promptkit.methods.trainable import PeftMethod
 from promptkit.records import Prompt
 
@@ -28,17 +31,29 @@ def default_targets(model: Any) -> list[str] | None:
     return None
 
 
-@METHODS.register("lora")
+class LoraConfig(TunableBase):
+    """PEFT LoRA (Hu et al. 2021). ``target_modules`` None: the attention projections of the
+    architecture (q, k, v, o for Llama-style models; see ``methods.lora.default_targets``)."""
+
+    kind: Literal["lora"] = "lora"
+    default_space: ClassVar[dict[str, list[Any]]] = {"lr": [3e-4, 1e-3, 3e-3], "rank": [8, 16]}
+    rank: int = Field(default=8, ge=1, le=1024)
+    alpha: float = Field(default=16.0, gt=0)
+    dropout: float = Field(default=0.05, ge=0, lt=1)
+    target_modules: list[str] | None = None
+    lr: float = Field(default=1e-3, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+@register_method(LoraConfig)
 class LoraMethod(PeftMethod):
     """PEFT LoRA with rank, alpha, dropout and target modules from the config."""
 
-    kind = "lora"
-
     def peft_config(self, train: Sequence[Prompt]) -> Any:
-        from peft import LoraConfig
+        from peft import LoraConfig as PeftLoraConfig
 
         targets = self.config.target_modules or default_targets(self.model.model)
-        return LoraConfig(
+        return PeftLoraConfig(
             task_type=self._task_type(),
             r=self.config.rank,
             lora_alpha=self.config.alpha,

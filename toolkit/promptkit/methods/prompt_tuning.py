@@ -3,21 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Literal
 
+from pydantic import Field
+
+from promptkit.config import TunableBase
 from promptkit.errors import PromptkitError
-from promptkit.methods.base import METHODS
+from promptkit.methods.base import register_method
 from promptkit.methods.trainable import PeftMethod
 from promptkit.records import Prompt
 
 GENERIC_INIT = "Read the input and answer with the expected output only."
 
 
-@METHODS.register("prompt-tuning")
+class PromptTuningConfig(TunableBase):
+    """PEFT prompt tuning (Lester et al. 2021): trainable embeddings prepended to the input.
+
+    ``init``: ``instruction`` starts the soft prompt from the tokens of ``init_text`` (default:
+    the task prompt's instruction, else a generic task description), ``vocab`` from embeddings
+    of random vocabulary tokens, ``random`` from a random normal (usually worst).
+    """
+
+    kind: Literal["prompt-tuning"] = "prompt-tuning"
+    default_space: ClassVar[dict[str, list[Any]]] = {"lr": [3e-3, 3e-2, 3e-1], "init": ["instruction", "vocab"]}
+    num_virtual_tokens: int = Field(default=20, ge=1, le=512)
+    init: Literal["instruction", "vocab", "random"] = "instruction"
+    init_text: str | None = None
+    # Soft prompts need learning rates 10-100x those of LoRA (Lester et al. use 0.3 with Adafactor).
+    lr: float = Field(default=3e-2, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class PrefixTuningConfig(TunableBase):
+    """PEFT prefix tuning (Li & Liang 2021): trainable key/value prefixes in every layer."""
+
+    kind: Literal["prefix-tuning"] = "prefix-tuning"
+    default_space: ClassVar[dict[str, list[Any]]] = {"lr": [3e-3, 1e-2, 3e-2], "projection": [False, True]}
+    num_virtual_tokens: int = Field(default=20, ge=1, le=512)
+    # Reparameterise the prefix through an MLP during training (more stable, more parameters).
+    projection: bool = False
+    encoder_hidden_size: int = Field(default=256, ge=1)
+    lr: float = Field(default=1e-2, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+class PTuningConfig(TunableBase):
+    """PEFT P-tuning (Liu et al. 2021): virtual token embeddings produced by a prompt encoder."""
+
+    kind: Literal["p-tuning"] = "p-tuning"
+    default_space: ClassVar[dict[str, list[Any]]] = {"lr": [3e-3, 1e-2, 3e-2], "encoder": ["mlp", "lstm"]}
+    num_virtual_tokens: int = Field(default=20, ge=1, le=512)
+    encoder: Literal["mlp", "lstm"] = "mlp"
+    encoder_hidden_size: int = Field(default=128, ge=1)
+    lr: float = Field(default=1e-2, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
+@register_method(PromptTuningConfig)
 class PromptTuningMethod(PeftMethod):
     """Trainable input embeddings prepended to every prompt; the model is frozen."""
 
-    kind = "prompt-tuning"
 
     def init_text(self, train: Sequence[Prompt]) -> str:
         """Text the soft prompt starts from: ``init_text``, else the template's instruction."""
@@ -29,7 +74,8 @@ class PromptTuningMethod(PeftMethod):
         return GENERIC_INIT
 
     def peft_config(self, train: Sequence[Prompt]) -> Any:
-        from peft import PromptTuningConfig, PromptTuningInit
+        from peft import PromptTuningConfig as PeftPromptTuningConfig
+        from peft import PromptTuningInit
 
         init = {
             "instruction": PromptTuningInit.TEXT,
@@ -39,7 +85,7 @@ class PromptTuningMethod(PeftMethod):
         kwargs: dict[str, Any] = {}
         if init is PromptTuningInit.TEXT:
             kwargs = {"prompt_tuning_init_text": self.init_text(train), "tokenizer_name_or_path": self.model.source}
-        return PromptTuningConfig(
+        return PeftPromptTuningConfig(
             task_type=self._task_type(),
             num_virtual_tokens=self.config.num_virtual_tokens,
             prompt_tuning_init=init,
@@ -47,14 +93,13 @@ class PromptTuningMethod(PeftMethod):
         )
 
 
-@METHODS.register("prefix-tuning")
+@register_method(PrefixTuningConfig)
 class PrefixTuningMethod(PeftMethod):
     """Trainable key/value prefixes in every attention layer."""
 
-    kind = "prefix-tuning"
 
     def peft_config(self, train: Sequence[Prompt]) -> Any:
-        from peft import PrefixTuningConfig
+        from peft import PrefixTuningConfig as PeftPrefixTuningConfig
 
         if not self.model.supports_cache_prefix:
             # For encoder-decoder models PEFT hands the prefix to generate() as `past_key_values`,
@@ -65,7 +110,7 @@ class PrefixTuningMethod(PeftMethod):
                 "would drop the prefix); use prompt-tuning, p-tuning or lora"
             )
 
-        return PrefixTuningConfig(
+        return PeftPrefixTuningConfig(
             task_type=self._task_type(),
             num_virtual_tokens=self.config.num_virtual_tokens,
             prefix_projection=self.config.projection,
@@ -73,11 +118,10 @@ class PrefixTuningMethod(PeftMethod):
         )
 
 
-@METHODS.register("p-tuning")
+@register_method(PTuningConfig)
 class PTuningMethod(PeftMethod):
     """Virtual token embeddings generated by a small trainable prompt encoder (MLP or LSTM)."""
 
-    kind = "p-tuning"
 
     def peft_config(self, train: Sequence[Prompt]) -> Any:
         from peft import PromptEncoderConfig, PromptEncoderReparameterizationType

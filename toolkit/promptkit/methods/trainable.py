@@ -64,8 +64,8 @@ class TrainableMethod(Method):
     given). :meth:`release` takes the adaptation off the base model so the next method starts clean.
     """
 
-    trainable = True
-    trains = True
+    learns = True
+    adapts = True
 
     def __init__(self, config: Any, model: LanguageModel, runtime: Runtime, context: FitContext | None = None):
         super().__init__(config, model, runtime)

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
+from pydantic import Field
 from typing_extensions import Self
 
-from promptkit.config import GenerationSettings
+from promptkit.config import GenerationSettings, MethodBase
 from promptkit.harness import predict
-from promptkit.methods.base import METHODS, Method
+from promptkit.methods.base import Method, register_method
 from promptkit.records import Prediction, Prompt
 
 
-@METHODS.register("zero-shot")
+class ZeroShotConfig(MethodBase):
+    kind: Literal["zero-shot"] = "zero-shot"
+
+
+class FewShotConfig(MethodBase):
+    kind: Literal["few-shot"] = "few-shot"
+    # None: the task's fewshot.shots.
+    shots: int | None = Field(default=None, ge=1, le=64)
+
+
+@register_method(ZeroShotConfig)
 class ZeroShotMethod(Method):
     """The task's prompt template alone."""
-
-    kind = "zero-shot"
 
     def fit(self, train: Sequence[Prompt]) -> Self:
         return self
@@ -25,11 +35,9 @@ class ZeroShotMethod(Method):
         return predict(self.model, prompts, generation, self.runtime, normalization)
 
 
-@METHODS.register("few-shot")
+@register_method(FewShotConfig)
 class FewShotMethod(ZeroShotMethod):
     """The template preceded by k demonstrations drawn (seeded) from the training split."""
-
-    kind = "few-shot"
 
     def shots(self, task_default: int) -> int:
         return self.config.shots if self.config.shots is not None else task_default
