@@ -314,7 +314,7 @@ def test_run_config_methods() -> None:
     with pytest.raises(ValidationError, match="methods listed twice"):
         RunConfig.model_validate({"methods": ["zero-shot", "zero-shot"]})
     assert method_kinds() == [
-        "zero-shot", "few-shot", "prompt-tuning", "prefix-tuning", "p-tuning", "lora", "adapter",
+        "zero-shot", "few-shot", "prompt-tuning", "prefix-tuning", "p-tuning", "lora", "dora", "ia3", "full", "adapter",
     ]
 
 

@@ -206,7 +206,7 @@ def test_run_yaml_missing_method_kind(tmp_path: Path) -> None:
     assert (problem.line, problem.key) == (2, "methods[0]")
     assert problem.message == (
         "missing 'kind'; accepted: 'zero-shot', 'few-shot', 'prompt-tuning', 'prefix-tuning', "
-        "'p-tuning', 'lora', 'adapter'"
+        "'p-tuning', 'lora', 'dora', 'ia3', 'full', 'adapter'"
     )
 
 

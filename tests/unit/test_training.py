@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,7 +28,7 @@ import torch
 from promptkit.config import GenerationSettings, ModelConfig, TrainingConfig
 from promptkit.harness import Runtime, predict
 from promptkit.harness.predict import choice_continuation
-from promptkit.methods import METHODS, FitContext, MethodConfig, SavedAdapterConfig, TrainableMethod
+from promptkit.methods import METHODS, FitContext, SavedAdapterConfig, TrainableMethod
 from promptkit.methods import trainable as trainable_module
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META
@@ -40,7 +39,8 @@ from promptkit.models.hf import split_tokens
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prompt
 
-TRAINABLE = ["prompt-tuning", "prefix-tuning", "p-tuning", "lora"]
+# PEFT methods (full fine-tuning trains a copy: tests/unit/test_full_and_lora_variants.py)
+TRAINABLE = ["prompt-tuning", "prefix-tuning", "p-tuning", "lora", "dora", "ia3"]
 SOFT_PROMPTS = ["prompt-tuning", "prefix-tuning", "p-tuning"]
 ARCHS = ["llama", "t5"]
 
@@ -67,6 +67,8 @@ ADAPTER_PARAM = {
     "prefix-tuning": lambda n: n == "prompt_encoder.default.embedding.weight",
     "p-tuning": lambda n: n.startswith("prompt_encoder.default."),
     "lora": lambda n: ".lora_A.default." in n or ".lora_B.default." in n,
+    "dora": lambda n: ".lora_A.default." in n or ".lora_B.default." in n or ".lora_magnitude_vector.default" in n,
+    "ia3": lambda n: ".ia3_l.default" in n,
 }
 
 
@@ -108,8 +110,7 @@ CHOICES = [
 
 # ----------------------------------------------------------------------------- helpers
 def config_class(kind: str) -> Any:
-    members = typing.get_args(typing.get_args(MethodConfig)[0])
-    return next(m for m in members if m.model_fields["kind"].default == kind)
+    return METHODS.get(kind).config_class
 
 
 def make(kind: str, lm: Any, training: TrainingConfig = TINY, *, chat: bool = False, batch_size: int = 8,

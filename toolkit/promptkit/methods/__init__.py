@@ -16,7 +16,9 @@ from pydantic import Field
 # choices, of the run config's union and of the kinds error messages list).
 from promptkit.methods.zero_shot import FewShotConfig, ZeroShotConfig
 from promptkit.methods.prompt_tuning import PrefixTuningConfig, PromptTuningConfig, PTuningConfig
-from promptkit.methods.lora import LoraConfig
+from promptkit.methods.lora import DoraConfig, LoraConfig
+from promptkit.methods.ia3 import IA3Config
+from promptkit.methods.full import FullConfig
 from promptkit.methods.adapter import SavedAdapterConfig
 
 # isort: on
@@ -49,8 +51,11 @@ MethodConfig = _config_union()
 
 __all__ = [
     "METHODS",
+    "DoraConfig",
     "FewShotConfig",
     "FitContext",
+    "FullConfig",
+    "IA3Config",
     "LoraConfig",
     "Method",
     "MethodConfig",
