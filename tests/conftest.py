@@ -1,7 +1,7 @@
 """Shared test set-up: an offline environment and tiny models built in memory.
 
-The tiny models are real transformers checkpoints (a 2-layer Llama and a 2-layer T5) with a
-word-level tokenizer, written with ``save_pretrained`` to a temporary directory so that
+The tiny models are real transformers checkpoints (a 2-layer Llama, a 2-layer T5 and a 2-layer
+BERT masked LM) with a word-level tokenizer, written with ``save_pretrained`` to a temporary directory so that
 ``promptkit.models.load_model(ModelConfig(name=str(dir)))`` exercises the "local directory" path.
 They are built from a fixed seed in well under a second and never touch the network.
 """
@@ -22,6 +22,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"
+CLS, SEP, MASK = "[CLS]", "[SEP]", "[MASK]"  # the masked LM's own, after every other id
 CHAT_TOKENS = ("<|user|>", "<|assistant|>", "<|end|>")
 # A small chat template in the usual shape: BOS, one block per turn, then the assistant header.
 CHAT_TEMPLATE = (
@@ -52,17 +53,19 @@ def vocabulary() -> list[str]:
     return words
 
 
-def build_tokenizer(*, chat_template: bool = True, pad_token: bool = True, seq2seq: bool = False) -> Any:
+def build_tokenizer(*, chat_template: bool = True, pad_token: bool = True, seq2seq: bool = False, masked: bool = False) -> Any:
     """A ``PreTrainedTokenizerFast`` over a WordLevel model.
 
     Text is lowercased; pre-tokenisation drops spaces and tabs but keeps ``\\n`` as a token, so
     the usual ``"\\n"`` stop sequence can occur in generated text. Decoding joins tokens with
-    spaces. Decoder-only: BOS is prepended; seq2seq (T5 style): EOS is appended.
+    spaces. Decoder-only: BOS is prepended; seq2seq (T5 style): EOS is appended; masked (BERT
+    style): ``[CLS] ... [SEP]``, with a ``[MASK]`` token.
     """
     from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {w: i for i, w in enumerate(vocabulary())}
+    words = vocabulary() + ([CLS, SEP, MASK] if masked else [])
+    vocab = {w: i for i, w in enumerate(words)}
     backend = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
     backend.normalizer = normalizers.Lowercase()
     backend.pre_tokenizer = pre_tokenizers.Sequence(
@@ -71,7 +74,11 @@ def build_tokenizer(*, chat_template: bool = True, pad_token: bool = True, seq2s
             pre_tokenizers.Split(Regex(r"\n|\w+|[^\w\s]"), behavior="isolated"),
         ]
     )
-    if seq2seq:
+    if masked:
+        backend.post_processor = processors.TemplateProcessing(
+            single=f"{CLS} $A {SEP}", pair=f"{CLS} $A {SEP} $B {SEP}", special_tokens=[(CLS, vocab[CLS]), (SEP, vocab[SEP])]
+        )
+    elif seq2seq:
         backend.post_processor = processors.TemplateProcessing(
             single=f"$A {EOS}", pair=f"$A $B {EOS}", special_tokens=[(EOS, vocab[EOS])]
         )
@@ -80,7 +87,9 @@ def build_tokenizer(*, chat_template: bool = True, pad_token: bool = True, seq2s
             single=f"{BOS} $A", pair=f"{BOS} $A $B", special_tokens=[(BOS, vocab[BOS])]
         )
     kwargs: dict[str, Any] = {"eos_token": EOS, "unk_token": UNK}
-    if not seq2seq:
+    if masked:
+        kwargs.update(cls_token=CLS, sep_token=SEP, mask_token=MASK)
+    elif not seq2seq:
         kwargs["bos_token"] = BOS
     if pad_token:
         kwargs["pad_token"] = PAD
@@ -162,7 +171,31 @@ def save_tiny_t5(path: Path, *, seed: int = 0) -> Path:
     return path
 
 
-BUILDERS: dict[str, Callable[..., Path]] = {"llama": save_tiny_llama, "t5": save_tiny_t5}
+def save_tiny_bert(path: Path, *, seed: int = 0) -> Path:
+    import torch
+    from transformers import BertConfig, BertForMaskedLM
+
+    tok = build_tokenizer(chat_template=False, masked=True)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=128,
+        pad_token_id=tok.pad_token_id,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(config)
+    _scale_weights(model, seed, std=0.35)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+BUILDERS: dict[str, Callable[..., Path]] = {"llama": save_tiny_llama, "t5": save_tiny_t5, "bert": save_tiny_bert}
 
 
 # ----------------------------------------------------------------------------- environment
@@ -224,6 +257,11 @@ def tiny_t5(tiny_t5_dir: Path) -> Any:
     from promptkit.models import load_model
 
     return load_model(ModelConfig(name=str(tiny_t5_dir), device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(build_tiny_model: Callable[..., Path]) -> Path:
+    return build_tiny_model("bert")
 
 
 @pytest.fixture(params=["llama", "t5"])

@@ -158,6 +158,7 @@ GOLDEN_CASES = [
     ("toy_data_to_text", "generation/data_to_text"),
     ("toy_summarize", "generation/summarize"),
     ("toy_sentiment", "classification/sentiment"),
+    ("toy_sentiment", "classification/sentiment_cloze"),
 ]
 _TASKS: dict[str, Task] = {}
 

@@ -235,6 +235,7 @@ def test_prompt_files_are_named_by_path() -> None:
     assert set(prompt_files()) == {
         "qa/extractive", "qa/extractive_plain", "qa/closed_book", "translation/basic",
         "generation/data_to_text", "generation/summarize", "classification/sentiment",
+        "classification/sentiment_cloze",
     }
 
 

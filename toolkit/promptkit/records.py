@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# What ``{{ mask }}`` renders as in a cloze prompt: the answer slot a masked LM fills
+# (promptkit.models.masked); chosen to be unlikely in dataset text.
+MASK_SLOT = "⟨mask⟩"
+
 
 @dataclass(frozen=True)
 class Example:
@@ -60,11 +64,17 @@ class Prompt:
     target_delimiter: str = " "
 
     @property
+    def cloze(self) -> bool:
+        """The query has an answer slot (``{{ mask }}``): for masked LMs."""
+        return MASK_SLOT in self.query
+
+    @property
     def text(self) -> str:
         parts: list[str] = []
         if self.instruction:
             parts.append(self.instruction)
-        parts.extend(shot.input + self.target_delimiter + shot.target for shot in self.shots)
+        # A cloze demonstration carries its answer in the slot already.
+        parts.extend(shot.input if self.cloze else shot.input + self.target_delimiter + shot.target for shot in self.shots)
         parts.append(self.query)
         return self.fewshot_delimiter.join(parts)
 

@@ -22,7 +22,7 @@ from typing import Any
 from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import TunableBase, dump, slug
 from promptkit.distributed import current
-from promptkit.errors import LeakageError, PromptkitError
+from promptkit.errors import LeakageError, ModelError, PromptkitError
 from promptkit.harness import Runtime
 from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig, learning_kinds
@@ -90,6 +90,31 @@ class PreparedTask:
     @property
     def name(self) -> str:
         return self.task.name
+
+
+def check_model_fits(lm: Any, prepared: Sequence[PreparedTask]) -> None:
+    """Refuse, before anything runs, a task the model cannot do: generation on a model that only
+    scores (a masked LM), a cloze prompt (``{{ mask }}``) on a model that does not fill masks.
+
+    Raises:
+        ModelError: naming the task, the prompt and what would work.
+    """
+
+    for p in prepared:
+        kind = p.task.config.adapter.kind
+        if kind != "classification" and not lm.can_generate:
+            raise ModelError(
+                f"task {p.name!r} ({kind}) needs text generation, which {lm.name!r} "
+                f"({type(lm.model).__name__}, a masked LM) cannot do; masked LMs run classification "
+                "tasks with cloze prompts ({{ mask }})"
+            )
+        for template in p.task.prompts:
+            if template.cloze and not lm.fills_masks:
+                raise ModelError(
+                    f"task {p.name!r}: prompt {template.name!r} is a cloze prompt ({{{{ mask }}}}) and "
+                    f"{lm.name!r} ({type(lm.model).__name__}) does not fill masks; use a masked LM "
+                    "(e.g. bert-base-uncased, roberta-base) or a prompt without {{ mask }}"
+                )
 
 
 def training_split(examples: Sequence[Example], seed: int, dev_size: int, limit: int | None) -> tuple[list[Example], list[Example]]:
@@ -255,6 +280,7 @@ class Runner:
         t0 = time.perf_counter()
         lm = load_model(cfg.model)
         load_s = time.perf_counter() - t0
+        check_model_fits(lm, prepared)
         chat = use_chat_template(lm.tokenizer, cfg.model.chat_template)
         runtime = Runtime(batch_size=cfg.batch_size, chat=chat, progress=self.progress)
         result = self._start(lm, chat, prepared, run_id, load_s)

@@ -102,12 +102,12 @@ class PrefixTuningMethod(PeftMethod):
         from peft import PrefixTuningConfig as PeftPrefixTuningConfig
 
         if not self.model.supports_cache_prefix:
-            # For encoder-decoder models PEFT hands the prefix to generate() as `past_key_values`,
-            # which recent transformers ignore next to their own `cache`: predictions would
-            # silently lack the prefix.
+            # Encoder-decoder models: PEFT hands the prefix to generate() as `past_key_values`,
+            # which recent transformers ignore next to their own `cache`, so predictions would
+            # silently lack it; encoders (masked LMs) take no key/value cache at all.
             raise PromptkitError(
-                "prefix-tuning is not supported for encoder-decoder models yet (their generation "
-                "would drop the prefix); use prompt-tuning, p-tuning or lora"
+                f"prefix-tuning needs a decoder-only model (its key/value prefix would be dropped by "
+                f"{type(self.model.model).__name__}); use prompt-tuning, p-tuning or lora"
             )
 
         return PeftPrefixTuningConfig(

@@ -7,6 +7,7 @@ from promptkit.models.devices import resolve_device, resolve_dtype
 from promptkit.models.embedded import DEFAULT_MODEL, EMBEDDED_MODELS
 from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
 from promptkit.models.loading import load_model
+from promptkit.models.masked import HFMaskedLM
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -15,6 +16,7 @@ __all__ = [
     "Generation",
     "HFCausalLM",
     "HFLanguageModel",
+    "HFMaskedLM",
     "HFSeq2SeqLM",
     "LanguageModel",
     "LogLikelihood",

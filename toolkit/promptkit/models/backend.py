@@ -117,6 +117,7 @@ class LanguageModel(Protocol):
         tokenizer: its tokenizer (chat templates, soft-prompt init text).
         device / dtype: where and in what precision it runs.
         can_generate: free-text generation works (a masked LM can only score).
+        fills_masks: scores cloze prompts (``{{ mask }}``) at the answer slot (masked LMs).
         supports_cache_prefix: a key/value prefix reaches generation (prefix tuning).
         peft_task_type: PEFT's ``TaskType`` name for this architecture.
         adaptation: the adaptation this view runs with (None: the base model).
@@ -130,6 +131,7 @@ class LanguageModel(Protocol):
     device: str
     dtype: Any
     adaptation: Adaptation | None
+    fills_masks: bool
 
     @property
     def can_generate(self) -> bool: ...

@@ -85,6 +85,8 @@ class HFLanguageModel:
     adaptation: Adaptation | None = None
 
     is_encoder_decoder: ClassVar[bool] = False
+    # Scores cloze prompts (an answer slot inside the prompt) rather than continuations.
+    fills_masks: ClassVar[bool] = False
     # Tokens generate() puts before the new ones in each output row (seq2seq: the decoder start).
     lead_tokens: ClassVar[int] = 0
 

@@ -16,6 +16,7 @@ from promptkit.models.embedded import (
     locate_embedded,
 )
 from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
+from promptkit.models.masked import HFMaskedLM
 
 
 def _looks_like_path(name: str) -> bool:
@@ -43,6 +44,17 @@ def resolve_reference(name: str | None) -> tuple[str, str, str]:
             raise ModelError(f"--model {name!r}: directory has no config.json; is it a transformers model directory?")
         return name, str(path), ""
     return name, name, ""
+
+
+def backend_class(hf_config: Any) -> type[HFLanguageModel]:
+    """The backend for a transformers config: encoder-decoder, masked LM (an encoder whose
+    checkpoint is a ``...ForMaskedLM``), else decoder-only."""
+    if getattr(hf_config, "is_encoder_decoder", False):
+        return HFSeq2SeqLM
+    architectures = getattr(hf_config, "architectures", None) or []
+    if any(a.endswith("ForMaskedLM") for a in architectures):
+        return HFMaskedLM
+    return HFCausalLM
 
 
 def _tokenizer_setup(tokenizer: Any) -> None:
@@ -73,6 +85,7 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     from transformers import (
         AutoConfig,
         AutoModelForCausalLM,
+        AutoModelForMaskedLM,
         AutoModelForSeq2SeqLM,
         AutoTokenizer,
     )
@@ -83,9 +96,9 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     try:
         hf_config = AutoConfig.from_pretrained(source, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-        is_seq2seq = bool(getattr(hf_config, "is_encoder_decoder", False))
-        cls = AutoModelForSeq2SeqLM if is_seq2seq else AutoModelForCausalLM
-        model = cls.from_pretrained(source, dtype=dtype, **kwargs)
+        backend = backend_class(hf_config)
+        auto = {HFSeq2SeqLM: AutoModelForSeq2SeqLM, HFMaskedLM: AutoModelForMaskedLM}.get(backend, AutoModelForCausalLM)
+        model = auto.from_pretrained(source, dtype=dtype, **kwargs)
     except ModelError:
         raise
     except Exception as exc:
@@ -97,7 +110,6 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     _tokenizer_setup(tokenizer)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    model.to(device)  # type: ignore[arg-type]  # transformers' decorator hides Module.to's signature
+    model.to(device)
     model.eval()
-    backend = HFSeq2SeqLM if is_seq2seq else HFCausalLM
     return backend(model=model, tokenizer=tokenizer, name=name, source=source, device=device, dtype=dtype, origin=origin)

@@ -16,9 +16,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from promptkit.config import PromptConfig
 from promptkit.errors import TemplateError, suggest
-from promptkit.records import Example, Prompt, Turn
+from promptkit.records import MASK_SLOT, Example, Prompt, Turn
 
 PARTS = ("instruction", "input", "target")
+# Variables every template may use besides the adapter's fields: ``mask``, the answer slot of a
+# cloze prompt (filled with a demonstration's own answer in its demonstrations).
+RESERVED = ("mask",)
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +77,7 @@ class PromptTemplate:
         available = set(available)
         problems = []
         for part, names in self.variables().items():
-            for name in sorted(names - available):
+            for name in sorted(names - available - set(RESERVED)):
                 hint = suggest(name, available)
                 hint = f"{hint} " if hint.startswith("did you mean") else ""
                 problems.append(
@@ -83,10 +86,15 @@ class PromptTemplate:
                 )
         return problems
 
-    def _render(self, part: str, example: Example) -> str:
+    @property
+    def cloze(self) -> bool:
+        """The input has an answer slot (``{{ mask }}``)."""
+        return "mask" in self.variables().get("input", set())
+
+    def _render(self, part: str, example: Example, mask: str = MASK_SLOT) -> str:
         template = self._compiled[part]
         try:
-            return template.render(**dict(example.fields))
+            return template.render(**{**dict(example.fields), "mask": mask})
         except jinja2.UndefinedError as exc:
             fields = sorted(example.fields)
             missing = str(exc.message or exc)
@@ -99,8 +107,8 @@ class PromptTemplate:
                 f"{self.origin}: prompt {self.name!r}: {part}: {exc} (example {example.id!r})"
             ) from exc
 
-    def render_input(self, example: Example) -> str:
-        return self._render("input", example)
+    def render_input(self, example: Example, mask: str = MASK_SLOT) -> str:
+        return self._render("input", example, mask)
 
     def render_target(self, example: Example) -> str:
         return self._render("target", example)
@@ -108,7 +116,7 @@ class PromptTemplate:
     def render(self, example: Example, shots: Sequence[Example] = ()) -> Prompt:
         """Render ``example`` with demonstrations ``shots`` into a :class:`Prompt`."""
         instruction = self._render("instruction", example) if "instruction" in self._compiled else None
-        turns = tuple(Turn(self.render_input(s), self.render_target(s)) for s in shots)
+        turns = tuple(Turn(self.render_input(s, self.render_target(s).strip()), self.render_target(s)) for s in shots)
         return Prompt(
             example_id=example.id,
             template=self.name,
