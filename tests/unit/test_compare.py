@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from promptkit.records import MetricScore
+from promptkit.records import Cost, MetricScore
 from promptkit.report.compare import compare_runs
 from promptkit.report.markdown import render_markdown
 from promptkit.report.results import CellResult, RunResult
@@ -38,7 +38,7 @@ def _write_cell(run_dir: Path, method: str, correct: np.ndarray, seed: int | Non
                       prompt_version="1", n=N, seed=seed,
                       metrics={"exact_match": MetricScore("exact_match", em, em - 5, em + 5, N),
                                "token_f1": MetricScore("token_f1", em, em - 5, em + 5, N)},
-                      cost={} if params is None else {"trainable_params": params, "train_s": train_s, "trainable_pct": 0.1},
+                      cost=None if params is None else Cost(trainable_params=params, trainable_pct=0.1, train_s=train_s),
                       throughput={"prompt_tokens": 1000.0, "examples_per_s": 1.0},
                       samples=f"samples/toy/{method}.jsonl")
 

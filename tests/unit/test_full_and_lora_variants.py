@@ -85,9 +85,9 @@ def test_full_fine_tuning_trains_a_copy_and_leaves_the_base(arch: str, fresh: Ca
     changed = [n for n in base if not torch.equal(trained[n], base[n])]
     assert len(changed) == len(base), f"every weight trains; unchanged: {sorted(set(base) - set(changed))}"
     cost = method.cost()
-    assert cost["trainable_pct"] == 100.0 and cost["trainable_params"] == sum(t.numel() for t in base.values())
+    assert cost.trainable_pct == 100.0 and cost.trainable_params == sum(t.numel() for t in base.values())
     # The saved result is a whole model (at least the fp32 weights), loadable as --model.
-    assert cost["adapter_bytes"] >= 4 * cost["trainable_params"]
+    assert cost.adapter_bytes is not None and cost.adapter_bytes >= 4 * cost.trainable_params
     reloaded = load_model(ModelConfig(name=str(method.adapter_path_), device="cpu"))
     assert predict(reloaded, EVAL, SETTINGS, Runtime()) == method.predict(EVAL, SETTINGS)
     assert predict(lm, EVAL, SETTINGS, Runtime()) == baseline

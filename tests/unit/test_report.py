@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from promptkit.cli import cli
 from promptkit.errors import PromptkitError
-from promptkit.records import MetricScore
+from promptkit.records import Cost, MetricScore, TrainingReport
 from promptkit.report import SCHEMA_VERSION, CellResult, RunResult, render_comparison, render_markdown
 from promptkit.report.results import write_atomic
 
@@ -61,6 +61,28 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     assert loaded.to_dict() == original.to_dict()
     assert loaded.cells[0].metrics["exact_match"] == MetricScore("exact_match", 25.0, 15.0, 35.0, 4)
     assert loaded.cells[1].key == ("toy_qa", "qa/extractive", "few-shot", None)
+
+
+def test_cost_and_training_load_back_typed(tmp_path: Path) -> None:
+    original = result()
+    trained = cell("toy_qa", "lora", 60.0)
+    trained.cost = Cost(trainable_params=1024.0, trainable_pct=0.5, train_s=3.2, train_tokens_per_s=90.0,
+                        peak_memory_mb=512.0, adapter_bytes=4096.0)
+    trained.training = TrainingReport(steps=3, planned_steps=3, examples=6, losses=[2.0, 1.5, 1.2], final_loss=1.2,
+                                      peak_memory_kind="process_rss")
+    original.cells.append(trained)
+    original.save(tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["cells"][0]["cost"] is None and data["cells"][-1]["cost"]["adapter_bytes"] == 4096.0
+    assert "tuning_s" not in data["cells"][-1]["cost"]  # unset optional costs are left out
+    loaded = RunResult.load(tmp_path)
+    assert loaded.cells[-1].cost == trained.cost and loaded.cells[-1].training == trained.training
+    assert isinstance(loaded.cells[-1].training, TrainingReport) and loaded.cells[0].training is None
+    assert loaded.cells[-1].train_s == 3.2 and loaded.cells[0].train_s == 0.0
+    # files written before cost and training were typed hold {} for untrained cells
+    data["cells"][0]["cost"] = data["cells"][0]["training"] = {}
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    assert RunResult.load(tmp_path).cells[0].cost is None
 
 
 def test_results_json_layout(tmp_path: Path) -> None:

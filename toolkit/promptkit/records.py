@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # What ``{{ mask }}`` renders as in a cloze prompt: the answer slot a masked LM fills
@@ -146,3 +146,60 @@ class MetricScore:
             per_sample=tuple(data.get("per_sample", ())),
             details={str(k): str(v) for k, v in data.get("details", {}).items()},
         )
+
+
+@dataclass
+class TrainingReport:
+    """What training did and cost; stored in results.json."""
+
+    steps: int = 0
+    planned_steps: int = 0
+    examples: int = 0
+    epochs: float = 0.0
+    wall_s: float = 0.0
+    tokens: int = 0
+    tokens_per_s: float = 0.0
+    peak_memory_mb: float = 0.0
+    peak_memory_kind: str = ""
+    final_loss: float = float("nan")
+    losses: list[float] = field(default_factory=list)
+    curve: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    best_step: int | None = None
+    resumed_from: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingReport:
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What an adapted method costs (results.json ``cost``).
+
+    Attributes:
+        trainable_params: parameters trained (a saved adapter: the parameters it holds).
+        trainable_pct: their share of the base model's parameters, in percent.
+        train_s / train_tokens_per_s: training wall time (dev evaluations excluded) and speed.
+        peak_memory_mb: peak memory while training (``TrainingReport.peak_memory_kind`` says which).
+        adapter_bytes: size of what was saved (adapter, or the whole model for full fine-tuning).
+        tuning_s: training time of the tuning candidates, when the method was tuned.
+    """
+
+    trainable_params: float
+    trainable_pct: float
+    train_s: float = 0.0
+    train_tokens_per_s: float = 0.0
+    peak_memory_mb: float = 0.0
+    adapter_bytes: float | None = None
+    tuning_s: float | None = None
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Cost:
+        return cls(**dict(data))

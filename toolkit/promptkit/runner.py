@@ -479,10 +479,11 @@ class Runner:
             ctx = adapter.metric_context()
             scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
             if method.adapts:
-                cell.cost = method.cost()
+                cost = method.cost()
                 if tuning is not None:
-                    cell.cost["tuning_s"] = round(sum(c.train_s for c in tuning.candidates), 3)
-                cell.training = method.training_.to_dict()
+                    cost = dataclasses.replace(cost, tuning_s=round(sum(c.train_s for c in tuning.candidates), 3))
+                cell.cost = cost
+                cell.training = method.training_
                 cell.chat_template = method.runtime.chat
                 if method.adapter_path_ is not None:
                     cell.adapter = _relative(method.adapter_path_, self.run_dir)

@@ -17,7 +17,7 @@ from promptkit.methods.base import register_method
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META, PeftMethod, directory_size
 from promptkit.methods.training import TrainingReport
-from promptkit.records import Prompt
+from promptkit.records import Cost, Prompt
 
 
 def adapter_meta(path: Path) -> dict[str, Any]:
@@ -74,8 +74,5 @@ class SavedAdapterMethod(PeftMethod):
         self.adapter_path_ = self.path
         return self
 
-    def cost(self) -> dict[str, float]:
-        out = super().cost()
-        out["adapter_bytes"] = float(directory_size(self.path))
-        return out
-
+    def cost(self) -> Cost:
+        return replace(super().cost(), adapter_bytes=float(directory_size(self.path)))

@@ -22,7 +22,7 @@ from promptkit.methods.base import Method
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.training import DevEvaluator, Trainer, TrainingReport
 from promptkit.models.backend import Adaptation, LanguageModel
-from promptkit.records import Prediction, Prompt
+from promptkit.records import Cost, Prediction, Prompt
 
 ADAPTER_META = "promptkit.json"
 
@@ -154,18 +154,16 @@ class TrainableMethod(Method):
     def predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str = "none") -> list[Prediction]:
         return self._predict(prompts, generation, normalization)
 
-    def cost(self) -> dict[str, float]:
-        """Trainable parameters, adapter size and training cost for the report."""
-        out: dict[str, float] = {
-            "trainable_params": float(self.trainable_parameters_),
-            "trainable_pct": round(100.0 * self.trainable_parameters_ / max(self.base_parameters_, 1), 4),
-            "train_s": self.training_.wall_s,
-            "train_tokens_per_s": self.training_.tokens_per_s,
-            "peak_memory_mb": self.training_.peak_memory_mb,
-        }
-        if self.adapter_path_ is not None:
-            out["adapter_bytes"] = float(directory_size(self.adapter_path_))
-        return out
+    def cost(self) -> Cost:
+        """Trainable parameters, saved size and training cost for the report."""
+        return Cost(
+            trainable_params=float(self.trainable_parameters_),
+            trainable_pct=round(100.0 * self.trainable_parameters_ / max(self.base_parameters_, 1), 4),
+            train_s=self.training_.wall_s,
+            train_tokens_per_s=self.training_.tokens_per_s,
+            peak_memory_mb=self.training_.peak_memory_mb,
+            adapter_bytes=float(directory_size(self.adapter_path_)) if self.adapter_path_ is not None else None,
+        )
 
     def release(self) -> None:
         """Give the base model back without the adaptation (LoRA layers removed, unmerged)."""

@@ -15,7 +15,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from promptkit.config import TrainingConfig
 from promptkit.distributed import current
 from promptkit.errors import PromptkitError
 from promptkit.models.backend import IGNORE, LanguageModel, TrainingExample
+from promptkit.records import TrainingReport
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -58,30 +59,6 @@ def total_steps(cfg: TrainingConfig, n_examples: int) -> int:
         return cfg.steps
     per_step = cfg.batch_size * cfg.grad_accum
     return max(1, math.ceil(cfg.epochs * n_examples / per_step))
-
-
-@dataclass
-class TrainingReport:
-    """What training did and cost; stored in results.json."""
-
-    steps: int = 0
-    planned_steps: int = 0
-    examples: int = 0
-    epochs: float = 0.0
-    wall_s: float = 0.0
-    tokens: int = 0
-    tokens_per_s: float = 0.0
-    peak_memory_mb: float = 0.0
-    peak_memory_kind: str = ""
-    final_loss: float = float("nan")
-    losses: list[float] = field(default_factory=list)
-    curve: list[dict[str, float]] = field(default_factory=list)
-    stopped_early: bool = False
-    best_step: int | None = None
-    resumed_from: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

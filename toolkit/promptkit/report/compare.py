@@ -133,7 +133,7 @@ def _pair(task: str, prompt: str, name: str, metric: Any, a: str, b: str, stats_
 
 def _cost_key(cells: Sequence[CellResult]) -> tuple[float, float, float]:
     c = cells[0]
-    return (c.cost.get("trainable_params", 0.0), float(np.mean([x.cost.get("train_s", 0.0) for x in cells])),
+    return (c.cost.trainable_params if c.cost else 0.0, float(np.mean([x.train_s for x in cells])),
             c.throughput.get("prompt_tokens", 0.0))
 
 
@@ -165,8 +165,8 @@ def _describe_cost(cells: Sequence[CellResult]) -> str:
     tokens = c.throughput.get("prompt_tokens", 0.0) / max(c.n, 1)
     if not c.cost:
         return f"no training, {tokens:.0f} prompt tokens per example"
-    return (f"{int(c.cost.get('trainable_params', 0)):,} trainable parameters, "
-            f"{np.mean([x.cost.get('train_s', 0) for x in cells]):.0f} s training")
+    return (f"{int(c.cost.trainable_params):,} trainable parameters, "
+            f"{np.mean([x.train_s for x in cells]):.0f} s training")
 
 
 def _reason(metric: str, best: str, values: Mapping[str, float], tied: Sequence[str], recommended: str,

@@ -125,15 +125,15 @@ def render_html(result: RunResult) -> str:
                                                     "across all pairs and metrics of the task and prompt"))
         out.append(_data(cost_table(result, task), "Cost of the trainable methods"))
         plots = [bar_chart(k, [c for c in cells if not c.error], k) for k in metrics]
-        trained = [c for c in cells if c.training.get("losses")]
+        trained = [c for c in cells if c.training and c.training.losses]
 
         def name(c: CellResult, trained: Sequence[CellResult] = trained) -> str:  # seed only where there are several
             several = sum(1 for x in trained if x.method == c.method) > 1
             return f"{c.method} s{c.seed}" if several else c.method
 
-        loss = line_chart("training loss", [(name(c), list(enumerate(c.training["losses"], 1))) for c in trained])
+        loss = line_chart("training loss", [(name(c), list(enumerate(c.training.losses, 1)) if c.training else []) for c in trained])
         plots.append(loss)
-        dev = [(name(c), [(p["step"], v) for p in c.training.get("curve", []) for k, v in p.items() if k.startswith("dev_") and k != "dev_loss"])
+        dev = [(name(c), [(p["step"], v) for p in (c.training.curve if c.training else []) for k, v in p.items() if k.startswith("dev_") and k != "dev_loss"])
                for c in trained]
         plots.append(line_chart("dev metric", dev))
         out.append("<div class='plots'>" + "".join(f"<figure>{p}</figure>" for p in plots if p) + "</div>")

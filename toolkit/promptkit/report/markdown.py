@@ -75,7 +75,7 @@ def render_markdown(result: RunResult) -> str:
                        "per-example differences (before the Holm adjustment; sentence-level for corpus metrics).")
         lines += _data(cost_table(result, task), "Cost of the trainable methods:")
         for c in (c for c in result.cells if c.task == task and c.cost and not c.error):
-            curve = c.training.get("curve") or []
+            curve = c.training.curve if c.training else []
             if curve:
                 keys = [k for k in curve[0] if k != "step"]
                 seed = "" if c.seed is None else f" (seed {c.seed})"

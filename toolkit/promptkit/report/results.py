@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.errors import PromptkitError
-from promptkit.records import MetricScore
+from promptkit.records import Cost, MetricScore, TrainingReport
 
 # 2: cells carry the training seed (several seeds per method); all-pairs comparisons and
 # verdicts replace the per-cell comparison with the first method. Version 1 files are read by
@@ -79,10 +79,10 @@ class CellResult:
     throughput: dict[str, float] = field(default_factory=dict)
     samples: str = ""  # path of the samples file, relative to the run directory
     error: str | None = None
-    # Trainable methods: parameters, adapter size, training time/throughput, peak memory.
-    cost: dict[str, float] = field(default_factory=dict)
-    # Trainable methods: the training report (losses, learning curve, steps, resumed_from).
-    training: dict[str, Any] = field(default_factory=dict)
+    # Adapted methods: parameters, saved size, training time/throughput, peak memory.
+    cost: Cost | None = None
+    # Adapted methods: the training report (losses, learning curve, steps, resumed_from).
+    training: TrainingReport | None = None
     adapter: str = ""  # saved adapter directory, relative to the run directory
     chat_template: bool | None = None  # trainable methods: formatting used in training and eval
     # Trainable methods: the training seed (adapter init, batch order, dropout); None otherwise.
@@ -94,10 +94,17 @@ class CellResult:
     def key(self) -> tuple[str, str, str, int | None]:
         return (self.task, self.prompt, self.method, self.seed)
 
+    @property
+    def train_s(self) -> float:
+        """Training wall time (0 for a method that does not train)."""
+        return self.cost.train_s if self.cost else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["metrics"] = {k: v.to_dict() for k, v in self.metrics.items()}
         data["tuning"] = self.tuning.to_dict() if self.tuning else None
+        data["cost"] = self.cost.to_dict() if self.cost else None
+        data["training"] = self.training.to_dict() if self.training else None
         return data
 
     @classmethod
@@ -106,6 +113,9 @@ class CellResult:
         data.pop("comparison", None)  # schema 1
         data["tuning"] = TuningResult.from_dict(data["tuning"]) if data.get("tuning") else None
         data["metrics"] = {k: MetricScore.from_dict(k, v) for k, v in data.get("metrics", {}).items()}
+        # files written before these were typed hold {} for methods without them
+        data["cost"] = Cost.from_dict(data["cost"]) if data.get("cost") else None
+        data["training"] = TrainingReport.from_dict(data["training"]) if data.get("training") else None
         return cls(**data)
 
 

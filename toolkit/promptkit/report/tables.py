@@ -62,11 +62,13 @@ def fmt_bytes(n: float | None) -> str:
 
 def steps_text(c: CellResult) -> str:
     t = c.training
-    text = f"{t.get('steps', 0)}/{t.get('planned_steps', 0)}"
-    if t.get("stopped_early"):
+    if t is None:
+        return "–"
+    text = f"{t.steps}/{t.planned_steps}"
+    if t.stopped_early:
         text += " (early stop)"
-    if t.get("resumed_from"):
-        text += f" (resumed at {t['resumed_from']})"
+    if t.resumed_from:
+        text += f" (resumed at {t.resumed_from})"
     return text
 
 
@@ -112,8 +114,8 @@ def results_table(result: RunResult, task: str) -> TableData:
         cost = first.cost
         row = [method, prompt, str(first.shots), seeds,
                *(_score_text(result, task, prompt, method, ok, m) for m in metrics), str(first.n),
-               f"{cost.get('trainable_pct', 0):.3f}%" if cost else "–",
-               f"{np.mean([c.cost.get('train_s', 0) for c in ok]):.0f} s" if cost and ok else "–",
+               f"{cost.trainable_pct:.3f}%" if cost else "–",
+               f"{np.mean([c.train_s for c in ok]):.0f} s" if cost and ok else "–",
                f"{np.mean([c.throughput.get('examples_per_s', 0) for c in ok]):.2f}" if ok else "–"]
         if errors:
             row[-1] = "; ".join(f"error{'' if c.seed is None else f' (seed {c.seed})'}: {c.error}" for c in errors)
@@ -154,13 +156,13 @@ def cost_table(result: RunResult, task: str) -> TableData | None:
               "peak memory", "steps"]
     rows = []
     for prompt, method, cs in groups:
-        c = cs[0]
-        train_s = [x.cost.get("train_s", 0) for x in cs]
-        rows.append([method, prompt, f"{int(c.cost.get('trainable_params', 0)):,}", f"{c.cost.get('trainable_pct', 0):.3f}%",
-                     fmt_bytes(c.cost.get("adapter_bytes")),
-                     f"{np.mean(train_s):.1f} s" + (f" (mean of {len(cs)})" if len(cs) > 1 else ""),
-                     f"{np.mean([x.cost.get('train_tokens_per_s', 0) for x in cs]):.0f}",
-                     f"{max(x.cost.get('peak_memory_mb', 0) for x in cs):.0f} MB ({c.training.get('peak_memory_kind', '')})",
+        costs = [x.cost for x in cs if x.cost is not None]
+        c, kind = costs[0], cs[0].training.peak_memory_kind if cs[0].training else ""
+        rows.append([method, prompt, f"{int(c.trainable_params):,}", f"{c.trainable_pct:.3f}%",
+                     fmt_bytes(c.adapter_bytes),
+                     f"{np.mean([x.train_s for x in costs]):.1f} s" + (f" (mean of {len(cs)})" if len(cs) > 1 else ""),
+                     f"{np.mean([x.train_tokens_per_s for x in costs]):.0f}",
+                     f"{max(x.peak_memory_mb for x in costs):.0f} MB ({kind})",
                      ", ".join(steps_text(x) for x in cs)])
     return TableData(header, rows)
 
