@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.catalog import default_data_dir, display_path, resolve_task
-from promptkit.config import TunableBase, dump, slug
+from promptkit.config import ClassificationAdapterConfig, TunableBase, dump, slug
 from promptkit.distributed import current
 from promptkit.errors import LeakageError, ModelError, PromptkitError
 from promptkit.harness import Runtime
@@ -86,10 +86,20 @@ class PreparedTask:
     overlaps: list[str] = field(default_factory=list)
     # tuning.split: the split tuning candidates are scored on (empty: a slice of train).
     tune_dev: list[Example] = field(default_factory=list)
+    # Computed once per task: what its metrics need (language, tokenizer, SQuAD version), and
+    # how choice scores are length-normalised (classification).
+    metric_context: Any = None
+    normalization: str = "none"
 
     @property
     def name(self) -> str:
         return self.task.name
+
+
+def choice_normalization(tc: Any) -> str:
+    """How a task's choice scores are length-normalised (``none`` unless a classification task says)."""
+    adapter = tc.adapter
+    return str(adapter.normalization) if isinstance(adapter, ClassificationAdapterConfig) else "none"
 
 
 def check_model_fits(lm: Any, prepared: Sequence[PreparedTask]) -> None:
@@ -177,7 +187,9 @@ class Runner:
             compared += [ComparedSplit(cfg.tuning.split, "tuning selection", tune_dev)] if cfg.tuning.split and tune_dev else []
             overlaps = find_overlaps(task, data_dir, examples, compared)
             problems += overlaps
-            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev))
+            prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev,
+                                         metric_context=task.adapter(data_dir).metric_context(),
+                                         normalization=choice_normalization(tc)))
         if problems and not cfg.allow_overlap:
             raise LeakageError(problems)
         spaces = self.tuned_spaces()
@@ -244,7 +256,7 @@ class Runner:
         )
         for p in prepared:
             tc = p.task.config
-            metric_ctx = p.task.adapter(p.data_dir).metric_context()
+            metric_ctx = p.metric_context
             result.tasks[p.name] = {
                 "version": str(tc.version),
                 "path": display_path(p.task.path),
@@ -356,7 +368,7 @@ class Runner:
             raise PromptkitError(f"task {p.name!r}: tuning {method_cfg.label} needs dev examples; "
                                  f"split {tc.train_split!r} has {len(p.train)} rows (tuning.dev_size={cfg.tuning.dev_size})")
         metric = tc.metrics[0]
-        ctx = p.task.adapter(p.data_dir).metric_context()
+        ctx = p.metric_context
         space = self.tuned_spaces()[method_cfg.label]
         sampler = make_sampler(space, cfg.tuning, derive(cfg.seed, "tuning"))
         candidates: list[Candidate] = []
@@ -374,7 +386,7 @@ class Runner:
             value, error = float("nan"), None
             try:
                 method.fit(train_prompts)
-                preds = method.predict(dev_prompts, tc.generation, getattr(tc.adapter, "normalization", "none"))
+                preds = method.predict(dev_prompts, tc.generation, p.normalization)
                 value = score([metric], preds, ctx, n_boot=0)[metric].value
             except PromptkitError as exc:  # e.g. a learning rate that diverges: a result, not a crash
                 error = str(exc)
@@ -405,8 +417,7 @@ class Runner:
                 f"task {p.name!r}: {method_label} needs training examples but split "
                 f"{tc.train_split!r} is missing or empty"
             )
-        adapter = p.task.adapter(p.data_dir)
-        metric_ctx = adapter.metric_context()
+        metric_ctx = p.metric_context
         first_metric = tc.metrics[0]
 
         def dev_score(preds: list[Prediction]) -> float:
@@ -472,19 +483,16 @@ class Runner:
             t0 = time.perf_counter()
             method.fit(train_prompts)
             t1 = time.perf_counter()
-            normalization = getattr(tc.adapter, "normalization", "none")
-            preds = method.predict(prompts, tc.generation, normalization)
+            preds = method.predict(prompts, tc.generation, p.normalization)
             t2 = time.perf_counter()
-            adapter = p.task.adapter(p.data_dir)
-            ctx = adapter.metric_context()
-            scores = score(tc.metrics, preds, ctx, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
+            scores = score(tc.metrics, preds, p.metric_context, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
             if method.adapts:
                 cost = method.cost()
                 if tuning is not None:
                     cost = dataclasses.replace(cost, tuning_s=round(sum(c.train_s for c in tuning.candidates), 3))
                 cell.cost = cost
                 cell.training = method.training_
-                cell.chat_template = method.runtime.chat
+                cell.chat_template = method.chat
                 if method.adapter_path_ is not None:
                     cell.adapter = _relative(method.adapter_path_, self.run_dir)
         except PromptkitError as exc:

@@ -1,8 +1,9 @@
 """Named random streams derived from the run seed.
 
 One integer seeds a run, but the run draws from several independent streams: the train/dev
-split, the few-shot demonstrations, the bootstrap resamples, and each training seed's adapter
-initialisation, batch order and dropout. Deriving each stream from ``(seed, name)`` keeps them
+split (``split``), the few-shot demonstrations (``fewshot``), the bootstrap resamples
+(``bootstrap``), the tuning sampler (``tuning``), and per training seed its batch order and
+dropout (``training``) and, derived from that, its adapter initialisation (``init``). Deriving each stream from ``(seed, name)`` keeps them
 apart, so adding training seeds, or a second tuning candidate, moves neither the few-shot draws
 nor the confidence intervals.
 """

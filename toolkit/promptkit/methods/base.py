@@ -46,6 +46,12 @@ class Method(ABC):
         self.model = model
         self.runtime = runtime
 
+    @property
+    def chat(self) -> bool:
+        """Whether prompts go through the chat template (a saved adapter keeps the formatting
+        it was trained with, whatever the run asks)."""
+        return self.runtime.chat
+
     def shots(self, task_default: int) -> int:
         """Demonstrations per prompt this method wants (0 unless it is few-shot)."""
         return 0

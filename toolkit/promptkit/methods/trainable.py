@@ -23,6 +23,7 @@ from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.training import DevEvaluator, Trainer, TrainingReport
 from promptkit.models.backend import Adaptation, LanguageModel
 from promptkit.records import Cost, Prediction, Prompt
+from promptkit.seeding import derive
 
 ADAPTER_META = "promptkit.json"
 
@@ -87,8 +88,9 @@ class TrainableMethod(Method):
         import torch
 
         ctx = self.context
-        # Adapter initialisation draws random numbers (LoRA A, P-tuning's encoder): seed first.
-        torch.manual_seed(ctx.seed)
+        # Adapter initialisation draws random numbers (LoRA A, P-tuning's encoder): from a stream
+        # of its own, apart from the dropout masks the Trainer draws from ``ctx.seed``.
+        torch.manual_seed(derive(ctx.seed, "init"))
         adaptation = self.adapt(train)
         # Trainable parameters in fp32 even when the base runs in bf16: small updates to bf16
         # weights round away (autocast still computes in bf16 on CUDA).
