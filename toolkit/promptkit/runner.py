@@ -10,6 +10,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import platform
 import time
@@ -125,6 +126,22 @@ def check_model_fits(lm: Any, prepared: Sequence[PreparedTask]) -> None:
                     f"{lm.name!r} ({type(lm.model).__name__}) does not fill masks; use a masked LM "
                     "(e.g. bert-base-uncased, roberta-base) or a prompt without {{ mask }}"
                 )
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One planned cell: a prepared task, a prompt template, a method entry and a training seed
+    (None for a method that does not learn). ``Runner.plan`` builds them all up front."""
+
+    task: PreparedTask
+    template: PromptTemplate
+    method: Any  # the method entry (its config)
+    method_cls: Any
+    seed: int | None
+
+    @property
+    def key(self) -> tuple[str, str, str, int | None]:
+        return (self.task.name, self.template.name, self.method.label, self.seed)
 
 
 def training_split(examples: Sequence[Example], seed: int, dev_size: int, limit: int | None) -> tuple[list[Example], list[Example]]:
@@ -303,36 +320,44 @@ class Runner:
             path = self.run_dir / c.samples
             if c.samples and path.is_file() and Path(c.samples) not in samples:
                 samples[Path(c.samples)] = [json.loads(line) for line in path.open(encoding="utf-8")]
-        for p in prepared:
-            for template in p.task.prompts:
-                for method_cfg in self.methods():
-                    method_cls = METHODS.get(method_cfg.kind)
-                    seeds = self.training_seeds() if method_cls.learns else [None]
-                    todo = [s for s in seeds if (p.name, template.name, method_cfg.label, s) not in done]
-                    if not todo:
-                        continue
-                    tuning, failure = None, None
-                    if method_cfg.label in self.tuned_spaces():
-                        try:
-                            tuning = self._tuned(result, p, template, method_cfg) or self._tune(p, template, method_cfg, method_cls, lm, runtime)
-                        except PromptkitError as exc:
-                            failure = str(exc)
-                    for seed in todo:
-                        if failure is not None:
-                            cell = self._new_cell(p, template, method_cfg, seed)
-                            cell.error = failure
-                        else:
-                            cell = self._run_cell(p, template, method_cfg, method_cls, seed, lm, runtime, samples, tuning)
-                        result.cells.append(cell)
-                        result.timings["total_s"] = round(time.perf_counter() - started, 3)
-                        self._save(result)
-                        if self.on_cell:
-                            self.on_cell(cell)
+        todo = [spec for spec in self.plan(prepared) if spec.key not in done]
+        for _, group in itertools.groupby(todo, key=lambda spec: spec.key[:3]):
+            specs = list(group)  # the seeds of one task x prompt x method entry
+            first = specs[0]
+            tuning, failure = None, None
+            if first.method.label in self.tuned_spaces():  # tuned once, for all its seeds
+                try:
+                    tuning = self._tuned(result, first.task, first.template, first.method) or self._tune(
+                        first.task, first.template, first.method, first.method_cls, lm, runtime)
+                except PromptkitError as exc:
+                    failure = str(exc)
+            for spec in specs:
+                if failure is not None:
+                    cell = self._new_cell(spec.task, spec.template, spec.method, spec.seed)
+                    cell.error = failure
+                else:
+                    cell = self._run_cell(spec, lm, runtime, samples, tuning)
+                result.cells.append(cell)
+                result.timings["total_s"] = round(time.perf_counter() - started, 3)
+                self._save(result)
+                if self.on_cell:
+                    self.on_cell(cell)
         if procs.is_main:
             result.timings["total_s"] = round(time.perf_counter() - started, 3)
             write_outputs(result, self.run_dir)
         procs.barrier()
         return result
+
+    def plan(self, prepared: Sequence[PreparedTask]) -> list[CellSpec]:
+        """Every cell of the run, in the order they run: task, prompt, method entry, training seed."""
+        specs = []
+        for p in prepared:
+            for template in p.task.prompts:
+                for method_cfg in self.methods():
+                    method_cls = METHODS.get(method_cfg.kind)
+                    for seed in self.training_seeds() if method_cls.learns else [None]:
+                        specs.append(CellSpec(p, template, method_cfg, method_cls, seed))
+        return specs
 
     def _dev_size(self) -> int:
         """Examples held out of train: the tuning dev slice is held out for every method of the
@@ -457,14 +482,12 @@ class Runner:
             seed=seed,
         )
 
-    def _run_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, method_cls: Any, seed: int | None,
-                  lm: Any, runtime: Runtime, samples: dict[Path, list[dict[str, Any]]],
+    def _run_cell(self, spec: CellSpec, lm: Any, runtime: Runtime, samples: dict[Path, list[dict[str, Any]]],
                   tuning: TuningResult | None = None) -> CellResult:
-        from promptkit.metrics import score
-
-        tc = p.task.config
-        if tuning is not None:  # the chosen settings, validated like the entry itself
-            method_cfg = method_cfg.with_settings(tuning.chosen)
+        """Fit, evaluate and record one cell; a PromptkitError becomes the cell's error."""
+        p, template, seed = spec.task, spec.template, spec.seed
+        # tuned: the chosen settings, validated like the entry itself
+        method_cfg = spec.method.with_settings(tuning.chosen) if tuning is not None else spec.method
         cell = self._new_cell(p, template, method_cfg, seed)
         cell.tuning = tuning
         method = None
@@ -473,34 +496,53 @@ class Runner:
             context = None
             if seed is not None:
                 train_prompts, context = self._fit_context(p, template, method_cfg.label, seed)
-            method = method_cls(method_cfg, lm, runtime, context)
-            k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
-            cell.shots = k
-            if k and not p.pool:
-                raise PromptkitError(f"task {p.name!r}: few-shot needs a '{tc.fewshot.split}' split to draw demonstrations from")
-            sampler = FewShotSampler(p.pool, k, seed=derive(self.config.seed, "fewshot"))
-            prompts = [template.render(ex, sampler.sample(ex)) for ex in p.examples]
+            method = spec.method_cls(method_cfg, lm, runtime, context)
+            prompts = self._eval_prompts(p, template, method, cell)
             t0 = time.perf_counter()
             method.fit(train_prompts)
             t1 = time.perf_counter()
-            preds = method.predict(prompts, tc.generation, p.normalization)
+            preds = method.predict(prompts, p.task.config.generation, p.normalization)
             t2 = time.perf_counter()
-            scores = score(tc.metrics, preds, p.metric_context, n_boot=self.config.bootstrap_samples, seed=derive(self.config.seed, "bootstrap"))
             if method.adapts:
-                cost = method.cost()
-                if tuning is not None:
-                    cost = dataclasses.replace(cost, tuning_s=round(sum(c.train_s for c in tuning.candidates), 3))
-                cell.cost = cost
-                cell.training = method.training_
-                cell.chat_template = method.chat
-                if method.adapter_path_ is not None:
-                    cell.adapter = _relative(method.adapter_path_, self.run_dir)
+                self._record_adaptation(cell, method, tuning)
         except PromptkitError as exc:
             cell.error = str(exc)
             return cell
         finally:
             if method is not None:
                 method.release()
+        self._record_scores(cell, p, template, prompts, preds, (t0, t1, t2), samples)
+        return cell
+
+    def _eval_prompts(self, p: PreparedTask, template: PromptTemplate, method: Any, cell: CellResult) -> list[Prompt]:
+        """The evaluated examples rendered with the demonstrations the method asks for."""
+        tc = p.task.config
+        k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
+        cell.shots = k
+        if k and not p.pool:
+            raise PromptkitError(f"task {p.name!r}: few-shot needs a '{tc.fewshot.split}' split to draw demonstrations from")
+        sampler = FewShotSampler(p.pool, k, seed=derive(self.config.seed, "fewshot"))
+        return [template.render(ex, sampler.sample(ex)) for ex in p.examples]
+
+    def _record_adaptation(self, cell: CellResult, method: Any, tuning: TuningResult | None) -> None:
+        cost = method.cost()
+        if tuning is not None:
+            cost = dataclasses.replace(cost, tuning_s=round(sum(c.train_s for c in tuning.candidates), 3))
+        cell.cost = cost
+        cell.training = method.training_
+        cell.chat_template = method.chat
+        if method.adapter_path_ is not None:
+            cell.adapter = _relative(method.adapter_path_, self.run_dir)
+
+    def _record_scores(self, cell: CellResult, p: PreparedTask, template: PromptTemplate, prompts: list[Prompt],
+                       preds: list[Prediction], times: tuple[float, float, float],
+                       samples: dict[Path, list[dict[str, Any]]]) -> None:
+        """Scores with intervals, timings and throughput into the cell; its rows into the samples file."""
+        from promptkit.metrics import score
+
+        scores = score(p.task.config.metrics, preds, p.metric_context, n_boot=self.config.bootstrap_samples,
+                       seed=derive(self.config.seed, "bootstrap"))
+        t0, t1, t2 = times
         cell.metrics = scores
         out_tokens = sum(pr.output_tokens for pr in preds)
         cell.timings = {"fit_s": round(t1 - t0, 3), "predict_s": round(t2 - t1, 3)}
@@ -510,15 +552,14 @@ class Runner:
             "prompt_tokens": float(sum(pr.prompt_tokens for pr in preds)),
             "output_tokens": float(out_tokens),
         }
-        rel = Path("samples") / slug(p.name) / f"{slug(method_cfg.label)}.jsonl"
+        rel = Path("samples") / slug(p.name) / f"{slug(cell.method)}.jsonl"
         cell.samples = rel.as_posix()
         rows = samples.setdefault(rel, [])
-        rows.extend(sample_rows(template.name, method_cfg.label, seed, prompts, preds, scores))
+        rows.extend(sample_rows(template.name, cell.method, cell.seed, prompts, preds, scores))
         if current().is_main:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        return cell
 
 
 def _relative(path: Path, root: Path) -> str:
