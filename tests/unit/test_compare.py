@@ -6,6 +6,7 @@ written out from its definition, and per-sample outcomes chosen so that every sc
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from promptkit.records import Cost, MetricScore
 from promptkit.report.compare import compare_runs
 from promptkit.report.markdown import render_markdown
-from promptkit.report.results import CellResult, RunResult
+from promptkit.report.results import CellResult, RunResult, TaskInfo
 
 scipy_stats = pytest.importorskip("scipy.stats")
 
@@ -45,7 +46,7 @@ def _write_cell(run_dir: Path, method: str, correct: np.ndarray, seed: int | Non
 
 def _run(cells: list[CellResult], methods: list[str]) -> RunResult:
     return RunResult(run_id="r", created="now", config={"methods": [{"kind": m} for m in methods], "seed": 0},
-                     tasks={"toy": {"metrics": ["exact_match", "token_f1"], "language": "en", "labels": []}}, cells=cells)
+                     tasks={"toy": TaskInfo(metrics=("exact_match", "token_f1"), language="en")}, cells=cells)
 
 
 def _holm_reference(p: list[float]) -> list[float]:
@@ -182,7 +183,7 @@ def test_untested_pairs_are_not_counted_as_ties(tmp_path: Path, outcomes: dict[s
     cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
              _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
     run = _run(cells, ["zero-shot", "lora"])
-    run.tasks["toy"]["metrics"] = ["token_f1", "exact_match"]
+    run.tasks["toy"] = dataclasses.replace(run.tasks["toy"], metrics=("token_f1", "exact_match"))
     compare_runs(run, tmp_path, n_boot=0, seed=1)
     (verdict,) = run.verdicts
     assert verdict.metric == "token_f1" and verdict.tied == ("lora",) and verdict.recommended == "lora"

@@ -12,7 +12,7 @@ from promptkit.cli import cli
 from promptkit.errors import PromptkitError
 from promptkit.records import Cost, MetricScore, TrainingReport
 from promptkit.report import SCHEMA_VERSION, CellResult, RunResult, render_comparison, render_markdown
-from promptkit.report.results import write_atomic
+from promptkit.report.results import TaskInfo, write_atomic
 
 
 def score(name: str, value: float, low: float, high: float, n: int = 4) -> MetricScore:
@@ -45,7 +45,7 @@ def result(run_id: str = "run-a", ems: tuple[float, float] = (25.0, 50.0), model
         model={"name": model, "architecture": "LlamaForCausalLM", "parameters": 1_500_000, "dtype": "float32", "device": "cpu"},
         chat_template=True,
         environment={"python": "3.11", "packages": {"promptkit": "0.1.0"}},
-        tasks={"toy_qa": {"version": "1", "eval_split": "test", "n": 4, "source": "files"}},
+        tasks={"toy_qa": TaskInfo(version="1", eval_split="test", n=4, source="files")},
         cells=[cell("toy_qa", "zero-shot", ems[0]), cell("toy_qa", "few-shot", ems[1])],
         timings={"model_load_s": 0.5, "total_s": 4.3},
     )
@@ -83,6 +83,21 @@ def test_cost_and_training_load_back_typed(tmp_path: Path) -> None:
     data["cells"][0]["cost"] = data["cells"][0]["training"] = {}
     (tmp_path / "results.json").write_text(json.dumps(data))
     assert RunResult.load(tmp_path).cells[0].cost is None
+
+
+def test_task_info_loads_back_typed_and_tolerates_older_files(tmp_path: Path) -> None:
+    original = result()
+    original.tasks["toy_qa"] = TaskInfo(version="2", eval_split="test", n=4, source="files", metrics=("exact_match",),
+                                        language="en", squad_version="2.0", overlaps=("3 rows also in train",))
+    original.save(tmp_path)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["tasks"]["toy_qa"]["metrics"] == ["exact_match"] and data["tasks"]["toy_qa"]["squad_version"] == "2.0"
+    assert RunResult.load(tmp_path).tasks == original.tasks
+    # a file from before squad_version/bleu_tokenize were recorded: the defaults the run used then
+    data["tasks"]["toy_qa"] = {"version": "1", "eval_split": "test", "n": 4, "source": "files", "metrics": ["exact_match"]}
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    info = RunResult.load(tmp_path).tasks["toy_qa"]
+    assert info.squad_version == "1.1" and info.bleu_tokenize is None and info.metrics == ("exact_match",)
 
 
 def test_results_json_layout(tmp_path: Path) -> None:

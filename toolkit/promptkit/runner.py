@@ -32,7 +32,7 @@ from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
 from promptkit.report.outputs import write_outputs
-from promptkit.report.results import Candidate, CellResult, RunResult, TuningResult, write_atomic
+from promptkit.report.results import Candidate, CellResult, RunResult, TaskInfo, TuningResult, write_atomic
 from promptkit.runconfig import RunConfig
 from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task
@@ -274,23 +274,23 @@ class Runner:
         for p in prepared:
             tc = p.task.config
             metric_ctx = p.metric_context
-            result.tasks[p.name] = {
-                "version": str(tc.version),
-                "path": display_path(p.task.path),
-                "adapter": tc.adapter.kind,
-                "eval_split": tc.eval_split,
-                "train_split": tc.train_split,
-                "n": len(p.examples),
-                "n_train": len(p.train),
-                "source": p.source,
-                "metrics": list(tc.metrics),
-                "generation": dump(tc.generation),
-                "language": metric_ctx.language,
-                "labels": list(metric_ctx.labels),
-                "squad_version": metric_ctx.squad_version,
-                "bleu_tokenize": metric_ctx.bleu_tokenize,
-                "overlaps": list(p.overlaps),  # allowed with --allow-overlap
-            }
+            result.tasks[p.name] = TaskInfo(
+                version=str(tc.version),
+                path=display_path(p.task.path),
+                adapter=tc.adapter.kind,
+                eval_split=tc.eval_split,
+                train_split=tc.train_split,
+                n=len(p.examples),
+                n_train=len(p.train),
+                source=p.source,
+                metrics=tuple(tc.metrics),
+                generation=dump(tc.generation),
+                language=metric_ctx.language,
+                labels=tuple(metric_ctx.labels),
+                squad_version=metric_ctx.squad_version,
+                bleu_tokenize=metric_ctx.bleu_tokenize,
+                overlaps=tuple(p.overlaps),  # allowed with --allow-overlap
+            )
         return result
 
     def run(self, prepared: list[PreparedTask] | None = None) -> RunResult:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from promptkit.config import entry_label
-from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, Verdict
+from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
 
 ALPHA = 0.05
 # Power of the minimum detectable difference: the usual 80%.
@@ -85,10 +85,10 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
         rows = {m: [_rows(run_dir, c, files) for c in by_method[m]] for m in labels}
         ids = [i for i in rows[labels[0]][0]] if labels else []
         ids = [i for i in ids if all(i in r for m in labels for r in rows[m])]
-        info = result.tasks.get(task, {})
-        ctx = MetricContext(language=info.get("language"), labels=tuple(info.get("labels", ())),
-                            squad_version=info.get("squad_version", "1.1"), bleu_tokenize=info.get("bleu_tokenize"))
-        metrics = [m for m in info.get("metrics", []) if all(m in c.metrics for cs in by_method.values() for c in cs)]
+        info = result.tasks.get(task, TaskInfo())
+        ctx = MetricContext(language=info.language, labels=info.labels, squad_version=info.squad_version,
+                            bleu_tokenize=info.bleu_tokenize)
+        metrics = [m for m in info.metrics if all(m in c.metrics for cs in by_method.values() for c in cs)]
         if not metrics:
             metrics = list(dict.fromkeys(m for cs in by_method.values() for c in cs for m in c.metrics))
         pairs: list[PairComparison] = []

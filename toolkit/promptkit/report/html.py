@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from promptkit.report.results import CellResult, RunResult
+from promptkit.report.results import CellResult, RunResult, TaskInfo
 from promptkit.report.tables import (
     TableData,
     cost_table,
@@ -111,12 +111,12 @@ def render_html(result: RunResult) -> str:
            f"total {result.timings.get('total_s', 0):.0f} s. Values 0-100 with 95% bootstrap confidence intervals (mean ± sd and a seeds + test-sample interval for methods trained with several seeds).</p>"]
     for task in dict.fromkeys(c.task for c in result.cells):
         cells = [c for c in result.cells if c.task == task]
-        info = result.tasks.get(task, {})
-        out.append(f"<h2>{_e(task)}</h2><p>split <code>{_e(info.get('eval_split', '?'))}</code>, "
-                   f"{_e(info.get('n', '?'))} examples, source {_e(info.get('source', '?'))}</p>")
+        info = result.tasks.get(task, TaskInfo())
+        out.append(f"<h2>{_e(task)}</h2><p>split <code>{_e(info.eval_split or '?')}</code>, "
+                   f"{_e(info.n)} examples, source {_e(info.source or '?')}</p>")
         metrics = metric_names(cells)
         out += [f"<p class='verdict'>{_e(text)}</p>" for text in verdict_lines(result, task)]
-        out += [f"<p class='err'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.get("overlaps", [])]
+        out += [f"<p class='err'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.overlaps]
         table = results_table(result, task)
         out.append(_table(table.header, table.rows))
         out.append(_data(tuning_table(result, task), "Tuning candidates, scored on the dev split (never test)"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from promptkit.report.results import RunResult
+from promptkit.report.results import RunResult, TaskInfo
 from promptkit.report.tables import (
     TableData,
     cost_table,
@@ -51,15 +51,15 @@ def render_markdown(result: RunResult) -> str:
         "",
     ]
     for task in dict.fromkeys(c.task for c in result.cells):
-        info = result.tasks.get(task, {})
+        info = result.tasks.get(task, TaskInfo())
         lines += [f"## {task}", ""]
-        lines += [f"version {info.get('version', '?')}, split `{info.get('eval_split', '?')}`, "
-                  f"{info.get('n', '?')} examples, source: {info.get('source', '?')}", ""]
+        lines += [f"version {info.version or '?'}, split `{info.eval_split or '?'}`, "
+                  f"{info.n} examples, source: {info.source or '?'}", ""]
         for text in verdict_lines(result, task):
             lines += [f"**{text}**", ""]
-        for overlap in info.get("overlaps", []):
+        for overlap in info.overlaps:
             lines += [f"- overlap allowed by --allow-overlap: {overlap}"]
-        if info.get("overlaps"):
+        if info.overlaps:
             lines.append("")
         table = results_table(result, task)
         lines += [*_table(table.header, table.rows), ""]

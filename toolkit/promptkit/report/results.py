@@ -6,9 +6,9 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from promptkit.errors import PromptkitError
 from promptkit.records import Cost, MetricScore, TrainingReport
@@ -60,6 +60,53 @@ class TuningResult:
         data = dict(data)
         data["candidates"] = tuple(Candidate(**c) for c in data["candidates"])
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a run recorded about one task (results.json ``tasks``).
+
+    Attributes:
+        version / path / adapter: the task definition evaluated.
+        eval_split / train_split / n / n_train / source: what was read, and from where.
+        metrics / generation: what was computed, with which settings.
+        language / labels / squad_version / bleu_tokenize: the metric context, so that
+            ``promptkit report`` recomputes comparisons exactly as the run did.
+        overlaps: evaluated rows also seen in training or the few-shot pool, allowed by
+            ``--allow-overlap`` (one line each).
+    """
+
+    version: str = ""
+    path: str = ""
+    adapter: str = ""
+    eval_split: str = ""
+    train_split: str | None = None
+    n: int = 0
+    n_train: int = 0
+    source: str = ""
+    metrics: tuple[str, ...] = ()
+    generation: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+    labels: tuple[str, ...] = ()
+    squad_version: Literal["1.1", "2.0"] = "1.1"
+    bleu_tokenize: str | None = None
+    overlaps: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("metrics", "labels", "overlaps"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskInfo:
+        """Fields a file lacks (written by an older promptkit) take their defaults."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("metrics", "labels", "overlaps"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
 
 
 @dataclass
@@ -230,7 +277,7 @@ class RunResult:
     model: dict[str, Any] = field(default_factory=dict)
     chat_template: bool = False
     environment: dict[str, Any] = field(default_factory=dict)
-    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tasks: dict[str, TaskInfo] = field(default_factory=dict)
     cells: list[CellResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # Every pair of methods per task/prompt and metric, and the verdict drawn from them
@@ -249,7 +296,7 @@ class RunResult:
             "model": self.model,
             "chat_template": self.chat_template,
             "environment": self.environment,
-            "tasks": self.tasks,
+            "tasks": {name: info.to_dict() for name, info in self.tasks.items()},
             "timings": self.timings,
             "cells": [c.to_dict() for c in self.cells],
             "comparisons": [p.to_dict() for p in self.comparisons],
@@ -291,7 +338,7 @@ class RunResult:
             model=data.get("model", {}),
             chat_template=data.get("chat_template", False),
             environment=data.get("environment", {}),
-            tasks=data.get("tasks", {}),
+            tasks={name: TaskInfo.from_dict(info) for name, info in data.get("tasks", {}).items()},
             cells=[CellResult.from_dict(c) for c in data.get("cells", [])],
             timings=data.get("timings", {}),
             comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])],
