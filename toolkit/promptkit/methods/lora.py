@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -165,7 +166,10 @@ class LoraMethod(PeftMethod):
         # Converted to plain LoRA (rank 2r) on the original weights, so that PeftModel.from_pretrained
         # on an unmodified base model gives the trained model (PEFT's documented PiSSA/OLoRA path).
         path.mkdir(parents=True, exist_ok=True)
-        with self.model.adapted(adaptation) as lm:
+        with self.model.adapted(adaptation) as lm, warnings.catch_warnings():
+            # The conversion loads the initial adapter beside the trained one, and PEFT warns that
+            # PiSSA/OLoRA should not share a model with other adapters: this is its own recipe.
+            warnings.filterwarnings("ignore", message=r"(PiSSA|OLoRA) changes the base weights", category=UserWarning)
             lm.module.save_pretrained(str(path), path_initial_model_for_weight_conversion=str(adaptation.initial_dir))
         self.write_meta(path)
         return path
