@@ -542,3 +542,31 @@ def test_choice_scores_with_a_trained_soft_prompt(kind: str, fresh: Callable[...
 def replace_batch(method: TrainableMethod, batch_size: int) -> TrainableMethod:
     method.runtime = replace(method.runtime, batch_size=batch_size)
     return method
+
+
+def test_adapter_init_draws_from_its_own_stream(fresh: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """LoRA's A matrices come from derive(seed, "init"), not from the seed the Trainer gives
+    dropout: the two streams start apart."""
+    from peft import get_peft_model
+    from promptkit.seeding import derive
+
+    seen: list[dict[str, torch.Tensor]] = []
+
+    def record(self: Any, examples: Any) -> Any:
+        seen.append({n: p.detach().clone() for n, p in self.model.named_parameters() if "lora_A" in n})
+        raise TrainingError("stop after recording")
+
+    monkeypatch.setattr(Trainer, "train", record)
+    lm = fresh()
+    method = make("lora", lm)
+    with pytest.raises(TrainingError):
+        method.fit(TRAIN)
+    method.release()
+    (trained_init,) = seen
+    for seed, same in ((derive(0, "init"), True), (0, False)):
+        other = fresh()
+        torch.manual_seed(seed)
+        reference = get_peft_model(other.model, method.peft_config(TRAIN))
+        a = {n: p for n, p in reference.named_parameters() if "lora_A" in n}
+        assert sorted(a) == sorted(trained_init)
+        assert all(torch.equal(a[n], trained_init[n]) for n in a) is same
