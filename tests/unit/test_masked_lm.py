@@ -175,3 +175,16 @@ def test_a_cloze_prompt_on_a_causal_model_is_refused(tiny_llama_dir: Path, tmp_p
     assert result.exit_code != 0
     assert "prompt 'tiny/sentiment-cloze' is a cloze prompt ({{ mask }})" in result.output
     assert "does not fill masks" in result.output
+
+
+def test_a_cloze_prompt_is_refused_where_a_causal_model_would_read_it(tiny_llama_dir: Path) -> None:
+    """Also outside the runner (a notebook calling predict or fit): the slot marker must never
+    reach a model that does not fill masks."""
+    lm = load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+    with pytest.raises(ModelError, match=r"^prompt 'tiny/cloze' is a cloze prompt .* does not fill masks"):
+        predict(lm, CLOZE, SETTINGS, Runtime())
+    cls = METHODS.get("lora")
+    method = cls(cls.config_class.model_validate({"kind": "lora", "rank": 2}), lm, Runtime(), FitContext())
+    with pytest.raises(ModelError, match="is a cloze prompt"):
+        method.fit(CLOZE)
+    assert not hasattr(method, "adaptation_")  # refused before the model was touched

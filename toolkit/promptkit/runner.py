@@ -25,6 +25,7 @@ from promptkit.config import ClassificationAdapterConfig, TunableBase, dump, slu
 from promptkit.distributed import current
 from promptkit.errors import LeakageError, ModelError, PromptkitError
 from promptkit.harness import Runtime
+from promptkit.harness.predict import check_cloze
 from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig, learning_kinds
 from promptkit.models.batching import ProgressFn
@@ -120,12 +121,8 @@ def check_model_fits(lm: Any, prepared: Sequence[PreparedTask]) -> None:
                 "tasks with cloze prompts ({{ mask }})"
             )
         for template in p.task.prompts:
-            if template.cloze and not lm.fills_masks:
-                raise ModelError(
-                    f"task {p.name!r}: prompt {template.name!r} is a cloze prompt ({{{{ mask }}}}) and "
-                    f"{lm.name!r} ({type(lm.model).__name__}) does not fill masks; use a masked LM "
-                    "(e.g. bert-base-uncased, roberta-base) or a prompt without {{ mask }}"
-                )
+            if template.cloze:
+                check_cloze(lm, template.name, f"task {p.name!r}: ")
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,33 @@ from collections.abc import Sequence
 
 from promptkit.config import GenerationSettings
 from promptkit.distributed import current
+from promptkit.errors import ModelError
 from promptkit.models.backend import LanguageModel
 from promptkit.models.batching import Runtime
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prediction, Prompt
+
+
+def check_cloze(lm: LanguageModel, template: str, where: str = "") -> None:
+    """Refuse a cloze prompt (``{{ mask }}``) on a model that does not fill masks: a causal model
+    would read the slot marker as text and its scores would mean nothing.
+
+    Raises:
+        ModelError: naming the prompt, the model and what would work.
+    """
+    if not lm.fills_masks:
+        raise ModelError(
+            f"{where}prompt {template!r} is a cloze prompt ({{{{ mask }}}}) and {lm.name!r} "
+            f"({type(lm.model).__name__}) does not fill masks; use a masked LM "
+            "(e.g. bert-base-uncased, roberta-base) or a prompt without {{ mask }}"
+        )
+
+
+def check_prompts(lm: LanguageModel, prompts: Sequence[Prompt]) -> None:
+    """What every prediction and training path checks first (see :func:`check_cloze`)."""
+    cloze = next((p for p in prompts if p.cloze), None)
+    if cloze is not None:
+        check_cloze(lm, cloze.template)
 
 
 def choice_continuation(prompt: Prompt, choice: str, chat: bool) -> str:
@@ -30,6 +53,7 @@ def predict(lm: LanguageModel, prompts: Sequence[Prompt], generation: Generation
     returns the whole list (a prediction does not depend on its batch mates, so the result is
     the single-process one).
     """
+    check_prompts(lm, prompts)
     texts = [format_prompt(p, lm.tokenizer, runtime.chat) for p in prompts]
     procs = current()
     if not procs.distributed:

@@ -18,6 +18,7 @@ from typing_extensions import Self
 from promptkit.config import GenerationSettings, TrainingConfig
 from promptkit.distributed import current
 from promptkit.harness import Runtime, predict
+from promptkit.harness.predict import check_prompts
 from promptkit.methods.base import Method
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.training import DevEvaluator, Trainer, TrainingReport
@@ -88,6 +89,7 @@ class TrainableMethod(Method):
         import torch
 
         ctx = self.context
+        check_prompts(self.model, [*train, *ctx.dev])
         # Adapter initialisation draws random numbers (LoRA A, P-tuning's encoder): from a stream
         # of its own, apart from the dropout masks the Trainer draws from ``ctx.seed``.
         torch.manual_seed(derive(ctx.seed, "init"))

@@ -55,7 +55,8 @@ def cache_argument(model: Any) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
-def _gather_logprobs(logprobs: Any, positions: Sequence[int], cont: Sequence[int]) -> LogLikelihood:
+def continuation_logprob(logprobs: Any, positions: Sequence[int], cont: Sequence[int]) -> LogLikelihood:
+    """The summed log-probability of tokens ``cont`` at ``positions`` of one row's log-softmax."""
     import torch
 
     rows = logprobs[list(positions)]
@@ -291,7 +292,7 @@ class HFCausalLM(HFLanguageModel):
             # front of the input's: keep the input's positions.
             logprobs = torch.log_softmax(logits[:, -width:].float(), dim=-1).cpu()
         return [
-            _gather_logprobs(logprobs[r], range(len(s) - len(cont), len(s)), cont)
+            continuation_logprob(logprobs[r], range(len(s) - len(cont), len(s)), cont)
             for r, ((_ctx, cont), s) in enumerate(zip(pairs, seqs, strict=True))
         ]
 
@@ -359,7 +360,7 @@ class HFSeq2SeqLM(HFLanguageModel):
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device), labels=labels.to(self.device)
             ).logits
             logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
-        return [_gather_logprobs(logprobs[r], range(len(cont)), cont) for r, (_ctx, cont) in enumerate(pairs)]
+        return [continuation_logprob(logprobs[r], range(len(cont)), cont) for r, (_ctx, cont) in enumerate(pairs)]
 
     def training_examples(self, prompts: Sequence[Prompt], *, chat: bool, max_length: int) -> list[TrainingExample]:
         """Prompt as encoder input (cut from the left), the bare target as decoder labels."""

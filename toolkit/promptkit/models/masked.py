@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from promptkit.errors import ModelError
 from promptkit.models.backend import IGNORE, Generation, LogLikelihood, TrainingExample
 from promptkit.models.batching import Runtime
-from promptkit.models.hf import HFLanguageModel, _gather_logprobs
+from promptkit.models.hf import HFLanguageModel, continuation_logprob
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import MASK_SLOT, Prompt
 
@@ -77,27 +77,23 @@ class HFMaskedLM(HFLanguageModel):
         soft = self.adaptation.soft_prompt if self.adaptation is not None else None
         return soft.num_virtual_tokens if soft is not None and soft.placement == "embeddings" else 0
 
-    def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+    def _scoring_pairs(self, contexts: Sequence[str], continuations: Sequence[str], chat: bool) -> list[tuple[list[int], list[int]]]:
+        # (input ids with the slot masked, verbalizer ids); the mask positions are found again
+        # in _score_batch, where cloze() has already checked there is one per verbalizer token.
+        return [self.cloze(c, x)[::2] for c, x in zip(contexts, continuations, strict=True)]
+
+    def _score_batch(self, pairs: Sequence[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
         import torch
 
-        from promptkit.models.batching import length_sorted_batches
-
-        clozes = [self.cloze(c, x) for c, x in zip(contexts, continuations, strict=True)]
-        out: list[LogLikelihood | None] = [None] * len(clozes)
-        done = 0
-        for batch in length_sorted_batches([len(c[0]) for c in clozes], runtime.batch_size):
-            ids, mask = self._pad_rows([clozes[i][0] for i in batch], left=False)
-            width = ids.shape[1]
-            with torch.inference_mode():
-                logits = self.module(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-                # a soft prompt's positions come first: keep the input's
-                logprobs = torch.log_softmax(logits[:, -width:].float(), dim=-1).cpu()
-            for r, i in enumerate(batch):
-                _ids, positions, verbalizer = clozes[i]
-                out[i] = _gather_logprobs(logprobs[r], positions, verbalizer)
-            done += len(batch)
-            runtime.report("score", done, len(clozes))
-        return [o for o in out if o is not None]
+        ids, mask = self._pad_rows([ids for ids, _ in pairs], left=False)
+        width = ids.shape[1]
+        with torch.inference_mode():
+            logits = self.module(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            # a soft prompt's positions come first: keep the input's
+            logprobs = torch.log_softmax(logits[:, -width:].float(), dim=-1).cpu()
+        mask_id = self.tokenizer.mask_token_id
+        return [continuation_logprob(logprobs[r], [i for i, t in enumerate(row) if t == mask_id], verbalizer)
+                for r, (row, verbalizer) in enumerate(pairs)]
 
     def training_examples(self, prompts: Sequence[Prompt], *, chat: bool, max_length: int) -> list[TrainingExample]:
         """The prompt with its slot masked; labels are the target's verbalizer at the mask positions."""
