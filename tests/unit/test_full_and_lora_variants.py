@@ -185,3 +185,17 @@ def test_ia3_targets_follow_peft_and_the_feedforward_switch(feedforward: bool, e
     hidden = lm.model.config.hidden_size
     assert method.trainable_parameters_ > 0 and method.trainable_parameters_ < 2 * hidden * 8 * lm.model.config.num_hidden_layers
     method.release()
+
+
+@pytest.mark.parametrize("kind", ["lora", "dora", "ia3"])
+def test_injected_layers_are_off_outside_adapted_blocks(kind: str, fresh: Callable[..., Any]) -> None:
+    """Methods that inject layers into the shared base switch them off on leaving `adapted`:
+    while the method is still held (not yet released), the base reads as the base."""
+    lm = fresh()
+    before = logits(lm, EVAL)
+    method = make(kind, lm, lr=5e-2, **({"rank": 2} if kind != "ia3" else {})).fit(TRAIN)
+    assert torch.equal(logits(lm, EVAL), before)
+    with lm.adapted(method.adaptation_) as adapted:
+        assert not torch.allclose(logits(adapted, EVAL), before, atol=1e-4)
+    assert torch.equal(logits(lm, EVAL), before)
+    method.release()
