@@ -570,3 +570,67 @@ def test_adapter_init_draws_from_its_own_stream(fresh: Callable[..., Any], monke
         a = {n: p for n, p in reference.named_parameters() if "lora_A" in n}
         assert sorted(a) == sorted(trained_init)
         assert all(torch.equal(a[n], trained_init[n]) for n in a) is same
+
+
+# ----------------------------------------------------------------------------- target-position loss
+@pytest.mark.parametrize("kind", [*TRAINABLE, "full"])
+def test_loss_at_target_positions_equals_the_full_loss_and_its_gradient(kind: str, fresh: Callable[..., Any]) -> None:
+    """The training loss projects only target positions onto the vocabulary; it must equal the
+    model's own loss over all positions (same value, same gradient), soft prompts included."""
+    lm = fresh("llama")
+    method = make(kind, lm, TINY.model_copy(update={"steps": 1})).fit(TRAIN)
+    with lm.adapted(method.adaptation_) as adapted:
+        module = adapted.module
+        batch = adapted.collate(adapted.training_examples(TRAIN, chat=False, max_length=128))
+        n_targets = adapted.loss_tokens(batch)
+        head_rows: list[int] = []
+        handle = module.get_output_embeddings().register_forward_hook(
+            lambda _m, args, _out: head_rows.append(args[0].reshape(-1, args[0].shape[-1]).shape[0]))
+        params = [p for p in module.parameters() if p.requires_grad]
+        try:
+            ours = adapted.training_loss(module, batch)
+            ours_grads = torch.autograd.grad(ours, params)
+            full = module(**batch).loss
+            full_grads = torch.autograd.grad(full, params)
+        finally:
+            handle.remove()
+    assert head_rows[0] == n_targets < head_rows[1]  # the LM head saw the target positions only
+    assert float(ours) == pytest.approx(float(full), rel=1e-6, abs=1e-6)
+    for a, b in zip(ours_grads, full_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    method.release()
+
+
+@pytest.mark.parametrize("kind", ["lora", "prompt-tuning"])
+def test_gradient_checkpointing_recomputes_layers_and_keeps_the_losses(kind: str, fresh: Callable[..., Any]) -> None:
+    def run(checkpointing: bool) -> tuple[list[float], int, bool]:
+        lm = fresh("llama")
+        calls = [0]
+        inner = lm.model.model.layers[0].mlp  # inside the checkpointed forward: runs again in backward
+        forward = inner.forward
+
+        def counted(*args: Any, **kwargs: Any) -> Any:  # (module hooks do not fire on the recompute)
+            calls[0] += 1
+            return forward(*args, **kwargs)
+
+        inner.forward = counted
+        cfg = TINY.model_copy(update={"steps": 3, "gradient_checkpointing": checkpointing})
+        method = make(kind, lm, cfg).fit(TRAIN)
+        still_on = lm.model.is_activation_checkpointing
+        losses = method.training_.losses
+        method.release()
+        return losses, calls[0], still_on
+
+    plain, plain_calls, _ = run(False)
+    ckpt, ckpt_calls, still_on = run(True)
+    assert ckpt == pytest.approx(plain, rel=1e-5)
+    assert ckpt_calls == 2 * plain_calls  # every layer ran again in the backward pass
+    assert not still_on  # the shared base model is given back without checkpointing
+
+
+def test_gradient_checkpointing_refuses_a_key_value_prefix(fresh: Callable[..., Any]) -> None:
+    lm = fresh("llama")
+    cfg = TINY.model_copy(update={"gradient_checkpointing": True})
+    with pytest.raises(TrainingError, match=r"^training.gradient_checkpointing cannot train a key/value prefix \(prefix-tuning\)"):
+        make("prefix-tuning", lm, cfg).fit(TRAIN)
+    assert not lm.model.is_activation_checkpointing

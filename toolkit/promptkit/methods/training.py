@@ -14,7 +14,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,10 @@ class Trainer:
         Raises:
             TrainingError: no examples, or a non-finite loss (with the step and learning rate).
         """
+        with gradient_checkpointing(self.lm, self.cfg.gradient_checkpointing):
+            return self._train(examples)
+
+    def _train(self, examples: Sequence[TrainingExample]) -> TrainingReport:
         import torch
         from accelerate import Accelerator
         from transformers import get_scheduler
@@ -186,7 +190,7 @@ class Trainer:
                 last = micro == len(rows) - 1
                 with accelerator.no_sync(model) if not last else contextlib.nullcontext():
                     with accelerator.autocast():
-                        loss = model(**batch).loss * share
+                        loss = self.lm.training_loss(model, batch) * share
                     accelerator.backward(loss * procs.world)
                 step_loss += float(loss.detach())
             step_loss = procs.sum([step_loss])[0]
@@ -269,7 +273,7 @@ class Trainer:
                 n = float(self.lm.loss_tokens(batch))
                 batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
                 if n:
-                    loss_sum += float(model(**batch).loss) * n
+                    loss_sum += float(self.lm.training_loss(model, batch)) * n
                     n_tokens += n
         loss_sum, n_tokens = procs.sum([loss_sum, n_tokens])
         # per target token, so the figure does not depend on how the dev slice is batched
@@ -315,6 +319,41 @@ class Trainer:
             )
             os.replace(tmp, path)
         procs.barrier()
+
+
+@contextlib.contextmanager
+def gradient_checkpointing(lm: LanguageModel, on: bool) -> Iterator[None]:
+    """Activation checkpointing of the transformers model inside ``lm.module`` for the block.
+
+    Non-reentrant checkpointing needs no gradient on the inputs, so it works when only a soft
+    prompt or an adapter trains. The base model is shared by the run's other cells: switched
+    off again on the way out. A key/value prefix is refused: transformers drops the cache of a
+    checkpointed layer, which would train without the prefix.
+    """
+    if not on:
+        yield
+        return
+    module = lm.module
+    model = module.get_base_model() if hasattr(module, "get_base_model") else module
+    if not getattr(model, "supports_gradient_checkpointing", False):
+        raise TrainingError(f"{type(model).__name__} does not support gradient checkpointing; "
+                            "set training.gradient_checkpointing: false")
+    adaptation = getattr(lm, "adaptation", None)
+    soft = adaptation.soft_prompt if adaptation is not None else None
+    if soft is not None and soft.placement == "cache":
+        raise TrainingError("training.gradient_checkpointing cannot train a key/value prefix (prefix-tuning): "
+                            "checkpointed layers drop the cache; set it to false or use prompt-tuning / p-tuning")
+    # transformers 5 renamed the switch (the old name warns and goes in v6)
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    try:
+        yield
+    finally:
+        off = getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable
+        off()
 
 
 def _rng_state() -> dict[str, Any]:

@@ -196,6 +196,11 @@ class HFLanguageModel:
             labels[r, : len(e.labels)] = torch.tensor(e.labels)
         return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
+    def training_loss(self, module: Any, batch: dict[str, Any]) -> Any:
+        """Mean cross-entropy over the batch's target tokens, from ``module`` (the adapted module,
+        possibly wrapped for data parallelism)."""
+        return module(**batch).loss
+
     # ------------------------------------------------------------------ architecture hooks
     def _pad(self, seqs: Sequence[list[int]]) -> tuple[Any, Any]:
         raise NotImplementedError
@@ -320,6 +325,36 @@ class HFCausalLM(HFLanguageModel):
     def loss_tokens(self, batch: dict[str, Any]) -> int:
         # the loss is a mean over predicted tokens: labels shifted by one
         return int((batch["labels"][:, 1:] != IGNORE).sum())
+
+    def training_loss(self, module: Any, batch: dict[str, Any]) -> Any:
+        """The loss of ``module(**batch)``, with the LM head and cross-entropy at target positions only.
+
+        A QA target is a few tokens after a prompt of hundreds: projecting every position onto the
+        vocabulary (and keeping those logits and their gradient) dominates the time and memory of a
+        step. Position ``t`` predicts token ``t + 1``, so the kept positions are those whose next
+        label is a target; the mean over them is the model's own loss (tests hold the two equal).
+        """
+        import torch
+
+        if not self._keeps_logits():
+            return super().training_loss(module, batch)
+        labels = batch["labels"]
+        follows = labels[:, 1:] != IGNORE
+        keep = torch.zeros_like(labels, dtype=torch.bool)
+        keep[:, :-1] = follows
+        soft = self.adaptation.soft_prompt if self.adaptation is not None else None
+        if soft is not None and soft.placement == "embeddings":
+            # the adapted module puts its virtual tokens in front of the input (and of the logits)
+            keep = torch.cat([keep.new_zeros((keep.shape[0], soft.num_virtual_tokens)), keep], dim=1)
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        logits = module(**inputs, logits_to_keep=keep).logits  # [kept positions, vocab], row-major
+        return torch.nn.functional.cross_entropy(logits.float(), labels[:, 1:][follows])
+
+    def _keeps_logits(self) -> bool:
+        """Whether the architecture's forward takes ``logits_to_keep`` (recent transformers causal LMs)."""
+        import inspect
+
+        return "logits_to_keep" in inspect.signature(self.model.forward).parameters
 
 
 class HFSeq2SeqLM(HFLanguageModel):
