@@ -225,6 +225,9 @@ def test_progress_is_reported_up_to_the_total(tiny_llama: Any) -> None:
     calls: list[tuple[str, int, int]] = []
     runtime = Runtime(batch_size=4, progress=lambda label, done, total: calls.append((label, done, total)))
     tiny_llama.generate(TEXTS, max_new_tokens=2, stop=[], runtime=runtime)
+    assert [c[1] for c in calls] == list(range(1, len(TEXTS) + 1))  # the running batch reports each row as it stops
+    calls.clear()
+    tiny_llama.generate_fixed_batches(TEXTS, max_new_tokens=2, stop=[], runtime=runtime)
     assert [c[1] for c in calls] == [4, 8, 9]
     assert calls[-1] == ("generate", len(TEXTS), len(TEXTS))
 
@@ -273,3 +276,47 @@ def test_predict_on_t5(tiny_t5: Any) -> None:
     assert preds[0] == preds[1]
     assert preds[0].output_tokens == 3
     assert preds[0].prompt_tokens == len(tiny_t5.tokenizer(PROMPT.text)["input_ids"])
+
+
+# ----------------------------------------------------------------------------- stop detection on a tail
+def byte_level_tokenizer() -> Any:
+    """A small byte-level BPE (GPT-2 / SmolLM style): a stop sequence can span several tokens and
+    a multi-byte character can be split across tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.BPE())
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = decoders.ByteLevel()
+    corpus = ["Answer: the café is open.\n\n### Question: où est le 漢字 ?", "answer: yes\n", "### é. é. ###"] * 20
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<eos>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    raw.train_from_iterator(corpus, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<eos>")
+
+
+def test_stop_scan_on_the_tail_finds_every_stop_where_decoding_the_whole_row_does() -> None:
+    """Brute force over random token sequences: the step at which the tail scan first says
+    'finished' is the step at which the decoded whole row first contains a stop sequence."""
+    import random
+
+    from promptkit.models.decoding import StopScan
+
+    tok = byte_level_tokenizer()
+    stop = ["\n\n", "###", "é.", "Answer:", "漢"]
+    scan = StopScan(tok, stop, {tok.eos_token_id})
+    rng = random.Random(0)
+    pieces = [tok.encode(s, add_special_tokens=False) for s in ["\n", "#", "é", ".", "Answer", ":", "漢字", " the", "x"]]
+    byte_ids = list(range(len(tok)))
+    checked = found = 0
+    for _ in range(400):
+        row: list[int] = []
+        for _ in range(rng.randint(1, 12)):
+            row += rng.choice(pieces) if rng.random() < 0.8 else [rng.choice(byte_ids)]
+        whole = next((n for n in range(1, len(row) + 1)
+                      if any(s in tok.decode(row[:n], skip_special_tokens=True) for s in stop) or row[n - 1] == tok.eos_token_id), None)
+        tail = next((n for n in range(1, len(row) + 1) if scan.finished(row[:n])), None)
+        assert tail == whole, (row, tok.decode(row))
+        checked += 1
+        found += whole is not None
+    assert checked == 400 and 50 < found < 390, "the sample mixes rows that stop and rows that do not"
+    assert max(len(p) for p in pieces) > 1 and any(len(tok.encode(s, add_special_tokens=False)) > 1 for s in stop)

@@ -85,6 +85,33 @@ def test_loglikelihoods_do_not_depend_on_batch_size(tiny_lm: Any, batch_size: in
     assert_same(tiny_lm.loglikelihood(contexts, conts, Runtime(batch_size=batch_size)), reference)
 
 
+def test_a_shared_context_is_read_once_and_only_choice_positions_reach_the_vocabulary(tiny_llama: Any) -> None:
+    """Counted at the embedding and the LM head: every distinct context's tokens once, each
+    choice's tokens but its last once; the head sees one row per context and per fed choice token.
+    The per-pair path (kept as the reference) reads the context again for every choice."""
+    contexts, conts = zip(*PAIRS, strict=True)
+    pairs = [split_tokens(tiny_llama.tokenizer, c, x, False) for c, x in PAIRS]
+    seen = {"embedded": 0, "projected": 0}
+    model = tiny_llama.model
+    hooks = [
+        model.get_input_embeddings().register_forward_hook(lambda m, i, o: seen.__setitem__("embedded", seen["embedded"] + o.shape[0] * o.shape[1])),
+        model.get_output_embeddings().register_forward_hook(lambda m, i, o: seen.__setitem__("projected", seen["projected"] + o.shape[:-1].numel())),
+    ]
+    try:
+        shared = tiny_llama.loglikelihood(contexts, conts, Runtime(batch_size=1))
+        reads = dict(seen)
+        seen.update(embedded=0, projected=0)
+        per_pair = tiny_llama.loglikelihood_per_pair(contexts, conts, Runtime(batch_size=1))
+    finally:
+        for h in hooks:
+            h.remove()
+    distinct = {tuple(c) for c, _ in pairs}
+    fed = sum(len(x) - 1 for _, x in pairs)
+    assert reads == {"embedded": sum(map(len, distinct)) + fed, "projected": len(distinct) + fed}
+    assert seen["embedded"] == sum(len(c) + len(x) - 1 for c, x in pairs)
+    assert_same(shared, per_pair)
+
+
 def test_loglikelihoods_with_chat_formatted_contexts(tiny_llama: Any) -> None:
     tok = tiny_llama.tokenizer
     context = tok.apply_chat_template([{"role": "user", "content": "who owns the red car ?"}],

@@ -277,3 +277,45 @@ def test_few_shot_predicts_like_zero_shot_on_the_same_prompts(tiny_llama: Any) -
     zero = make("zero-shot", tiny_llama).predict(GEN_PROMPTS, SETTINGS)
     few = make("few-shot", tiny_llama).predict(GEN_PROMPTS, SETTINGS)
     assert few == zero
+
+
+@pytest.mark.parametrize("kind", kinds("batch"))
+def test_running_batch_decodes_what_generate_decodes(kind: str, fresh_lm: Callable[[], Any], saved_adapter: Path | None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The running-batch decoder (rows leave when they stop, waiting prompts join) gives every
+    prompt exactly what ``model.generate`` gives it alone, for every method's way of placing its
+    adaptation (LoRA layers, soft prompt embeddings, key/value prefix)."""
+    from promptkit.models.hf import HFCausalLM
+
+    method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
+    prompts = [replace(p, example_id=f"{p.example_id}-{k}") for k in range(2) for p in GEN_PROMPTS]
+    lengths = set()
+    for settings in (SETTINGS, GenerationSettings(max_new_tokens=12, stop=["\n", "works", "nine", "big", "sea", "book", "cat"])):
+        with monkeypatch.context() as m:
+            m.setattr(HFCausalLM, "generate", HFCausalLM.generate_fixed_batches)
+            alone = with_batch_size(method, 1).predict(prompts, settings)
+        lengths |= {p.output_tokens for p in alone}
+        for b in (2, 3, 16):
+            assert with_batch_size(method, b).predict(prompts, settings) == alone, f"batch {b}, stop {settings.stop}"
+    assert len(lengths) > 2, "rows stop at different steps, or nothing is tested"
+
+
+@pytest.mark.parametrize("kind", kinds("batch"))
+def test_shared_context_scoring_equals_scoring_each_pair(kind: str, fresh_lm: Callable[[], Any], saved_adapter: Path | None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Choices of several tokens scored from their context's cache give the log-probabilities of
+    reading every (context, choice) sequence whole, under every method's adaptation."""
+    from promptkit.models.hf import HFCausalLM
+
+    method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
+    choices = ("anna", "the old table", "in the sun and the sea", "maria lives in rome")
+    prompts = [replace(p, choices=choices, label=k % 4) for k, p in enumerate(GEN_PROMPTS)]
+    with monkeypatch.context() as m:
+        m.setattr(HFCausalLM, "loglikelihood", HFCausalLM.loglikelihood_per_pair)
+        reference = with_batch_size(method, 3).predict(prompts, SETTINGS)
+    for b in (1, 3, 16):
+        got = with_batch_size(method, b).predict(prompts, SETTINGS)
+        assert [p.predicted_label for p in got] == [p.predicted_label for p in reference]
+        for g, r in zip(got, reference, strict=True):
+            assert g.choice_logprobs == pytest.approx(r.choice_logprobs, rel=1e-5, abs=1e-5)
+    assert len({p.predicted_label for p in reference}) > 1 or len({tuple(p.choice_logprobs) for p in reference}) > 1

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from promptkit.catalog import display_path
 from promptkit.models.backend import IGNORE, Adaptation, Generation, LogLikelihood, TrainingExample
 from promptkit.models.batching import Runtime, length_sorted_batches
+from promptkit.models.decoding import Prefilled, StopScan, Unsupported, decode_greedy, score_shared_contexts
 from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop
 from promptkit.prompting.chat import format_prompt, format_target
 from promptkit.records import Prompt
@@ -63,6 +64,32 @@ def continuation_logprob(logprobs: Any, positions: Sequence[int], cont: Sequence
     target = torch.tensor(cont)
     lp = rows.gather(1, target[:, None]).squeeze(1)
     return LogLikelihood(float(lp.sum()), len(cont), bool((rows.argmax(-1) == target).all()))
+
+
+# Generation-config settings that change which token greedy decoding picks (the running-batch
+# decoder applies none of them; a model that sets one decodes through model.generate).
+_GREEDY_CHANGERS = (
+    "repetition_penalty", "encoder_repetition_penalty", "no_repeat_ngram_size", "bad_words_ids",
+    "suppress_tokens", "begin_suppress_tokens", "forced_bos_token_id", "forced_eos_token_id",
+    "min_length", "min_new_tokens", "sequence_bias", "exponential_decay_length_penalty",
+    "renormalize_logits", "forced_decoder_ids",
+)
+
+
+def _greedy_changers(config: Any) -> list[str]:
+    from transformers import GenerationConfig
+
+    default = GenerationConfig()
+    return [k for k in _GREEDY_CHANGERS if getattr(config, k, None) != getattr(default, k, None)]
+
+
+def _eos_ids(config: Any, tokenizer: Any) -> set[int]:
+    """Ids that end a row: the generation config's (one or a list) and the tokenizer's."""
+    ids = getattr(config, "eos_token_id", None)
+    out = set(ids if isinstance(ids, list) else [] if ids is None else [ids])
+    if tokenizer.eos_token_id is not None:
+        out.add(tokenizer.eos_token_id)
+    return out
 
 
 @dataclass
@@ -135,6 +162,10 @@ class HFLanguageModel:
 
     def generate(self, texts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], runtime: Runtime) -> list[Generation]:
         """Greedy-decode a continuation for every text; a row's output does not depend on its batch mates."""
+        return self.generate_fixed_batches(texts, max_new_tokens=max_new_tokens, stop=stop, runtime=runtime)
+
+    def generate_fixed_batches(self, texts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], runtime: Runtime) -> list[Generation]:
+        """The straightforward path: ``model.generate`` on length-sorted batches of ``runtime.batch_size``."""
         import torch
         from transformers import StoppingCriteriaList
 
@@ -162,15 +193,25 @@ class HFLanguageModel:
             for r, i in enumerate(batch):
                 tokens = new[r]
                 n_out = stopper.finished_at.get(r, count_generated(tokens[self.lead_tokens :], tok))
-                raw = tok.decode(tokens[: n_out + self.lead_tokens], skip_special_tokens=True)
-                results[i] = Generation(cut_at_stop(raw, stop).strip(), raw, len(encoded[i]), n_out)
+                results[i] = self._generation(tokens[: n_out + self.lead_tokens], n_out, stop, len(encoded[i]))
             done += len(batch)
             runtime.report("generate", done, len(texts))
         return [r for r in results if r is not None]
 
+    def _generation(self, tokens: list[int], n_out: int, stop: Sequence[str], prompt_tokens: int) -> Generation:
+        raw = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        return Generation(cut_at_stop(raw, stop).strip(), raw, prompt_tokens, n_out)
+
     def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
         """Log-probability of each continuation after its context."""
+        return self.loglikelihood_per_pair(contexts, continuations, runtime)
+
+    def loglikelihood_per_pair(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        """The straightforward path: one sequence per (context, continuation) pair, length-sorted batches."""
         pairs = self._scoring_pairs(contexts, continuations, runtime.chat)
+        return self._score_pairs(pairs, runtime)
+
+    def _score_pairs(self, pairs: Sequence[tuple[list[int], list[int]]], runtime: Runtime) -> list[LogLikelihood]:
         out: list[LogLikelihood | None] = [None] * len(pairs)
         done = 0
         for batch in length_sorted_batches([len(c) + len(x) for c, x in pairs], runtime.batch_size):
@@ -245,6 +286,87 @@ class HFCausalLM(HFLanguageModel):
         # Left padding: the new tokens of every row start at the same column.
         return self._pad_rows(seqs, left=True)
 
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], runtime: Runtime) -> list[Generation]:
+        """Greedy decoding with a running batch (:mod:`promptkit.models.decoding`): a row leaves the
+        batch when it stops and waiting prompts take its place. Falls back to fixed batches through
+        ``model.generate`` where the model's generation config changes greedy choices or its cache
+        cannot be re-batched."""
+        import torch
+
+        if _greedy_changers(self.model.generation_config):
+            return self.generate_fixed_batches(texts, max_new_tokens=max_new_tokens, stop=stop, runtime=runtime)
+        encoded = [self.encode(t, chat=runtime.chat) for t in texts]
+        results: dict[int, Generation] = {}
+
+        def prefill(rows: list[int]) -> Prefilled:
+            return self._prefill([encoded[i] for i in rows])
+
+        def finished(i: int, tokens: list[int]) -> None:
+            results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]))
+            runtime.report("generate", len(results), len(texts))
+
+        order = sorted(range(len(texts)), key=lambda i: (-len(encoded[i]), i))  # longest first, as before
+        scan = StopScan(self.tokenizer, stop, _eos_ids(self.model.generation_config, self.tokenizer))
+        try:
+            with torch.inference_mode():
+                decode_greedy(prefill, self._feed, order, batch_size=runtime.batch_size, max_new_tokens=max_new_tokens,
+                              scan=scan, on_finished=finished)
+        except Unsupported:
+            return self.generate_fixed_batches(texts, max_new_tokens=max_new_tokens, stop=stop, runtime=runtime)
+        return [results[i] for i in range(len(texts))]
+
+    def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        """Log-probability of each continuation after its context, each distinct context read once
+        (:func:`promptkit.models.decoding.score_shared_contexts`). Pairs longer than the model's
+        positions, with an empty context, or on a cache that cannot be copied per choice take the
+        per-pair path."""
+        import torch
+
+        pairs = self._scoring_pairs(contexts, continuations, runtime.chat)
+        max_len = getattr(self.model.config, "max_position_embeddings", None) or 1 << 30
+        shared = [i for i, (c, x) in enumerate(pairs) if c and x and len(c) + len(x) - 1 <= max_len]
+        rest = sorted(set(range(len(pairs))) - set(shared))
+        out: dict[int, LogLikelihood] = {}
+        try:
+            with torch.inference_mode():
+                scored = score_shared_contexts(
+                    [pairs[i] for i in shared], prefill=self._prefill, feed=self._feed, batch_size=runtime.batch_size,
+                    on_progress=lambda done: runtime.report("score", done, len(pairs)),
+                )
+        except Unsupported:
+            shared, rest = [], list(range(len(pairs)))
+        else:
+            for i, (logprobs, cont) in zip(shared, scored, strict=True):
+                out[i] = continuation_logprob(logprobs.cpu(), range(len(cont)), cont)
+        if rest:
+            for i, s in zip(rest, self._score_pairs([pairs[i] for i in rest], runtime), strict=True):
+                out[i] = s
+        return [out[i] for i in range(len(pairs))]
+
+    def _prefill(self, seqs: list[list[int]]) -> Prefilled:
+        """Read left-padded prompts (with the adaptation's soft prompt placed as in generation);
+        logits at each row's last position and the cache to continue from."""
+        ids, mask = self._pad(seqs)
+        _, inputs, _ = self._generation_inputs(ids.to(self.device), mask.to(self.device))
+        full = inputs["attention_mask"]
+        # positions follow the mask, as generate() sets them: padding does not shift a row
+        position = (full.long().cumsum(-1) - 1).masked_fill(full == 0, 0)
+        width = (inputs["input_ids"] if "input_ids" in inputs else inputs["inputs_embeds"]).shape[1]
+        keep_last = {"logits_to_keep": 1} if self._keeps_logits() else {}
+        out = self._decoding_module()(**inputs, position_ids=position[:, -width:], use_cache=True, **keep_last)
+        return Prefilled(out.logits[:, -1], out.past_key_values, full, position[:, -1])
+
+    def _feed(self, tokens: Any, cache: Any, mask: Any, position: Any) -> Any:
+        """Logits for ``tokens`` ``[rows, n]`` read after ``cache``: ``[rows, n, vocab]``."""
+        out = self._decoding_module()(input_ids=tokens, attention_mask=mask, position_ids=position, use_cache=True,
+                                      **{cache_argument(self.model): cache})
+        return out.logits
+
+    def _decoding_module(self) -> Any:
+        # a soft prompt is placed by _generation_inputs, so the base model decodes
+        soft = self.adaptation.soft_prompt if self.adaptation is not None else None
+        return self.module if soft is None else self.model
+
     def _generation_inputs(self, ids: Any, mask: Any) -> tuple[Any, dict[str, Any], int]:
         """``(model to call, generate() inputs, column where new tokens start)``.
 
@@ -257,8 +379,8 @@ class HFCausalLM(HFLanguageModel):
 
         soft = self.adaptation.soft_prompt if self.adaptation is not None else None
         if soft is None:
-            return self.module, {"input_ids": ids, "attention_mask": mask}, ids.shape[1]
-        base = self.model
+            return self._decoding_module(), {"input_ids": ids, "attention_mask": mask}, ids.shape[1]
+        base = self._decoding_module()
         batch, width = ids.shape
         ones = torch.ones((batch, soft.num_virtual_tokens), dtype=mask.dtype, device=mask.device)
         if soft.placement == "cache":
