@@ -112,6 +112,51 @@ def test_a_shared_context_is_read_once_and_only_choice_positions_reach_the_vocab
     assert_same(shared, per_pair)
 
 
+def test_contexts_that_begin_alike_read_their_common_beginning_once(tiny_llama: Any) -> None:
+    """Questions on one paragraph: the paragraph is embedded once, then each question after a
+    copy of its cache; the log-probabilities are those of reading every pair whole."""
+    paragraph = " ".join(["the small dog sleeps under the old table and the cat sleeps in the sun ."] * 3)
+    contexts = [f"{paragraph}\nquestion : {q} ?\nanswer :" for q in ("where does the dog sleep", "where does the cat sleep", "who sleeps")]
+    conts = [" under the old table", " in the sun", " the cat"]
+    ctx_ids = [split_tokens(tiny_llama.tokenizer, c, x, False)[0] for c, x in zip(contexts, conts, strict=True)]
+    common = 0
+    while all(len(c) > common + 1 and c[common] == ctx_ids[0][common] for c in ctx_ids):
+        common += 1
+    assert common > 40
+    embedded = []
+    hook = tiny_llama.model.get_input_embeddings().register_forward_hook(lambda m, i, o: embedded.append(o.shape[0] * o.shape[1]))
+    try:
+        got = tiny_llama.loglikelihood(contexts, conts, Runtime(batch_size=8))
+    finally:
+        hook.remove()
+    fed = [len(split_tokens(tiny_llama.tokenizer, c, x, False)[1]) - 1 for c, x in zip(contexts, conts, strict=True)]
+    tails = [len(c) - common for c in ctx_ids]
+    # the paragraph once, then the questions (left-padded to the longest), then the choices (padded to the longest)
+    assert embedded == [common, len(tails) * max(tails), len(fed) * max(fed)]
+    assert_same(got, [manual(tiny_llama, c, x) for c, x in zip(contexts, conts, strict=True)])
+
+
+def test_shared_prefixes_group_sequences_that_begin_alike() -> None:
+    """Brute force over random sequences over a small alphabet: every sequence in exactly one group,
+    members share the group's prefix, keep a token of their own, and groups of several share at
+    least the minimum."""
+    import random
+
+    from promptkit.models.decoding import shared_prefixes
+
+    rng = random.Random(1)
+    heads = [[rng.randrange(5) for _ in range(rng.randint(0, 40))] for _ in range(4)]
+    for _ in range(200):
+        seqs = [rng.choice(heads) + [rng.randrange(5) for _ in range(rng.randint(1, 6))] for _ in range(rng.randint(1, 9))]
+        groups = shared_prefixes(seqs, min_share=8)
+        assert sorted(i for _, m in groups for i in m) == list(range(len(seqs)))
+        for n, members in groups:
+            assert all(seqs[i][:n] == seqs[members[0]][:n] and len(seqs[i]) > n for i in members)
+            assert len(members) == 1 or n >= 8
+    assert shared_prefixes([[1] * 20 + [2], [1] * 20 + [3]], min_share=8) == [(20, [0, 1])]
+    assert shared_prefixes([[1, 2, 3], [1, 2, 4]], min_share=8) == [(2, [0]), (2, [1])]
+
+
 def test_loglikelihoods_with_chat_formatted_contexts(tiny_llama: Any) -> None:
     tok = tiny_llama.tokenizer
     context = tok.apply_chat_template([{"role": "user", "content": "who owns the red car ?"}],

@@ -62,6 +62,12 @@ GEN_PROMPTS = [
     qa_prompt(3, " ".join(["the small dog sleeps under the old table ."] * 4), "where does the dog sleep ?", "under the old table"),
     qa_prompt(4, "leo wrote a book .", "who wrote a book ?", "leo"),
 ]
+# Several questions on one long paragraph: prompts whose common beginning is read once.
+PARAGRAPH = "anna owns the red car and the blue house . tom lives in rome and works in paris . the old dog sleeps under the table ."
+SHARED_PARAGRAPH = [qa_prompt(20 + k, PARAGRAPH, q, a) for k, (q, a) in enumerate(
+    [("who owns the red car ?", "anna"), ("where does tom work ?", "paris"), ("where does the old dog sleep ?", "under the table"),
+     ("where does tom live ?", "rome")]
+)]
 CHOICE_PROMPTS = [
     Prompt(f"s-{i}", "tiny/sentiment", f"review : {text}\nsentiment :", target, (target,),
            instruction="is the review positive or negative ?", choices=("negative", "positive"), label=int(target == "positive"))
@@ -288,7 +294,7 @@ def test_running_batch_decodes_what_generate_decodes(kind: str, fresh_lm: Callab
     from promptkit.models.hf import HFCausalLM
 
     method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
-    prompts = [replace(p, example_id=f"{p.example_id}-{k}") for k in range(2) for p in GEN_PROMPTS]
+    prompts = [replace(p, example_id=f"{p.example_id}-{k}") for k in range(2) for p in GEN_PROMPTS] + SHARED_PARAGRAPH
     lengths = set()
     for settings in (SETTINGS, GenerationSettings(max_new_tokens=12, stop=["\n", "works", "nine", "big", "sea", "book", "cat"])):
         with monkeypatch.context() as m:
@@ -309,7 +315,7 @@ def test_shared_context_scoring_equals_scoring_each_pair(kind: str, fresh_lm: Ca
 
     method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
     choices = ("anna", "the old table", "in the sun and the sea", "maria lives in rome")
-    prompts = [replace(p, choices=choices, label=k % 4) for k, p in enumerate(GEN_PROMPTS)]
+    prompts = [replace(p, choices=choices, label=k % 4) for k, p in enumerate(GEN_PROMPTS + SHARED_PARAGRAPH)]
     with monkeypatch.context() as m:
         m.setattr(HFCausalLM, "loglikelihood", HFCausalLM.loglikelihood_per_pair)
         reference = with_batch_size(method, 3).predict(prompts, SETTINGS)

@@ -70,8 +70,9 @@ class Adaptation:
 
     Attributes:
         module: the torch module that computes the adapted model (a PEFT wrapper, a private
-            copy for full fine-tuning). Training minimises ``module(**batch).loss``; inference
-            runs it unless the backend places ``soft_prompt`` itself.
+            copy for full fine-tuning). Training minimises the backend's
+            ``training_loss(module, batch)``; inference runs it unless the backend places
+            ``soft_prompt`` itself.
         soft_prompt: virtual tokens the backend places at inference, or None.
 
     ``attach``/``detach`` run on entering and leaving the outermost

@@ -87,10 +87,10 @@ class _Running:
         self.last, self.mask, self.position = self.last[index], self.mask[index], self.position[index]
         self.cache.batch_select_indices(index)
         # drop leading columns that are padding in every remaining row
-        lead = int((self.mask == 0).sum(dim=1).min())
+        lead = int(self.mask.argmax(dim=1).min())  # first attended column (a gap may follow it)
         if lead:
             self.mask = self.mask[:, lead:]
-            for layer in _layers(self.cache):
+            for layer in layers_of(self.cache):
                 layer.keys, layer.values = layer.keys[:, :, lead:], layer.values[:, :, lead:]
 
     def join(self, other: _Running) -> None:
@@ -106,7 +106,7 @@ class _Running:
             shape[dim] = missing
             return torch.cat([x.new_zeros(shape), x], dim=dim)
 
-        for mine, theirs in zip(_layers(self.cache), _layers(other.cache), strict=True):
+        for mine, theirs in zip(layers_of(self.cache), layers_of(other.cache), strict=True):
             mine.keys = torch.cat([left_pad(mine.keys, 2), left_pad(theirs.keys, 2)])
             mine.values = torch.cat([left_pad(mine.values, 2), left_pad(theirs.values, 2)])
         self.mask = torch.cat([left_pad(self.mask, 1), left_pad(other.mask, 1)])
@@ -116,7 +116,7 @@ class _Running:
         self.position = torch.cat([self.position, other.position])
 
 
-def _layers(cache: Any) -> list[Any]:
+def layers_of(cache: Any) -> list[Any]:
     from transformers.cache_utils import DynamicLayer
 
     layers = list(getattr(cache, "layers", None) or [])
@@ -153,7 +153,7 @@ def decode_greedy(
             p = prefill(take)
             first = p.logits.argmax(-1)
             new = _Running(take, [[int(t)] for t in first.tolist()], first, p.cache, p.mask, p.position)
-            _layers(new.cache)  # refuse a cache that cannot be re-batched before any output is kept
+            layers_of(new.cache)  # refuse a cache that cannot be re-batched before any output is kept
             if run is None:
                 run = new
             else:
@@ -187,7 +187,7 @@ def score_shared_contexts(
 ) -> list[tuple[Any, list[int]]]:
     """Log-softmax rows for every ``(context ids, continuation ids)`` pair, each context read once.
 
-    The distinct contexts are prefilled ``batch_size`` at a time (longest first); their last
+    The distinct contexts are prefilled ``batch_size`` at a time (in token order); their last
     position predicts every choice's first token, so a one-token choice costs nothing more. A
     longer choice feeds its tokens but the last after a copy of its context's cache, in batches of
     ``batch_size`` choices. Only positions that predict a continuation token are projected onto
@@ -200,7 +200,7 @@ def score_shared_contexts(
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, (ctx, _) in enumerate(pairs):
         groups.setdefault(tuple(ctx), []).append(i)
-    contexts = sorted(groups, key=lambda c: (-len(c), groups[c][0]))
+    contexts = sorted(groups)  # contexts that begin alike are prefilled together
     out: list[tuple[Any, list[int]] | None] = [None] * len(pairs)
     done = 0
     for start in range(0, len(contexts), batch_size):
@@ -211,7 +211,7 @@ def score_shared_contexts(
         for g, i in rows:
             out[i] = (first[g : g + 1], pairs[i][1])
         longer = [(g, i) for g, i in rows if len(pairs[i][1]) > 1]
-        layers = _layers(p.cache)
+        layers = layers_of(p.cache)
         for s in range(0, len(longer), batch_size):
             sub = longer[s : s + batch_size]
             index = torch.tensor([g for g, _ in sub], device=p.mask.device)
@@ -231,3 +231,33 @@ def score_shared_contexts(
         done += len(rows)
         on_progress(done)
     return [o for o in out if o is not None]
+
+
+def shared_prefixes(seqs: Sequence[Sequence[int]], min_share: int = 16) -> list[tuple[int, list[int]]]:
+    """Groups of ``seqs`` (indices) with the number of leading tokens every member shares.
+
+    Sorted token lists put sequences with a common beginning (one paragraph, several questions;
+    one instruction, many inputs) next to each other; a sequence joins the group before it when
+    they share at least ``min_share`` tokens and what it saves outweighs what the members lose
+    from a shorter common prefix. Every member keeps at least one token of its own (it needs
+    logits at its last position).
+    """
+
+    def common(a: Sequence[int], b: Sequence[int]) -> int:
+        n = 0
+        for x, y in zip(a, b, strict=False):
+            if x != y:
+                break
+            n += 1
+        return n
+
+    groups: list[tuple[int, list[int]]] = []
+    for i in sorted(range(len(seqs)), key=lambda k: list(seqs[k])):
+        if groups:
+            n, members = groups[-1]
+            shared = min(common(seqs[members[0]], seqs[i]), n, len(seqs[i]) - 1)
+            if shared >= min_share and (n - shared) * len(members) <= shared:
+                groups[-1] = (shared, [*members, i])
+                continue
+        groups.append((len(seqs[i]) - 1, [i]))
+    return groups

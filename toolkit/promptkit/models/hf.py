@@ -17,7 +17,15 @@ from typing import Any, ClassVar
 from promptkit.catalog import display_path
 from promptkit.models.backend import IGNORE, Adaptation, Generation, LogLikelihood, TrainingExample
 from promptkit.models.batching import Runtime, length_sorted_batches
-from promptkit.models.decoding import Prefilled, StopScan, Unsupported, decode_greedy, score_shared_contexts
+from promptkit.models.decoding import (
+    Prefilled,
+    StopScan,
+    Unsupported,
+    decode_greedy,
+    layers_of,
+    score_shared_contexts,
+    shared_prefixes,
+)
 from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop
 from promptkit.prompting.chat import format_prompt, format_target
 from promptkit.records import Prompt
@@ -305,7 +313,8 @@ class HFCausalLM(HFLanguageModel):
             results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]))
             runtime.report("generate", len(results), len(texts))
 
-        order = sorted(range(len(texts)), key=lambda i: (-len(encoded[i]), i))  # longest first, as before
+        # sorted token lists: prompts that begin alike are read together (their beginning once)
+        order = sorted(range(len(texts)), key=lambda i: (encoded[i], i))
         scan = StopScan(self.tokenizer, stop, _eos_ids(self.model.generation_config, self.tokenizer))
         try:
             with torch.inference_mode():
@@ -344,8 +353,33 @@ class HFCausalLM(HFLanguageModel):
         return [out[i] for i in range(len(pairs))]
 
     def _prefill(self, seqs: list[list[int]]) -> Prefilled:
-        """Read left-padded prompts (with the adaptation's soft prompt placed as in generation);
-        logits at each row's last position and the cache to continue from."""
+        """Read prompts: logits at each row's last position and the cache to continue from.
+
+        Prompts that begin alike (:func:`promptkit.models.decoding.shared_prefixes`) have their
+        common beginning read once; each row then reads the rest of its prompt after a copy of
+        that cache, left-padded, positions following the mask (a masked gap between the two parts
+        changes nothing a row attends to)."""
+        import torch
+        from transformers import DynamicCache
+
+        groups = shared_prefixes(seqs)
+        if len(groups) == len(seqs):
+            return self._prefill_whole(seqs)
+        head = self._prefill_whole([seqs[members[0]][:n] for n, members in groups])
+        rows = [(g, r) for g, (_, members) in enumerate(groups) for r in members]
+        index = torch.tensor([g for g, _ in rows], device=head.mask.device)
+        cache = DynamicCache(ddp_cache_data=[(la.keys[index], la.values[index]) for la in layers_of(head.cache)])
+        ids, tail_mask = self._pad([seqs[r][groups[g][0] :] for g, r in rows])
+        mask = torch.cat([head.mask[index], tail_mask.to(head.mask)], dim=1)
+        position = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)[:, -ids.shape[1] :]
+        logits = self._feed(ids.to(self.device), cache, mask, position)[:, -1]
+        # back to the caller's row order
+        back = torch.tensor(sorted(range(len(rows)), key=lambda k: rows[k][1]), device=head.mask.device)
+        cache.batch_select_indices(back)
+        return Prefilled(logits[back], cache, mask[back], position[back, -1])
+
+    def _prefill_whole(self, seqs: list[list[int]]) -> Prefilled:
+        """Read left-padded prompts whole (the adaptation's soft prompt placed as in generation)."""
         ids, mask = self._pad(seqs)
         _, inputs, _ = self._generation_inputs(ids.to(self.device), mask.to(self.device))
         full = inputs["attention_mask"]
@@ -354,7 +388,8 @@ class HFCausalLM(HFLanguageModel):
         width = (inputs["input_ids"] if "input_ids" in inputs else inputs["inputs_embeds"]).shape[1]
         keep_last = {"logits_to_keep": 1} if self._keeps_logits() else {}
         out = self._decoding_module()(**inputs, position_ids=position[:, -width:], use_cache=True, **keep_last)
-        return Prefilled(out.logits[:, -1], out.past_key_values, full, position[:, -1])
+        cache = out.cache if "cache" in out else out.past_key_values  # renamed in transformers 5
+        return Prefilled(out.logits[:, -1], cache, full, position[:, -1])
 
     def _feed(self, tokens: Any, cache: Any, mask: Any, position: Any) -> Any:
         """Logits for ``tokens`` ``[rows, n]`` read after ``cache``: ``[rows, n, vocab]``."""
