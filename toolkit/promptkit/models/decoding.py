@@ -187,7 +187,7 @@ def score_shared_contexts(
 ) -> list[tuple[Any, list[int]]]:
     """Log-softmax rows for every ``(context ids, continuation ids)`` pair, each context read once.
 
-    The distinct contexts are prefilled ``batch_size`` at a time (in token order); their last
+    The distinct contexts are prefilled ``batch_size`` at a time (:func:`prefix_order`); their last
     position predicts every choice's first token, so a one-token choice costs nothing more. A
     longer choice feeds its tokens but the last after a copy of its context's cache, in batches of
     ``batch_size`` choices. Only positions that predict a continuation token are projected onto
@@ -200,7 +200,8 @@ def score_shared_contexts(
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, (ctx, _) in enumerate(pairs):
         groups.setdefault(tuple(ctx), []).append(i)
-    contexts = sorted(groups)  # contexts that begin alike are prefilled together
+    distinct = list(groups)
+    contexts = [distinct[k] for k in prefix_order(distinct)]
     out: list[tuple[Any, list[int]] | None] = [None] * len(pairs)
     done = 0
     for start in range(0, len(contexts), batch_size):
@@ -261,3 +262,13 @@ def shared_prefixes(seqs: Sequence[Sequence[int]], min_share: int = 16) -> list[
                 continue
         groups.append((len(seqs[i]) - 1, [i]))
     return groups
+
+
+def prefix_order(seqs: Sequence[Sequence[int]]) -> list[int]:
+    """An order to read ``seqs`` in: sequences that begin alike next to each other (so one call
+    reads their beginning once), longest first within such a group and among the rest (so rows
+    read together have similar lengths and little padding)."""
+    groups = shared_prefixes(seqs)
+    shared = [sorted(members, key=lambda i: (-len(seqs[i]), i)) for _, members in groups if len(members) > 1]
+    alone = sorted((m[0] for _, m in groups if len(m) == 1), key=lambda i: (-len(seqs[i]), i))
+    return [i for members in shared for i in members] + alone

@@ -23,6 +23,7 @@ from promptkit.models.decoding import (
     Unsupported,
     decode_greedy,
     layers_of,
+    prefix_order,
     score_shared_contexts,
     shared_prefixes,
 )
@@ -313,8 +314,7 @@ class HFCausalLM(HFLanguageModel):
             results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]))
             runtime.report("generate", len(results), len(texts))
 
-        # sorted token lists: prompts that begin alike are read together (their beginning once)
-        order = sorted(range(len(texts)), key=lambda i: (encoded[i], i))
+        order = prefix_order(encoded)  # prompts that begin alike are read together, their beginning once
         scan = StopScan(self.tokenizer, stop, _eos_ids(self.model.generation_config, self.tokenizer))
         try:
             with torch.inference_mode():
