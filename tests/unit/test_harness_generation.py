@@ -320,3 +320,21 @@ def test_stop_scan_on_the_tail_finds_every_stop_where_decoding_the_whole_row_doe
         found += whole is not None
     assert checked == 400 and 50 < found < 390, "the sample mixes rows that stop and rows that do not"
     assert max(len(p) for p in pieces) > 1 and any(len(tok.encode(s, add_special_tokens=False)) > 1 for s in stop)
+
+
+def test_a_character_cut_by_the_token_budget_is_dropped_not_replaced() -> None:
+    """Byte-level tokens of '漢字' stopped mid-character decode to U+FFFD; the text keeps whole
+    characters only. A complete text, and a U+FFFD the tokens really spell, are left alone."""
+    from promptkit.models.stopping import whole_characters
+
+    tok = byte_level_tokenizer()
+    ids = tok.encode("où est le 漢字", add_special_tokens=False)
+    cuts = [n for n in range(1, len(ids) + 1) if tok.decode(ids[:n]).endswith("\ufffd")]
+    assert cuts, "the tokenizer spells a CJK character with several tokens"
+    for n in range(1, len(ids) + 1):
+        text = whole_characters(tok, ids[:n])
+        assert "\ufffd" not in text
+        assert "où est le 漢字".startswith(text) and tok.decode(ids[:n]).startswith(text)
+    assert whole_characters(tok, ids) == "où est le 漢字"
+    literal = tok.encode("ok \ufffd", add_special_tokens=False)
+    assert whole_characters(tok, literal) == "ok \ufffd"

@@ -22,6 +22,15 @@ from pydantic import (
 )
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$"
+# Names that become a file or directory name (task names, run ids): one path segment, printable.
+FILE_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+def check_segments(kind: str, value: str) -> str:
+    """``value`` unless one of its ``/``-separated parts is ``..`` or empty (it would leave its folder)."""
+    if any(part in ("", ".", "..") for part in value.split("/")):
+        raise ValueError(f"{kind} {value!r} has an empty, '.' or '..' part; use letters, digits, '_', '-', '.' between '/'")
+    return value
 
 
 class Strict(BaseModel):
@@ -207,7 +216,7 @@ class PromptConfig(Strict):
     first user turn and each shot is a user/assistant pair.
     """
 
-    name: str = Field(pattern=NAME_RE)
+    name: str = Field(pattern=NAME_RE, max_length=128)
     version: int | str = 1
     kind: Literal["qa", "translation", "generation", "classification"] | None = None
     description: str = ""
@@ -216,6 +225,11 @@ class PromptConfig(Strict):
     target: str
     target_delimiter: str = " "
     fewshot: FewShotFormat = Field(default_factory=FewShotFormat)
+
+    @field_validator("name")
+    @classmethod
+    def _name_segments(cls, value: str) -> str:
+        return check_segments("prompt name", value)
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -233,7 +247,8 @@ class FewShotSettings(Strict):
 class TaskConfig(Strict):
     """A task: where the data is, how rows become examples, how they are prompted and scored."""
 
-    name: str = Field(pattern=NAME_RE)
+    # a directory name under samples/: one segment
+    name: str = Field(pattern=FILE_NAME_RE, max_length=100)
     version: int | str = 1
     description: str = ""
     tags: list[str] = Field(default_factory=list)

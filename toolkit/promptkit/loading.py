@@ -97,9 +97,53 @@ def read_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
     return parse_yaml(text, file)
 
 
+# A task, prompt or run file is a few kilobytes; these bound what a hostile one can cost.
+MAX_YAML_CHARS = 5_000_000
+MAX_YAML_NODES = 200_000  # values after expanding aliases (a "billion laughs" file has 10^9)
+
+
+def _expanded_size(node: yaml.Node, file: str) -> int:
+    """Values in ``node`` with every alias expanded, computed without expanding (aliases share nodes)."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in on_path:
+            raise ConfigError([Problem("an alias refers to a value that contains it (recursive YAML); "
+                                       "write the value out instead", file, n.start_mark.line + 1)])
+        on_path.add(key)
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        elif isinstance(n, yaml.SequenceNode):
+            total += sum(size(v) for v in n.value)
+        on_path.discard(key)
+        sizes[key] = total
+        return total
+
+    total = size(node)
+    if total > MAX_YAML_NODES:
+        if isinstance(node, yaml.MappingNode):
+            children = [v for _, v in node.value]
+        else:
+            children = list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        worst = max(children, key=size, default=node)  # the top-level value that expands most
+        raise ConfigError([Problem(f"expands to {total:,} values through aliases (at most {MAX_YAML_NODES:,}); "
+                                   "write repeated values out or use fewer nested aliases", file, worst.start_mark.line + 1)])
+    return total
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
+    if len(text) > MAX_YAML_CHARS:
+        raise ConfigError([Problem(f"file is {len(text):,} characters; a task, prompt or run file may have at most "
+                                   f"{MAX_YAML_CHARS:,} (put data in a data file the task points to)", file)])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _expanded_size(node, file)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark

@@ -7,13 +7,14 @@ not give (``None``) fall through to the layer below.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from promptkit.config import ModelConfig, Strict, TrainingConfig, TuningConfig, entry_label
+from promptkit.config import FILE_NAME_RE, ModelConfig, Strict, TrainingConfig, TuningConfig, entry_label
 from promptkit.errors import ConfigError, Problem
 from promptkit.loading import (
     YamlDocument,
@@ -38,6 +39,7 @@ class RunConfig(Strict):
     data_dir: str | None = None
     tasks_dir: list[str] = Field(default_factory=list)
     out_dir: str = "reports"
+    # the run's directory under out_dir: one path segment ('' or None: a new timestamped id)
     run_id: str | None = None
     bootstrap_samples: int = Field(default=1000, ge=0)
     # Few-shot shot count for every task (None: each task's fewshot.shots).
@@ -47,6 +49,14 @@ class RunConfig(Strict):
     # Run although evaluated rows also occur in the train split or few-shot pool
     # (promptkit.leakage); the overlaps found are recorded per task in results.json.
     allow_overlap: bool = False
+
+    @field_validator("run_id")
+    @classmethod
+    def _one_folder(cls, value: str | None) -> str | None:
+        if value and (not re.fullmatch(FILE_NAME_RE, value) or len(value) > 100):
+            raise ValueError(f"{value[:120]!r} is not a run id: one folder name of letters, digits, '_', '-' and '.', "
+                             "starting with a letter or digit, at most 100 characters")
+        return value
 
     @field_validator("methods", mode="before")
     @classmethod

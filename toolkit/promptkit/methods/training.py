@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptkit.catalog import display_path
 from promptkit.config import TrainingConfig
 from promptkit.distributed import current
 from promptkit.errors import PromptkitError
@@ -154,7 +155,7 @@ class Trainer:
         ckpt = self.checkpoint_dir / CHECKPOINT if self.checkpoint_dir else None
         torch.manual_seed(self.seed)
         if ckpt is not None and ckpt.is_file():
-            saved = torch.load(ckpt, map_location="cpu", weights_only=False)
+            saved = _load_checkpoint(ckpt)
             self._load_trainable_state(saved["trainable"])
             optimizer.load_state_dict(saved["optimizer"])
             scheduler.load_state_dict(saved["scheduler"])
@@ -356,12 +357,31 @@ def gradient_checkpointing(lm: LanguageModel, on: bool) -> Iterator[None]:
         off()
 
 
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    """A training checkpoint, read with ``weights_only=True``: tensors and plain values only, so a
+    checkpoint from elsewhere cannot run code. Unreadable: a one-line error saying what to do."""
+    import torch
+
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(saved, dict) or not {"step", "trainable", "optimizer", "scheduler", "rng"} <= set(saved):
+            raise ValueError("not a promptkit training checkpoint")
+    except Exception as e:  # truncated file, foreign pickle, other format
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise TrainingError(f"{display_path(path)}: cannot resume from this checkpoint ({reason}); "
+                            "delete it to train this cell from the start") from None
+    return saved
+
+
 def _rng_state() -> dict[str, Any]:
     """Every random state training draws from (dropout, shuffles)."""
     import numpy as np
     import torch
 
-    state = {"torch": torch.get_rng_state(), "py": random.getstate(), "np": np.random.get_state()}
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    # numpy's key array as a tensor: checkpoints load with weights_only=True (no unpickling of objects)
+    state = {"torch": torch.get_rng_state(), "py": random.getstate(),
+             "np": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(gauss))}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state()
     return state
@@ -373,7 +393,8 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
     torch.set_rng_state(state["torch"])
     random.setstate(state["py"])
-    np.random.set_state(state["np"])
+    kind, keys, pos, has_gauss, gauss = state["np"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, gauss))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state(state["cuda"])
 

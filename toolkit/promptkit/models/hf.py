@@ -27,7 +27,7 @@ from promptkit.models.decoding import (
     score_shared_contexts,
     shared_prefixes,
 )
-from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop
+from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop, whole_characters
 from promptkit.prompting.chat import format_prompt, format_target
 from promptkit.records import Prompt
 
@@ -202,13 +202,15 @@ class HFLanguageModel:
             for r, i in enumerate(batch):
                 tokens = new[r]
                 n_out = stopper.finished_at.get(r, count_generated(tokens[self.lead_tokens :], tok))
-                results[i] = self._generation(tokens[: n_out + self.lead_tokens], n_out, stop, len(encoded[i]))
+                results[i] = self._generation(tokens[: n_out + self.lead_tokens], n_out, stop, len(encoded[i]),
+                                              cut=n_out >= max_new_tokens and r not in stopper.finished_at)
             done += len(batch)
             runtime.report("generate", done, len(texts))
         return [r for r in results if r is not None]
 
-    def _generation(self, tokens: list[int], n_out: int, stop: Sequence[str], prompt_tokens: int) -> Generation:
-        raw = self.tokenizer.decode(tokens, skip_special_tokens=True)
+    def _generation(self, tokens: list[int], n_out: int, stop: Sequence[str], prompt_tokens: int, *, cut: bool) -> Generation:
+        """``cut``: the token budget ended the row; text after its last whole character is dropped."""
+        raw = whole_characters(self.tokenizer, tokens, self.lead_tokens) if cut else self.tokenizer.decode(tokens, skip_special_tokens=True)
         return Generation(cut_at_stop(raw, stop).strip(), raw, prompt_tokens, n_out)
 
     def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
@@ -311,7 +313,8 @@ class HFCausalLM(HFLanguageModel):
             return self._prefill([encoded[i] for i in rows])
 
         def finished(i: int, tokens: list[int]) -> None:
-            results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]))
+            cut = len(tokens) >= max_new_tokens and not scan.finished(tokens)
+            results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]), cut=cut)
             runtime.report("generate", len(results), len(texts))
 
         order = prefix_order(encoded)  # prompts that begin alike are read together, their beginning once

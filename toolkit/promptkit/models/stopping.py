@@ -59,3 +59,64 @@ def count_generated(tokens: Sequence[int], tok: Any) -> int:
     while n > 0 and tokens[n - 1] == pad and pad != eos:
         n -= 1
     return n
+
+
+def whole_characters(tok: Any, tokens: Sequence[int], keep: int = 0) -> str:
+    """The text of ``tokens`` without a character the token budget cut in half.
+
+    A byte-level or byte-fallback tokenizer spells a multi-byte character with several tokens;
+    stopped between them, decoding ends in U+FFFD, a character the model did not write. When the
+    tokens' bytes end in an incomplete UTF-8 sequence, that U+FFFD is dropped; a U+FFFD the
+    tokens spell in full is the model's own and stays. ``keep``: leading tokens that are not
+    text (a decoder start token).
+    """
+    text = tok.decode(list(tokens), skip_special_tokens=True)
+    if not text.endswith("\ufffd"):
+        return text
+    data = token_bytes(tok, tokens[keep:])
+    return text[:-1] if data is not None and _cut_utf8(data) else text
+
+
+def _cut_utf8(data: bytes) -> bool:
+    """Whether ``data`` ends inside a UTF-8 character (its lead byte present, a continuation missing)."""
+    for back in range(1, min(4, len(data)) + 1):
+        b = data[-back]
+        if b & 0xC0 == 0x80:  # a continuation byte: look further back for the lead
+            continue
+        need = 2 if b & 0xE0 == 0xC0 else 3 if b & 0xF0 == 0xE0 else 4 if b & 0xF8 == 0xF0 else 1
+        return need > back
+    return False
+
+
+def _byte_level_alphabet() -> dict[str, int]:
+    """GPT-2's reversible byte <-> printable character map, character -> byte."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + extra)] = b
+            extra += 1
+    return chars
+
+
+def token_bytes(tok: Any, tokens: Sequence[int]) -> bytes | None:
+    """The bytes ``tokens`` spell (special tokens left out), for byte-level BPE (GPT-2, Llama 3,
+    SmolLM) and SentencePiece with byte fallback (``<0xE6>`` pieces); None for other vocabularies."""
+    import re
+
+    special = set(getattr(tok, "all_special_ids", []))
+    pieces = tok.convert_ids_to_tokens([t for t in tokens if t not in special])
+    decoder = type(getattr(getattr(tok, "backend_tokenizer", None), "decoder", None)).__name__
+    if decoder == "ByteLevel":
+        alphabet = _byte_level_alphabet()
+        joined = "".join(pieces)
+        if all(c in alphabet for c in joined):
+            return bytes(alphabet[c] for c in joined)
+        return None
+    out = b""
+    for piece in pieces:
+        m = re.fullmatch(r"<0x([0-9A-Fa-f]{2})>", piece)
+        out += bytes([int(m.group(1), 16)]) if m else piece.replace("\u2581", " ").encode("utf-8")
+    return out
