@@ -138,3 +138,31 @@ def test_random_states_survive_a_weights_only_round_trip(tmp_path: Path) -> None
     torch.save({"step": 0, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": state}, ckpt)
     _set_rng_state(_load_checkpoint(ckpt)["rng"])
     assert (random.random(), float(np.random.random()), float(torch.rand(1))) == expected
+
+
+# ----------------------------------------------------------------------------- the run directory
+def test_a_second_run_under_the_same_id_is_refused_and_the_first_kept(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    args = ["eval", "--task", "demo_qa", "--model", str(tiny_llama_dir), "--limit", "2", "--method", "zero-shot",
+            "--out", str(tmp_path), "--run-id", "same", "--device", "cpu"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    results = (tmp_path / "same" / "results.json").read_bytes()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 2
+    assert "already holds a run (results.json); pass --resume" in again.output and "Traceback" not in again.output
+    assert (tmp_path / "same" / "results.json").read_bytes() == results
+
+
+def test_written_reports_follow_the_umask(tmp_path: Path) -> None:
+    from promptkit.report.results import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "results.json", "{}")
+        os.umask(0o077)
+        write_atomic(tmp_path / "private.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "results.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "results.json").read_text() == "{}"

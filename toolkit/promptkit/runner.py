@@ -23,7 +23,7 @@ from typing import Any
 from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import ClassificationAdapterConfig, TunableBase, dump, slug
 from promptkit.distributed import current
-from promptkit.errors import LeakageError, ModelError, PromptkitError
+from promptkit.errors import ConfigError, LeakageError, ModelError, PromptkitError
 from promptkit.harness import Runtime
 from promptkit.harness.predict import check_cloze
 from promptkit.leakage import ComparedSplit, find_overlaps
@@ -303,6 +303,11 @@ class Runner:
             self.progress = self.on_cell = None
         run_id = procs.broadcast(cfg.run_id or new_run_id())
         self.run_dir = Path(cfg.out_dir) / run_id
+        if not self.resume and (self.run_dir / "results.json").is_file():
+            # a second run under the same id would replace the first one's results
+            shown = display_path(self.run_dir)
+            raise ConfigError(f"{shown} already holds a run (results.json); pass --resume {shown} to continue it, "
+                              "or choose another --run-id")
         t0 = time.perf_counter()
         lm = load_model(cfg.model)
         load_s = time.perf_counter() - t0
