@@ -166,3 +166,15 @@ def test_written_reports_follow_the_umask(tmp_path: Path) -> None:
     assert (tmp_path / "results.json").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "results.json").read_text() == "{}"
+
+
+def test_more_shots_than_the_pool_holds_is_refused_before_the_model_loads(tmp_path: Path) -> None:
+    task = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "qa.yaml"  # a 6-row train split
+    args = ["eval", "--task", str(task), "--model", str(tmp_path / "no-model"), "--method", "few-shot", "--limit", "2",
+            "--out", str(tmp_path / "out")]
+    refused = CliRunner().invoke(cli, [*args, "--shots", "7"])
+    assert refused.exit_code == 2
+    assert "task 'tiny_qa': few-shot asks for 7 demonstrations per example but its 'train' split has 6 rows; use --shots 6 or fewer" in refused.output
+    allowed = CliRunner().invoke(cli, [*args, "--shots", "6"])
+    assert "demonstrations per example" not in allowed.output  # gets as far as the (missing) model
+    assert "no-model" in allowed.output

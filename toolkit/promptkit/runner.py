@@ -191,6 +191,7 @@ class Runner:
             pool: list[Example] = []
             if "few-shot" in kinds and tc.fewshot.split in source.splits:
                 pool = task.examples(tc.fewshot.split, data_dir)
+                self._check_shots(task, pool)
             train: list[Example] = []
             if kinds & set(learning_kinds()) and tc.train_split and tc.train_split in source.splits:
                 train = pool if tc.train_split == tc.fewshot.split and pool else task.examples(tc.train_split, data_dir)
@@ -210,6 +211,18 @@ class Runner:
         untuned = [m.label for m in self.methods() if isinstance(m, TunableBase) and m.label not in spaces]
         check_budgets(spaces, cfg.tuning, untuned)
         return prepared
+
+    def _check_shots(self, task: Task, pool: Sequence[Example]) -> None:
+        """A few-shot entry asking for more demonstrations than the pool holds is refused (it would
+        use fewer than asked and record the number asked)."""
+        tc = task.config
+        default = self.config.shots if self.config.shots is not None else tc.fewshot.shots
+        for m in self.methods():
+            k = getattr(m, "shots", None) if m.kind == "few-shot" else None
+            k = default if m.kind == "few-shot" and k is None else k
+            if k and k > len(pool):
+                raise ConfigError(f"task {task.name!r}: {m.label} asks for {k} demonstrations per example but its "
+                                  f"{tc.fewshot.split!r} split has {len(pool)} rows; use --shots {len(pool)} or fewer")
 
     def _tuning_split(self, task: Task, data_dir: Path | None) -> list[Example]:
         """The examples of ``tuning.split`` when tuning selects on a split of its own."""
