@@ -133,13 +133,14 @@ def decode_greedy(
     batch_size: int,
     max_new_tokens: int,
     scan: StopScan,
-    on_finished: Callable[[int, list[int]], None],
+    on_finished: Callable[[int, list[int], bool], None],
 ) -> None:
     """Greedy-decode prompts ``order`` (indices into the caller's list) with at most ``batch_size`` running.
 
     ``prefill(indices)`` reads those prompts; ``step(tokens, cache, mask, position)`` feeds one
-    token per row and returns ``[rows, 1, vocab]`` logits. ``on_finished(index, tokens)`` receives
-    each prompt's new tokens (up to and including the one that stopped it) as soon as it stops.
+    token per row and returns ``[rows, 1, vocab]`` logits. ``on_finished(index, tokens, stopped)``
+    receives each prompt's new tokens (up to and including the one that stopped it) as soon as it
+    ends; ``stopped``: by EOS or a stop sequence (False: the token budget ran out).
     """
     import torch
 
@@ -161,8 +162,9 @@ def decode_greedy(
         assert run is not None
         keep = []
         for r, tokens in enumerate(run.tokens):
-            if len(tokens) >= max_new_tokens or scan.finished(tokens):
-                on_finished(run.rows[r], tokens)
+            stopped = scan.finished(tokens)
+            if stopped or len(tokens) >= max_new_tokens:
+                on_finished(run.rows[r], tokens, stopped)
             else:
                 keep.append(r)
         if not keep:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -312,9 +313,8 @@ class HFCausalLM(HFLanguageModel):
         def prefill(rows: list[int]) -> Prefilled:
             return self._prefill([encoded[i] for i in rows])
 
-        def finished(i: int, tokens: list[int]) -> None:
-            cut = len(tokens) >= max_new_tokens and not scan.finished(tokens)
-            results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]), cut=cut)
+        def finished(i: int, tokens: list[int], stopped: bool) -> None:
+            results[i] = self._generation(tokens, len(tokens), stop, len(encoded[i]), cut=not stopped)
             runtime.report("generate", len(results), len(texts))
 
         order = prefix_order(encoded)  # prompts that begin alike are read together, their beginning once
@@ -389,7 +389,7 @@ class HFCausalLM(HFLanguageModel):
         # positions follow the mask, as generate() sets them: padding does not shift a row
         position = (full.long().cumsum(-1) - 1).masked_fill(full == 0, 0)
         width = (inputs["input_ids"] if "input_ids" in inputs else inputs["inputs_embeds"]).shape[1]
-        keep_last = {"logits_to_keep": 1} if self._keeps_logits() else {}
+        keep_last = {"logits_to_keep": 1} if self._keeps_logits else {}
         out = self._decoding_module()(**inputs, position_ids=position[:, -width:], use_cache=True, **keep_last)
         cache = out.cache if "cache" in out else out.past_key_values  # renamed in transformers 5
         return Prefilled(out.logits[:, -1], cache, full, position[:, -1])
@@ -397,7 +397,7 @@ class HFCausalLM(HFLanguageModel):
     def _feed(self, tokens: Any, cache: Any, mask: Any, position: Any) -> Any:
         """Logits for ``tokens`` ``[rows, n]`` read after ``cache``: ``[rows, n, vocab]``."""
         out = self._decoding_module()(input_ids=tokens, attention_mask=mask, position_ids=position, use_cache=True,
-                                      **{cache_argument(self.model): cache})
+                                      **{self._cache_arg: cache})
         return out.logits
 
     def _decoding_module(self) -> Any:
@@ -422,7 +422,7 @@ class HFCausalLM(HFLanguageModel):
         batch, width = ids.shape
         ones = torch.ones((batch, soft.num_virtual_tokens), dtype=mask.dtype, device=mask.device)
         if soft.placement == "cache":
-            inputs = {"input_ids": ids, "attention_mask": torch.cat([ones, mask], dim=1), cache_argument(base): soft.virtual(batch)}
+            inputs = {"input_ids": ids, "attention_mask": torch.cat([ones, mask], dim=1), self._cache_arg: soft.virtual(batch)}
             return base, inputs, width
         embeds = base.get_input_embeddings()(ids)
         virtual = soft.virtual(batch).to(embeds.dtype)
@@ -496,7 +496,7 @@ class HFCausalLM(HFLanguageModel):
         """
         import torch
 
-        if not self._keeps_logits():
+        if not self._keeps_logits:
             return super().training_loss(module, batch)
         labels = batch["labels"]
         follows = labels[:, 1:] != IGNORE
@@ -510,11 +510,17 @@ class HFCausalLM(HFLanguageModel):
         logits = module(**inputs, logits_to_keep=keep).logits  # [kept positions, vocab], row-major
         return torch.nn.functional.cross_entropy(logits.float(), labels[:, 1:][follows])
 
+    @cached_property
     def _keeps_logits(self) -> bool:
         """Whether the architecture's forward takes ``logits_to_keep`` (recent transformers causal LMs)."""
         import inspect
 
         return "logits_to_keep" in inspect.signature(self.model.forward).parameters
+
+    @cached_property
+    def _cache_arg(self) -> str:
+        # looked up once per model, not at every decoding step
+        return cache_argument(self.model)
 
 
 class HFSeq2SeqLM(HFLanguageModel):
