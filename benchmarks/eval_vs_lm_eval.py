@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -35,26 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import OFFLINE_ENV, markdown_table, summary
+from compare_lm_eval import TASK_YAML
+
 HERE = Path(__file__).resolve()
-GEN_YAML = """task: pk_generation
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: generate_until
-doc_to_text: "{{{{prompt}}}}"
-doc_to_target: "{{{{references[0]}}}}"
-generation_kwargs:
-  until: {until}
-  max_gen_toks: {max_new_tokens}
-  do_sample: false
-  temperature: 0.0
-metric_list:
-  - metric: exact_match
-metadata:
-  version: 1
-"""
 MC_YAML = """task: {name}
 dataset_path: json
 dataset_kwargs:
@@ -71,7 +54,7 @@ metric_list:
 metadata:
   version: 1
 """
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+ENV = OFFLINE_ENV
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -115,10 +98,11 @@ def workload_generation(args: argparse.Namespace, env: dict[str, str], tag: str,
     data.write_text("".join(json.dumps({"id": s["example_id"], "prompt": s["prompt"], "references": s["references"]}) + "\n" for s in ours))
     tasks = args.work / "tasks-gen"
     tasks.mkdir(exist_ok=True)
-    (tasks / "pk_generation.yaml").write_text(GEN_YAML.format(data=data, until=json.dumps(gen["stop"]), max_new_tokens=gen["max_new_tokens"]))
+    # the parity task compare_lm_eval.py writes: promptkit's prompts verbatim, its generation settings
+    (tasks / "promptkit_parity.yaml").write_text(TASK_YAML.format(data=data, until=json.dumps(gen["stop"]), max_new_tokens=gen["max_new_tokens"]))
     if tag != "promptkit":
         return seconds, float("nan"), "-"
-    theirs_s, theirs = lm_eval(args, "pk_generation", tasks, args.work / f"lmeval-gen-{r}", model_dir(results))
+    theirs_s, theirs = lm_eval(args, "promptkit_parity", tasks, args.work / f"lmeval-gen-{r}", model_dir(results))
     same = sum(s["prediction"] == theirs[s["example_id"]]["filtered_resps"][0].strip() for s in ours)
     return seconds, theirs_s, f"{same}/{len(ours)}"
 
@@ -204,10 +188,6 @@ def model_dir(results: dict[str, Any]) -> str:
 WORKLOADS = {"generation": workload_generation, "sst2": workload_sst2, "reading": workload_reading}
 
 
-def summary(values: list[float]) -> str:
-    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("child", nargs="?", choices=["reading-child"], help=argparse.SUPPRESS)
@@ -243,9 +223,7 @@ def main() -> int:
         for tag, ts in times.items():
             lines.append(f"| {name} | {tag} | {summary(ts)} | {anchor / statistics.median(ts):.2f}x | {checks[-1] if tag == 'promptkit' else ''} |")
     print(f"\nbatch size {args.batch_size}, {args.repeats} repeats, wall seconds of whole processes\n")
-    print("| workload | side | wall s median (min-max) | lm-eval / side | identical predictions |")
-    print("|---|---|---|---|---|")
-    print("\n".join(lines))
+    print(markdown_table(["workload", "side", "wall s median (min-max)", "lm-eval / side", "identical predictions"], lines))
     return 0
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -34,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from common import OFFLINE_ENV, markdown_table, summary
 
 HERE = Path(__file__).resolve()
 
@@ -167,17 +168,13 @@ def child(python: str, side: str, args: argparse.Namespace, method: str, batches
         cmd.append("--long")
     if args.checkpointing:
         cmd.append("--checkpointing")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = dict(OFFLINE_ENV)
     if env_path:
         env["PYTHONPATH"] = env_path
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"{side} side failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def summary(values: list[float]) -> str:
-    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
 def main() -> int:
@@ -228,9 +225,8 @@ def main() -> int:
             ratio = statistics.median(x["tokens_per_s"] for x in rs) / anchor
             table.append(f"| {method} | {name} | {summary([x['tokens_per_s'] for x in rs])} | {summary([x['train_s'] for x in rs])} | "
                          f"{statistics.median(x['mean_loss'] for x in rs):.4f} | {summary([x['peak_rss_mb'] / 1024 for x in rs])} | {ratio:.2f}x |")
-    print("\n| method | side | tokens/s median (min-max) | train s | mean loss | peak RSS GB | tokens/s vs Trainer |")
-    print("|---|---|---|---|---|---|---|")
-    print("\n".join(table))
+    print()
+    print(markdown_table(["method", "side", "tokens/s median (min-max)", "train s", "mean loss", "peak RSS GB", "tokens/s vs Trainer"], table))
     return 0
 
 
