@@ -154,20 +154,28 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     With no arguments: the built-in demo tasks on the embedded default model, comparing
     zero-shot prompting, prompt tuning and LoRA.
     """
-    from promptkit.runconfig import build_run_config, resume_run_config
+    from promptkit.config import dump
+    from promptkit.runconfig import build_run_config, check_resume_settings, resume_run_config
     from promptkit.runner import Runner, default_methods, default_tasks
 
+    method_list: list[Any] = list(methods) + adapter_entries(adapters)
+    options = {
+        "tasks": tuple(tasks), "methods": tuple(method_list), "model.name": model, "limit": limit,
+        "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
+        "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
+        "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
+        "tuning.builtin": tune,
+    }
     if resume_dir is not None:
         config = resume_run_config(resume_dir)
+        if config_file is not None or sets or n_seeds is not None or any(v not in (None, ()) for v in options.values()):
+            # Flags given with --resume must describe the run being continued (or only move its data).
+            asked = build_run_config(config_file, options, sets, base=dump(config))
+            if n_seeds is not None:
+                asked = asked.model_copy(update={"training": asked.training.model_copy(
+                    update={"seeds": list(range(asked.seed, asked.seed + n_seeds))})})
+            config = check_resume_settings(config, asked, resume_dir)
     else:
-        method_list: list[Any] = list(methods) + adapter_entries(adapters)
-        options = {
-            "tasks": tuple(tasks), "methods": tuple(method_list), "model.name": model, "limit": limit,
-            "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
-            "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
-            "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
-            "tuning.builtin": tune,
-        }
         config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
         if not config.tasks and not config_file:
             config = config.model_copy(update={"tasks": default_tasks()})
@@ -182,13 +190,23 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         _quiet_libraries()
         result = Runner(config, resume=resume_dir is not None).run()
         sys.exit(1 if any(c.error for c in result.cells) else 0)
+    from promptkit.interrupt import stop_at_safe_points
+
     with LiveDisplay() as display:
         runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None)
         display.phase("checking tasks and loading data")
         prepared = runner.prepare()  # bad tasks or data fail here, before heavy imports
         _quiet_libraries()
         display.phase("loading the model")
-        result = runner.run(prepared)
+        try:
+            with stop_at_safe_points():
+                result = runner.run(prepared)
+        except KeyboardInterrupt as exc:
+            run_dir = getattr(runner, "run_dir", None)
+            where = f" ({exc})" if str(exc) else ""
+            again = f"; continue with: promptkit eval --resume {run_dir}" if run_dir is not None else ""
+            click.echo(f"interrupted{where}; results saved so far are kept{again}", err=True)
+            sys.exit(130)
     display.summary(result, runner.run_dir)
     if any(c.error for c in result.cells):
         click.echo("error: some cells failed (see above); finished cells are saved", err=True)

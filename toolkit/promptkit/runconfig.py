@@ -7,6 +7,7 @@ not give (``None``) fall through to the layer below.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,6 +36,10 @@ class RunConfig(Strict):
     # Evaluation batch (generation, choice scoring); predictions do not depend on it. 16 runs
     # 1.6x faster than 8 on a 2-core CPU (benchmarks/generation_throughput.py).
     batch_size: int = Field(default=16, ge=1)
+    # Examples predicted between two saves of a cell's progress (promptkit.partial): a killed
+    # run loses at most this many predictions. None: 8 batches. A resumed run must use the
+    # value of the run it continues, since a chunk's batches are formed within it.
+    save_every: int | None = Field(default=None, ge=1)
     seed: int = 0
     data_dir: str | None = None
     tasks_dir: list[str] = Field(default_factory=list)
@@ -140,6 +145,7 @@ def build_run_config(
     options: Mapping[str, Any] | None = None,
     sets: Sequence[str] = (),
     default_methods: Sequence[str] = (),
+    base: Mapping[str, Any] | None = None,
 ) -> RunConfig:
     """Layer the sources and validate.
 
@@ -149,6 +155,7 @@ def build_run_config(
         sets: ``key=value`` overrides, applied last.
         default_methods: methods to use when neither the YAML nor the CLI names any (lets
             ``--set`` address them).
+        base: settings the others are layered on (a resumed run's own), instead of none.
 
     Raises:
         ConfigError: with the file, line and key of every problem.
@@ -159,7 +166,7 @@ def build_run_config(
     else:
         # No file: problems are located by key path only (no misleading line number).
         doc = YamlDocument({}, {}, "<command line>")
-    data: dict[str, Any] = dict(doc.data)
+    data: dict[str, Any] = {**copy.deepcopy(dict(base or {})), **doc.data}
     for key, value in (options or {}).items():
         if value is None or value == ():
             continue
@@ -196,3 +203,39 @@ def resume_run_config(run_dir: str | Path) -> RunConfig:
     data["run_id"] = run_dir.name
     doc = YamlDocument(data, {}, str(run_dir / "results.json"))
     return validate(RunConfig, doc)
+
+
+# Settings a resumed run may change: where its inputs are found. The data read there is
+# checked against the run's own (TaskInfo.fingerprint), so a move cannot change finished work.
+RESUME_MAY_CHANGE = ("data_dir", "tasks_dir")
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flat(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def check_resume_settings(stored: RunConfig, asked: RunConfig, run_dir: str | Path) -> RunConfig:
+    """The stored config, with the changes ``--resume`` allows taken from ``asked``.
+
+    Raises:
+        ConfigError: one line per setting that differs from the run's and could change what it
+            computes (another limit, model, method or training budget), with both values.
+    """
+    from promptkit.config import dump
+
+    old, new = _flat(dump(stored)), _flat(dump(asked))
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    refused = [k for k in changed if k.split(".")[0] not in RESUME_MAY_CHANGE]
+    if refused:
+        def shown(value: Any) -> str:
+            return "unset" if value is None else repr(value)
+
+        raise ConfigError([Problem(f"{k}: the run has {shown(old.get(k))}, the command asks {shown(new.get(k))}; "
+                                   f"--resume continues {run_dir} as it was set up; start a new run (another --run-id) "
+                                   "for other settings", "--resume") for k in refused])
+    return stored.model_copy(update={k: getattr(asked, k) for k in RESUME_MAY_CHANGE})

@@ -13,6 +13,7 @@ import importlib.metadata
 import itertools
 import json
 import platform
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,15 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from promptkit import interrupt
 from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import ClassificationAdapterConfig, TunableBase, dump, slug
 from promptkit.distributed import current
-from promptkit.errors import ConfigError, LeakageError, ModelError, PromptkitError
+from promptkit.errors import ConfigError, LeakageError, ModelError, Problem, PromptkitError
+from promptkit.faults import kill_point
 from promptkit.harness import Runtime
 from promptkit.harness.predict import check_cloze
 from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig, learning_kinds
 from promptkit.models.batching import ProgressFn
+from promptkit.partial import PARTIAL_DIR, PartialCell, chunks, fingerprint
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
@@ -92,6 +96,8 @@ class PreparedTask:
     # how choice scores are length-normalised (classification).
     metric_context: Any = None
     normalization: str = "none"
+    # Digest of every row read and of the prompt templates (TaskInfo.fingerprint).
+    fingerprint: str = ""
 
     @property
     def name(self) -> str:
@@ -102,6 +108,37 @@ def choice_normalization(tc: Any) -> str:
     """How a task's choice scores are length-normalised (``none`` unless a classification task says)."""
     adapter = tc.adapter
     return str(adapter.normalization) if isinstance(adapter, ClassificationAdapterConfig) else "none"
+
+
+def task_fingerprint(task: Task, *splits: Sequence[Example]) -> str:
+    """Digest of a task's rows as read (evaluated, pool, training, tuning) and its templates."""
+    return fingerprint({
+        "version": str(task.config.version),
+        "splits": [fingerprint({"rows": [dataclasses.asdict(ex) for ex in rows]}) for rows in splits],
+        "prompts": [dump(t.config) for t in task.prompts],
+    })
+
+
+def check_same_tasks(result: RunResult, prepared: Sequence[PreparedTask], run_dir: Path) -> None:
+    """A run is resumed on the tasks it started with: finished cells were scored on those rows.
+
+    Raises:
+        ConfigError: a task whose version, rows or templates changed since (one line each).
+    """
+    problems = []
+    for p in prepared:
+        info = result.tasks.get(p.name)
+        if info is None or not info.fingerprint:  # a task the run never had, or an older file
+            continue
+        if info.version != str(p.task.config.version):
+            problems.append(f"task {p.name!r}: version {info.version} when the run started, {p.task.config.version} now")
+        elif info.fingerprint != p.fingerprint:
+            problems.append(f"task {p.name!r}: its data or prompt templates changed since the run started "
+                            f"(fingerprint {info.fingerprint}, now {p.fingerprint})")
+    if problems:
+        shown = display_path(run_dir)
+        raise ConfigError([Problem(f"{line}; --resume {shown} would mix cells scored on different examples; "
+                           "restore the files or start a new run") for line in problems])
 
 
 def check_model_fits(lm: Any, prepared: Sequence[PreparedTask]) -> None:
@@ -204,7 +241,8 @@ class Runner:
             problems += overlaps
             prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev,
                                          metric_context=task.adapter(data_dir).metric_context(),
-                                         normalization=choice_normalization(tc)))
+                                         normalization=choice_normalization(tc),
+                                         fingerprint=task_fingerprint(task, examples, pool, train, tune_dev)))
         if problems and not cfg.allow_overlap:
             raise LeakageError(problems)
         spaces = self.tuned_spaces()
@@ -300,6 +338,7 @@ class Runner:
                 squad_version=metric_ctx.squad_version,
                 bleu_tokenize=metric_ctx.bleu_tokenize,
                 overlaps=tuple(p.overlaps),  # allowed with --allow-overlap
+                fingerprint=p.fingerprint,
             )
         return result
 
@@ -321,6 +360,8 @@ class Runner:
             shown = display_path(self.run_dir)
             raise ConfigError(f"{shown} already holds a run (results.json); pass --resume {shown} to continue it, "
                               "or choose another --run-id")
+        if self.resume and (self.run_dir / "results.json").is_file():
+            check_same_tasks(RunResult.load(self.run_dir), prepared, self.run_dir)
         t0 = time.perf_counter()
         lm = load_model(cfg.model)
         load_s = time.perf_counter() - t0
@@ -330,12 +371,12 @@ class Runner:
         result = self._start(lm, chat, prepared, run_id, load_s)
         self._save(result)
         done = {c.key for c in result.cells}
-        samples: dict[Path, list[dict[str, Any]]] = {}
-        for c in result.cells:  # resumed: carry the finished cells' samples over
-            path = self.run_dir / c.samples
-            if c.samples and path.is_file() and Path(c.samples) not in samples:
-                samples[Path(c.samples)] = [json.loads(line) for line in path.open(encoding="utf-8")]
-        todo = [spec for spec in self.plan(prepared) if spec.key not in done]
+        samples = self._finished_samples(result)
+        plan = self.plan(prepared)
+        for spec in plan:
+            if spec.key in done:  # killed after results.json listed the cell, before this cleanup
+                self._forget_progress(spec)
+        todo = [spec for spec in plan if spec.key not in done]
         for _, group in itertools.groupby(todo, key=lambda spec: spec.key[:3]):
             specs = list(group)  # the seeds of one task x prompt x method entry
             first = specs[0]
@@ -355,6 +396,9 @@ class Runner:
                 result.cells.append(cell)
                 result.timings["total_s"] = round(time.perf_counter() - started, 3)
                 self._save(result)
+                kill_point("cell-saved")
+                if cell.error is None:  # a failed cell keeps its progress for the next try
+                    self._forget_progress(spec)
                 if self.on_cell:
                     self.on_cell(cell)
         if procs.is_main:
@@ -362,6 +406,80 @@ class Runner:
             write_outputs(result, self.run_dir)
         procs.barrier()
         return result
+
+    def _finished_samples(self, result: RunResult) -> dict[Path, list[dict[str, Any]]]:
+        """Resumed: the samples files' rows of the finished cells. A cell killed after its rows
+        were written but before results.json listed it runs again, so its rows are dropped."""
+        samples: dict[Path, list[dict[str, Any]]] = {}
+        finished = {(c.task, c.prompt, c.method, c.seed) for c in result.cells}
+        for c in result.cells:
+            path = self.run_dir / c.samples
+            if c.samples and path.is_file() and Path(c.samples) not in samples:
+                rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+                samples[Path(c.samples)] = [r for r in rows if (c.task, r["prompt_name"], r["method"], r["seed"]) in finished]
+        return samples
+
+    def _cell_dir(self, p: PreparedTask, template: PromptTemplate, method_label: str, seed: int | None) -> Path:
+        """Where a trained cell keeps its checkpoint and adapter."""
+        return self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_label) / f"seed-{seed}"
+
+    def _progress_file(self, spec: CellSpec) -> Path:
+        seed = "" if spec.seed is None else f"__seed-{spec.seed}"
+        name = f"{slug(spec.task.name)}__{slug(spec.template.name)}__{slug(spec.method.label)}{seed}.jsonl"
+        return self.run_dir / PARTIAL_DIR / name
+
+    def _forget_progress(self, spec: CellSpec) -> None:
+        """The cell is in results.json: its progress file and final checkpoint are not needed."""
+        if not current().is_main:
+            return
+        PartialCell(self._progress_file(spec), "").discard()
+        checkpoint = self._cell_dir(spec.task, spec.template, spec.method.label, spec.seed) / "checkpoint"
+        if checkpoint.is_dir():
+            shutil.rmtree(checkpoint, ignore_errors=True)
+
+    def _predict_saved(self, spec: CellSpec, method: Any, prompts: list[Prompt], cell: CellResult,
+                       train_prompts: Sequence[Prompt]) -> list[Prediction]:
+        """Predict in fixed chunks, saving each chunk's predictions as it finishes; resumed, the
+        chunks saved before the interruption are read back instead of computed."""
+        p = spec.task
+        n = len(prompts)
+        spans = chunks(n, self.config.save_every or 8 * self.config.batch_size)
+        store = PartialCell(self._progress_file(spec), self._cell_hash(spec, cell, prompts, train_prompts))
+        main = current().is_main
+        have = store.load(spans) if self.resume else {}
+        if not self.resume and main:
+            store.discard()
+        preds: list[Prediction | None] = [have.get(i) for i in range(n)]
+        runtime = method.runtime
+        for span in spans:
+            if all(preds[i] is not None for i in span):
+                continue
+            method.runtime = dataclasses.replace(runtime, progress=_offset(runtime.progress, span.start, len(span), n))
+            try:
+                out = method.predict([prompts[i] for i in span], p.task.config.generation, p.normalization)
+            finally:
+                method.runtime = runtime
+            for i, pred in zip(span, out, strict=True):
+                preds[i] = pred
+            if main:
+                store.append(zip(span, out, strict=True))
+                kill_point("chunk-saved")
+            interrupt.check(f"{spec.method.label} stopped after {span.stop} of {n} examples (saved)")
+        return [pr for pr in preds if pr is not None]
+
+    def _cell_hash(self, spec: CellSpec, cell: CellResult, prompts: Sequence[Prompt], train_prompts: Sequence[Prompt]) -> str:
+        """What a cell's predictions depend on: saved progress of another configuration (a
+        changed data file, template, model or setting) is never mixed in."""
+        cfg = self.config
+        return fingerprint({
+            "task": [spec.task.name, cell.task_version], "prompt": [cell.prompt, cell.prompt_version],
+            "method": cell.method_config, "seed": cell.seed, "shots": cell.shots,
+            "model": dump(cfg.model), "training": dump(cfg.training) if spec.seed is not None else None,
+            "generation": dump(spec.task.task.config.generation), "normalization": spec.task.normalization,
+            "batch_size": cfg.batch_size, "save_every": cfg.save_every,
+            "prompts": fingerprint({"p": [dataclasses.asdict(x) for x in prompts]}),
+            "train": fingerprint({"p": [dataclasses.asdict(x) for x in train_prompts]}),
+        })
 
     def plan(self, prepared: Sequence[PreparedTask]) -> list[CellSpec]:
         """Every cell of the run, in the order they run: task, prompt, method entry, training seed."""
@@ -469,7 +587,7 @@ class Runner:
             if self.progress is not None:
                 self.progress(f"train {method_label}", step, total)
 
-        workdir = self.run_dir / "adapters" / slug(p.name) / slug(template.name) / slug(method_label) / f"seed-{seed}"
+        workdir = self._cell_dir(p, template, method_label, seed)
         return (
             [template.render(ex) for ex in train],
             FitContext(
@@ -516,7 +634,7 @@ class Runner:
             t0 = time.perf_counter()
             method.fit(train_prompts)
             t1 = time.perf_counter()
-            preds = method.predict(prompts, p.task.config.generation, p.normalization)
+            preds = self._predict_saved(spec, method, prompts, cell, train_prompts)
             t2 = time.perf_counter()
             if method.adapts:
                 self._record_adaptation(cell, method, tuning)
@@ -575,6 +693,17 @@ class Runner:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def _offset(progress: ProgressFn | None, start: int, size: int, total: int) -> ProgressFn | None:
+    """A chunk's progress as progress through the whole cell."""
+    if progress is None:
+        return None
+
+    def report(label: str, done: int, of: int) -> None:
+        progress(label, start + round(size * done / max(of, 1)), total)
+
+    return report
 
 
 def _relative(path: Path, root: Path) -> str:

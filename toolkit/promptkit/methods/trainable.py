@@ -17,6 +17,7 @@ from typing_extensions import Self
 
 from promptkit.config import GenerationSettings, TrainingConfig
 from promptkit.distributed import current
+from promptkit.faults import kill_point
 from promptkit.harness import Runtime, predict
 from promptkit.harness.predict import check_prompts
 from promptkit.methods.base import Method
@@ -136,6 +137,7 @@ class TrainableMethod(Method):
                 if procs.is_main:
                     self.save(ctx.workdir / "adapter")
             self.adapter_path_ = ctx.workdir / "adapter"
+            kill_point("adapter-saved")
         return self
 
     def write_meta(self, path: Path) -> None:

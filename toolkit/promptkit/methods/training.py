@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptkit import interrupt
 from promptkit.catalog import display_path
 from promptkit.config import TrainingConfig
 from promptkit.distributed import current
 from promptkit.errors import PromptkitError
+from promptkit.faults import kill_point
 from promptkit.models.backend import IGNORE, LanguageModel, TrainingExample
 from promptkit.records import TrainingReport
 
@@ -157,6 +159,11 @@ class Trainer:
         if ckpt is not None and ckpt.is_file():
             saved = _load_checkpoint(ckpt)
             self._load_trainable_state(saved["trainable"])
+            if saved.get("final"):  # trained to the end before an interruption: nothing to redo
+                model.eval()
+                self.model = accelerator.unwrap_model(model)
+                procs.barrier()
+                return TrainingReport(**saved["report"])
             optimizer.load_state_dict(saved["optimizer"])
             scheduler.load_state_dict(saved["scheduler"])
             rng = saved["rng"]
@@ -223,10 +230,14 @@ class Trainer:
             report.tokens = tokens
             if self.on_step is not None:
                 self.on_step(done, step_loss)
-            if ckpt is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < steps:
+            stop = interrupt.requested() and done < steps  # Ctrl-C: this step is the last
+            if ckpt is not None and done < steps and (stop or (cfg.checkpoint_every and done % cfg.checkpoint_every == 0)):
                 report.wall_s += time.perf_counter() - t_start - eval_time
                 t_start, eval_time = time.perf_counter(), 0.0
                 self._save(ckpt, done, optimizer, scheduler, report, state)
+            if stop:
+                raise interrupt.Interrupted(f"training stopped after step {done} of {steps}"
+                                            + (" (checkpointed)" if ckpt is not None else ""))
         report.wall_s += time.perf_counter() - t_start - eval_time
         report.tokens = tokens
         report.tokens_per_s = round(tokens / report.wall_s, 2) if report.wall_s > 0 else 0.0
@@ -245,12 +256,20 @@ class Trainer:
             report.peak_memory_kind = "process_rss"
         model.eval()
         self.model = accelerator.unwrap_model(model)
-        procs.barrier()  # every process is past its last read of the checkpoint
-        if ckpt is not None and ckpt.exists() and procs.is_main:
-            ckpt.unlink()  # finished: the adapter itself is saved by the method
-            if not any(ckpt.parent.iterdir()):
-                ckpt.parent.rmdir()
+        if ckpt is not None:
+            # The finished state (trainable parameters and this report) replaces the last
+            # checkpoint: a run killed while this cell is evaluated does not train it again. The
+            # runner deletes it once the cell is in results.json.
+            self._save_final(ckpt, report)
         return report
+
+    def _save_final(self, path: Path, report: TrainingReport) -> None:
+        procs = current()
+        procs.barrier()  # every process is past its last read of the checkpoint
+        if procs.is_main:
+            _write_checkpoint(path, {"step": report.steps, "final": True, "trainable": self._trainable_state(),
+                                     "report": report.to_dict()})
+        procs.barrier()
 
     def _evaluate(self, step: int, train_loss: float) -> dict[str, float]:
         """Dev loss (and metric) at ``step``; every process gets the same figures.
@@ -299,27 +318,20 @@ class Trainer:
 
     def _save(self, path: Path, step: int, optimizer: Any, scheduler: Any, report: TrainingReport, state: dict[str, Any]) -> None:
         """Write the checkpoint (main process; every process's random state goes in it)."""
-        import torch
-
         procs = current()
         rng = procs.all_gather(_rng_state())
         if procs.is_main:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            torch.save(
-                {
-                    "step": step,
-                    "trainable": self._trainable_state(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "rng": rng,
-                    "report": report.to_dict(),
-                    "state": state,
-                },
-                tmp,
-            )
-            os.replace(tmp, path)
+            _write_checkpoint(path, {
+                "step": step,
+                "trainable": self._trainable_state(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": rng,
+                "report": report.to_dict(),
+                "state": state,
+            })
         procs.barrier()
+        kill_point("checkpoint-saved")
 
 
 @contextlib.contextmanager
@@ -357,6 +369,19 @@ def gradient_checkpointing(lm: LanguageModel, on: bool) -> Iterator[None]:
         off()
 
 
+def _write_checkpoint(path: Path, data: dict[str, Any]) -> None:
+    """Temporary file, fsync, rename: a kill leaves the previous checkpoint or this one, whole."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        torch.save(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def _load_checkpoint(path: Path) -> dict[str, Any]:
     """A training checkpoint, read with ``weights_only=True``: tensors and plain values only, so a
     checkpoint from elsewhere cannot run code. Unreadable: a one-line error saying what to do."""
@@ -364,7 +389,9 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
 
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(saved, dict) or not {"step", "trainable", "optimizer", "scheduler", "rng"} <= set(saved):
+        needed = {"step", "trainable", "report"} if isinstance(saved, dict) and saved.get("final") else \
+            {"step", "trainable", "optimizer", "scheduler", "rng"}
+        if not isinstance(saved, dict) or not needed <= set(saved):
             raise ValueError("not a promptkit training checkpoint")
     except Exception as e:  # truncated file, foreign pickle, other format
         reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from promptkit.faults import kill_point
 from promptkit.report.compare import compare_runs
 from promptkit.report.html import render_html
 from promptkit.report.markdown import render_markdown
@@ -30,5 +31,7 @@ def write_outputs(result: RunResult, run_dir: str | Path) -> None:
     run_dir = Path(run_dir)
     analyse(result, run_dir)
     result.save(run_dir)
+    kill_point("report")
     write_atomic(run_dir / "report.md", render_markdown(result))
+    kill_point("report")
     write_atomic(run_dir / "report.html", render_html(result))

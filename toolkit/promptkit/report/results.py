@@ -74,6 +74,9 @@ class TaskInfo:
             ``promptkit report`` recomputes comparisons exactly as the run did.
         overlaps: evaluated rows also seen in training or the few-shot pool, allowed by
             ``--allow-overlap`` (one line each).
+        fingerprint: digest of the rows read (evaluated, training, few-shot pool) and the
+            prompt templates; ``--resume`` refuses to continue a run whose task data or
+            templates changed since (empty in files of older promptkit versions: not checked).
     """
 
     version: str = ""
@@ -91,6 +94,7 @@ class TaskInfo:
     squad_version: Literal["1.1", "2.0"] = "1.1"
     bleu_tokenize: str | None = None
     overlaps: tuple[str, ...] = ()
+    fingerprint: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
