@@ -178,3 +178,48 @@ def test_more_shots_than_the_pool_holds_is_refused_before_the_model_loads(tmp_pa
     allowed = CliRunner().invoke(cli, [*args, "--shots", "6"])
     assert "demonstrations per example" not in allowed.output  # gets as far as the (missing) model
     assert "no-model" in allowed.output
+
+
+# ----------------------------------------------------------------------------- template limits
+HOSTILE_TEMPLATES = {
+    "{{ 'a' * 10**9 }}": "'*' would build a value of 1,000,000,000 items (at most 2,000,000)",
+    "{{ [0] * 10**8 }}": "'*' would build a value of 100,000,000 items (at most 2,000,000)",
+    "{{ 'a'.center(10**9) }}": "center() with 1,000,000,000 (at most 2,000,000)",
+    "{{ 9 ** 999999 }}": "'**' would build a number of about 3,999,996 bits (at most 4,096)",
+    "{% for i in range(99999) %}{% for j in range(99999) %}{{ question }}{% endfor %}{% endfor %}":
+        "the output passed 2,000,014 characters",  # 2,000,000 + twice the 7 characters of 'q' and the mask slot
+}
+
+
+@pytest.mark.parametrize("source", sorted(HOSTILE_TEMPLATES))
+def test_templates_render_within_size_limits(source: str) -> None:
+    from promptkit.errors import TemplateError
+    from promptkit.prompting.template import PromptTemplate
+    from promptkit.records import Example
+
+    template = PromptTemplate(PromptConfig(name="evil", kind="qa", input=source, target="t"), origin="prompts/evil.yaml")
+    with pytest.raises(TemplateError) as exc:
+        template.render_input(Example("row-3", {"question": "q"}, ("a",)))
+    assert str(exc.value) == f"prompts/evil.yaml: prompt 'evil': input: rendering stopped: {HOSTILE_TEMPLATES[source]} (example 'row-3')"
+
+
+def test_a_template_that_loops_without_output_stops_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptkit.errors import TemplateError
+    from promptkit.prompting import template as template_module
+    from promptkit.records import Example
+
+    monkeypatch.setattr(template_module, "RENDER_SECONDS", 0.2)
+    source = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"  # 10^10 steps, no output
+    template = template_module.PromptTemplate(PromptConfig(name="spin", kind="qa", input=source, target="t"))
+    with pytest.raises(TemplateError, match=r"^spin: prompt 'spin': input: rendering stopped: rendering took more than 0.2 s"):
+        template.render_input(Example("e", {}, ()))
+
+
+def test_ordinary_templates_and_long_fields_still_render() -> None:
+    from promptkit.prompting.template import PromptTemplate
+    from promptkit.records import Example
+
+    long_context = "word " * 600_000  # 3,000,000 characters: a field may be longer than the fixed budget
+    source = "{% for i in range(3) %}{{ i }}{% endfor %} {{ [1, 2] * 2 }} {{ 2 ** 10 }} {{ context|length }}{{ context }}"
+    template = PromptTemplate(PromptConfig(name="ok", kind="qa", input=source, target="t"))
+    assert template.render_input(Example("e", {"context": long_context}, ())) == f"012 [1, 2, 1, 2] 1024 3000000{long_context}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -20,16 +21,30 @@ from rich.progress import (
 from rich.table import Table
 
 from promptkit.report.results import CellResult, RunResult
-from promptkit.report.tables import pairs_table, results_table, verdict_lines
+from promptkit.report.tables import context_lines, pairs_table, results_table, verdict_lines
 
 console = Console(stderr=True)
 out = Console()
 
 
-class LiveDisplay:
-    """Progress bars for the running cell plus a line per finished cell."""
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
-    def __init__(self) -> None:
+
+class LiveDisplay:
+    """Progress bars for the running cell plus a line per finished cell.
+
+    When stderr is not a terminal (a log file, CI, ``nohup``), bars would show nothing: each
+    progress label prints a plain line instead, when it starts, at most every ``every_s``
+    seconds and when it ends, with its count, share and elapsed time.
+    """
+
+    def __init__(self, every_s: float = 30.0) -> None:
+        self.plain = not console.is_terminal
+        self.every_s = every_s
+        self._lines: dict[str, tuple[float, float]] = {}  # label: (started, last line)
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -52,11 +67,27 @@ class LiveDisplay:
         console.print(f"[dim]{text}[/dim]")
 
     def progress(self, label: str, done: int, total: int) -> None:
+        if self.plain:
+            self._plain_progress(label, done, total)
+            return
         if label not in self._tasks:
             self._tasks[label] = self.bar.add_task(label, total=total)
         self.bar.update(self._tasks[label], completed=done, total=total)
         if done >= total:  # the next call with this label starts a new bar
             self.bar.remove_task(self._tasks.pop(label))
+
+    def _plain_progress(self, label: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        started, last = self._lines.get(label, (now, -float("inf")))
+        if done >= total or now - last >= self.every_s:
+            share = f" ({100 * done / total:.0f}%)" if total else ""
+            console.print(f"{escape(label)}: {done}/{total}{share}, {_clock(now - started)} elapsed",
+                          highlight=False, soft_wrap=True)
+            last = now
+        if done >= total:
+            self._lines.pop(label, None)
+        else:
+            self._lines[label] = (started, last)
 
     def cell_done(self, cell: CellResult) -> None:
         for tid in self._tasks.values():
@@ -67,9 +98,19 @@ class LiveDisplay:
             where = escape(f"{cell.task} / {cell.prompt} / {cell.method}: {cell.error}")
             console.print(f"[red]✗[/red] {where}", soft_wrap=True, highlight=False)
             return
+        self._lines.clear()
         metrics = ", ".join(f"{m} {s.value:.1f}" for m, s in cell.metrics.items())
-        console.print(f"[green]✓[/green] {escape(f'{cell.task} / {cell.prompt} / {cell.method}')}: {metrics} "
-                      f"[dim]({cell.n} ex, {cell.timings.get('predict_s', 0):.1f} s)[/dim]", soft_wrap=True)
+        seed = f" seed {cell.seed}" if cell.seed is not None else ""
+        spent = [f"{cell.n} ex"]
+        if cell.tuning is not None:
+            spent.append(f"tuning {sum(c.train_s for c in cell.tuning.candidates):.1f} s")
+        if cell.training is not None:
+            spent.append(f"training {cell.timings.get('fit_s', 0):.1f} s")
+        spent.append(f"evaluation {cell.timings.get('predict_s', 0):.1f} s")
+        ctx = cell.context or {}
+        spent += [f"{ctx[k]} {k} for context length" for k in ("truncated", "skipped") if ctx.get(k)]
+        console.print(f"[green]✓[/green] {escape(f'{cell.task} / {cell.prompt} / {cell.method}{seed}')}: {metrics} "
+                      f"[dim]({', '.join(spent)})[/dim]", soft_wrap=True)
 
     def summary(self, result: RunResult, run_dir: Path) -> None:
         for task in dict.fromkeys(c.task for c in result.cells):
@@ -95,6 +136,8 @@ class LiveDisplay:
                 out.print(ptable)
             for text in verdict_lines(result, task):
                 out.print(f"[bold]{escape(text)}[/bold]", soft_wrap=True)
+            for text in context_lines(result, task):
+                out.print(escape(text), soft_wrap=True, highlight=False)
         out.print(escape(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)"), soft_wrap=True)
 
 

@@ -264,6 +264,9 @@ class TaskConfig(Strict):
     fewshot: FewShotSettings = Field(default_factory=FewShotSettings)
     # Default --limit for this task (None: the whole eval split).
     limit: int | None = Field(default=None, ge=1)
+    # Prompts longer than the model reads: truncate-left (the longest field loses its oldest
+    # tokens), skip or error (promptkit.context). None: the run's setting, else truncate-left.
+    context_policy: Literal["truncate-left", "skip", "error"] | None = None
 
     @model_validator(mode="after")
     def _check_splits(self) -> TaskConfig:

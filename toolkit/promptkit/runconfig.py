@@ -11,7 +11,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -40,6 +40,9 @@ class RunConfig(Strict):
     # run loses at most this many predictions. None: 8 batches. A resumed run must use the
     # value of the run it continues, since a chunk's batches are formed within it.
     save_every: int | None = Field(default=None, ge=1)
+    # Prompts longer than the model reads (promptkit.context): overrides every task's own
+    # context_policy; None: each task's, else truncate-left.
+    context_policy: Literal["truncate-left", "skip", "error"] | None = None
     seed: int = 0
     data_dir: str | None = None
     tasks_dir: list[str] = Field(default_factory=list)

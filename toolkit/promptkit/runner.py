@@ -24,6 +24,7 @@ from typing import Any
 from promptkit import interrupt
 from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import ClassificationAdapterConfig, TunableBase, dump, slug
+from promptkit.context import DEFAULT_POLICY, Fitted, fit_prompts
 from promptkit.distributed import current
 from promptkit.errors import ConfigError, LeakageError, ModelError, Problem, PromptkitError
 from promptkit.faults import kill_point
@@ -438,9 +439,10 @@ class Runner:
             shutil.rmtree(checkpoint, ignore_errors=True)
 
     def _predict_saved(self, spec: CellSpec, method: Any, prompts: list[Prompt], cell: CellResult,
-                       train_prompts: Sequence[Prompt]) -> list[Prediction]:
+                       train_prompts: Sequence[Prompt], skip: frozenset[int] = frozenset()) -> list[Prediction]:
         """Predict in fixed chunks, saving each chunk's predictions as it finishes; resumed, the
-        chunks saved before the interruption are read back instead of computed."""
+        chunks saved before the interruption are read back instead of computed. Prompts in
+        ``skip`` (too long, policy ``skip``) get an empty prediction without reaching the model."""
         p = spec.task
         n = len(prompts)
         spans = chunks(n, self.config.save_every or 8 * self.config.batch_size)
@@ -450,19 +452,22 @@ class Runner:
         if not self.resume and main:
             store.discard()
         preds: list[Prediction | None] = [have.get(i) for i in range(n)]
+        for i in skip:
+            preds[i] = skipped_prediction(prompts[i])
         runtime = method.runtime
         for span in spans:
-            if all(preds[i] is not None for i in span):
+            todo = [i for i in span if preds[i] is None]
+            if not todo:
                 continue
-            method.runtime = dataclasses.replace(runtime, progress=_offset(runtime.progress, span.start, len(span), n))
+            method.runtime = dataclasses.replace(runtime, progress=_offset(runtime.progress, span.start, len(todo), n))
             try:
-                out = method.predict([prompts[i] for i in span], p.task.config.generation, p.normalization)
+                out = method.predict([prompts[i] for i in todo], p.task.config.generation, p.normalization)
             finally:
                 method.runtime = runtime
-            for i, pred in zip(span, out, strict=True):
+            for i, pred in zip(todo, out, strict=True):
                 preds[i] = pred
             if main:
-                store.append(zip(span, out, strict=True))
+                store.append(zip(todo, out, strict=True))
                 kill_point("chunk-saved")
             interrupt.check(f"{spec.method.label} stopped after {span.stop} of {n} examples (saved)")
         return [pr for pr in preds if pr is not None]
@@ -517,7 +522,7 @@ class Runner:
         seed = self.training_seeds()[0]
         # Candidates train exactly as the final seeds will (same examples, dev curves, early
         # stopping), only without writing adapters: the selected candidate is the one trained.
-        train_prompts, final_context = self._fit_context(p, template, method_cfg.label, seed)
+        train_prompts, final_context, _ = self._fit_context(p, template, method_cfg, seed, lm, runtime.chat)
         # The dev slice _fit_context carved from train, or the examples of tuning.split
         split, dev_prompts = "dev (carved from the train split)", list(final_context.dev)
         if cfg.tuning.split is not None:
@@ -562,13 +567,17 @@ class Runner:
         if current().is_main:
             result.save(self.run_dir)
 
-    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_label: str, seed: int) -> Any:
+    def _fit_context(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, seed: int, lm: Any,
+                     chat: bool) -> tuple[list[Prompt], Any, dict[str, Any]]:
+        """Training and dev prompts (fitted to the context), the FitContext, and what the
+        context-length policy did to them."""
         from promptkit.methods import FitContext
         from promptkit.methods.training import total_steps
         from promptkit.metrics import score
 
         cfg = self.config
         tc = p.task.config
+        method_label = method_cfg.label
         train, dev = training_split(p.train, cfg.seed, self._dev_size(), cfg.training.train_limit)
         if not train:
             raise PromptkitError(
@@ -588,18 +597,28 @@ class Runner:
                 self.progress(f"train {method_label}", step, total)
 
         workdir = self._cell_dir(p, template, method_label, seed)
+        # Training prompts fit training.max_length (and the model); skipped ones are left out.
+        limit = getattr(lm, "context_length", None)
+        budget = min(cfg.training.max_length, (limit or 1 << 30) - _virtual_tokens(method_cfg))
+        fitted = self._fit_to_context(p, train, template.render, lm, chat, budget, f"{method_label} training", target=True)
+        train_prompts = [pr for i, pr in enumerate(fitted.prompts) if i not in fitted.skip]
+        dev_fitted = self._fit_to_context(p, dev, template.render, lm, chat, self._eval_budget(lm, method_cfg, p),
+                                          f"{method_label} dev")
+        report = fitted.report.to_dict()
+        report["dev"] = dev_fitted.report.to_dict()
         return (
-            [template.render(ex) for ex in train],
+            train_prompts,
             FitContext(
                 training=cfg.training,
                 seed=derive(seed, "training"),
                 workdir=workdir,
-                dev=[template.render(ex) for ex in dev],
+                dev=[pr for i, pr in enumerate(dev_fitted.prompts) if i not in dev_fitted.skip],
                 dev_score=dev_score if dev else None,
                 metric_name=first_metric,
                 generation=tc.generation,
                 on_step=on_step,
             ),
+            report,
         )
 
     def _new_cell(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any, seed: int | None) -> CellResult:
@@ -628,13 +647,15 @@ class Runner:
             train_prompts: list[Prompt] = []
             context = None
             if seed is not None:
-                train_prompts, context = self._fit_context(p, template, method_cfg.label, seed)
+                train_prompts, context, fitted_training = self._fit_context(p, template, method_cfg, seed, lm, runtime.chat)
+                cell.context = {"training": fitted_training}
             method = spec.method_cls(method_cfg, lm, runtime, context)
-            prompts = self._eval_prompts(p, template, method, cell)
+            fitted = self._eval_prompts(p, template, method, cell)
+            prompts = fitted.prompts
             t0 = time.perf_counter()
             method.fit(train_prompts)
             t1 = time.perf_counter()
-            preds = self._predict_saved(spec, method, prompts, cell, train_prompts)
+            preds = self._predict_saved(spec, method, prompts, cell, train_prompts, fitted.skip)
             t2 = time.perf_counter()
             if method.adapts:
                 self._record_adaptation(cell, method, tuning)
@@ -647,15 +668,52 @@ class Runner:
         self._record_scores(cell, p, template, prompts, preds, (t0, t1, t2), samples)
         return cell
 
-    def _eval_prompts(self, p: PreparedTask, template: PromptTemplate, method: Any, cell: CellResult) -> list[Prompt]:
-        """The evaluated examples rendered with the demonstrations the method asks for."""
+    def _eval_prompts(self, p: PreparedTask, template: PromptTemplate, method: Any, cell: CellResult) -> Fitted:
+        """The evaluated examples rendered with the demonstrations the method asks for, measured
+        against the model's context (promptkit.context); what the policy did goes in the cell."""
         tc = p.task.config
         k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
         cell.shots = k
         if k and not p.pool:
             raise PromptkitError(f"task {p.name!r}: few-shot needs a '{tc.fewshot.split}' split to draw demonstrations from")
         sampler = FewShotSampler(p.pool, k, seed=derive(self.config.seed, "fewshot"))
-        return [template.render(ex, sampler.sample(ex)) for ex in p.examples]
+        fitted = self._fit_to_context(p, p.examples, lambda ex: template.render(ex, sampler.sample(ex)), method.model,
+                                      method.chat, self._eval_budget(method.model, method.config, p), cell.method)
+        cell.context = {**(cell.context or {}), **fitted.report.to_dict()}
+        return fitted
+
+    def _policy(self, p: PreparedTask) -> str:
+        return self.config.context_policy or p.task.config.context_policy or DEFAULT_POLICY
+
+    def _fit_to_context(self, p: PreparedTask, examples: Sequence[Example], render: Callable[[Example], Prompt], lm: Any,
+                        chat: bool, budget: int | None, label: str, target: bool = False) -> Fitted:
+        """``fit_prompts`` with the model's tokenizer; ``target``: training prompts, whose target
+        tokens count too."""
+        from promptkit.prompting.chat import format_prompt
+
+        tok = lm.tokenizer
+
+        def measure(prompt: Prompt) -> int:
+            n = len(lm.encode(format_prompt(prompt, tok, chat), chat=chat))
+            return n + (len(tok(prompt.target, add_special_tokens=False)["input_ids"]) + 1 if target else 0)
+
+        return fit_prompts(examples, render, measure, budget, self._policy(p),
+                           encode=lambda text: list(tok(text, add_special_tokens=False)["input_ids"]),
+                           decode=lambda ids: str(tok.decode(ids, skip_special_tokens=True)),
+                           where=f"task {p.name!r}, {label}: ")
+
+    def _eval_budget(self, lm: Any, method_cfg: Any, p: PreparedTask) -> int | None:
+        """Prompt tokens that leave room for the answer (generated, or the longest choice) and a
+        soft prompt's virtual tokens within the model's positions; None: no limit."""
+        limit = getattr(lm, "context_length", None)
+        if limit is None:
+            return None
+        reserve = 0
+        if not getattr(lm.model.config, "is_encoder_decoder", False):  # an encoder's input has its own positions
+            choices = {c for ex in p.examples for c in ex.choices}
+            reserve = (max(len(lm.encode(" " + c, chat=False)) for c in choices) if choices
+                       else p.task.config.generation.max_new_tokens)
+        return max(limit - reserve - _virtual_tokens(method_cfg), 1)
 
     def _record_adaptation(self, cell: CellResult, method: Any, tuning: TuningResult | None) -> None:
         cost = method.cost()
@@ -695,13 +753,26 @@ class Runner:
             write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
+def _virtual_tokens(method_cfg: Any) -> int:
+    """Positions a soft prompt or prefix takes in front of the input (0 for other methods)."""
+    return int(getattr(method_cfg, "num_virtual_tokens", 0) or 0)
+
+
+def skipped_prediction(prompt: Prompt) -> Prediction:
+    """What a prompt skipped for its length gets: an empty answer, scored as wrong."""
+    return Prediction(example_id=prompt.example_id, prompt=prompt.text, output="", references=prompt.references,
+                      choices=prompt.choices, label=prompt.label)
+
+
 def _offset(progress: ProgressFn | None, start: int, size: int, total: int) -> ProgressFn | None:
-    """A chunk's progress as progress through the whole cell."""
+    """A chunk's progress as progress through the whole cell, in the chunk's own unit (prompts
+    generated, or choices scored: ``of`` per ``size`` prompts)."""
     if progress is None:
         return None
 
     def report(label: str, done: int, of: int) -> None:
-        progress(label, start + round(size * done / max(of, 1)), total)
+        per_prompt = of / max(size, 1)
+        progress(label, round(per_prompt * start) + done, round(per_prompt * total))
 
     return report
 

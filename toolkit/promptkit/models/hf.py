@@ -145,6 +145,17 @@ class HFLanguageModel:
     def module(self) -> Any:
         return self.adaptation.module if self.adaptation is not None else self.model
 
+    @property
+    def context_length(self) -> int | None:
+        """Positions the model reads (None: no fixed limit, e.g. T5's relative positions)."""
+        cfg = self.model.config
+        keys = ("max_position_embeddings",) if getattr(cfg, "is_encoder_decoder", False) else ("max_position_embeddings", "n_positions")
+        for key in keys:
+            value = getattr(cfg, key, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
     def encode(self, text: str, *, chat: bool) -> list[int]:
         return encode(self.tokenizer, text, chat)
 

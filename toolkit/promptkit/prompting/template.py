@@ -7,12 +7,15 @@ naming the template and the fields that exist, never a silently empty string.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 import jinja2
 import jinja2.meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from promptkit.config import PromptConfig
 from promptkit.errors import TemplateError, suggest
@@ -24,13 +27,81 @@ PARTS = ("instruction", "input", "target")
 RESERVED = ("mask",)
 
 
+# Render limits: a template is user input, and the sandbox bounds what it may touch, not how
+# much it computes. Output beyond this many characters (plus twice the example's own text) or
+# a render longer than RENDER_SECONDS stops with an error; so do `'a' * 10**9`-style values and
+# huge widths given to string methods, before they are built.
+RENDER_CHARS = 2_000_000
+RENDER_SECONDS = 5.0
+
+
+class RenderLimit(SecurityError):
+    """A template would produce or compute too much."""
+
+
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, with the size of computed values bounded."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > RENDER_CHARS:
+                    raise RenderLimit(f"'*' would build a value of {len(seq) * n:,} items (at most {RENDER_CHARS:,})")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1 \
+                and right * max(left.bit_length(), 1) > 4096:
+            raise RenderLimit(f"'**' would build a number of about {right * left.bit_length():,} bits (at most 4,096)")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+        if isinstance(getattr(__obj, "__self__", None), str):  # 'a'.center(10**9), .ljust, .zfill...
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, int) and value > RENDER_CHARS:
+                    raise RenderLimit(f"{getattr(__obj, '__name__', 'a string method')}() with {value:,} (at most {RENDER_CHARS:,})")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+_deadline = {"at": float("inf")}  # of the render in progress (renders do not nest)
+
+
+def _range(*args: int) -> Iterator[int]:
+    """The sandbox's ``range`` (at most MAX_RANGE items), checking the render's deadline as it
+    goes: nested loops that print nothing still stop."""
+    for k, value in enumerate(safe_range(*args)):
+        if k % 1024 == 0 and time.monotonic() > _deadline["at"]:
+            raise RenderLimit(f"rendering took more than {RENDER_SECONDS:g} s")
+        yield value
+
+
 @lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
+    env = LimitedSandbox(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.globals["range"] = _range
+    return env
+
+
+def render_limited(template: jinja2.Template, values: dict[str, Any]) -> str:
+    """Render with the output size and time bounded (see RENDER_CHARS, RENDER_SECONDS)."""
+    budget = RENDER_CHARS + 2 * sum(len(v) for v in values.values() if isinstance(v, str))
+    deadline = _deadline["at"] = time.monotonic() + RENDER_SECONDS
+    parts: list[str] = []
+    size = 0
+    try:
+        for piece in template.generate(**values):
+            parts.append(piece)
+            size += len(piece)
+            if size > budget:
+                raise RenderLimit(f"the output passed {budget:,} characters")
+            if time.monotonic() > deadline:
+                raise RenderLimit(f"rendering took more than {RENDER_SECONDS:g} s")
+    finally:
+        _deadline["at"] = float("inf")
+    return "".join(parts)
 
 
 def template_variables(source: str) -> set[str]:
@@ -94,7 +165,10 @@ class PromptTemplate:
     def _render(self, part: str, example: Example, mask: str = MASK_SLOT) -> str:
         template = self._compiled[part]
         try:
-            return template.render(**{**dict(example.fields), "mask": mask})
+            return render_limited(template, {**dict(example.fields), "mask": mask})
+        except RenderLimit as exc:
+            raise TemplateError(f"{self.origin}: prompt {self.name!r}: {part}: rendering stopped: {exc} "
+                                f"(example {example.id!r})") from None
         except jinja2.UndefinedError as exc:
             fields = sorted(example.fields)
             missing = str(exc.message or exc)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from promptkit.report.results import CellResult, RunResult, TaskInfo
 from promptkit.report.tables import (
     TableData,
+    context_lines,
     cost_table,
     metric_names,
     pairs_table,
@@ -117,6 +118,7 @@ def render_html(result: RunResult) -> str:
         metrics = metric_names(cells)
         out += [f"<p class='verdict'>{_e(text)}</p>" for text in verdict_lines(result, task)]
         out += [f"<p class='err'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.overlaps]
+        out += [f"<p class='err'>{_e(text)}</p>" for text in context_lines(result, task)]
         table = results_table(result, task)
         out.append(_table(table.header, table.rows))
         out.append(_data(tuning_table(result, task), "Tuning candidates, scored on the dev split (never test)"))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from promptkit.report.results import RunResult, TaskInfo
 from promptkit.report.tables import (
     TableData,
+    context_lines,
     cost_table,
     fmt_score,
     metric_names,
@@ -60,6 +61,10 @@ def render_markdown(result: RunResult) -> str:
         for overlap in info.overlaps:
             lines += [f"- overlap allowed by --allow-overlap: {overlap}"]
         if info.overlaps:
+            lines.append("")
+        for text in context_lines(result, task):
+            lines += [f"- {text}"]
+        if context_lines(result, task):
             lines.append("")
         table = results_table(result, task)
         lines += [*_table(table.header, table.rows), ""]

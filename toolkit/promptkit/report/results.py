@@ -140,6 +140,9 @@ class CellResult:
     seed: int | None = None
     # Tuned methods: the candidates tried on the dev split and the settings chosen.
     tuning: TuningResult | None = None
+    # The context-length policy and what it did (promptkit.context.ContextReport.to_dict);
+    # trained cells also hold it for their training prompts under "training".
+    context: dict[str, Any] | None = None
 
     @property
     def key(self) -> tuple[str, str, str, int | None]:

@@ -191,3 +191,24 @@ def verdict_lines(result: RunResult, task: str) -> list[str]:
 
 def verdict_text(v: Verdict) -> str:
     return f"Recommendation for {v.prompt}: {v.recommended}, {v.reason}"
+
+
+def context_lines(result: RunResult, task: str) -> list[str]:
+    """One sentence per cell whose prompts the context-length policy truncated or skipped
+    (evaluation, training or dev prompts); none when every prompt fit."""
+    lines = []
+    for c in result.cells:
+        ctx = c.context or {}
+        if c.task != task or not ctx:
+            continue
+        parts = []
+        for label, report in (("evaluated", ctx), ("training", ctx.get("training") or {}),
+                              ("dev", (ctx.get("training") or {}).get("dev") or {})):
+            done = [f"{report[k]} {k}" for k in ("truncated", "skipped") if report.get(k)]
+            if done:
+                parts.append(f"{label} prompts: {' and '.join(done)} (policy {report.get('policy')}, "
+                             f"at most {report.get('budget'):,} tokens, longest {report.get('longest_prompt_tokens', 0):,})")
+        if parts:
+            seed = "" if c.seed is None else f" seed {c.seed}"
+            lines.append(f"Context length, {c.method}{seed} / {c.prompt}: " + "; ".join(parts) + ".")
+    return lines

@@ -1,0 +1,121 @@
+"""What happens to a prompt longer than the model can read: the context-length policy.
+
+Before a cell runs, every prompt it will feed (evaluation, dev and training) is measured in the
+model's tokens against the positions it has: the model's context, less the generation budget
+(or the longest choice), less a soft prompt's virtual tokens; training prompts against
+``training.max_length`` as well. What is done with one that does not fit is the policy, set
+per task (``context_policy``) or per run (``--set context_policy=...``):
+
+- ``truncate-left`` (default): the example's longest text field (a QA context, a document to
+  summarise) loses its oldest tokens, from the left, until the prompt fits, as
+  lm-evaluation-harness cuts from the left. The template around it, the question and the
+  target are never cut. A prompt that cannot fit even with that field emptied is skipped.
+- ``skip``: the example is not given to the model; it keeps its place in the cell with an empty
+  prediction (scored as wrong), so that every method is still compared on the same examples.
+- ``error``: the cell fails, naming the first example that does not fit and by how much.
+
+Every cell records how many examples were truncated or skipped (results.json ``context``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from promptkit.errors import PromptkitError
+from promptkit.records import Example, Prompt
+
+ContextPolicy = Literal["truncate-left", "skip", "error"]
+DEFAULT_POLICY: ContextPolicy = "truncate-left"
+SHOWN_IDS = 10
+
+
+class ContextLengthError(PromptkitError):
+    """A prompt is longer than the model can read and the policy is ``error``."""
+
+
+@dataclass
+class ContextReport:
+    """What the policy did to one list of prompts (results.json ``context`` of a cell)."""
+
+    policy: str
+    budget: int | None  # tokens a prompt may have; None: the model sets no limit
+    truncated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    longest: int = 0  # tokens of the longest prompt before the policy
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"policy": self.policy, "budget": self.budget, "truncated": len(self.truncated), "skipped": len(self.skipped),
+                "longest_prompt_tokens": self.longest, "truncated_ids": self.truncated[:SHOWN_IDS],
+                "skipped_ids": self.skipped[:SHOWN_IDS]}
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The prompts to run, and which of them to skip (their indices)."""
+
+    prompts: list[Prompt]
+    skip: frozenset[int]
+    report: ContextReport
+
+
+def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt], measure: Callable[[Prompt], int],
+                budget: int | None, policy: str, *, encode: Callable[[str], list[int]],
+                decode: Callable[[list[int]], str], where: str) -> Fitted:
+    """Render every example and apply ``policy`` to the prompts over ``budget`` tokens.
+
+    Args:
+        render: example -> prompt (with its demonstrations).
+        measure: tokens the model reads for a prompt (chat formatting and special tokens included).
+        encode / decode: the tokenizer, without special tokens (field truncation).
+        where: names the cell in the error of the ``error`` policy.
+    """
+    prompts = [render(ex) for ex in examples]
+    report = ContextReport(policy, budget)
+    if budget is None:
+        return Fitted(prompts, frozenset(), report)
+    skip: set[int] = set()
+    for i, (ex, prompt) in enumerate(zip(examples, prompts, strict=True)):
+        n = measure(prompt)
+        report.longest = max(report.longest, n)
+        if n <= budget:
+            continue
+        if policy == "error":
+            raise ContextLengthError(
+                f"{where}example {ex.id!r} has {n:,} prompt tokens, {n - budget:,} more than the {budget:,} the model "
+                "can read here; set context_policy: truncate-left (cut the longest field from the left) or skip")
+        cut = _truncate_left(ex, render, measure, budget, encode, decode) if policy == "truncate-left" else None
+        if cut is None:
+            skip.add(i)
+            report.skipped.append(ex.id)
+        else:
+            prompts[i] = cut
+            report.truncated.append(ex.id)
+    return Fitted(prompts, frozenset(skip), report)
+
+
+def _truncate_left(ex: Example, render: Callable[[Example], Prompt], measure: Callable[[Prompt], int], budget: int,
+                   encode: Callable[[str], list[int]], decode: Callable[[list[int]], str]) -> Prompt | None:
+    """The prompt with the example's longest text field cut from the left to fit, or None."""
+    texts = {k: v for k, v in ex.fields.items() if isinstance(v, str) and v}
+    if not texts:
+        return None
+    name = max(texts, key=lambda k: len(texts[k]))
+    ids = encode(texts[name])
+
+    def with_last(k: int) -> Prompt:
+        kept = decode(ids[len(ids) - k :]).lstrip() if k else ""
+        return render(dataclasses.replace(ex, fields={**ex.fields, name: kept}))
+
+    if measure(with_last(0)) > budget:
+        return None  # the rest of the prompt alone is too long
+    lo, hi = 0, len(ids)  # the most tokens kept that fit: binary search (a prompt grows with k)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(with_last(mid)) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return with_last(lo)
