@@ -223,3 +223,106 @@ def test_ordinary_templates_and_long_fields_still_render() -> None:
     source = "{% for i in range(3) %}{{ i }}{% endfor %} {{ [1, 2] * 2 }} {{ 2 ** 10 }} {{ context|length }}{{ context }}"
     template = PromptTemplate(PromptConfig(name="ok", kind="qa", input=source, target="t"))
     assert template.render_input(Example("e", {"context": long_context}, ())) == f"012 [1, 2, 1, 2] 1024 3000000{long_context}"
+
+
+# ----------------------------------------------------------------------------- data rows and cells
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+
+
+def tiny_task_copy(tmp_path: Path, first_test_row: str | bytes) -> Path:
+    import shutil
+
+    task_dir = tmp_path / "task"
+    shutil.copytree(TINY, task_dir)
+    test_file = task_dir / "data" / "qa_test.jsonl"
+    rest = test_file.read_bytes()
+    line = first_test_row if isinstance(first_test_row, bytes) else first_test_row.encode("utf-8")
+    test_file.write_bytes(rest + line + b"\n")  # the 9th row, line 9
+    return task_dir / "qa.yaml"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("null", "field 'question' (column 'question') is null; a prompt needs text there: fill it in or drop the row"),
+    ('{"text": "who ?", "lang": "en"}', "field 'question' (column 'question') is a mapping (keys: lang, text), "
+                                        "which a prompt would show as Python code; map one of them, e.g. question.lang"),
+    ('["who", null]', "field 'question' (column 'question') is null; a prompt needs text there: fill it in or drop the row"),
+])
+def test_null_and_mapping_fields_are_refused_with_the_row(value: str, message: str, tmp_path: Path) -> None:
+    from promptkit.errors import DatasetError
+    from promptkit.tasks import load_task
+
+    path = tiny_task_copy(tmp_path, f'{{"id": "bad-1", "context": "c .", "question": {value}, "answers": ["a"]}}')
+    with pytest.raises(DatasetError) as exc:
+        load_task(path).examples("test", None)
+    assert str(exc.value).endswith(f"/task/qa.yaml): split 'test' row 8: {message}")
+
+
+def test_numbers_render_as_text(tmp_path: Path) -> None:
+    from promptkit.tasks import load_task
+
+    path = tiny_task_copy(tmp_path, '{"id": "n-1", "context": 1998, "question": "which year ?", "answers": ["1998"]}')
+    example = load_task(path).examples("test", None)[-1]
+    assert example.fields["context"] == "1998"
+
+
+def test_a_data_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    from promptkit.errors import DatasetError
+    from promptkit.tasks import load_task
+
+    path = tiny_task_copy(tmp_path, '{"id": "l-1", "context": "caf\xe9 .", "question": "q ?", "answers": ["a"]}'.encode("latin-1"))
+    with pytest.raises(DatasetError) as exc:
+        load_task(path).examples("test", None)
+    assert "qa_test.jsonl:9: not UTF-8 text (invalid continuation byte, byte 0xe9); re-save the file as UTF-8" in str(exc.value)
+
+
+def test_an_unexpected_exception_fails_its_cell_only(tmp_path: Path, tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptkit.methods.zero_shot import FewShotMethod
+    from promptkit.runner import Runner
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
+
+    monkeypatch.setattr(FewShotMethod, "predict", broken)
+    config = RunConfig.model_validate({"tasks": [str(TINY / "qa.yaml")], "methods": ["few-shot", "zero-shot"], "limit": 2,
+                                       "model": {"name": str(tiny_llama_dir), "device": "cpu"}, "out_dir": str(tmp_path),
+                                       "run_id": "r", "bootstrap_samples": 10})
+    result = Runner(config).run()
+    assert [c.error for c in result.cells] == [
+        "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB (run with --debug for the traceback)", None]
+    assert (tmp_path / "r" / "report.md").is_file()
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):  # --debug: the traceback
+        Runner(config.model_copy(update={"run_id": "d"}), debug=True).run()
+
+
+@pytest.mark.parametrize("kind", ["file", "read-only"])
+def test_an_unwritable_out_is_refused_before_the_model_loads(kind: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("not a directory")
+    else:
+        out.mkdir()
+        out.chmod(0o500)
+        if os.access(out, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: a read-only directory is still writable")
+    args = ["eval", "--task", str(TINY / "qa.yaml"), "--model", str(tmp_path / "no-model"), "--method", "zero-shot",
+            "--out", str(out), "--run-id", "r"]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2, refused.output
+    reason = "Not a directory" if kind == "file" else "Permission denied"
+    assert f"error: --out {out}: cannot write the run directory" in refused.output and f"({reason}); choose a writable directory" in refused.output
+    assert "no-model" not in refused.output  # refused before the model
+
+
+def test_a_template_error_stops_the_run_before_the_model_loads(tmp_path: Path) -> None:
+    import shutil
+
+    task_dir = tmp_path / "task"
+    shutil.copytree(TINY, task_dir)
+    (task_dir / "evil.yaml").write_text("name: evil\nkind: qa\ninput: \"{{ question.__class__ }}\"\ntarget: \"{{ answer }}\"\n")
+    task = task_dir / "qa.yaml"
+    task.write_text(task.read_text().replace("prompts: [qa/extractive]", "prompts: [evil.yaml]"))
+    args = ["eval", "--task", str(task), "--model", str(tmp_path / "no-model"), "--method", "zero-shot", "--out", str(tmp_path / "o")]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0
+    assert "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe" in refused.output
+    assert "no-model" not in refused.output and not (tmp_path / "o").exists()

@@ -64,6 +64,12 @@ class Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; results saved so far are kept", err=True)
             sys.exit(130)
+        except OSError as exc:  # a full disk, a directory made read-only during the run
+            if Context.debug:
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"error: {exc.strerror or exc}{where}; results saved so far are kept", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -188,12 +194,13 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     if not current().is_main:
         # `accelerate launch` with several processes: the main process shows and writes everything
         _quiet_libraries()
-        result = Runner(config, resume=resume_dir is not None).run()
+        result = Runner(config, resume=resume_dir is not None, debug=Context.debug).run()
         sys.exit(1 if any(c.error for c in result.cells) else 0)
     from promptkit.interrupt import stop_at_safe_points
 
     with LiveDisplay() as display:
-        runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None)
+        runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None,
+                        debug=Context.debug)
         display.phase("checking tasks and loading data")
         prepared = runner.prepare()  # bad tasks or data fail here, before heavy imports
         _quiet_libraries()

@@ -120,6 +120,23 @@ def task_fingerprint(task: Task, *splits: Sequence[Example]) -> str:
     })
 
 
+def check_writable(run_dir: Path, out_dir: str) -> None:
+    """The run directory can be made and written, before the model loads.
+
+    Raises:
+        ConfigError: ``--out`` is a file, or not writable (with the reason).
+    """
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-test-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"--out {out_dir}: cannot write the run directory {display_path(run_dir)} ({reason}); "
+                          "choose a writable directory") from None
+
+
 def check_same_tasks(result: RunResult, prepared: Sequence[PreparedTask], run_dir: Path) -> None:
     """A run is resumed on the tasks it started with: finished cells were scored on those rows.
 
@@ -206,6 +223,9 @@ class Runner:
     progress: ProgressFn | None = None
     on_cell: Callable[[CellResult], None] | None = None
     resume: bool = False
+    # Let exceptions that are not promptkit's propagate with their traceback (--debug) instead of
+    # failing the cell they happened in.
+    debug: bool = False
     run_dir: Path = field(init=False)
 
     def prepare(self) -> list[PreparedTask]:
@@ -240,6 +260,7 @@ class Runner:
             compared += [ComparedSplit(cfg.tuning.split, "tuning selection", tune_dev)] if cfg.tuning.split and tune_dev else []
             overlaps = find_overlaps(task, data_dir, examples, compared)
             problems += overlaps
+            self._check_renders(task, examples, pool if "few-shot" in kinds else [])
             prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev,
                                          metric_context=task.adapter(data_dir).metric_context(),
                                          normalization=choice_normalization(tc),
@@ -250,6 +271,15 @@ class Runner:
         untuned = [m.label for m in self.methods() if isinstance(m, TunableBase) and m.label not in spaces]
         check_budgets(spaces, cfg.tuning, untuned)
         return prepared
+
+    def _check_renders(self, task: Task, examples: Sequence[Example], pool: Sequence[Example]) -> None:
+        """Render every evaluated example with every template (and its demonstrations, with a
+        pool), so that a template error stops the run before the model loads, not in a cell."""
+        shots = self.config.shots if self.config.shots is not None else task.config.fewshot.shots
+        sampler = FewShotSampler(list(pool), shots if pool else 0, seed=derive(self.config.seed, "fewshot"))
+        for template in task.prompts:
+            for ex in examples:
+                template.render(ex, sampler.sample(ex))
 
     def _check_shots(self, task: Task, pool: Sequence[Example]) -> None:
         """A few-shot entry asking for more demonstrations than the pool holds is refused (it would
@@ -363,6 +393,8 @@ class Runner:
                               "or choose another --run-id")
         if self.resume and (self.run_dir / "results.json").is_file():
             check_same_tasks(RunResult.load(self.run_dir), prepared, self.run_dir)
+        if procs.is_main:
+            check_writable(self.run_dir, cfg.out_dir)
         t0 = time.perf_counter()
         lm = load_model(cfg.model)
         load_s = time.perf_counter() - t0
@@ -386,8 +418,8 @@ class Runner:
                 try:
                     tuning = self._tuned(result, first.task, first.template, first.method) or self._tune(
                         first.task, first.template, first.method, first.method_cls, lm, runtime)
-                except PromptkitError as exc:
-                    failure = str(exc)
+                except Exception as exc:
+                    failure = self._failure(exc)
             for spec in specs:
                 if failure is not None:
                     cell = self._new_cell(spec.task, spec.template, spec.method, spec.seed)
@@ -659,14 +691,28 @@ class Runner:
             t2 = time.perf_counter()
             if method.adapts:
                 self._record_adaptation(cell, method, tuning)
-        except PromptkitError as exc:
-            cell.error = str(exc)
+        except Exception as exc:
+            cell.error = self._failure(exc)
             return cell
         finally:
             if method is not None:
                 method.release()
-        self._record_scores(cell, p, template, prompts, preds, (t0, t1, t2), samples)
+        try:
+            self._record_scores(cell, p, template, prompts, preds, (t0, t1, t2), samples)
+        except Exception as exc:  # e.g. the disk filled up while writing its samples
+            cell.error = self._failure(exc)
         return cell
+
+    def _failure(self, exc: Exception) -> str:
+        """The one-line error of a cell. A promptkit error says what to do; anything else (a bug,
+        out of memory, a full disk) is named by its type, and the run goes on with the next cell."""
+        if isinstance(exc, PromptkitError):
+            return str(exc)
+        if self.debug:
+            raise exc
+        text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        return f"{type(exc).__name__}: {text} (run with --debug for the traceback)" if text else \
+            f"{type(exc).__name__} (run with --debug for the traceback)"
 
     def _eval_prompts(self, p: PreparedTask, template: PromptTemplate, method: Any, cell: CellResult) -> Fitted:
         """The evaluated examples rendered with the demonstrations the method asks for, measured

@@ -46,11 +46,31 @@ def read_file(path: Path, fmt: str) -> list[Row]:
     """Read every row of one file.
 
     Raises:
-        DatasetError: missing file, malformed line (with its number), rows that are not objects.
+        DatasetError: missing file, malformed line (with its number), rows that are not objects,
+            text that is not UTF-8 (with the line of the first bad byte), an unreadable file.
     """
     if not path.is_file():
         raise DatasetError(f"data file not found: {path}")
     fmt = detect_format(path, fmt)
+    try:
+        return _read_file(path, fmt)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}:{_line_of_bad_byte(path)}: not UTF-8 text ({exc.reason}, byte 0x{exc.object[exc.start]:02x}); "
+                           "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+    except (OSError, csv.Error) as exc:
+        raise DatasetError(f"{path}: cannot read this file: {exc}") from None
+
+
+def _line_of_bad_byte(path: Path) -> int:
+    data = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].count(b"\n") + 1
+    return 1
+
+
+def _read_file(path: Path, fmt: str) -> list[Row]:
     if fmt == "jsonl":
         rows: list[Row] = []
         with _open_text(path) as fh:

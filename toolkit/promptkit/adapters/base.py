@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
+from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.registry import Registry
 from promptkit.sources import extract, sequence_of_str
@@ -66,14 +67,36 @@ class Adapter(ABC):
             return str(row.get("id", row_id))
         return str(extract(row, spec, where=where))
 
-    def _text(self, row: Mapping[str, Any], spec: Any, where: str) -> str:
-        value = extract(row, spec, where=where)
-        if isinstance(value, list):
-            return " ".join(str(v) for v in value)
-        return "" if value is None else str(value)
+    def _input(self, row: Mapping[str, Any], spec: Any, where: str, name: str) -> Any:
+        """An input field: text, a number (as text) or a list of them (templates may loop)."""
+        return input_value(extract(row, spec, where=where), where, name, spec)
+
+    def _text(self, row: Mapping[str, Any], spec: Any, where: str, name: str) -> str:
+        value = self._input(row, spec, where, name)
+        return " ".join(value) if isinstance(value, list) else str(value)
 
     def _strings(self, row: Mapping[str, Any], spec: Any, where: str, field: str) -> tuple[str, ...]:
         return sequence_of_str(extract(row, spec, where=where), where, field)
+
+
+def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
+    """Refuse what a template would render as something the data never said: a null (an empty
+    string, or "None") and a mapping (its Python repr).
+
+    Raises:
+        DatasetError: naming the row, the field and its column, and what would be accepted.
+    """
+    if value is None:
+        raise DatasetError(f"{where}: field {name!r} (column {spec!r}) is null; a prompt needs text there: "
+                           "fill it in or drop the row")
+    if isinstance(value, Mapping):
+        keys = sorted(map(str, value))
+        example = f"; map one of them, e.g. {spec}.{keys[0]}" if keys and isinstance(spec, str) else ""
+        raise DatasetError(f"{where}: field {name!r} (column {spec!r}) is a mapping (keys: {', '.join(keys[:10])}), "
+                           f"which a prompt would show as Python code{example}")
+    if isinstance(value, list):
+        return [str(input_value(v, where, name, spec)) for v in value]
+    return value if isinstance(value, str) else str(value)
 
 
 ADAPTERS: Registry[type[Adapter]] = Registry("adapter")

@@ -42,7 +42,7 @@ class ClassificationAdapter(Adapter):
                 f"accepted: {', '.join(repr(k) for k in self._index)}"
             )
         label = self._index[str(raw)]
-        fields: dict[str, Any] = {name: extract(row, spec, where=where) for name, spec in f.inputs.items()}
+        fields: dict[str, Any] = {name: self._input(row, spec, where, name) for name, spec in f.inputs.items()}
         fields["choices"] = list(self._verbalizers)
         fields["label_text"] = self._verbalizers[label]
         return Example(

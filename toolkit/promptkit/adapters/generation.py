@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from promptkit.adapters.base import ADAPTERS, Adapter
 from promptkit.errors import DatasetError
 from promptkit.records import Example
-from promptkit.sources import extract
 
 if TYPE_CHECKING:
     from promptkit.metrics.base import MetricContext
@@ -43,7 +42,7 @@ class GenerationAdapter(Adapter):
             raise DatasetError(f"{where}: field 'references' ({f.references!r}) is empty")
         fields: dict[str, Any] = {}
         for name, spec in f.inputs.items():
-            fields[name] = extract(row, spec, where=where)
+            fields[name] = self._input(row, spec, where, name)
         fields["reference"] = refs[0]
         fields["references"] = list(refs)
         return Example(id=self._id(row, row_id, where), fields=fields, references=refs)

@@ -44,10 +44,10 @@ class QAAdapter(Adapter):
         if not answers:
             raise DatasetError(f"{where}: field 'answers' ({f.answers!r}) is empty; every row needs an answer")
         fields: dict[str, Any] = {
-            "question": self._text(row, f.question, where),
+            "question": self._text(row, f.question, where, "question"),
             "answers": list(answers),
             "answer": answers[0],
         }
         if f.context is not None:
-            fields["context"] = self._text(row, f.context, where)
+            fields["context"] = self._text(row, f.context, where, "context")
         return Example(id=self._id(row, row_id, where), fields=fields, references=answers)

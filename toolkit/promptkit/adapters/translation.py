@@ -57,7 +57,7 @@ class TranslationAdapter(Adapter):
             raise DatasetError(f"{where}: field 'references' ({f.references!r}) is empty")
         src, tgt = self.config.source_lang, self.config.target_lang
         fields = {
-            "source": self._text(row, f.source, where),
+            "source": self._text(row, f.source, where, "source"),
             "reference": refs[0],
             "references": list(refs),
             "source_lang": src,
