@@ -1,0 +1,120 @@
+"""docs/errors.md, executed: every bad input it lists is tried through the CLI, and its exit
+code and message must be the ones the catalogue shows; every case here must be in the catalogue.
+
+Each case builds its files in a temporary directory, runs ``promptkit`` (click's runner, no
+model: every one of these fails before a model would load, which the nonexistent ``--model``
+proves) and checks one ``error:`` line, or click's usage error.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from promptkit.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "fixtures" / "tiny"
+CATALOGUE = ROOT / "docs" / "errors.md"
+
+
+def task_copy(tmp: Path, edit: Callable[[str], str] = lambda t: t, test_rows: str | bytes | None = None) -> Path:
+    """tests/fixtures/tiny with its QA task file edited, or its test rows replaced."""
+    shutil.copytree(TINY, tmp / "t")
+    task = tmp / "t" / "qa.yaml"
+    task.write_text(edit(task.read_text(encoding="utf-8")), encoding="utf-8")
+    if test_rows is not None:
+        data = test_rows if isinstance(test_rows, bytes) else test_rows.encode("utf-8")
+        (tmp / "t" / "data" / "qa_test.jsonl").write_bytes(data)
+    return task
+
+
+def evaluate(task: Path | str, tmp: Path, *extra: str) -> list[str]:
+    return ["eval", "--task", str(task), "--model", str(tmp / "no-model"), "--method", "zero-shot", "--out", str(tmp / "out"), *extra]
+
+
+ROW = '{"id": "r1", "context": "The red car belongs to Anna .", "question": QUESTION, "answers": ["Anna"]}'
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{k}: &{k} [{', '.join(['*' + prev] * 10)}]\n" for prev, k in zip("abcdefgh", "bcdefghi", strict=False))
+
+# case id -> (build the command line in a temporary directory, exit code, message it must contain)
+CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
+    "malformed-yaml": (lambda t: evaluate(task_copy(t, lambda s: s + "metrics: [exact_match\n"), t), 2,
+                       "invalid YAML"),
+    "duplicate-key": (lambda t: evaluate(task_copy(t, lambda s: s + "version: 2\n"), t), 2,
+                      "duplicate key 'version'"),
+    "unknown-key": (lambda t: evaluate(task_copy(t, lambda s: s + "genration: {max_new_tokens: 3}\n"), t), 2,
+                    "genration: unknown key 'genration'; did you mean 'generation'?"),
+    "wrong-type": (lambda t: evaluate(task_copy(t, lambda s: s.replace("max_new_tokens: 6", "max_new_tokens: six")), t), 2,
+                   "generation.max_new_tokens: "),
+    "unknown-task": (lambda t: evaluate("squadd", t), 2, "unknown task 'squadd'; did you mean 'squad'?"),
+    "unknown-method": (lambda t: ["eval", "--method", "loraa"], 2, "'loraa' is not one of"),
+    "unknown-template-field": (lambda t: evaluate(task_copy(t, lambda s: s.replace("question: question", "question: question\n    title: question")), t), 2,
+                               "unknown key 'title'"),
+    "missing-data-file": (lambda t: evaluate(task_copy(t, lambda s: s.replace("data/qa_test.jsonl", "data/missing.jsonl")), t), 2,
+                          "data file not found: "),
+    "missing-column": (lambda t: evaluate(task_copy(t, test_rows='{"id": "r1", "context": "c", "answers": ["a"]}\n'), t), 2,
+                       "column 'question' not found; the row has: answers, context, id"),
+    "empty-split": (lambda t: evaluate(task_copy(t, test_rows=""), t), 2, "split 'test' is empty"),
+    "invalid-jsonl": (lambda t: evaluate(task_copy(t, test_rows=ROW.replace("QUESTION", '"who ?"') + "\n{oops\n"), t), 2,
+                      "qa_test.jsonl:2: invalid JSON line: Expecting property name enclosed in double quotes"),
+    "null-field": (lambda t: evaluate(task_copy(t, test_rows=ROW.replace("QUESTION", "null") + "\n"), t), 2,
+                   "split 'test' row 0: field 'question' (column 'question') is null; a prompt needs text there"),
+    "mapping-field": (lambda t: evaluate(task_copy(t, test_rows=ROW.replace("QUESTION", '{"text": "who ?"}') + "\n"), t), 2,
+                      "is a mapping (keys: text), which a prompt would show as Python code; map one of them, e.g. question.text"),
+    "not-utf8": (lambda t: evaluate(task_copy(t, test_rows=ROW.replace("QUESTION", '"caf\xe9 ?"').encode("latin-1") + b"\n"), t), 2,
+                 "qa_test.jsonl:1: not UTF-8 text (invalid continuation byte, byte 0xe9); re-save the file as UTF-8"),
+    "unsafe-template": (lambda t: evaluate(task_copy(t, lambda s: s.replace("prompts: [qa/extractive]", "prompts: [{name: evil, kind: qa, "
+                                                                             "input: '{{ question.__class__ }}', target: '{{ answer }}'}]")), t), 2,
+                        "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe"),
+    "template-too-big": (lambda t: evaluate(task_copy(t, lambda s: s.replace("prompts: [qa/extractive]", "prompts: [{name: big, kind: qa, "
+                                                                              "input: \"{{ 'a' * 10**9 }}\", target: '{{ answer }}'}]")), t), 2,
+                         "prompt 'big': input: rendering stopped: '*' would build a value of 1,000,000,000 items (at most 2,000,000)"),
+    "alias-bomb": (lambda t: (t / "bomb.yaml").write_text(BOMB) and evaluate(t / "bomb.yaml", t), 2,
+                   "expands to 1,234,567,909 values through aliases (at most 200,000)"),
+    "limit-zero": (lambda t: evaluate(TINY / "qa.yaml", t, "--limit", "0"), 2, "Invalid value for '--limit': 0 is not in the range x>=1"),
+    "batch-size-zero": (lambda t: evaluate(TINY / "qa.yaml", t, "--batch-size", "0"), 2,
+                        "Invalid value for '--batch-size': 0 is not in the range x>=1"),
+    "shots-over-pool": (lambda t: evaluate(TINY / "qa.yaml", t, "--method", "few-shot", "--shots", "7"), 2,
+                        "few-shot asks for 7 demonstrations per example but its 'train' split has 6 rows; use --shots 6 or fewer"),
+    "out-is-a-file": (lambda t: (t / "file").write_text("x") and [*evaluate(TINY / "qa.yaml", t)[:-2], "--out", str(t / "file")], 2,
+                      "cannot write the run directory"),
+    "hostile-run-id": (lambda t: evaluate(TINY / "qa.yaml", t, "--run-id", "../escaped"), 2,
+                       "run_id: '../escaped' is not a run id: one folder name of letters, digits, '_', '-' and '.'"),
+    "train-equals-test": (lambda t: evaluate(task_copy(t, lambda s: s.replace("data/qa_train.jsonl", "data/qa_test.jsonl")), t,
+                                             "--method", "lora"), 2,
+                          "splits 'test' and 'train' (training) resolve to the same rows: both read 'data/qa_test.jsonl'"),
+    "tuning-on-test": (lambda t: evaluate(TINY / "qa.yaml", t, "--method", "lora", "--tune", "--set", "tuning.split=test"), 1,
+                       "tuning.split 'test' is the evaluated split of task 'tiny_qa'"),
+    "resume-not-a-run": (lambda t: ["eval", "--resume", str(t)], 1, "results.json"),
+}
+
+
+def catalogue_rows() -> dict[str, tuple[int, str]]:
+    """``| `id` | input | exit | `message` |`` rows of docs/errors.md."""
+    rows = {}
+    for line in CATALOGUE.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| `([a-z0-9-]+)` \| .* \| (\d) \| `(.*)` \|$", line)
+        if m:
+            rows[m.group(1)] = (int(m.group(2)), m.group(3).replace("\\|", "|"))
+    return rows
+
+
+def test_every_case_is_in_the_catalogue_and_nothing_else() -> None:
+    assert sorted(catalogue_rows()) == sorted(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_catalogue_says_what_happens(case: str, tmp_path: Path) -> None:
+    build, code, message = CASES[case]
+    assert catalogue_rows()[case] == (code, message), "docs/errors.md and this test disagree"
+    result = CliRunner().invoke(cli, build(tmp_path))
+    assert result.exit_code == code, result.output
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output and "no-model" not in result.output  # before any model would load
+    lines = [line for line in result.output.splitlines() if line.startswith("error:") or "Error:" in line]
+    assert lines, result.output
