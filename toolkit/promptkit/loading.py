@@ -152,8 +152,12 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         if exc.context:
             msg += f" ({exc.context})"
         raise ConfigError([Problem(msg, file, line)]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([Problem(f"invalid YAML: {exc}", file)]) from exc
+    except yaml.YAMLError as exc:  # e.g. a reader error: a character YAML does not allow
+        problem = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        position = getattr(exc, "position", None)
+        at = f" at character {position}" if isinstance(position, int) else ""
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        raise ConfigError([Problem(f"invalid YAML: {problem}{at}", file, line)]) from exc
     if node is None or data is None:
         raise ConfigError([Problem("file is empty; expected a mapping of keys to values", file)])
     if not isinstance(data, dict):

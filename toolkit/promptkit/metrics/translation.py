@@ -156,7 +156,8 @@ def _bleu_from_stats(stats: FloatArray, effective_order: bool) -> float:
         effective_order=effective_order,
         max_ngram_order=_MAX_ORDER,
     )
-    return float(score.score)
+    # exp(mean of log precisions) of a perfect match can come out as 100.00000000000004
+    return min(100.0, max(0.0, float(score.score)))
 
 
 @METRICS.register("chrf")
