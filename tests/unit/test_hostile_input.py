@@ -326,3 +326,19 @@ def test_a_template_error_stops_the_run_before_the_model_loads(tmp_path: Path) -
     assert refused.exit_code != 0
     assert "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe" in refused.output
     assert "no-model" not in refused.output and not (tmp_path / "o").exists()
+
+
+def test_tasks_validate_renders_the_rows_so_template_errors_show_there(tmp_path: Path) -> None:
+    import shutil
+
+    task_dir = tmp_path / "task"
+    shutil.copytree(TINY, task_dir)
+    task = task_dir / "qa.yaml"
+    good = CliRunner().invoke(cli, ["tasks", "validate", str(task)])
+    assert good.exit_code == 0 and f"ok: {task} (8 prompts rendered)" in good.output
+    # valid YAML and valid Jinja: only rendering a row finds that it reaches Python internals
+    task.write_text(task.read_text().replace("prompts: [qa/extractive]", "prompts: [{name: evil, kind: qa, "
+                                             "input: '{{ question.__class__ }}', target: '{{ answer }}'}]"))
+    bad = CliRunner().invoke(cli, ["tasks", "validate", str(task)])
+    assert bad.exit_code == 2
+    assert "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe. (example 'qa-test-0')" in bad.output

@@ -285,18 +285,23 @@ def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model:
 
 @tasks.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def tasks_validate(paths: Sequence[str]) -> None:
+@click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR): render their rows too.")
+def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
     """Validate task and prompt YAML files (directories are searched recursively).
 
-    Reports every problem in every file; exits 2 if any file is invalid.
+    A task whose rows are readable here (its own files, or its offline copy under --data-dir) has
+    every evaluated row rendered with every prompt, so template errors show now rather than in
+    `eval`. Reports every problem in every file; exits 2 if any file is invalid.
     """
+    from promptkit.catalog import default_data_dir
     from promptkit.loading import iter_yaml_files
     from promptkit.tasks import validate_files
 
     files = list(iter_yaml_files(paths))
     if not files:
         raise PromptkitError(f"no YAML files found in {', '.join(paths)}")
-    results = validate_files(files)
+    rendered: dict[Path, int] = {}
+    results = validate_files(files, default_data_dir(data_dir), rendered)
     bad = 0
     for path, problems in results.items():
         if problems:
@@ -304,7 +309,7 @@ def tasks_validate(paths: Sequence[str]) -> None:
             for p in problems:
                 click.echo(f"error: {p}", err=True)
         else:
-            click.echo(f"ok: {path}")
+            click.echo(f"ok: {path}" + (f" ({rendered[path]:,} prompts rendered)" if path in rendered else ""))
     click.echo(f"{len(files) - bad} valid, {bad} invalid", err=bad > 0)
     if bad:
         sys.exit(2)

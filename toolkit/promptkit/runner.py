@@ -41,7 +41,7 @@ from promptkit.report.outputs import write_outputs
 from promptkit.report.results import Candidate, CellResult, RunResult, TaskInfo, TuningResult, write_atomic
 from promptkit.runconfig import RunConfig
 from promptkit.seeding import derive
-from promptkit.tasks import Task, load_task
+from promptkit.tasks import Task, load_task, render_all
 from promptkit.tuning import check_budgets
 
 PACKAGES = ("promptkit", "torch", "transformers", "peft", "accelerate", "datasets", "sacrebleu", "rouge-score", "numpy")
@@ -276,10 +276,7 @@ class Runner:
         """Render every evaluated example with every template (and its demonstrations, with a
         pool), so that a template error stops the run before the model loads, not in a cell."""
         shots = self.config.shots if self.config.shots is not None else task.config.fewshot.shots
-        sampler = FewShotSampler(list(pool), shots if pool else 0, seed=derive(self.config.seed, "fewshot"))
-        for template in task.prompts:
-            for ex in examples:
-                template.render(ex, sampler.sample(ex))
+        render_all(task, examples, pool, shots, self.config.seed)
 
     def _check_shots(self, task: Task, pool: Sequence[Example]) -> None:
         """A few-shot entry asking for more demonstrations than the pool holds is refused (it would

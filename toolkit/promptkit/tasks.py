@@ -237,11 +237,39 @@ def load_task(path: str | Path) -> Task:
     return Task(config=config, path=path, prompts=templates)
 
 
-def validate_files(paths: Sequence[Path]) -> dict[Path, list[Problem]]:
+def render_all(task: Task, examples: Sequence[Example], pool: Sequence[Example] = (), shots: int = 0, seed: int = 0) -> int:
+    """Render every example with every prompt template of the task (and ``shots``
+    demonstrations from ``pool``), so a template error shows before any model runs; returns the
+    number of prompts rendered.
+
+    Raises:
+        TemplateError: the first template and example that fail.
+    """
+    from promptkit.prompting import FewShotSampler
+    from promptkit.seeding import derive
+
+    sampler = FewShotSampler(list(pool), shots if pool else 0, seed=derive(seed, "fewshot"))
+    for template in task.prompts:
+        for ex in examples:
+            template.render(ex, sampler.sample(ex))
+    return len(task.prompts) * len(examples)
+
+
+def readable_here(task: Task, data_dir: Path | None) -> bool:
+    """Whether the task's rows can be read without the network (its own files, or the offline
+    copy under ``data_dir``)."""
+    source, _ = task.source(data_dir)
+    return isinstance(source, FilesSource) and (source.relative_to != "data_dir" or data_dir is not None)
+
+
+def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered: dict[Path, int] | None = None) -> dict[Path, list[Problem]]:
     """Validate task and prompt files; returns the problems of each file (empty when valid).
 
     A file is a prompt when it lives under a ``prompts`` directory or has ``input``/``target``
-    at the top level and no ``dataset``; otherwise it is a task.
+    at the top level and no ``dataset``; otherwise it is a task. A task whose rows can be read
+    here (local files, or its offline copy under ``data_dir``) also has every evaluated row
+    rendered with every template, with its few-shot demonstrations; ``rendered`` receives the
+    number of prompts rendered per file.
     """
     results: dict[Path, list[Problem]] = {}
     for p in paths:
@@ -250,7 +278,14 @@ def validate_files(paths: Sequence[Path]) -> dict[Path, list[Problem]]:
             if "dataset" not in doc.data and ("input" in doc.data or "prompts" in p.parts):
                 PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
             else:
-                load_task(p)
+                task = load_task(p)
+                if readable_here(task, data_dir):
+                    tc = task.config
+                    source, _ = task.source(data_dir)
+                    pool = task.examples(tc.fewshot.split, data_dir) if tc.fewshot.split in source.splits else []
+                    n = render_all(task, task.examples(tc.eval_split, data_dir), pool, tc.fewshot.shots)
+                    if rendered is not None:
+                        rendered[p] = n
             results[p] = []
         except ConfigError as exc:
             results[p] = exc.problems
