@@ -341,4 +341,4 @@ def test_tasks_validate_renders_the_rows_so_template_errors_show_there(tmp_path:
                                              "input: '{{ question.__class__ }}', target: '{{ answer }}'}]"))
     bad = CliRunner().invoke(cli, ["tasks", "validate", str(task)])
     assert bad.exit_code == 2
-    assert "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe. (example 'qa-test-0')" in bad.output
+    assert "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe. (example 'qa-train-0')" in bad.output  # a demonstration
