@@ -342,3 +342,38 @@ def test_tasks_validate_renders_the_rows_so_template_errors_show_there(tmp_path:
     bad = CliRunner().invoke(cli, ["tasks", "validate", str(task)])
     assert bad.exit_code == 2
     assert "prompt 'evil': input: access to attribute '__class__' of 'str' object is unsafe. (example 'qa-train-0')" in bad.output  # a demonstration
+
+
+@pytest.mark.parametrize("path", ["../outside/rows.jsonl", "/etc/passwd", "inside/../../outside/rows.jsonl"])
+def test_data_dir_paths_stay_inside_the_data_directory(path: str, tmp_path: Path) -> None:
+    from promptkit.errors import DatasetError
+    from promptkit.tasks import load_task
+
+    data_dir, outside = tmp_path / "data", tmp_path / "outside"
+    data_dir.mkdir()
+    outside.mkdir()
+    (outside / "rows.jsonl").write_text('{"id": "x", "context": "c", "question": "q", "answers": ["a"]}\n')
+    task = tmp_path / "t.yaml"
+    spec = f"dataset: {{kind: files, relative_to: data_dir, splits: {{test: '{path}'}}}}"
+    text = ("name: t\n" + spec + "\nadapter: {kind: qa, fields: {context: context, question: question, answers: answers}}\n"
+            "train_split: null\nprompts: [qa/extractive]\nmetrics: [exact_match]\n")
+    task.write_text(text)
+    with pytest.raises(DatasetError) as exc:
+        load_task(task).examples("test", data_dir)
+    assert f"split 'test': {path!r} points outside {data_dir}; this task may read only inside that folder; " \
+           "set allow_outside: true in its source if that is meant" in str(exc.value)
+    task.write_text(text.replace("relative_to: data_dir,", "relative_to: data_dir, allow_outside: true,"))
+    if path != "/etc/passwd":
+        assert [ex.id for ex in load_task(task).examples("test", data_dir)] == ["x"]
+
+
+def test_a_users_own_task_may_point_anywhere(tmp_path: Path) -> None:
+    from promptkit.tasks import load_task
+
+    (tmp_path / "rows.jsonl").write_text('{"id": "x", "context": "c", "question": "q", "answers": ["a"]}\n')
+    (tmp_path / "tasks").mkdir()
+    task = tmp_path / "tasks" / "t.yaml"
+    task.write_text("name: t\ndataset: {kind: files, splits: {test: ../rows.jsonl}}\n"
+                    "adapter: {kind: qa, fields: {context: context, question: question, answers: answers}}\n"
+                    "train_split: null\nprompts: [qa/extractive]\nmetrics: [exact_match]\n")
+    assert [ex.id for ex in load_task(task).examples("test")] == ["x"]

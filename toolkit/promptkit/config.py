@@ -81,6 +81,9 @@ class FilesSource(Strict):
     splits: dict[str, SplitFiles | str]
     # Overrides of adapter.fields for this source (validated against the adapter's fields).
     fields: dict[str, Any] = Field(default_factory=dict)
+    # Paths of a packaged task (shipped with promptkit) stay inside its folder, and paths
+    # relative to the data directory inside it (no '..', no absolute path), unless this is set.
+    allow_outside: bool = False
 
     def split_files(self, split: str) -> SplitFiles:
         spec = self.splits[split]

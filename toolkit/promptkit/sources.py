@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -155,13 +156,20 @@ def in_part(value: Any, part: tuple[float, float]) -> bool:
     return part[0] <= u < part[1]
 
 
-def read_split_files(source: FilesSource, split: str, base: Path, where: str) -> list[Row]:
+def read_split_files(source: FilesSource, split: str, base: Path, where: str, confined: bool = False) -> list[Row]:
+    """Rows of a split's files; ``confined``: every path must stay inside ``base`` (lexically:
+    no ``..`` out of it, no absolute path; symbolic links inside it are the user's own)."""
     if split not in source.splits:
         raise DatasetError(f"{where}: no split {split!r}; defined: {sorted(source.splits)}")
     spec: SplitFiles = source.split_files(split)
     paths = spec.path if isinstance(spec.path, list) else [spec.path]
     rows: list[Row] = []
     for p in paths:
+        if confined and not source.allow_outside:
+            inside = os.path.normpath(os.path.join(os.path.abspath(base), p))
+            if os.path.commonpath([inside, os.path.abspath(base)]) != os.path.abspath(base):
+                raise DatasetError(f"{where}: split {split!r}: {p!r} points outside {base}; this task may read only "
+                                   "inside that folder; set allow_outside: true in its source if that is meant")
         try:
             rows.extend(read_file((base / p).resolve(), source.format))
         except DatasetError as exc:
@@ -196,8 +204,10 @@ def read_hub_split(source: HubSource, split: str, where: str) -> list[Row]:
     return [dict(r) for r in ds]
 
 
-def read_rows(source: FilesSource | HubSource, split: str, *, task_dir: Path, data_dir: Path | None, where: str) -> list[Row]:
-    """Rows of ``split`` from ``source``."""
+def read_rows(source: FilesSource | HubSource, split: str, *, task_dir: Path, data_dir: Path | None, where: str,
+              packaged: bool = False) -> list[Row]:
+    """Rows of ``split`` from ``source``. Files relative to the data directory, and every file
+    of a ``packaged`` task (shipped with promptkit), must lie inside their base folder."""
     if isinstance(source, HubSource):
         return read_hub_split(source, split, where)
     if source.relative_to == "data_dir":
@@ -209,7 +219,8 @@ def read_rows(source: FilesSource | HubSource, split: str, *, task_dir: Path, da
         base = data_dir
     else:
         base = task_dir
-    return read_split_files(source, split, base, where)
+    confined = packaged or source.relative_to == "data_dir"
+    return read_split_files(source, split, base, where, confined)
 
 
 def sequence_of_str(value: Any, where: str, field: str) -> tuple[str, ...]:

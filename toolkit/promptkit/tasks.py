@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from promptkit.adapters import ADAPTERS, Adapter
-from promptkit.catalog import prompt_files
+from promptkit.catalog import is_builtin, prompt_files
 from promptkit.config import (
     FilesSource,
     HubSource,
@@ -79,7 +79,8 @@ class Task:
         """
         source, label = self.source(data_dir)
         where = f"task {self.name!r} ({self.path})"
-        rows = read_rows(source, split, task_dir=self.path.parent, data_dir=data_dir, where=where)
+        rows = read_rows(source, split, task_dir=self.path.parent, data_dir=data_dir, where=where,
+                         packaged=is_builtin(self.path))
         if not rows:
             raise DatasetError(f"{where}: split {split!r} is empty")
         adapter = self.adapter(data_dir, split)
