@@ -158,3 +158,37 @@ def test_builtin_spaces_give_every_method_the_same_budget() -> None:
     assert spaces["prompt-tuning"]["init"] == ["instruction", "vocab"]
     sizes = {len(s["lr"]) * len(next(v for k, v in s.items() if k != "lr")) for s in spaces.values()}
     assert sizes == {6}
+
+
+def test_a_run_interrupted_during_tuning_keeps_its_finished_candidates(
+        tuned_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path, tmp_path: Path, calls: list[dict[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptkit.partial import SavedCandidates
+
+    config = write_run_yaml(tmp_path / "run.yaml", "{lr: [0.001, '1e-2']}", "{lr: [0.003, 0.3]}")
+    args = ["eval", "--task", str(QA), "--model", str(tiny_llama_dir), "--limit", "4", "--out", str(tmp_path),
+            "--run-id", "cut", "--config", str(config), "--seeds", "2", *BUDGET]
+    original = SavedCandidates.append
+
+    def stop_after_lora_first(self: SavedCandidates, key: str, candidate: Any) -> None:
+        original(self, key, candidate)
+        if "lora" in self.path.name:
+            raise KeyboardInterrupt  # right after LoRA's first candidate was saved
+
+    with monkeypatch.context() as mp:
+        mp.setattr(SavedCandidates, "append", stop_after_lora_first)
+        assert invoke(args).exit_code == 130
+    start = len(calls)
+    resumed = invoke(["eval", "--resume", str(tmp_path / "cut")])
+    assert resumed.exit_code == 0, resumed.output
+    lora_fits = [c["lr"] for c in calls[start:] if c["call"] == "fit" and c["kind"] == "lora"]
+    assert lora_fits == [0.01, 0.001, 0.001] or lora_fits == [0.01, 0.01, 0.01]  # the second candidate, then the seeds
+    assert not [c for c in calls[start:] if c["call"] == "fit" and c["kind"] == "prompt-tuning"]  # its cells were done
+
+    def tuning(run_dir: Path) -> list[Any]:
+        data = json.loads((run_dir / "results.json").read_text())
+        return [(c["method"], c["seed"], c["tuning"]["chosen"], [(k["params"], k["dev_score"]) for k in c["tuning"]["candidates"]],
+                 c["metrics"]) for c in data["cells"] if c["tuning"]]
+
+    assert tuning(tmp_path / "cut") == tuning(tuned_run[0])
+    assert not (tmp_path / "cut" / "partial").exists()

@@ -90,3 +90,46 @@ class PartialCell:
             self.path.parent.rmdir()  # the last cell's file: no empty folder left behind
         except OSError:
             pass
+
+
+class SavedCandidates:
+    """The tuning candidates of one method finished so far (one JSON line each, fsync'd), keyed
+    by a digest of their settings; lines of another configuration are ignored."""
+
+    def __init__(self, path: Path, digest: str):
+        self.path = path
+        self.digest = digest
+
+    def load(self) -> dict[str, Any]:
+        from promptkit.report.results import Candidate
+
+        found: dict[str, Any] = {}
+        if not self.path.is_file():
+            return found
+        with self.path.open("rb") as fh:
+            for raw in fh:
+                try:
+                    row = json.loads(raw.decode("utf-8"))
+                    if row.get("digest") == self.digest:
+                        c = row["candidate"]
+                        found[row["key"]] = Candidate(dict(c["params"]), float(c["dev_score"]), float(c["train_s"]), c.get("error"))
+                except (ValueError, KeyError, TypeError):  # the line the kill cut
+                    continue
+        from promptkit.report.results import write_atomic
+
+        write_atomic(self.path, "".join(self._line(k, c) for k, c in found.items()))  # whole lines only
+        return found
+
+    def _line(self, key: str, candidate: Any) -> str:
+        return json.dumps({"digest": self.digest, "key": key, "candidate": asdict(candidate)}, ensure_ascii=False) + "\n"
+
+    def append(self, key: str, candidate: Any) -> None:
+        line = self._line(key, candidate)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from promptkit.harness.predict import check_cloze
 from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig, learning_kinds
 from promptkit.models.batching import ProgressFn
-from promptkit.partial import PARTIAL_DIR, PartialCell, chunks, fingerprint
+from promptkit.partial import PARTIAL_DIR, PartialCell, SavedCandidates, chunks, fingerprint
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction, Prompt
@@ -433,6 +433,8 @@ class Runner:
                     self.on_cell(cell)
         if procs.is_main:
             result.timings["total_s"] = round(time.perf_counter() - started, 3)
+            if all(c.error is None for c in result.cells):  # nothing left to resume
+                shutil.rmtree(self.run_dir / PARTIAL_DIR, ignore_errors=True)
             write_outputs(result, self.run_dir)
         procs.barrier()
         return result
@@ -564,9 +566,19 @@ class Runner:
         space = self.tuned_spaces()[method_cfg.label]
         sampler = make_sampler(space, cfg.tuning, derive(cfg.seed, "tuning"))
         candidates: list[Candidate] = []
+        # Finished candidates are saved as they finish; resumed, they are read back, not trained.
+        saved = self._tuning_progress(p, template, method_cfg, train_prompts, dev_prompts)
+        done = saved.load() if self.resume else {}
+        if not self.resume and current().is_main:
+            saved.discard()
         while (params := sampler.ask()) is not None:
             cand_cfg = method_cfg.with_settings(params)
             chosen = {k: getattr(cand_cfg, k) for k in params}
+            key = fingerprint(chosen)
+            if key in done:
+                candidates.append(done[key])
+                sampler.tell(chosen, done[key].dev_score)
+                continue
             label = f"tune {method_cfg.label} {len(candidates) + 1}"
 
             def on_step(step: int, loss: float, label: str = label) -> None:
@@ -586,11 +598,26 @@ class Runner:
                 method.release()
             candidates.append(Candidate(chosen, round(value, 4), round(time.perf_counter() - t0, 3), error))
             sampler.tell(chosen, value)
+            if current().is_main:
+                saved.append(key, candidates[-1])
+            interrupt.check(f"tuning {method_cfg.label} stopped after candidate {len(candidates)} (saved)")
         ok = [c for c in candidates if c.dev_score == c.dev_score]
         if not ok:
             raise PromptkitError(f"task {p.name!r}: every tuning candidate of {method_cfg.label} failed; first: {candidates[0].error}")
         best = max(ok, key=lambda c: c.dev_score)  # the first of equal scores (grid order)
         return TuningResult(metric, split, len(dev_prompts), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
+
+    def _tuning_progress(self, p: PreparedTask, template: PromptTemplate, method_cfg: Any,
+                         train_prompts: Sequence[Prompt], dev_prompts: Sequence[Prompt]) -> SavedCandidates:
+        cfg = self.config
+        digest = fingerprint({
+            "method": dump(method_cfg), "model": dump(cfg.model), "training": dump(cfg.training), "tuning": dump(cfg.tuning),
+            "seed": self.training_seeds()[0], "run_seed": cfg.seed, "task": [p.name, p.fingerprint], "prompt": template.name,
+            "train": fingerprint({"p": [dataclasses.asdict(x) for x in train_prompts]}),
+            "dev": fingerprint({"p": [dataclasses.asdict(x) for x in dev_prompts]}),
+        })
+        name = f"tuning__{slug(p.name)}__{slug(template.name)}__{slug(method_cfg.label)}.jsonl"
+        return SavedCandidates(self.run_dir / PARTIAL_DIR / name, digest)
 
     def _save(self, result: RunResult) -> None:
         if current().is_main:
