@@ -53,9 +53,10 @@ class PartialCell:
         self.path = path
         self.cell_hash = cell_hash
 
-    def load(self, spans: Sequence[range]) -> dict[int, Prediction]:
-        """The predictions of every complete chunk saved under this fingerprint; the file is
-        rewritten with those lines only, so later appends follow a whole line."""
+    def load(self, spans: Sequence[range], rewrite: bool = True) -> dict[int, Prediction]:
+        """The predictions of every complete chunk saved under this fingerprint; with ``rewrite``
+        (the writing process) the file is rewritten with those lines only, so later appends
+        follow a whole line."""
         if not self.path.is_file():
             return {}
         found: dict[int, Prediction] = {}
@@ -68,7 +69,8 @@ class PartialCell:
                 except (ValueError, KeyError, TypeError):  # the line the kill cut, or not ours
                     continue
         kept = {i: found[i] for span in spans if all(i in found for i in span) for i in span}
-        self._rewrite((i, kept[i]) for i in sorted(kept))
+        if rewrite:
+            self._rewrite((i, kept[i]) for i in sorted(kept))
         return kept
 
     def append(self, rows: Iterable[tuple[int, Prediction]]) -> None:
@@ -100,7 +102,7 @@ class SavedCandidates:
         self.path = path
         self.digest = digest
 
-    def load(self) -> dict[str, Any]:
+    def load(self, rewrite: bool = True) -> dict[str, Any]:
         from promptkit.report.results import Candidate
 
         found: dict[str, Any] = {}
@@ -115,9 +117,10 @@ class SavedCandidates:
                         found[row["key"]] = Candidate(dict(c["params"]), float(c["dev_score"]), float(c["train_s"]), c.get("error"))
                 except (ValueError, KeyError, TypeError):  # the line the kill cut
                     continue
-        from promptkit.report.results import write_atomic
+        if rewrite:  # whole lines only, so later appends follow a whole line
+            from promptkit.report.results import write_atomic
 
-        write_atomic(self.path, "".join(self._line(k, c) for k, c in found.items()))  # whole lines only
+            write_atomic(self.path, "".join(self._line(k, c) for k, c in found.items()))
         return found
 
     def _line(self, key: str, candidate: Any) -> str:

@@ -479,7 +479,7 @@ class Runner:
         spans = chunks(n, self.config.save_every or 8 * self.config.batch_size)
         store = PartialCell(self._progress_file(spec), self._cell_hash(spec, cell, prompts, train_prompts))
         main = current().is_main
-        have = store.load(spans) if self.resume else {}
+        have = store.load(spans, rewrite=main) if self.resume else {}
         if not self.resume and main:
             store.discard()
         preds: list[Prediction | None] = [have.get(i) for i in range(n)]
@@ -568,7 +568,7 @@ class Runner:
         candidates: list[Candidate] = []
         # Finished candidates are saved as they finish; resumed, they are read back, not trained.
         saved = self._tuning_progress(p, template, method_cfg, train_prompts, dev_prompts)
-        done = saved.load() if self.resume else {}
+        done = saved.load(rewrite=current().is_main) if self.resume else {}
         if not self.resume and current().is_main:
             saved.discard()
         while (params := sampler.ask()) is not None:
