@@ -377,3 +377,17 @@ def test_a_users_own_task_may_point_anywhere(tmp_path: Path) -> None:
                     "adapter: {kind: qa, fields: {context: context, question: question, answers: answers}}\n"
                     "train_split: null\nprompts: [qa/extractive]\nmetrics: [exact_match]\n")
     assert [ex.id for ex in load_task(task).examples("test")] == ["x"]
+
+
+def test_data_file_size_and_row_limits_have_clear_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptkit import sources
+    from promptkit.errors import DatasetError
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(f'{{"id": {i}}}\n' for i in range(5)))
+    monkeypatch.setattr(sources, "MAX_ROWS", 4)
+    with pytest.raises(DatasetError, match=r"rows.jsonl: 5 rows; a data file may have at most 4: split it into several files"):
+        sources.read_file(path, "auto")
+    monkeypatch.setattr(sources, "MAX_DATA_BYTES", 10)
+    with pytest.raises(DatasetError, match=r"rows.jsonl: 45 bytes; promptkit reads a data file whole, at most 10 bytes: split it"):
+        sources.read_file(path, "auto")

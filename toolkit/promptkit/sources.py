@@ -37,6 +37,16 @@ def detect_format(path: Path, declared: str) -> str:
     )
 
 
+# What one data file may hold: rows are read into memory whole (every row is hashed for the
+# leakage checks), so a larger file is refused with a message rather than exhausting memory.
+MAX_DATA_BYTES = 4 * 2**30
+MAX_ROWS = 20_000_000
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
 def _open_text(path: Path) -> io.TextIOBase:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
@@ -53,13 +63,21 @@ def read_file(path: Path, fmt: str) -> list[Row]:
     if not path.is_file():
         raise DatasetError(f"data file not found: {path}")
     fmt = detect_format(path, fmt)
+    size = path.stat().st_size
+    if size > MAX_DATA_BYTES:
+        raise DatasetError(f"{path}: {_size(size)}; promptkit reads a data file whole, at most "
+                           f"{_size(MAX_DATA_BYTES)}: split it into several files (a split may list several paths)")
     try:
-        return _read_file(path, fmt)
+        rows = _read_file(path, fmt)
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}:{_line_of_bad_byte(path)}: not UTF-8 text ({exc.reason}, byte 0x{exc.object[exc.start]:02x}); "
                            "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
     except (OSError, csv.Error) as exc:
         raise DatasetError(f"{path}: cannot read this file: {exc}") from None
+    if len(rows) > MAX_ROWS:
+        raise DatasetError(f"{path}: {len(rows):,} rows; a data file may have at most {MAX_ROWS:,}: split it into "
+                           "several files (a split may list several paths)")
+    return rows
 
 
 def _line_of_bad_byte(path: Path) -> int:
