@@ -389,5 +389,5 @@ def test_data_file_size_and_row_limits_have_clear_messages(tmp_path: Path, monke
     with pytest.raises(DatasetError, match=r"rows.jsonl: 5 rows; a data file may have at most 4: split it into several files"):
         sources.read_file(path, "auto")
     monkeypatch.setattr(sources, "MAX_DATA_BYTES", 10)
-    with pytest.raises(DatasetError, match=r"rows.jsonl: 45 bytes; promptkit reads a data file whole, at most 10 bytes: split it"):
+    with pytest.raises(DatasetError, match=r"rows.jsonl: 50 bytes; promptkit reads a data file whole, at most 10 bytes: split it"):
         sources.read_file(path, "auto")
