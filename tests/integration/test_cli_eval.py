@@ -169,14 +169,24 @@ def test_sample_files(results: dict[str, Any], full_run: tuple[Result, Path]) ->
                 assert mean == pytest.approx(cell["metrics"]["exact_match"]["value"])
 
 
+def sampled(name: str) -> list[dict[str, Any]]:
+    """The test rows --limit evaluates: the seeded sample of the run's seed (0), in file order."""
+    from promptkit.seeding import derive
+    from promptkit.tasks import sample_indices
+
+    rows = read_jsonl(TINY / "data" / f"{name}_test.jsonl")
+    return [rows[i] for i in sample_indices(len(rows), LIMIT, derive(0, "limit"))]
+
+
 def test_qa_samples(full_run: tuple[Result, Path]) -> None:
     run_dir = full_run[1]
     zero = read_jsonl(run_dir / "samples" / "tiny_qa" / "zero-shot.jsonl")
     few = read_jsonl(run_dir / "samples" / "tiny_qa" / "few-shot.jsonl")
-    assert [r["example_id"] for r in zero] == [f"qa-test-{i}" for i in range(LIMIT)]
-    assert zero[0]["references"] == ["Anna"]
-    assert zero[2]["references"] == ["seven", "7"]
-    assert "Context: The red car belongs to Anna ." in zero[0]["prompt"]
+    data = sampled("qa")
+    assert [r["example_id"] for r in zero] == [r["id"] for r in data] != [f"qa-test-{i}" for i in range(LIMIT)]
+    for row, source in zip(zero, data, strict=True):
+        assert row["references"] == source["answers"]
+        assert f"Context: {source['context']}" in row["prompt"]
     assert zero[0]["prompt"].count("<|assistant|>") == 1
     # Few-shot: two demonstrations from the train split as user/assistant turns before the query.
     assert few[0]["prompt"].count("<|assistant|>") == 3
@@ -189,8 +199,7 @@ def test_qa_samples(full_run: tuple[Result, Path]) -> None:
 
 def test_classification_samples(full_run: tuple[Result, Path]) -> None:
     rows = read_jsonl(full_run[1] / "samples" / "tiny_sentiment" / "zero-shot.jsonl")
-    labels = [1, 0, 1, 0, 1, 0]
-    assert [r["label"] for r in rows] == labels
+    assert [(r["example_id"], r["label"]) for r in rows] == [(r["id"], r["label"]) for r in sampled("sentiment")]
     for row in rows:
         assert row["choices"] == ["negative", "positive"]
         assert len(row["choice_logprobs"]) == 2
@@ -205,9 +214,10 @@ def test_translation_samples(full_run: tuple[Result, Path]) -> None:
     rows = read_jsonl(full_run[1] / "samples" / "tiny_translation" / "few-shot.jsonl")
     basic = [r for r in rows if r["prompt_name"] == "translation/basic"]
     inline = [r for r in rows if r["prompt_name"] == "tiny/inline"]
-    assert "Translate from English to French.\nEnglish: the cat is black\nFrench:" in basic[0]["prompt"]
-    assert inline[0]["prompt"].endswith("English: the cat is black\nFrench:<|end|>\n<|assistant|>\n")
-    assert basic[2]["references"] == ["j'aime la mer", "j aime la mer"]
+    data = sampled("translation")
+    assert f"Translate from English to French.\nEnglish: {data[0]['en']}\nFrench:" in basic[0]["prompt"]
+    assert inline[0]["prompt"].endswith(f"English: {data[0]['en']}\nFrench:<|end|>\n<|assistant|>\n")
+    assert [r["references"] for r in basic] == [r["fr"] for r in data]
     assert all(r["output_tokens"] <= 5 for r in rows)
 
 

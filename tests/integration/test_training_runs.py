@@ -140,7 +140,10 @@ def test_every_method_sees_the_same_examples_and_seed(trained_run: tuple[Path, l
     run_dir, calls = trained_run
     samples = {m: read_jsonl(run_dir / "samples" / "tiny_qa" / f"{m}.jsonl") for m in METHODS}
     reference = samples["zero-shot"]
-    assert [r["example_id"] for r in reference] == split_ids("test")[:LIMIT]
+    from promptkit.tasks import sample_indices
+
+    ids = split_ids("test")
+    assert [r["example_id"] for r in reference] == [ids[i] for i in sample_indices(len(ids), LIMIT, derive(0, "limit"))]
     for rows in samples.values():
         assert [r["example_id"] for r in rows] == [r["example_id"] for r in reference]
         assert [r["prompt"] for r in rows] == [r["prompt"] for r in reference]

@@ -186,7 +186,7 @@ HOSTILE_TEMPLATES = {
     "{{ [0] * 10**8 }}": "'*' would build a value of 100,000,000 items (at most 2,000,000)",
     "{{ 'a'.center(10**9) }}": "center() with 1,000,000,000 (at most 2,000,000)",
     "{{ 9 ** 999999 }}": "'**' would build a number of about 3,999,996 bits (at most 4,096)",
-    "{% for i in range(99999) %}{% for j in range(99999) %}{{ question }}{% endfor %}{% endfor %}":
+    "{% for i in range(99999) %}{{ question * 1000 }}{% endfor %}":
         "the output passed 2,000,014 characters",  # 2,000,000 + twice the 7 characters of 'q' and the mask slot
 }
 

@@ -126,7 +126,7 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 @click.option("--task", "tasks", multiple=True, help="Task name or YAML path (repeatable). Default: the demo tasks.")
 @click.option("--method", "methods", multiple=True, type=MethodChoice(), help="Method (repeatable).")
 @click.option("--model", default=None, help="Hub id, local directory, .gguf file or embedded alias. Default: smollm2-135m-instruct.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N examples of each task.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate N examples of each task: a sample seeded by --seed, stratified by the split's group_by.")
 @click.option("--shots", type=click.IntRange(min=0, max=64), default=None, help="Demonstrations for few-shot.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:N, mps.")

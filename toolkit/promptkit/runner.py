@@ -99,6 +99,8 @@ class PreparedTask:
     normalization: str = "none"
     # Digest of every row read and of the prompt templates (TaskInfo.fingerprint).
     fingerprint: str = ""
+    # How the evaluated rows were chosen (TaskInfo.selection).
+    selection: str = ""
 
     @property
     def name(self) -> str:
@@ -126,11 +128,14 @@ def check_writable(run_dir: Path, out_dir: str) -> None:
     Raises:
         ConfigError: ``--out`` is a file, or not writable (with the reason).
     """
+    made = [d for d in (run_dir, *run_dir.parents) if not d.exists()]  # left as they were if the run fails early
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / f".write-test-{uuid.uuid4().hex[:8]}"
         probe.write_bytes(b"")
         probe.unlink()
+        for d in made:  # innermost first; the run makes them again when it writes
+            d.rmdir()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(f"--out {out_dir}: cannot write the run directory {display_path(run_dir)} ({reason}); "
@@ -244,8 +249,10 @@ class Runner:
             task = load_task(resolve_task(ref, cfg.tasks_dir))
             tc = task.config
             limit = cfg.limit or tc.limit
-            examples = task.examples(tc.eval_split, data_dir, limit)
+            # --limit: a seeded random sample, stratified by the split's groups (its articles, say)
+            examples = task.examples(tc.eval_split, data_dir, limit, seed=derive(cfg.seed, "limit"))
             source, label = task.source(data_dir)
+            selection = self._selection(task, source, limit, len(examples))
             pool: list[Example] = []
             if "few-shot" in kinds and tc.fewshot.split in source.splits:
                 pool = task.examples(tc.fewshot.split, data_dir)
@@ -264,13 +271,23 @@ class Runner:
             prepared.append(PreparedTask(task, examples, pool, train, desc, data_dir, overlaps, tune_dev,
                                          metric_context=task.adapter(data_dir).metric_context(),
                                          normalization=choice_normalization(tc),
-                                         fingerprint=task_fingerprint(task, examples, pool, train, tune_dev)))
+                                         fingerprint=task_fingerprint(task, examples, pool, train, tune_dev),
+                                         selection=selection))
         if problems and not cfg.allow_overlap:
             raise LeakageError(problems)
         spaces = self.tuned_spaces()
         untuned = [m.label for m in self.methods() if isinstance(m, TunableBase) and m.label not in spaces]
         check_budgets(spaces, cfg.tuning, untuned)
         return prepared
+
+    def _selection(self, task: Task, source: Any, limit: int | None, n: int) -> str:
+        """How the evaluated rows were chosen, in words (the report's task line)."""
+        split = task.config.eval_split
+        if not limit or n < limit:
+            return f"every row of split {split!r}"
+        group_by = source.split_files(split).group_by if hasattr(source, "split_files") and split in source.splits else None
+        strata = f", stratified by {group_by!r}" if group_by else ""
+        return f"a random sample of {n} rows of split {split!r} (seeded by --seed {self.config.seed}{strata})"
 
     def _check_renders(self, task: Task, examples: Sequence[Example], pool: Sequence[Example]) -> None:
         """Render every evaluated example with every template (and its demonstrations, with a
@@ -367,6 +384,7 @@ class Runner:
                 bleu_tokenize=metric_ctx.bleu_tokenize,
                 overlaps=tuple(p.overlaps),  # allowed with --allow-overlap
                 fingerprint=p.fingerprint,
+                selection=p.selection,
             )
         return result
 

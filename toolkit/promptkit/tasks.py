@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from promptkit.loading import (
 )
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example
-from promptkit.sources import read_rows
+from promptkit.sources import extract, read_rows
 
 
 def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:
@@ -71,8 +72,11 @@ class Task:
             self._adapters[key] = build_adapter(self.config, source, split)
         return self._adapters[key]
 
-    def examples(self, split: str, data_dir: Path | None = None, limit: int | None = None) -> list[Example]:
-        """The first ``limit`` examples of ``split`` (file order), via the adapter.
+    def examples(self, split: str, data_dir: Path | None = None, limit: int | None = None,
+                 seed: int | None = None) -> list[Example]:
+        """Examples of ``split`` via the adapter: all of them, or ``limit`` of them: a seeded
+        random sample (``seed``; stratified by the split's ``group_by`` when it has one) in file
+        order, or the first ``limit`` rows when ``seed`` is None.
 
         Raises:
             DatasetError: missing files/split/column, with the split and row.
@@ -84,14 +88,47 @@ class Task:
         if not rows:
             raise DatasetError(f"{where}: split {split!r} is empty")
         adapter = self.adapter(data_dir, split)
-        rows = rows[:limit] if limit else rows
-        examples = [adapter.example(row, f"{split}-{i}", f"{where}: split {split!r} row {i}") for i, row in enumerate(rows)]
+        keep = list(range(len(rows)))
+        if limit and limit < len(rows):
+            groups = self.groups(split, data_dir, rows, where) if seed is not None else None
+            keep = sample_indices(len(rows), limit, seed, groups) if seed is not None else keep[:limit]
+        examples = [adapter.example(rows[i], f"{split}-{i}", f"{where}: split {split!r} row {i}") for i in keep]
         seen: set[str] = set()
-        for i, ex in enumerate(examples):
+        for i, ex in zip(keep, examples, strict=True):
             if ex.id in seen:
                 raise DatasetError(f"{where}: split {split!r} row {i}: duplicate id {ex.id!r}; ids must be unique")
             seen.add(ex.id)
         return examples
+
+    def groups(self, split: str, data_dir: Path | None, rows: Sequence[Any], where: str) -> list[str] | None:
+        """Each row's ``group_by`` value (e.g. the article of a SQuAD question), or None when
+        the split has no groups."""
+        source, _ = self.source(data_dir)
+        if not isinstance(source, FilesSource) or split not in source.splits:
+            return None
+        group_by = source.split_files(split).group_by
+        if not group_by:
+            return None
+        return [str(extract(row, group_by, where=f"{where}: split {split!r} row {i}")) for i, row in enumerate(rows)]
+
+
+def sample_indices(n: int, limit: int, seed: int, groups: Sequence[str] | None = None) -> list[int]:
+    """``limit`` of ``n`` row indices drawn with ``seed``, in file order. With ``groups``, each
+    group gets its proportional share (largest remainders first, ties to the earlier group), so
+    a sample of a file sorted by article spans its articles instead of the first few."""
+    rng = random.Random(seed)
+    if groups is None:
+        return sorted(rng.sample(range(n), limit))
+    members: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        members.setdefault(g, []).append(i)
+    shares = {g: limit * len(ix) / n for g, ix in members.items()}
+    counts = {g: int(share) for g, share in shares.items()}
+    order = sorted(members, key=lambda g: -(shares[g] - counts[g]))  # stable: file order among ties
+    for g in order[: limit - sum(counts.values())]:
+        counts[g] += 1
+    picked = [i for g, ix in members.items() for i in rng.sample(ix, counts[g])]
+    return sorted(picked)
 
 
 def merged_fields(config: TaskConfig, source: FilesSource | HubSource, split: str | None = None) -> Any:
@@ -256,11 +293,17 @@ def render_all(task: Task, examples: Sequence[Example], pool: Sequence[Example] 
     return len(task.prompts) * len(examples)
 
 
-def readable_here(task: Task, data_dir: Path | None) -> bool:
-    """Whether the task's rows can be read without the network (its own files, or the offline
-    copy under ``data_dir``)."""
+def readable_here(task: Task, data_dir: Path | None, split: str) -> bool:
+    """Whether the rows of ``split`` can be read here, without the network: its files (the
+    task's own, or the offline copy under ``data_dir``) exist."""
     source, _ = task.source(data_dir)
-    return isinstance(source, FilesSource) and (source.relative_to != "data_dir" or data_dir is not None)
+    if not isinstance(source, FilesSource) or split not in source.splits:
+        return False
+    base = data_dir if source.relative_to == "data_dir" else task.path.parent
+    if base is None:
+        return False
+    spec = source.split_files(split)
+    return all((base / p).is_file() for p in (spec.path if isinstance(spec.path, list) else [spec.path]))
 
 
 def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered: dict[Path, int] | None = None) -> dict[Path, list[Problem]]:
@@ -280,10 +323,9 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
                 PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
             else:
                 task = load_task(p)
-                if readable_here(task, data_dir):
-                    tc = task.config
-                    source, _ = task.source(data_dir)
-                    pool = task.examples(tc.fewshot.split, data_dir) if tc.fewshot.split in source.splits else []
+                tc = task.config
+                if readable_here(task, data_dir, tc.eval_split):  # else: the data is not here yet
+                    pool = task.examples(tc.fewshot.split, data_dir) if readable_here(task, data_dir, tc.fewshot.split) else []
                     n = render_all(task, task.examples(tc.eval_split, data_dir), pool, tc.fewshot.shots)
                     if rendered is not None:
                         rendered[p] = n

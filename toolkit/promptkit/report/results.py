@@ -95,6 +95,7 @@ class TaskInfo:
     bleu_tokenize: str | None = None
     overlaps: tuple[str, ...] = ()
     fingerprint: str = ""
+    selection: str = ""  # how the evaluated rows were chosen (all, or --limit's seeded sample)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
