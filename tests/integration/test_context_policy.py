@@ -161,3 +161,24 @@ def test_training_prompts_follow_the_policy_within_max_length(long_task: Path, t
     training = cell.context["training"]
     assert training["truncated"] == 1 and training["truncated_ids"] == ["long-train"] and training["budget"] == 512
     assert cell.context["truncated"] == 1  # and its evaluated long row
+
+
+def test_a_prompt_within_the_byte_bound_is_not_tokenized_and_the_result_is_the_same() -> None:
+    examples = [example(0, 10), example(1, 500), example(2, 30)]
+    measured: list[str] = []
+
+    def counting(prompt: Prompt) -> int:
+        measured.append(prompt.example_id)
+        return words(prompt)
+
+    def chars(prompt: Prompt) -> int:  # an upper bound of the word count
+        return len(prompt.text)
+
+    plain = fit(examples, budget=300, policy="truncate-left")
+    vocab: list[str] = []
+    bounded = fit_prompts(examples, render, counting, 300, "truncate-left",
+                          encode=lambda t: [vocab.append(w) or len(vocab) - 1 for w in t.split()],
+                          decode=lambda ids: " ".join(vocab[i] for i in ids), where="", bound=chars)
+    assert measured[0] == "ex-1" and set(measured) == {"ex-1"}  # only the one its bound cannot clear
+    assert [p.text for p in bounded.prompts] == [p.text for p in plain.prompts]
+    assert bounded.report.truncated == plain.report.truncated == ["ex-1"] and bounded.report.longest == plain.report.longest

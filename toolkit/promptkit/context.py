@@ -44,7 +44,9 @@ class ContextReport:
     budget: int | None  # tokens a prompt may have; None: the model sets no limit
     truncated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    longest: int = 0  # tokens of the longest prompt before the policy
+    # tokens of the longest prompt measured before the policy: exact whenever a prompt was over
+    # the budget (a prompt the byte bound clears is shorter than any that was not)
+    longest: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "budget": self.budget, "truncated": len(self.truncated), "skipped": len(self.skipped),
@@ -63,7 +65,8 @@ class Fitted:
 
 def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt], measure: Callable[[Prompt], int],
                 budget: int | None, policy: str, *, encode: Callable[[str], list[int]],
-                decode: Callable[[list[int]], str], where: str) -> Fitted:
+                decode: Callable[[list[int]], str], where: str,
+                bound: Callable[[Prompt], int] | None = None) -> Fitted:
     """Render every example and apply ``policy`` to the prompts over ``budget`` tokens.
 
     Args:
@@ -71,6 +74,8 @@ def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt]
         measure: tokens the model reads for a prompt (chat formatting and special tokens included).
         encode / decode: the tokenizer, without special tokens (field truncation).
         where: names the cell in the error of the ``error`` policy.
+        bound: a cheap upper bound of ``measure`` (e.g. UTF-8 bytes plus the special tokens):
+            a prompt it puts within the budget is not tokenized here.
     """
     prompts = [render(ex) for ex in examples]
     report = ContextReport(policy, budget)
@@ -78,6 +83,8 @@ def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt]
         return Fitted(prompts, frozenset(), report)
     skip: set[int] = set()
     for i, (ex, prompt) in enumerate(zip(examples, prompts, strict=True)):
+        if bound is not None and bound(prompt) <= budget:
+            continue  # fits whatever the tokenizer does: no need to tokenize it twice
         n = measure(prompt)
         report.longest = max(report.longest, n)
         if n <= budget:

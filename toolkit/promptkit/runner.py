@@ -785,10 +785,16 @@ class Runner:
             n = len(lm.encode(format_prompt(prompt, tok, chat), chat=chat))
             return n + (len(tok(prompt.target, add_special_tokens=False)["input_ids"]) + 1 if target else 0)
 
+        def bound(prompt: Prompt) -> int:
+            # Every token of a byte-level, sentencepiece or word-level vocabulary spells at least
+            # one byte of the text; the margin covers added special tokens and a leading '▁'.
+            text = format_prompt(prompt, tok, chat) + (prompt.target if target else "")
+            return len(text.encode("utf-8")) + BOUND_MARGIN
+
         return fit_prompts(examples, render, measure, budget, self._policy(p),
                            encode=lambda text: list(tok(text, add_special_tokens=False)["input_ids"]),
                            decode=lambda ids: str(tok.decode(ids, skip_special_tokens=True)),
-                           where=f"task {p.name!r}, {label}: ")
+                           where=f"task {p.name!r}, {label}: ", bound=bound)
 
     def _eval_budget(self, lm: Any, method_cfg: Any, p: PreparedTask) -> int | None:
         """Prompt tokens that leave room for the answer (generated, or the longest choice) and a
@@ -839,6 +845,9 @@ class Runner:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+BOUND_MARGIN = 16  # special tokens a tokenizer may add beyond one token per byte
 
 
 def _virtual_tokens(method_cfg: Any) -> int:
