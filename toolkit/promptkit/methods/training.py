@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,10 +24,11 @@ from promptkit.config import TrainingConfig
 from promptkit.distributed import current
 from promptkit.errors import PromptkitError
 from promptkit.faults import kill_point
+from promptkit.methods.checkpoint import read_checkpoint, write_checkpoint
 from promptkit.models.backend import IGNORE, LanguageModel, TrainingExample
 from promptkit.records import TrainingReport
 
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = "checkpoint.safetensors"
 
 
 class TrainingError(PromptkitError):
@@ -82,7 +82,7 @@ class Trainer:
         cfg: the shared training budget and schedule.
         lr / weight_decay: the method's optimiser settings.
         seed: fixes batch order and dropout.
-        checkpoint_dir: where to save/restore ``checkpoint.pt`` (None: no checkpoints).
+        checkpoint_dir: where to save/restore ``checkpoint.safetensors`` (None: no checkpoints).
         dev: optional dev evaluator (learning curves, early stopping).
         on_step: called as ``on_step(step, loss)`` after every optimiser step.
     """
@@ -370,30 +370,20 @@ def gradient_checkpointing(lm: LanguageModel, on: bool) -> Iterator[None]:
 
 
 def _write_checkpoint(path: Path, data: dict[str, Any]) -> None:
-    """Temporary file, fsync, rename: a kill leaves the previous checkpoint or this one, whole."""
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        torch.save(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """safetensors plus a JSON header, atomically (see :mod:`promptkit.methods.checkpoint`)."""
+    write_checkpoint(path, data)
 
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
-    """A training checkpoint, read with ``weights_only=True``: tensors and plain values only, so a
-    checkpoint from elsewhere cannot run code. Unreadable: a one-line error saying what to do."""
-    import torch
-
+    """A training checkpoint. Its format holds tensors and plain values only, so a checkpoint
+    from elsewhere cannot run code. Unreadable: a one-line error saying what to do."""
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        saved = read_checkpoint(path)
         needed = {"step", "trainable", "report"} if isinstance(saved, dict) and saved.get("final") else \
             {"step", "trainable", "optimizer", "scheduler", "rng"}
         if not isinstance(saved, dict) or not needed <= set(saved):
             raise ValueError("not a promptkit training checkpoint")
-    except Exception as e:  # truncated file, foreign pickle, other format
+    except Exception as e:  # truncated file, a pickle or another format
         reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise TrainingError(f"{display_path(path)}: cannot resume from this checkpoint ({reason}); "
                             "delete it to train this cell from the start") from None
@@ -406,7 +396,7 @@ def _rng_state() -> dict[str, Any]:
     import torch
 
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    # numpy's key array as a tensor: checkpoints load with weights_only=True (no unpickling of objects)
+    # numpy's key array as a tensor: a checkpoint stores tensors and plain values only
     state = {"torch": torch.get_rng_state(), "py": random.getstate(),
              "np": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(gauss))}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
