@@ -13,7 +13,7 @@ from promptkit.cli import cli
 from promptkit.config import PromptConfig, TaskConfig
 from promptkit.errors import ConfigError
 from promptkit.loading import MAX_YAML_CHARS, parse_yaml, validate
-from promptkit.methods.training import TrainingError, _load_checkpoint, _rng_state, _set_rng_state
+from promptkit.methods.training import TrainingError, _load_checkpoint, _rng_state, _set_rng_state, _write_checkpoint
 from promptkit.runconfig import RunConfig
 from pydantic import ValidationError
 
@@ -105,20 +105,31 @@ class _Planted:
 def test_a_planted_checkpoint_does_not_run_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "ran"
     monkeypatch.setenv("PK_MARKER", str(marker))
-    ckpt = tmp_path / "checkpoint.pt"
+    ckpt = tmp_path / "checkpoint.safetensors"
     import torch
 
+    # a pickle under the checkpoint's name: read as safetensors, it is refused, never unpickled
     torch.save({"step": 1, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": _Planted()}, ckpt)
-    with pytest.raises(TrainingError, match=r"checkpoint.pt: cannot resume from this checkpoint \(.*\); delete it"):
+    with pytest.raises(TrainingError, match=r"checkpoint.safetensors: cannot resume from this checkpoint \(.*\); delete it"):
         _load_checkpoint(ckpt)
     assert not marker.exists()
+
+
+def test_a_safetensors_file_that_is_not_a_checkpoint_is_refused(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    ckpt = tmp_path / "checkpoint.safetensors"
+    save_file({"w": torch.ones(2)}, str(ckpt))  # an adapter's weights, say
+    with pytest.raises(TrainingError, match="without promptkit's checkpoint metadata"):
+        _load_checkpoint(ckpt)
 
 
 def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path: Path) -> None:
     import torch
 
-    ckpt = tmp_path / "checkpoint.pt"
-    torch.save({"step": 3, "trainable": {"w": torch.ones(100)}, "optimizer": {}, "scheduler": {}, "rng": _rng_state()}, ckpt)
+    ckpt = tmp_path / "checkpoint.safetensors"
+    _write_checkpoint(ckpt, {"step": 3, "trainable": {"w": torch.ones(100)}, "optimizer": {}, "scheduler": {}, "rng": _rng_state()})
     assert _load_checkpoint(ckpt)["step"] == 3
     ckpt.write_bytes(ckpt.read_bytes()[:200])
     with pytest.raises(TrainingError, match="cannot resume from this checkpoint") as info:
@@ -126,7 +137,7 @@ def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_random_states_survive_a_weights_only_round_trip(tmp_path: Path) -> None:
+def test_random_states_survive_the_round_trip(tmp_path: Path) -> None:
     import random
 
     import numpy as np
@@ -134,10 +145,45 @@ def test_random_states_survive_a_weights_only_round_trip(tmp_path: Path) -> None
 
     state = _rng_state()
     expected = (random.random(), float(np.random.random()), float(torch.rand(1)))
-    ckpt = tmp_path / "checkpoint.pt"
-    torch.save({"step": 0, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": state}, ckpt)
-    _set_rng_state(_load_checkpoint(ckpt)["rng"])
+    ckpt = tmp_path / "checkpoint.safetensors"
+    _write_checkpoint(ckpt, {"step": 0, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": [state]})
+    _set_rng_state(_load_checkpoint(ckpt)["rng"][0])
     assert (random.random(), float(np.random.random()), float(torch.rand(1))) == expected
+
+
+def test_an_adamw_checkpoint_restores_the_optimizer_exactly(tmp_path: Path) -> None:
+    """AdamW's state (int-keyed, 0-d step tensors), a scheduler and tagged values come back as they
+    were: two more steps from the restored optimizer equal two more steps from the original."""
+    import torch
+
+    def model_and_optimizer() -> tuple[torch.nn.Linear, torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+        torch.manual_seed(0)
+        lin = torch.nn.Linear(3, 2)
+        opt = torch.optim.AdamW(lin.parameters(), lr=0.1)
+        return lin, opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
+
+    def step(lin: torch.nn.Linear, opt: torch.optim.AdamW, sched: torch.optim.lr_scheduler.LambdaLR) -> None:
+        lin(torch.ones(1, 3)).pow(2).sum().backward()
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+
+    lin, opt, sched = model_and_optimizer()
+    step(lin, opt, sched)
+    odd = {"__tuple__": 1, 7: (1, [2.5, None]), "nan": float("nan")}  # keys that look like tags, int keys
+    _write_checkpoint(tmp_path / "c.safetensors", {"step": 1, "trainable": dict(lin.state_dict()), "optimizer": opt.state_dict(),
+                                                   "scheduler": sched.state_dict(), "rng": [], "odd": odd})
+    saved = _load_checkpoint(tmp_path / "c.safetensors")
+    assert saved["odd"][7] == (1, [2.5, None]) and saved["odd"]["__tuple__"] == 1 and saved["odd"]["nan"] != saved["odd"]["nan"]
+    lin2, opt2, sched2 = model_and_optimizer()
+    lin2.load_state_dict(saved["trainable"])
+    opt2.load_state_dict(saved["optimizer"])
+    sched2.load_state_dict(saved["scheduler"])
+    for _ in range(2):
+        step(lin, opt, sched)
+        step(lin2, opt2, sched2)
+    assert all(torch.equal(a, b) for a, b in zip(lin.parameters(), lin2.parameters(), strict=True))
+    assert sched.get_last_lr() == sched2.get_last_lr()
 
 
 # ----------------------------------------------------------------------------- the run directory
@@ -213,6 +259,48 @@ def test_a_template_that_loops_without_output_stops_at_the_time_limit(monkeypatc
     template = template_module.PromptTemplate(PromptConfig(name="spin", kind="qa", input=source, target="t"))
     with pytest.raises(TemplateError, match=r"^spin: prompt 'spin': input: rendering stopped: rendering took more than 0.2 s"):
         template.render_input(Example("e", {}, ()))
+
+
+@pytest.mark.parametrize("source", [
+    "{% for a in context %}{% for b in context %}{% endfor %}{% endfor %}",  # 10^10 steps over a field's characters
+    "{% for a in context.split() %}{% for b in context.split() %}{% endfor %}{% endfor %}",  # over a list
+])
+def test_loops_over_a_long_field_stop_at_the_time_limit(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from promptkit.errors import TemplateError
+    from promptkit.prompting import template as template_module
+    from promptkit.records import Example
+
+    monkeypatch.setattr(template_module, "RENDER_SECONDS", 0.2)
+    template = template_module.PromptTemplate(PromptConfig(name="spin", kind="qa", input=source, target="t"))
+    start = time.monotonic()
+    with pytest.raises(TemplateError, match=r"rendering stopped: rendering took more than 0.2 s"):
+        template.render_input(Example("e", {"context": "w " * 100_000}, ()))
+    assert time.monotonic() - start < 30  # stopped, not run to the end (which takes hours)
+
+
+def test_the_render_timer_leaves_an_outer_timer_running() -> None:
+    import signal
+
+    from promptkit.prompting.template import PromptTemplate
+    from promptkit.records import Example
+
+    fired: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        fired.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        PromptTemplate(PromptConfig(name="ok", kind="qa", input="{{ question }}", target="t")).render_input(Example("e", {"question": "q"}, ()))
+        left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+        assert 25.0 < left <= 30.0 and not fired  # set again with its remaining time, handler restored
+        assert signal.getsignal(signal.SIGALRM) is handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_ordinary_templates_and_long_fields_still_render() -> None:

@@ -7,6 +7,9 @@ naming the template and the fields that exist, never a silently empty string.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -85,6 +88,35 @@ def environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Raise RenderLimit in the block after ``seconds`` (a SIGALRM timer, main thread on POSIX).
+
+    Loops over a field's characters or a list (``{% for c in context %}`` nested) print nothing
+    and call no ``range``, so only a timer stops them; Python checks for the signal between
+    bytecodes of the generated template code. A timer already set (pytest-timeout, a caller's
+    own) is set again, less the time spent here, on the way out. Elsewhere (another thread,
+    Windows) the output and ``range`` checks remain.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise RenderLimit(f"rendering took more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    start = time.monotonic()
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_delay - (time.monotonic() - start), 1e-3), outer_interval)
+
+
 def render_limited(template: jinja2.Template, values: dict[str, Any]) -> str:
     """Render with the output size and time bounded (see RENDER_CHARS, RENDER_SECONDS)."""
     budget = RENDER_CHARS + 2 * sum(len(v) for v in values.values() if isinstance(v, str))
@@ -92,13 +124,14 @@ def render_limited(template: jinja2.Template, values: dict[str, Any]) -> str:
     parts: list[str] = []
     size = 0
     try:
-        for piece in template.generate(**values):
-            parts.append(piece)
-            size += len(piece)
-            if size > budget:
-                raise RenderLimit(f"the output passed {budget:,} characters")
-            if time.monotonic() > deadline:
-                raise RenderLimit(f"rendering took more than {RENDER_SECONDS:g} s")
+        with _alarm(RENDER_SECONDS):
+            for piece in template.generate(**values):
+                parts.append(piece)
+                size += len(piece)
+                if size > budget:
+                    raise RenderLimit(f"the output passed {budget:,} characters")
+                if time.monotonic() > deadline:
+                    raise RenderLimit(f"rendering took more than {RENDER_SECONDS:g} s")
     finally:
         _deadline["at"] = float("inf")
     return "".join(parts)
