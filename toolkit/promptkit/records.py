@@ -25,6 +25,8 @@ class Example:
         references: gold outputs; generation is scored against all of them (max or multi-ref).
         choices: for classification, the verbalizer of every label, in label order.
         label: for classification, the index of the gold choice.
+        group: the row's ``group_by`` value (its article, say) when the split declares one:
+            intervals and paired tests then resample whole groups.
     """
 
     id: str
@@ -32,6 +34,7 @@ class Example:
     references: tuple[str, ...]
     choices: tuple[str, ...] = ()
     label: int | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)

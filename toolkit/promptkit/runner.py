@@ -101,10 +101,19 @@ class PreparedTask:
     fingerprint: str = ""
     # How the evaluated rows were chosen (TaskInfo.selection).
     selection: str = ""
+    # The evaluated split's group_by column ("" without one): examples carry their group.
+    group_by: str = ""
 
     @property
     def name(self) -> str:
         return self.task.name
+
+    def groups(self, predictions: Sequence[Prediction]) -> list[str] | None:
+        """The group of each prediction's example (its article, say), or None when the split has
+        no ``group_by``: resampling then goes by group (a cluster bootstrap)."""
+        by_id = {ex.id: ex.group for ex in self.examples}
+        groups = [by_id.get(pd.example_id) for pd in predictions]
+        return None if any(g is None for g in groups) else [str(g) for g in groups]
 
 
 def choice_normalization(tc: Any) -> str:
@@ -272,7 +281,7 @@ class Runner:
                                          metric_context=task.adapter(data_dir).metric_context(),
                                          normalization=choice_normalization(tc),
                                          fingerprint=task_fingerprint(task, examples, pool, train, tune_dev),
-                                         selection=selection))
+                                         selection=selection, group_by=self._group_by(source, tc.eval_split)))
         if problems and not cfg.allow_overlap:
             raise LeakageError(problems)
         spaces = self.tuned_spaces()
@@ -280,12 +289,18 @@ class Runner:
         check_budgets(spaces, cfg.tuning, untuned)
         return prepared
 
+    @staticmethod
+    def _group_by(source: Any, split: str) -> str:
+        """The split's group_by column ("" when it has none, or the source is not files)."""
+        group_by = source.split_files(split).group_by if hasattr(source, "split_files") and split in source.splits else None
+        return str(group_by or "")
+
     def _selection(self, task: Task, source: Any, limit: int | None, n: int) -> str:
         """How the evaluated rows were chosen, in words (the report's task line)."""
         split = task.config.eval_split
         if not limit or n < limit:
             return f"every row of split {split!r}"
-        group_by = source.split_files(split).group_by if hasattr(source, "split_files") and split in source.splits else None
+        group_by = self._group_by(source, split)
         strata = f", stratified by {group_by!r}" if group_by else ""
         return f"a random sample of {n} rows of split {split!r} (seeded by --seed {self.config.seed}{strata})"
 
@@ -385,6 +400,8 @@ class Runner:
                 overlaps=tuple(p.overlaps),  # allowed with --allow-overlap
                 fingerprint=p.fingerprint,
                 selection=p.selection,
+                group_by=p.group_by,
+                groups=len({ex.group for ex in p.examples}) if p.group_by else 0,
             )
         return result
 
@@ -825,8 +842,9 @@ class Runner:
         """Scores with intervals, timings and throughput into the cell; its rows into the samples file."""
         from promptkit.metrics import score
 
+        groups = p.groups(preds)
         scores = score(p.task.config.metrics, preds, p.metric_context, n_boot=self.config.bootstrap_samples,
-                       seed=derive(self.config.seed, "bootstrap"))
+                       seed=derive(self.config.seed, "bootstrap"), groups=groups)
         t0, t1, t2 = times
         cell.metrics = scores
         out_tokens = sum(pr.output_tokens for pr in preds)
@@ -840,7 +858,7 @@ class Runner:
         rel = Path("samples") / slug(p.name) / f"{slug(cell.method)}.jsonl"
         cell.samples = rel.as_posix()
         rows = samples.setdefault(rel, [])
-        rows.extend(sample_rows(template.name, cell.method, cell.seed, prompts, preds, scores))
+        rows.extend(sample_rows(template.name, cell.method, cell.seed, prompts, preds, scores, groups))
         if current().is_main:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -882,7 +900,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def sample_rows(prompt_name: str, method: str, seed: int | None, prompts: Sequence[Prompt], preds: Sequence[Prediction],
-                scores: dict[str, Any]) -> list[dict[str, Any]]:
+                scores: dict[str, Any], groups: Sequence[str] | None = None) -> list[dict[str, Any]]:
     rows = []
     for i, (_prompt, pd) in enumerate(zip(prompts, preds, strict=True)):
         row: dict[str, Any] = {
@@ -898,6 +916,8 @@ def sample_rows(prompt_name: str, method: str, seed: int | None, prompts: Sequen
             "prompt_tokens": pd.prompt_tokens,
             "output_tokens": pd.output_tokens,
         }
+        if groups is not None:
+            row["group"] = groups[i]  # the paired tests of `promptkit report` resample by it
         if pd.choices:
             row["choices"] = list(pd.choices)
             row["choice_logprobs"] = list(pd.choice_logprobs)

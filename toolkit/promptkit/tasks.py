@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,12 @@ class Task:
             raise DatasetError(f"{where}: split {split!r} is empty")
         adapter = self.adapter(data_dir, split)
         keep = list(range(len(rows)))
+        groups = self.groups(split, data_dir, rows, where)
         if limit and limit < len(rows):
-            groups = self.groups(split, data_dir, rows, where) if seed is not None else None
             keep = sample_indices(len(rows), limit, seed, groups) if seed is not None else keep[:limit]
         examples = [adapter.example(rows[i], f"{split}-{i}", f"{where}: split {split!r} row {i}") for i in keep]
+        if groups is not None:
+            examples = [replace(ex, group=groups[i]) for i, ex in zip(keep, examples, strict=True)]
         seen: set[str] = set()
         for i, ex in zip(keep, examples, strict=True):
             if ex.id in seen:

@@ -143,6 +143,20 @@ class Metric(ABC):
         """
         return np.array([self.aggregate(stats[rows]) for rows in indices], dtype=np.float64)
 
+    def aggregate_counts(self, stats: FloatArray, counts: IntArray) -> FloatArray:
+        """Corpus values of resamples given as row multiplicities.
+
+        Args:
+            stats: the ``(n, k)`` statistics of all rows.
+            counts: ``(b, n)``; ``counts[j, i]`` is how often row ``i`` is in resample ``j``.
+                Resamples of clusters (all rows of a drawn group) differ in size.
+
+        Returns:
+            The ``b`` corpus values.
+        """
+        rows = np.arange(len(stats))
+        return np.array([self.aggregate(stats[np.repeat(rows, c)]) for c in counts], dtype=np.float64)
+
 
 class AdditiveMetric(Metric):
     """A metric whose corpus value depends only on the column sums of its statistics.
@@ -156,9 +170,11 @@ class AdditiveMetric(Metric):
     def score_totals(self, totals: FloatArray, n: int) -> float:
         """Corpus value from the column sums ``totals`` (shape ``(k,)``) of ``n`` rows."""
 
-    def score_totals_batch(self, totals: FloatArray, n: int) -> FloatArray:
-        """:meth:`score_totals` for a ``(b, k)`` batch of column sums, each over ``n`` rows."""
-        return np.array([self.score_totals(row, n) for row in totals], dtype=np.float64)
+    def score_totals_batch(self, totals: FloatArray, n: int | IntArray) -> FloatArray:
+        """:meth:`score_totals` for a ``(b, k)`` batch of column sums, each over ``n`` rows (one
+        count for all, or one per row of ``totals``: cluster resamples differ in size)."""
+        ns = np.broadcast_to(np.asarray(n, dtype=np.int64), (len(totals),))
+        return np.array([self.score_totals(row, int(k)) for row, k in zip(totals, ns, strict=True)], dtype=np.float64)
 
     def aggregate(self, stats: FloatArray) -> float:
         return self.score_totals(stats.sum(axis=0), len(stats))
@@ -171,6 +187,9 @@ class AdditiveMetric(Metric):
         offsets = indices + (np.arange(b, dtype=np.int64) * n)[:, None]
         counts = np.bincount(offsets.ravel(), minlength=b * n).reshape(b, n)
         return self.score_totals_batch(counts.astype(np.float64) @ stats, m)
+
+    def aggregate_counts(self, stats: FloatArray, counts: IntArray) -> FloatArray:
+        return self.score_totals_batch(counts.astype(np.float64) @ stats, counts.sum(axis=1))
 
 
 class MeanMetric(AdditiveMetric):
@@ -198,10 +217,10 @@ class MeanMetric(AdditiveMetric):
     def score_totals(self, totals: FloatArray, n: int) -> float:
         return float(100.0 * totals[0] / n) if n else float("nan")
 
-    def score_totals_batch(self, totals: FloatArray, n: int) -> FloatArray:
-        if not n:
-            return np.full(len(totals), np.nan)
-        return np.asarray(100.0 * totals[:, 0] / n, dtype=np.float64)
+    def score_totals_batch(self, totals: FloatArray, n: int | IntArray) -> FloatArray:
+        ns = np.broadcast_to(np.asarray(n, dtype=np.float64), (len(totals),))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(ns > 0, 100.0 * totals[:, 0] / np.maximum(ns, 1.0), np.nan)
 
     def sample_scores(self, stats: FloatArray) -> FloatArray:
         return np.asarray(100.0 * stats[:, 0], dtype=np.float64)

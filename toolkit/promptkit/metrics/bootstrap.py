@@ -9,7 +9,7 @@ seed)`` gives the same resamples to every metric and every call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -63,13 +63,56 @@ def resample_indices(n: int, n_boot: int, seed: int) -> Iterator[IntArray]:
         left -= b
 
 
-def bootstrap_values(metric: Metric, stats: FloatArray, n_boot: int, seed: int) -> FloatArray:
-    """The metric's corpus value on each of ``n_boot`` bootstrap resamples of the rows."""
+def group_codes(groups: Sequence[object] | None, n: int) -> IntArray | None:
+    """Each row's cluster as an integer (clusters numbered by first appearance), or None when
+    there are no groups or every row is its own group (the row bootstrap is then exact)."""
+    if groups is None:
+        return None
+    if len(groups) != n:
+        raise MetricError(f"groups must give one group per row, got {len(groups)} for {n} rows")
+    numbers: dict[object, int] = {}
+    codes = np.array([numbers.setdefault(g, len(numbers)) for g in groups], dtype=np.int64)
+    return None if len(numbers) == n else codes
+
+
+def resample_counts(n: int, n_boot: int, seed: int, groups: Sequence[object] | None = None) -> Iterator[IntArray]:
+    """Yield bootstrap resamples as row multiplicities, blocks of shape ``(b, n)``.
+
+    Without ``groups`` these are the resamples of :func:`resample_indices` (same ``n``,
+    ``n_boot``, ``seed``), counted. With ``groups`` (one label per row: the article of each
+    question, say) it is a cluster bootstrap: each resample draws as many groups as there are,
+    with replacement, and takes every row of each drawn group. Rows of one group are not
+    independent (questions about one paragraph succeed or fail together), and resampling them
+    one by one gives intervals that are too narrow; resampling whole groups keeps that
+    dependence (Field and Welsh, 2007). Resample sizes then vary around ``n``.
+    """
+    codes = group_codes(groups, n)
+    if codes is None:
+        for idx in resample_indices(n, n_boot, seed):
+            b = len(idx)
+            offsets = idx + (np.arange(b, dtype=np.int64) * n)[:, None]
+            yield np.bincount(offsets.ravel(), minlength=b * n).reshape(b, n)
+        return
+    n_groups = int(codes.max()) + 1
+    rng = np.random.default_rng(seed)
+    block = max(1, _BLOCK_ENTRIES // max(n, 1))
+    left = n_boot
+    while left > 0:
+        b = min(block, left)
+        drawn = rng.integers(0, n_groups, size=(b, n_groups), dtype=np.int64)
+        offsets = drawn + (np.arange(b, dtype=np.int64) * n_groups)[:, None]
+        per_group = np.bincount(offsets.ravel(), minlength=b * n_groups).reshape(b, n_groups)
+        yield per_group[:, codes]
+        left -= b
+
+
+def bootstrap_values(metric: Metric, stats: FloatArray, n_boot: int, seed: int,
+                     groups: Sequence[object] | None = None) -> FloatArray:
+    """The metric's corpus value on each of ``n_boot`` bootstrap resamples of the rows (of the
+    groups of rows, with ``groups``: see :func:`resample_counts`)."""
     _check_stats(stats)
     _check_count(n_boot, "n_boot")
-    blocks = [
-        metric.aggregate_resamples(stats, idx) for idx in resample_indices(len(stats), n_boot, seed)
-    ]
+    blocks = [metric.aggregate_counts(stats, counts) for counts in resample_counts(len(stats), n_boot, seed, groups)]
     return np.concatenate(blocks)
 
 
@@ -91,6 +134,7 @@ def bootstrap_ci(
     n_boot: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
+    groups: Sequence[object] | None = None,
 ) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of a corpus metric.
 
@@ -103,11 +147,12 @@ def bootstrap_ci(
         n_boot: number of resamples.
         alpha: 0.05 for a 95% interval.
         seed: seed of the resampling.
+        groups: one label per row; resample whole groups (a cluster bootstrap) instead of rows.
 
     Returns:
         ``(low, high)``, on the metric's scale.
     """
-    return percentile_interval(bootstrap_values(metric, stats, n_boot, seed), alpha)
+    return percentile_interval(bootstrap_values(metric, stats, n_boot, seed, groups), alpha)
 
 
 def _check_pair(stats_a: FloatArray, stats_b: FloatArray, same_columns: bool) -> None:
@@ -131,6 +176,7 @@ def paired_bootstrap_test(
     stats_b: FloatArray,
     n_boot: int = 1000,
     seed: int = 0,
+    groups: Sequence[object] | None = None,
 ) -> float:
     """Two-sided p-value that systems A and B differ, by paired bootstrap.
 
@@ -150,6 +196,8 @@ def paired_bootstrap_test(
         stats_b: statistics of system B on the same rows in the same order.
         n_boot: number of resamples; p cannot go below ``1 / (n_boot + 1)``.
         seed: seed of the resampling.
+        groups: one label per row; resample whole groups, jointly for A and B (a paired
+            cluster bootstrap).
 
     Returns:
         The p-value in ``(0, 1]``.
@@ -162,8 +210,8 @@ def paired_bootstrap_test(
     observed = metric.aggregate(stats_a) - metric.aggregate(stats_b)
     threshold = abs(observed) - _REL_TOL * max(1.0, abs(observed))
     exceed = 0
-    for idx in resample_indices(len(stats_a), n_boot, seed):
-        deltas = metric.aggregate_resamples(stats_a, idx) - metric.aggregate_resamples(stats_b, idx)
+    for counts in resample_counts(len(stats_a), n_boot, seed, groups):
+        deltas = metric.aggregate_counts(stats_a, counts) - metric.aggregate_counts(stats_b, counts)
         exceed += int(np.count_nonzero(np.abs(deltas - observed) >= threshold))
     return (exceed + 1) / (n_boot + 1)
 

@@ -15,6 +15,7 @@ from promptkit.metrics.base import (
     METRICS,
     AdditiveMetric,
     FloatArray,
+    IntArray,
     MeanMetric,
     MetricContext,
     check_rows,
@@ -81,7 +82,7 @@ class MacroF1(AdditiveMetric):
     def score_totals(self, totals: FloatArray, n: int) -> float:
         return float(self.score_totals_batch(totals[None, :], n)[0])
 
-    def score_totals_batch(self, totals: FloatArray, n: int) -> FloatArray:
+    def score_totals_batch(self, totals: FloatArray, n: int | IntArray) -> FloatArray:
         k = totals.shape[1] // 3
         tp, fp, fn = totals[:, :k], totals[:, k : 2 * k], totals[:, 2 * k :]
         denominator = 2 * tp + fp + fn

@@ -17,7 +17,7 @@ from promptkit.metrics.base import (
     MetricContext,
     MetricError,
 )
-from promptkit.metrics.bootstrap import percentile_interval, resample_indices
+from promptkit.metrics.bootstrap import percentile_interval, resample_counts
 from promptkit.metrics.hub import PREFIX, hub_metric
 from promptkit.records import MetricScore, Prediction
 
@@ -54,6 +54,7 @@ def score(
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    groups: Sequence[object] | None = None,
 ) -> dict[str, MetricScore]:
     """Score predictions with several metrics, each with a bootstrap confidence interval.
 
@@ -67,6 +68,9 @@ def score(
         n_boot: bootstrap resamples; 0 skips the bootstrap and leaves the interval NaN.
         seed: seed of the resampling.
         alpha: 0.05 for 95% intervals.
+        groups: one label per prediction (the article of each question, say): intervals then
+            resample whole groups (a cluster bootstrap), since rows of one group are not
+            independent; None resamples rows.
 
     Returns:
         ``{name: MetricScore}`` in the order of ``names``; values and intervals on a 0-100
@@ -99,9 +103,9 @@ def score(
     # One pass over the resamples for all metrics: the index blocks are drawn once and shared.
     resampled: dict[str, list[FloatArray]] = {name: [] for name in metrics}
     if n_boot:
-        for idx in resample_indices(len(predictions), n_boot, seed):
+        for counts in resample_counts(len(predictions), n_boot, seed, groups):
             for name, metric in metrics.items():
-                resampled[name].append(metric.aggregate_resamples(stats[name], idx))
+                resampled[name].append(metric.aggregate_counts(stats[name], counts))
 
     scores: dict[str, MetricScore] = {}
     for name, metric in metrics.items():

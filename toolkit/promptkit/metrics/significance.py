@@ -20,8 +20,9 @@ from promptkit.metrics.base import FloatArray, Metric, MetricError
 from promptkit.metrics.bootstrap import (
     _check_count,
     _check_stats,
+    group_codes,
     percentile_interval,
-    resample_indices,
+    resample_counts,
 )
 
 # A p-value this close (relatively) to a resampling test's floor 1 / (B + 1) is at the floor:
@@ -144,7 +145,7 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def min_detectable_difference(
-    diffs: npt.ArrayLike, alpha: float = 0.05, power: float = 0.8
+    diffs: npt.ArrayLike, alpha: float = 0.05, power: float = 0.8, groups: Sequence[object] | None = None
 ) -> float:
     """Smallest true mean paired difference that these rows would detect with this power.
 
@@ -157,11 +158,17 @@ def min_detectable_difference(
     the (negligible) chance of rejecting in the wrong direction. A verdict "no significant
     difference" is only informative about differences at least this large.
 
+    With ``groups`` the standard error ``sd / sqrt(n)`` becomes the cluster-robust one,
+    ``sqrt(G / (G - 1) * sum_g (sum_{i in g} (d_i - mean))^2) / n`` over the ``G`` groups: rows
+    of one group that move together count closer to one row than to several. With every row
+    its own group it equals ``sd / sqrt(n)``.
+
     Args:
         diffs: per-row differences ``score_a - score_b`` on the metric's scale, shape ``(n,)``
             (or ``(n, 1)``).
         alpha: level of the test, 0.05 for 95%.
         power: wanted probability of rejecting when the true difference is the MDD.
+        groups: one label per row (clustered rows), or None for independent rows.
 
     Returns:
         The MDD on the scale of ``diffs``; 0.0 when all differences are equal (no spread
@@ -189,8 +196,15 @@ def min_detectable_difference(
     sd = float(np.std(values, ddof=1))
     if sd == 0.0:
         return 0.0
+    codes = group_codes(groups, len(values))
+    if codes is None:
+        se = sd / math.sqrt(len(values))
+    else:
+        n_groups = int(codes.max()) + 1
+        sums = np.bincount(codes, weights=values - values.mean(), minlength=n_groups)
+        se = math.sqrt(n_groups / (n_groups - 1) * float(np.sum(sums**2))) / len(values) if n_groups > 1 else float("inf")
     z = NormalDist()
-    return (z.inv_cdf(1.0 - alpha / 2.0) + z.inv_cdf(power)) * sd / math.sqrt(len(values))
+    return (z.inv_cdf(1.0 - alpha / 2.0) + z.inv_cdf(power)) * se
 
 
 def _round_up_one_digit(value: float) -> str:
@@ -266,7 +280,8 @@ def _check_seeds(stats_by_seed: Sequence[FloatArray]) -> int:
 
 
 def two_level_bootstrap_values(
-    metric: Metric, stats_by_seed: Sequence[FloatArray], n_boot: int, seed: int
+    metric: Metric, stats_by_seed: Sequence[FloatArray], n_boot: int, seed: int,
+    groups: Sequence[object] | None = None,
 ) -> FloatArray:
     """Bootstrap values that vary both the training seed and the test sample.
 
@@ -283,6 +298,7 @@ def two_level_bootstrap_values(
             same order.
         n_boot: number of resamples.
         seed: seed of the resampling.
+        groups: one label per row; the row level resamples whole groups (cluster bootstrap).
 
     Returns:
         The ``n_boot`` values, on the metric's scale.
@@ -295,17 +311,18 @@ def two_level_bootstrap_values(
     _check_count(n_boot, "n_boot")
     # spawn() gives a stream independent of default_rng(seed), which draws the rows.
     seed_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    blocks = [_seed_means(metric, stats_by_seed, idx, seed_rng) for idx in resample_indices(n, n_boot, seed)]
+    blocks = [_seed_means(metric, stats_by_seed, counts, seed_rng) for counts in resample_counts(n, n_boot, seed, groups)]
     return np.concatenate(blocks)
 
 
-def _seed_means(metric: Metric, stats_by_seed: Sequence[FloatArray], idx: npt.NDArray[np.int64],
+def _seed_means(metric: Metric, stats_by_seed: Sequence[FloatArray], counts: npt.NDArray[np.int64],
                 seed_rng: np.random.Generator) -> FloatArray:
-    """For each row resample of ``idx``: draw the seeds with replacement, average their values."""
-    b, n_seeds = len(idx), len(stats_by_seed)
-    # per_seed[s, j]: seed s on row resample j, through the bincount path of additive
+    """For each row resample of ``counts`` (row multiplicities): draw the seeds with
+    replacement, average their values."""
+    b, n_seeds = len(counts), len(stats_by_seed)
+    # per_seed[s, j]: seed s on row resample j, through the counts @ stats path of additive
     # metrics; the drawn seeds then only pick and average rows of this (S, b) table.
-    per_seed = np.stack([metric.aggregate_resamples(stats, idx) for stats in stats_by_seed])
+    per_seed = np.stack([metric.aggregate_counts(stats, counts) for stats in stats_by_seed])
     if n_seeds == 1:
         return np.asarray(per_seed[0], dtype=np.float64)
     drawn = seed_rng.integers(0, n_seeds, size=(b, n_seeds), dtype=np.int64)
@@ -322,6 +339,7 @@ def two_level_paired_bootstrap_test(
     stats_b: Sequence[FloatArray],
     n_boot: int = 1000,
     seed: int = 0,
+    groups: Sequence[object] | None = None,
 ) -> float:
     """Two-sided p-value that methods A and B differ, over training seeds and test rows.
 
@@ -341,6 +359,7 @@ def two_level_paired_bootstrap_test(
         stats_b: the same for B, on the same rows in the same order.
         n_boot: number of resamples; p cannot go below ``1 / (n_boot + 1)``.
         seed: seed of the resampling.
+        groups: one label per row; the shared row resample draws whole groups.
 
     Returns:
         The p-value in ``(0, 1]``.
@@ -354,8 +373,8 @@ def two_level_paired_bootstrap_test(
     threshold = abs(observed) - 1e-9 * max(1.0, abs(observed))
     rng_a, rng_b = (np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(2))
     exceed = 0
-    for idx in resample_indices(n, n_boot, seed):
-        deltas = _seed_means(metric, stats_a, idx, rng_a) - _seed_means(metric, stats_b, idx, rng_b)
+    for counts in resample_counts(n, n_boot, seed, groups):
+        deltas = _seed_means(metric, stats_a, counts, rng_a) - _seed_means(metric, stats_b, counts, rng_b)
         exceed += int(np.count_nonzero(np.abs(deltas - observed) >= threshold))
     return (exceed + 1) / (n_boot + 1)
 
@@ -366,6 +385,7 @@ def two_level_bootstrap_ci(
     n_boot: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
+    groups: Sequence[object] | None = None,
 ) -> tuple[float, float]:
     """Percentile interval of the seed-averaged metric over training seeds and test rows.
 
@@ -382,6 +402,7 @@ def two_level_bootstrap_ci(
         n_boot: number of resamples.
         alpha: 0.05 for a 95% interval.
         seed: seed of the resampling.
+        groups: one label per row; the row level resamples whole groups.
 
     Returns:
         ``(low, high)``, on the metric's scale.
@@ -390,5 +411,5 @@ def two_level_bootstrap_ci(
         MetricError: as :func:`two_level_bootstrap_values`, or ``alpha`` outside (0, 1).
     """
     return percentile_interval(
-        two_level_bootstrap_values(metric, stats_by_seed, n_boot, seed), alpha
+        two_level_bootstrap_values(metric, stats_by_seed, n_boot, seed, groups), alpha
     )

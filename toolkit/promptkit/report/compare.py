@@ -5,7 +5,10 @@ the same rows (aligned by example id): an exact McNemar test for metrics whose p
 score is right/wrong (exact match, accuracy), a paired bootstrap for the others (token F1, and
 corpus BLEU / chrF / ROUGE recomputed per resample). When a method was trained with several
 seeds, the test resamples seeds as well as rows (a two-level paired bootstrap), so a
-difference has to be larger than the seed-to-seed spread to count. The p-values of all pairs
+difference has to be larger than the seed-to-seed spread to count. When the evaluated split
+has a ``group_by`` (several questions per article), rows of a group are not independent: every
+test, McNemar's included, becomes a paired cluster bootstrap that resamples whole groups, and
+the minimum detectable difference uses the cluster-robust standard error. The p-values of all pairs
 and metrics of a task/prompt are Holm-adjusted together: with four methods and two metrics
 that is twelve tests, and at least one unadjusted p < 0.05 among twelve null differences is
 more likely than not.
@@ -85,6 +88,9 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
         rows = {m: [_rows(run_dir, c, files) for c in by_method[m]] for m in labels}
         ids = [i for i in rows[labels[0]][0]] if labels else []
         ids = [i for i in ids if all(i in r for m in labels for r in rows[m])]
+        # the rows' groups (articles...) when the split has group_by: resampled as clusters
+        group_of = [rows[labels[0]][0][i].get("group") for i in ids]
+        row_groups = None if any(g is None for g in group_of) else [str(g) for g in group_of]
         info = result.tasks.get(task, TaskInfo())
         ctx = MetricContext(language=info.language, labels=info.labels, squad_version=info.squad_version,
                             bleu_tokenize=info.bleu_tokenize)
@@ -99,11 +105,12 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
                 stats = {m: [metric.stats([r[i]["prediction"] for i in ids], refs, ctx) for r in rows[m]] for m in labels}
                 for m in labels:
                     if len(stats[m]) > 1:
-                        result.seed_summaries.append(_seed_summary(task, prompt, name, metric, m, by_method[m], stats[m], n_boot, seed))
+                        result.seed_summaries.append(_seed_summary(task, prompt, name, metric, m, by_method[m], stats[m], n_boot, seed,
+                                                                   row_groups))
                 for j, a in enumerate(labels):
                     for b in labels[:j]:
                         pairs.append(_pair(task, prompt, name, metric, a, b, stats[a], stats[b], n_boot, seed,
-                                           mcnemar_exact, min_detectable_difference))
+                                           mcnemar_exact, min_detectable_difference, row_groups))
         adjusted = holm([p.p_value for p in pairs])
         pairs = [PairComparison(**{**p.to_dict(), "p_holm": float(q)}) for p, q in zip(pairs, adjusted, strict=True)]
         result.comparisons.extend(pairs)
@@ -112,23 +119,30 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
 
 
 def _pair(task: str, prompt: str, name: str, metric: Any, a: str, b: str, stats_a: Sequence[Any], stats_b: Sequence[Any],
-          n_boot: int, seed: int, mcnemar: Any, mdd: Any) -> PairComparison:
+          n_boot: int, seed: int, mcnemar: Any, mdd: Any, groups: Sequence[str] | None = None) -> PairComparison:
+    """One pair's test. McNemar assumes independent rows: with grouped rows (several questions
+    per article) right/wrong metrics get the paired cluster bootstrap like the others."""
     from promptkit.metrics import paired_bootstrap_test
+    from promptkit.metrics.bootstrap import group_codes
     from promptkit.metrics.significance import two_level_paired_bootstrap_test
 
     delta = float(np.mean([metric.aggregate(s) for s in stats_a]) - np.mean([metric.aggregate(s) for s in stats_b]))
     diffs = np.mean([metric.sample_scores(s) for s in stats_a], axis=0) - np.mean([metric.sample_scores(s) for s in stats_b], axis=0)
     resamples: int | None = n_boot
-    if len(stats_a) == 1 and len(stats_b) == 1 and getattr(metric, "binary", False):
+    clustered = groups is not None and group_codes(groups, len(diffs)) is not None
+    groups = groups if clustered else None
+    kind = "paired-cluster-bootstrap" if clustered else "paired-bootstrap"
+    if len(stats_a) == 1 and len(stats_b) == 1 and getattr(metric, "binary", False) and not clustered:
         test, p, resamples = "mcnemar-exact", mcnemar(stats_a[0][:, 0], stats_b[0][:, 0]), None
     elif not n_boot:
-        test, p = "paired-bootstrap", float("nan")
+        test, p = kind, float("nan")
     elif len(stats_a) == 1 and len(stats_b) == 1:
-        test, p = "paired-bootstrap", paired_bootstrap_test(metric, stats_a[0], stats_b[0], n_boot=n_boot, seed=seed)
+        test, p = kind, paired_bootstrap_test(metric, stats_a[0], stats_b[0], n_boot=n_boot, seed=seed, groups=groups)
     else:
-        test, p = "two-level-paired-bootstrap", two_level_paired_bootstrap_test(metric, stats_a, stats_b, n_boot=n_boot, seed=seed)
+        test, p = "two-level-" + kind, two_level_paired_bootstrap_test(metric, stats_a, stats_b, n_boot=n_boot, seed=seed,
+                                                                       groups=groups)
     return PairComparison(task, prompt, name, a, b, round(delta, 4), float(p), float("nan"), test, len(diffs), resamples,
-                          round(float(mdd(diffs, alpha=ALPHA, power=POWER)), 4))
+                          round(float(mdd(diffs, alpha=ALPHA, power=POWER, groups=groups)), 4))
 
 
 def _cost_key(cells: Sequence[CellResult]) -> tuple[float, float, float]:
@@ -186,7 +200,7 @@ def _reason(metric: str, best: str, values: Mapping[str, float], tied: Sequence[
 
 
 def _seed_summary(task: str, prompt: str, name: str, metric: Any, method: str, cells: Sequence[CellResult],
-                  stats: Sequence[Any], n_boot: int, seed: int) -> SeedSummary:
+                  stats: Sequence[Any], n_boot: int, seed: int, groups: Sequence[str] | None = None) -> SeedSummary:
     from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
     from promptkit.metrics.significance import two_level_bootstrap_ci
 
@@ -196,8 +210,8 @@ def _seed_summary(task: str, prompt: str, name: str, metric: Any, method: str, c
     if n_boot:
         # The same row resamples for every seed (same n, n_boot, seed): the seed mean of each
         # resample, seeds held fixed.
-        ci_sample = percentile_interval(np.mean([bootstrap_values(metric, s, n_boot, seed) for s in stats], axis=0), ALPHA)
-        ci_both = two_level_bootstrap_ci(metric, list(stats), n_boot=n_boot, alpha=ALPHA, seed=seed)
+        ci_sample = percentile_interval(np.mean([bootstrap_values(metric, s, n_boot, seed, groups) for s in stats], axis=0), ALPHA)
+        ci_both = two_level_bootstrap_ci(metric, list(stats), n_boot=n_boot, alpha=ALPHA, seed=seed, groups=groups)
     return SeedSummary(task, prompt, method, name, tuple(int(c.seed or 0) for c in cells), tuple(round(v, 4) for v in values),
                        round(float(np.mean(values)), 4), round(float(np.std(values, ddof=1)), 4),
                        (round(ci_sample[0], 4), round(ci_sample[1], 4)), (round(ci_both[0], 4), round(ci_both[1], 4)))

@@ -11,6 +11,7 @@ from promptkit.report.tables import (
     TableData,
     context_lines,
     cost_table,
+    examples_phrase,
     metric_names,
     pairs_table,
     results_table,
@@ -114,7 +115,7 @@ def render_html(result: RunResult) -> str:
         cells = [c for c in result.cells if c.task == task]
         info = result.tasks.get(task, TaskInfo())
         out.append(f"<h2>{_e(task)}</h2><p>split <code>{_e(info.eval_split or '?')}</code>, "
-                   f"{_e(info.n)} examples, source {_e(info.source or '?')}</p>")
+                   f"{_e(examples_phrase(info))}, source {_e(info.source or '?')}</p>")
         metrics = metric_names(cells)
         out += [f"<p class='verdict'>{_e(text)}</p>" for text in verdict_lines(result, task)]
         out += [f"<p class='err'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.overlaps]

@@ -9,6 +9,7 @@ from promptkit.report.tables import (
     TableData,
     context_lines,
     cost_table,
+    examples_phrase,
     fmt_score,
     metric_names,
     pairs_table,
@@ -54,9 +55,8 @@ def render_markdown(result: RunResult) -> str:
     for task in dict.fromkeys(c.task for c in result.cells):
         info = result.tasks.get(task, TaskInfo())
         lines += [f"## {task}", ""]
-        chosen = f" ({info.selection})" if info.selection else ""
         lines += [f"version {info.version or '?'}, split `{info.eval_split or '?'}`, "
-                  f"{info.n} examples{chosen}, source: {info.source or '?'}", ""]
+                  f"{examples_phrase(info)}, source: {info.source or '?'}", ""]
         for text in verdict_lines(result, task):
             lines += [f"**{text}**", ""]
         for overlap in info.overlaps:

@@ -74,6 +74,8 @@ class TaskInfo:
             ``promptkit report`` recomputes comparisons exactly as the run did.
         overlaps: evaluated rows also seen in training or the few-shot pool, allowed by
             ``--allow-overlap`` (one line each).
+        group_by / groups: the split's grouping column and the number of its groups evaluated
+            (intervals and tests resample groups: a cluster bootstrap).
         fingerprint: digest of the rows read (evaluated, training, few-shot pool) and the
             prompt templates; ``--resume`` refuses to continue a run whose task data or
             templates changed since (empty in files of older promptkit versions: not checked).
@@ -96,6 +98,10 @@ class TaskInfo:
     overlaps: tuple[str, ...] = ()
     fingerprint: str = ""
     selection: str = ""  # how the evaluated rows were chosen (all, or --limit's seeded sample)
+    # The split's group_by column and how many of its groups the evaluated rows come from (0:
+    # no groups, rows resampled one by one); intervals and paired tests resample whole groups.
+    group_by: str = ""
+    groups: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -182,7 +188,8 @@ class PairComparison:
         delta: ``metric(a) - metric(b)`` (means over seeds for multi-seed methods).
         p_value: two-sided p-value of the test named by ``test``.
         p_holm: ``p_value`` Holm-adjusted across every pair and metric of the task/prompt.
-        test: ``mcnemar-exact``, ``paired-bootstrap`` or ``two-level-paired-bootstrap``.
+        test: ``mcnemar-exact``, ``paired-bootstrap`` or ``two-level-paired-bootstrap`` (``...-cluster-bootstrap``
+            when the rows are grouped: whole groups resampled).
         resamples: number of resamples for a resampling test (its p cannot go below
             ``1 / (resamples + 1)``); None for an exact test.
         mdd: the smallest true difference this test size detects with 80% power at

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, Verdict
+from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,17 @@ def verdict_lines(result: RunResult, task: str) -> list[str]:
 
 def verdict_text(v: Verdict) -> str:
     return f"Recommendation for {v.prompt}: {v.recommended}, {v.reason}"
+
+
+def examples_phrase(info: TaskInfo) -> str:
+    """How many examples a task was evaluated on, how they were chosen and how its intervals
+    resample them: "80 examples (...) from 16 groups of 'title'; intervals and paired tests
+    resample whole groups"."""
+    text = f"{info.n} examples" + (f" ({info.selection})" if info.selection else "")
+    if info.groups:
+        text += (f" from {info.groups} groups of {info.group_by!r}; intervals and paired tests resample whole groups "
+                 "(cluster bootstrap), since examples of one group are not independent")
+    return text
 
 
 def context_lines(result: RunResult, task: str) -> list[str]:
