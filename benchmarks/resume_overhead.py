@@ -1,10 +1,11 @@
 """What crash safety costs and saves, and how fast a bad file fails.
 
-    python benchmarks/resume_overhead.py [--limit 200] [--repeats 3]
+    python benchmarks/resume_overhead.py [--limit 200] [--repeats 3] [--batch-size 16] [--save-every 128]
 
 1. Saving as it goes: zero-shot on squad_demo (shipped with the repository) with the embedded
-   model, in this one process, alternating ``save_every`` = 8 batches (the default: 128
-   examples at batch 16) against one chunk holding the whole cell (one call, one save).
+   model, in this one process, alternating chunks of ``--save-every`` examples (the default is
+   8 batches: 128 examples at batch 16; fewer make saves more frequent, the worst case) against
+   one chunk holding the whole cell (one call, one save).
 2. A resume: a ``promptkit eval`` process killed with SIGKILL after all but the last chunk were
    saved (``PROMPTKIT_KILL_AT``), then ``promptkit eval --resume``: whole-process wall times
    against the uninterrupted run.
@@ -26,14 +27,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import OFFLINE_ENV, markdown_table, summary  # noqa: E402
 
-BATCH = 16
 
-
-def cell_seconds(out: Path, run_id: str, limit: int, save_every: int | None) -> float:
+def cell_seconds(out: Path, run_id: str, limit: int, batch: int, save_every: int | None) -> float:
     from promptkit.runconfig import RunConfig
     from promptkit.runner import Runner
 
-    config = RunConfig.model_validate({"tasks": ["squad_demo"], "methods": ["zero-shot"], "limit": limit, "batch_size": BATCH,
+    config = RunConfig.model_validate({"tasks": ["squad_demo"], "methods": ["zero-shot"], "limit": limit, "batch_size": batch,
                                        "out_dir": str(out), "run_id": run_id, "save_every": save_every, "bootstrap_samples": 100})
     return float(Runner(config).run().cells[-1].timings["predict_s"])
 
@@ -49,19 +48,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--save-every", type=int, default=None, help="examples per saved chunk (default: 8 batches)")
     args = parser.parse_args()
-    default, whole = "chunks of 8 batches (default)", "one chunk (no intermediate saves)"
+    batch = args.batch_size
+    every = args.save_every or 8 * batch
+    default, whole = f"chunks of {every} examples, each saved", "one chunk (no intermediate saves)"
     times: dict[str, list[float]] = {default: [], whole: []}
     full, killed, resumed = [], [], []
-    n_chunks = math.ceil(args.limit / (8 * BATCH))
+    n_chunks = math.ceil(args.limit / every)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         for r in range(args.repeats):
-            order = [(None, default), (args.limit, whole)]
+            order = [(every, default), (args.limit, whole)]
             for save_every, label in order if r % 2 == 0 else order[::-1]:
-                times[label].append(cell_seconds(out, f"in-{r}-{save_every}", args.limit, save_every))
+                times[label].append(cell_seconds(out, f"in-{r}-{save_every}", args.limit, batch, save_every))
             common = ["eval", "--task", "squad_demo", "--method", "zero-shot", "--limit", str(args.limit),
-                      "--batch-size", str(BATCH), "--out", str(out)]
+                      "--batch-size", str(batch), "--set", f"save_every={every}", "--out", str(out)]
             wall, rc, err = timed([*common, "--run-id", f"full-{r}"])
             assert rc == 0, err
             full.append(wall)
@@ -75,7 +78,7 @@ def main() -> None:
         bad.write_text("name: bad\nversion: 1\ngenration: {}\n")
         first_error, rc, err = timed(["eval", "--task", str(bad)])
     rows = [f"| {label} | {summary(v)} |" for label, v in times.items()]
-    print(markdown_table([f"zero-shot, squad_demo, {args.limit} examples, batch {BATCH}", "prediction s, median (min-max)"], rows))
+    print(markdown_table([f"zero-shot, squad_demo, {args.limit} examples, batch {batch}", "prediction s, median (min-max)"], rows))
     print()
     print(markdown_table(["whole process", "wall s, median (min-max)"], [
         f"| uninterrupted run | {summary(full)} |",
