@@ -58,7 +58,7 @@ def promptkit(*args: str, kill_at: str | None = None) -> subprocess.CompletedPro
 
 def comparable(run_dir: Path) -> dict[str, Any]:
     data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    for key in ("created", "run_id", "timings"):
+    for key in ("created", "run_id", "timings", "commands"):
         data.pop(key)
     data["config"].pop("run_id")
     data["config"].pop("out_dir")
@@ -128,6 +128,9 @@ def test_a_run_killed_at_every_point_and_resumed_ends_like_an_uninterrupted_one(
     assert done.returncode == 0, done.stderr
 
     assert comparable(run_dir) == comparable(reference)
+    commands = json.loads((run_dir / "results.json").read_text())["commands"]
+    assert json.loads((reference / "results.json").read_text())["commands"][0].startswith("promptkit eval --task ")
+    assert len(commands) >= 2 and commands[-1] == f"promptkit eval --resume {run_dir}"  # every invocation that wrote it
     for method in ("zero-shot", "lora"):
         path = f"samples/tiny_qa/{method}.jsonl"
         assert (run_dir / path).read_bytes() == (reference / path).read_bytes(), method

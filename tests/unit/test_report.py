@@ -104,7 +104,7 @@ def test_results_json_layout(tmp_path: Path) -> None:
     data = json.loads(result().save(tmp_path).read_text())
     assert data["schema_version"] == SCHEMA_VERSION == 2
     assert list(data) == ["schema_version", "run_id", "created", "config", "model", "chat_template",
-                          "environment", "tasks", "timings", "cells", "comparisons", "verdicts", "seed_summaries"]
+                          "environment", "tasks", "timings", "cells", "comparisons", "verdicts", "seed_summaries", "commands"]
     assert data["cells"][0]["seed"] is None and "comparison" not in data["cells"][0]
     metric = data["cells"][0]["metrics"]["exact_match"]
     assert metric == {"value": 25.0, "ci_low": 15.0, "ci_high": 35.0, "n": 4}  # no per-sample scores

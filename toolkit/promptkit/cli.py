@@ -194,13 +194,13 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     if not current().is_main:
         # `accelerate launch` with several processes: the main process shows and writes everything
         _quiet_libraries()
-        result = Runner(config, resume=resume_dir is not None, debug=Context.debug).run()
+        result = Runner(config, resume=resume_dir is not None, debug=Context.debug, command=command_line()).run()
         sys.exit(1 if any(c.error for c in result.cells) else 0)
     from promptkit.interrupt import stop_at_safe_points
 
     with LiveDisplay() as display:
         runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None,
-                        debug=Context.debug)
+                        debug=Context.debug, command=command_line())
         display.phase("checking tasks and loading data")
         prepared = runner.prepare()  # bad tasks or data fail here, before heavy imports
         _quiet_libraries()
@@ -341,7 +341,7 @@ def report_cmd(runs: Sequence[str], out: str | None) -> None:
         text = render_markdown(results[0])
         target = Path(out)  # type: ignore[arg-type]
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target.with_suffix(".html"), render_html(results[0]))
+        write_atomic(target.with_suffix(".html"), render_html(results[0], runs[0]))
         click.echo(f"wrote {target.with_suffix('.html')}")
     else:
         text = render_comparison(results)
@@ -351,7 +351,20 @@ def report_cmd(runs: Sequence[str], out: str | None) -> None:
     click.echo(f"wrote {target}")
 
 
+_invocation: dict[str, list[str]] = {}  # the arguments main() was called with
+
+
+def command_line() -> str:
+    """This invocation as a shell command (``promptkit eval ...``) for results.json; "" when the
+    CLI is driven without :func:`main` (click's test runner, a notebook)."""
+    import shlex
+
+    args = _invocation.get("args")
+    return shlex.join(["promptkit", *args]) if args is not None else ""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    _invocation["args"] = list(argv) if argv is not None else sys.argv[1:]
     cli.main(args=list(argv) if argv is not None else None, prog_name="promptkit")
 
 

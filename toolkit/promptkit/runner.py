@@ -240,6 +240,8 @@ class Runner:
     # Let exceptions that are not promptkit's propagate with their traceback (--debug) instead of
     # failing the cell they happened in.
     debug: bool = False
+    # The command line that started this invocation (results.json ``commands``; "" from a notebook).
+    command: str = ""
     run_dir: Path = field(init=False)
 
     def prepare(self) -> list[PreparedTask]:
@@ -369,6 +371,8 @@ class Runner:
             # Keep finished cells; failed or unfinished ones run again.
             result.cells = [c for c in result.cells if c.error is None]
             result.timings["model_load_s"] = round(load_s, 3)
+            if self.command:
+                result.commands.append(self.command)
             return result
         result = RunResult(
             run_id=run_id,
@@ -378,6 +382,7 @@ class Runner:
             chat_template=chat,
             environment={"python": platform.python_version(), "platform": platform.platform(), "packages": package_versions()},
             timings={"model_load_s": round(load_s, 3)},
+            commands=[self.command] if self.command else [],
         )
         for p in prepared:
             tc = p.task.config
@@ -402,6 +407,7 @@ class Runner:
                 selection=p.selection,
                 group_by=p.group_by,
                 groups=len({ex.group for ex in p.examples}) if p.group_by else 0,
+                prompts={t.name: str(t.config.version) for t in p.task.prompts},
             )
         return result
 

@@ -77,6 +77,7 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
 
     run_dir = Path(run_dir)
     order = method_order(result)
+    recorded = (result.comparisons, result.verdicts, result.seed_summaries)
     result.comparisons, result.verdicts, result.seed_summaries = [], [], []
     files: dict[Path, list[dict[str, Any]]] = {}
     groups: dict[tuple[str, str], dict[str, list[CellResult]]] = {}
@@ -86,6 +87,14 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
     for (task, prompt), by_method in groups.items():
         labels = [m for m in order if m in by_method]
         rows = {m: [_rows(run_dir, c, files) for c in by_method[m]] for m in labels}
+        if labels and not all(rows[m][k] or not by_method[m][k].samples for m in labels for k in range(len(rows[m]))):
+            # samples files missing (a results.json copied without samples/): keep what the run
+            # computed for this task/prompt instead of dropping it
+            keep = (task, prompt)
+            result.comparisons += [x for x in recorded[0] if (x.task, x.prompt) == keep]
+            result.verdicts += [x for x in recorded[1] if (x.task, x.prompt) == keep]
+            result.seed_summaries += [x for x in recorded[2] if (x.task, x.prompt) == keep]
+            continue
         ids = [i for i in rows[labels[0]][0]] if labels else []
         ids = [i for i in ids if all(i in r for m in labels for r in rows[m])]
         # the rows' groups (articles...) when the split has group_by: resampled as clusters

@@ -34,4 +34,4 @@ def write_outputs(result: RunResult, run_dir: str | Path) -> None:
     kill_point("report")
     write_atomic(run_dir / "report.md", render_markdown(result))
     kill_point("report")
-    write_atomic(run_dir / "report.html", render_html(result))
+    write_atomic(run_dir / "report.html", render_html(result, run_dir))

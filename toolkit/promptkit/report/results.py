@@ -102,6 +102,7 @@ class TaskInfo:
     # no groups, rows resampled one by one); intervals and paired tests resample whole groups.
     group_by: str = ""
     groups: int = 0
+    prompts: dict[str, str] = field(default_factory=dict)  # template name -> its version
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -300,6 +301,8 @@ class RunResult:
     comparisons: list[PairComparison] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     seed_summaries: list[SeedSummary] = field(default_factory=list)
+    # Every command line that wrote this run: the one that started it, then each --resume.
+    commands: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -317,6 +320,7 @@ class RunResult:
             "comparisons": [p.to_dict() for p in self.comparisons],
             "verdicts": [v.to_dict() for v in self.verdicts],
             "seed_summaries": [s.to_dict() for s in self.seed_summaries],
+            "commands": list(self.commands),
         }
 
     def save(self, run_dir: str | Path) -> Path:
@@ -359,6 +363,7 @@ class RunResult:
             comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])],
             verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])],
             seed_summaries=[SeedSummary.from_dict(s) for s in data.get("seed_summaries", [])],
+            commands=list(data.get("commands", [])),
         )
 
 

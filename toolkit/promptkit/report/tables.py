@@ -148,23 +148,67 @@ def pairs_table(result: RunResult, task: str) -> TableData | None:
 
 
 def cost_table(result: RunResult, task: str) -> TableData | None:
-    groups = [(p, m, [c for c in cs if c.cost and c.error is None]) for p, m, cs in method_groups(result, task)]
+    """What each method costs: trainable parameters, adapter size, training time and speed, peak
+    memory, evaluation throughput; prompting methods show their prompt length instead."""
+    groups = [(p, m, [c for c in cs if c.error is None]) for p, m, cs in method_groups(result, task)]
     groups = [g for g in groups if g[2]]
-    if not groups:
+    if not any(c.cost for _, _, cs in groups for c in cs):
         return None
     header = ["method", "prompt", "trainable params", "% of model", "adapter size", "train time", "train tokens/s",
-              "peak memory", "steps"]
+              "peak memory", "steps", "eval ex/s", "prompt tokens/ex"]
     rows = []
     for prompt, method, cs in groups:
         costs = [x.cost for x in cs if x.cost is not None]
+        evals = [f"{np.mean([x.throughput.get('examples_per_s', 0) for x in cs]):.2f}",
+                 f"{np.mean([x.throughput.get('prompt_tokens', 0) / max(x.n, 1) for x in cs]):.0f}"]
+        if not costs:
+            rows.append([method, prompt, "0", "0%", "–", "–", "–", "–", "–", *evals])
+            continue
         c, kind = costs[0], cs[0].training.peak_memory_kind if cs[0].training else ""
         rows.append([method, prompt, f"{int(c.trainable_params):,}", f"{c.trainable_pct:.3f}%",
                      fmt_bytes(c.adapter_bytes),
                      f"{np.mean([x.train_s for x in costs]):.1f} s" + (f" (mean of {len(cs)})" if len(cs) > 1 else ""),
                      f"{np.mean([x.train_tokens_per_s for x in costs]):.0f}",
                      f"{max(x.peak_memory_mb for x in costs):.0f} MB ({kind})",
-                     ", ".join(steps_text(x) for x in cs)])
+                     ", ".join(steps_text(x) for x in cs), *evals])
     return TableData(header, rows)
+
+
+def sensitivity_table(result: RunResult, task: str, metric: str) -> TableData | None:
+    """Per method, across the task's prompt templates (only when it has several): mean, best,
+    worst and spread of ``metric`` (seeds averaged within a template)."""
+    by_method: dict[str, dict[str, list[float]]] = {}
+    for prompt, method, cs in method_groups(result, task):
+        values = [c.metrics[metric].value for c in cs if c.error is None and metric in c.metrics]
+        if values:
+            by_method.setdefault(method, {})[prompt] = values
+    if not any(len(prompts) > 1 for prompts in by_method.values()):
+        return None
+    rows = []
+    for method, prompts in by_method.items():
+        means = {p: float(np.mean(v)) for p, v in prompts.items()}
+        best, worst = max(means, key=lambda p: means[p]), min(means, key=lambda p: means[p])
+        rows.append([method, str(len(means)), f"{np.mean(list(means.values())):.1f}", f"{means[best]:.1f} ({best})",
+                     f"{means[worst]:.1f} ({worst})", f"{means[best] - means[worst]:.1f}"])
+    return TableData(["method", "templates", f"mean {metric}", "best", "worst", "spread (best - worst)"], rows)
+
+
+def significance_matrix(result: RunResult, task: str, prompt: str, metric: str) -> tuple[list[str], dict[tuple[str, str], PairComparison]]:
+    """The methods of a task/prompt and their pairwise comparisons on ``metric``, keyed both
+    ways: ``(a, b)`` holds the comparison with ``delta`` as ``a - b`` (sign flipped for the
+    reversed key)."""
+    from dataclasses import replace
+
+    pairs = [p for p in result.comparisons if (p.task, p.prompt, p.metric) == (task, prompt, metric)]
+    methods: list[str] = []
+    for _, method, _ in method_groups(result, task):
+        if method not in methods and any(method in (p.a, p.b) for p in pairs):
+            methods.append(method)
+    cells: dict[tuple[str, str], PairComparison] = {}
+    for p in pairs:
+        cells[(p.a, p.b)] = p
+        cells[(p.b, p.a)] = replace(p, a=p.b, b=p.a, delta=-p.delta)
+    return methods, cells
 
 
 def tuning_table(result: RunResult, task: str) -> TableData | None:
