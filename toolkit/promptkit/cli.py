@@ -317,35 +317,54 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
 
 @cli.command("report")
 @click.argument("runs", nargs=-1, required=True, type=click.Path())
-@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the Markdown (default: report.md in the run, or compare.md beside the first run).")
-def report_cmd(runs: Sequence[str], out: str | None) -> None:
-    """Re-render a run's report, or compare several runs side by side."""
+@click.option("--out", "out", type=click.Path(), default=None,
+              help="A directory: one merged report of all RUNS (report.html, report.md, results.json, samples/). "
+                   "A .md file: the Markdown only. Default: the run's own report, or compare.md beside the first run.")
+@click.option("--metric", "metrics", multiple=True,
+              help="Add a metric scored from the saved samples (repeatable), without loading a model.")
+def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str]) -> None:
+    """Re-render a run's report (adding metrics), or merge several runs into one report."""
     from promptkit.report import RunResult, render_comparison
+    from promptkit.report.merge import merge_runs, rescore
     from promptkit.report.outputs import write_outputs
     from promptkit.report.results import write_atomic
 
     results = [RunResult.load(r) for r in runs]
+    dirs = [Path(r).parent if Path(r).is_file() else Path(r) for r in runs]
+    markdown_only = out is not None and Path(out).suffix == ".md"
     if len(results) == 1 and out is None:
         # Recomputes the comparisons (also upgrades a schema-1 run) and rewrites its reports.
-        write_outputs(results[0], runs[0])
+        for path in rescore(results[0], dirs[0], metrics) if metrics else []:
+            click.echo(f"wrote {path}")
+        write_outputs(results[0], dirs[0])
         for name in ("results.json", "report.md", "report.html"):
-            click.echo(f"wrote {Path(runs[0]) / name}")
+            click.echo(f"wrote {dirs[0] / name}")
         return
+    if out is not None and not markdown_only:
+        target_dir = Path(out)
+        merged = merge_runs(results, dirs, target_dir)
+        if metrics:
+            rescore(merged, target_dir, metrics)
+        write_outputs(merged, target_dir)
+        for name in ("results.json", "report.md", "report.html"):
+            click.echo(f"wrote {target_dir / name}")
+        return
+    if metrics:
+        raise click.UsageError("--metric needs one run, or --out DIR for a merged report")
     if len(results) == 1:
         from promptkit.report.html import render_html
         from promptkit.report.markdown import render_markdown
         from promptkit.report.outputs import analyse
 
-        analyse(results[0], runs[0])
+        analyse(results[0], dirs[0])
         text = render_markdown(results[0])
         target = Path(out)  # type: ignore[arg-type]
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target.with_suffix(".html"), render_html(results[0], runs[0]))
+        write_atomic(target.with_suffix(".html"), render_html(results[0], dirs[0]))
         click.echo(f"wrote {target.with_suffix('.html')}")
     else:
         text = render_comparison(results)
-        target = Path(out) if out else Path(runs[0]).parent / "compare.md"
+        target = Path(out) if out else dirs[0].parent / "compare.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, text)
     click.echo(f"wrote {target}")
