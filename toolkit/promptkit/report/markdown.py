@@ -46,6 +46,8 @@ def render_markdown(result: RunResult) -> str:
         f"- seed: {result.config.get('seed')}, training seeds: {training.get('seeds') or [result.config.get('seed')]}, "
         f"batch size: {result.config.get('batch_size')}, limit: {result.config.get('limit')}",
         f"- total time: {result.timings.get('total_s', 0):.1f} s (model load {result.timings.get('model_load_s', 0):.1f} s)",
+        *(f"- command: `{c}`" for c in result.commands),
+        *(f"- merged from: `{m['run_id']}` ({m['model']}, {m['dir']})" for m in result.config.get("merged_from", [])),
         "",
         "Values are on a 0-100 scale with 95% bootstrap confidence intervals in brackets (test-sample "
         "variance); a method trained with several seeds shows mean ± sd across seeds and a two-level "
