@@ -57,6 +57,8 @@ class RunConfig(Strict):
     # Run although evaluated rows also occur in the train split or few-shot pool
     # (promptkit.leakage); the overlaps found are recorded per task in results.json.
     allow_overlap: bool = False
+    # Experiment trackers each cell is logged to (promptkit.tracking): --report-to.
+    report_to: list[Literal["tensorboard", "wandb", "mlflow", "trackio"]] = Field(default_factory=list)
 
     @field_validator("run_id")
     @classmethod
@@ -210,7 +212,7 @@ def resume_run_config(run_dir: str | Path) -> RunConfig:
 
 # Settings a resumed run may change: where its inputs are found. The data read there is
 # checked against the run's own (TaskInfo.fingerprint), so a move cannot change finished work.
-RESUME_MAY_CHANGE = ("data_dir", "tasks_dir")
+RESUME_MAY_CHANGE = ("data_dir", "tasks_dir", "report_to")
 
 
 def _flat(data: Any, prefix: str = "") -> dict[str, Any]:

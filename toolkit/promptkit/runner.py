@@ -243,12 +243,15 @@ class Runner:
     # The command line that started this invocation (results.json ``commands``; "" from a notebook).
     command: str = ""
     run_dir: Path = field(init=False)
+    trackers: Any = field(init=False, default=None)  # --report-to (promptkit.tracking)
 
     def prepare(self) -> list[PreparedTask]:
         """Load every task and its data (fail fast, before the model)."""
         from promptkit.methods.adapter import check_adapter_dir
+        from promptkit.tracking import check_trackers
 
         cfg = self.config
+        check_trackers(cfg.report_to)  # a missing tracker package fails before the model loads
         data_dir = default_data_dir(cfg.data_dir)
         kinds = {m.kind for m in self.methods()}
         for m in self.methods():
@@ -424,6 +427,9 @@ class Runner:
             self.progress = self.on_cell = None
         run_id = procs.broadcast(cfg.run_id or new_run_id())
         self.run_dir = Path(cfg.out_dir) / run_id
+        from promptkit.tracking import Trackers
+
+        self.trackers = Trackers(cfg.report_to if procs.is_main else [], self.run_dir, run_id)
         if not self.resume and (self.run_dir / "results.json").is_file():
             # a second run under the same id would replace the first one's results
             shown = display_path(self.run_dir)
@@ -477,6 +483,7 @@ class Runner:
             if all(c.error is None for c in result.cells):  # nothing left to resume
                 shutil.rmtree(self.run_dir / PARTIAL_DIR, ignore_errors=True)
             write_outputs(result, self.run_dir)
+            self.trackers.report([self.run_dir / name for name in ("results.json", "report.md", "report.html")])
         procs.barrier()
         return result
 
@@ -739,6 +746,18 @@ class Runner:
         method_cfg = spec.method.with_settings(tuning.chosen) if tuning is not None else spec.method
         cell = self._new_cell(p, template, method_cfg, seed)
         cell.tuning = tuning
+        tracker = self.trackers.cell("/".join([p.name, template.name, cell.method, *([f"seed-{seed}"] if seed is not None else [])]),
+                                     {"task": p.name, "prompt": template.name, "method": dump(method_cfg), "seed": seed,
+                                      "model": dump(self.config.model)}) if self.trackers is not None else None
+        try:
+            return self._run_tracked_cell(spec, lm, runtime, samples, cell, method_cfg, tracker)
+        finally:
+            if tracker is not None:
+                tracker.finish(cell)
+
+    def _run_tracked_cell(self, spec: CellSpec, lm: Any, runtime: Runtime, samples: dict[Path, list[dict[str, Any]]],
+                          cell: CellResult, method_cfg: Any, tracker: Any) -> CellResult:
+        p, template, seed, tuning = spec.task, spec.template, spec.seed, cell.tuning
         method = None
         try:
             train_prompts: list[Prompt] = []
@@ -746,6 +765,8 @@ class Runner:
             if seed is not None:
                 train_prompts, context, fitted_training = self._fit_context(p, template, method_cfg, seed, lm, runtime.chat)
                 cell.context = {"training": fitted_training}
+                if tracker is not None:
+                    context = dataclasses.replace(context, on_log=tracker.log)
             method = spec.method_cls(method_cfg, lm, runtime, context)
             fitted = self._eval_prompts(p, template, method, cell)
             prompts = fitted.prompts

@@ -42,6 +42,8 @@ class FitContext:
         dev_score: scores dev predictions with the task's first metric.
         generation: the task's generation settings (dev predictions).
         on_step: progress callback ``(step, loss)``.
+        on_log: tracker callback ``(step, values)``: train loss and learning rate each step, dev
+            figures at each evaluation.
     """
 
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -52,6 +54,7 @@ class FitContext:
     metric_name: str = ""
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     on_step: Callable[[int, float], None] | None = None
+    on_log: Callable[[int, dict[str, float]], None] | None = None
 
 
 def directory_size(path: Path) -> int:
@@ -126,6 +129,7 @@ class TrainableMethod(Method):
                 checkpoint_dir=ctx.workdir / "checkpoint" if ctx.workdir else None,
                 dev=dev,
                 on_step=ctx.on_step,
+                on_log=ctx.on_log,
             )
             self.training_: TrainingReport = trainer.train(examples)
             adaptation.module = trainer.model

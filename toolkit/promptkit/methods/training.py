@@ -85,11 +85,14 @@ class Trainer:
         checkpoint_dir: where to save/restore ``checkpoint.safetensors`` (None: no checkpoints).
         dev: optional dev evaluator (learning curves, early stopping).
         on_step: called as ``on_step(step, loss)`` after every optimiser step.
+        on_log: called as ``on_log(step, values)`` with ``train/loss`` and ``train/lr`` after every
+            step and the ``dev/...`` figures after each dev evaluation (experiment trackers).
     """
 
     def __init__(self, lm: LanguageModel, cfg: TrainingConfig, *, lr: float, weight_decay: float, seed: int,
                  checkpoint_dir: Path | None = None, dev: DevEvaluator | None = None,
-                 on_step: Callable[[int, float], None] | None = None):
+                 on_step: Callable[[int, float], None] | None = None,
+                 on_log: Callable[[int, dict[str, float]], None] | None = None):
         self.lm = lm
         self.model = lm.module
         self.cfg = cfg
@@ -100,6 +103,7 @@ class Trainer:
         self.checkpoint_dir = checkpoint_dir
         self.dev = dev
         self.on_step = on_step
+        self.on_log = on_log
 
     def _params(self) -> list[Any]:
         return [p for p in self.model.parameters() if p.requires_grad]
@@ -220,6 +224,8 @@ class Trainer:
                 point = self._evaluate(done, step_loss)
                 eval_time += time.perf_counter() - t0
                 report.curve.append(point)
+                if self.on_log is not None:
+                    self.on_log(done, {"dev/" + k.removeprefix("dev_"): v for k, v in point.items() if k.startswith("dev_")})
                 model.train()
                 if self._early_stop(point, state, done):
                     report.stopped_early = done < steps
@@ -230,6 +236,8 @@ class Trainer:
             report.tokens = tokens
             if self.on_step is not None:
                 self.on_step(done, step_loss)
+            if self.on_log is not None:
+                self.on_log(done, {"train/loss": step_loss, "train/lr": float(scheduler.get_last_lr()[0])})
             stop = interrupt.requested() and done < steps  # Ctrl-C: this step is the last
             if ckpt is not None and done < steps and (stop or (cfg.checkpoint_every and done % cfg.checkpoint_every == 0)):
                 report.wall_s += time.perf_counter() - t_start - eval_time
