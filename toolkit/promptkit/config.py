@@ -459,6 +459,9 @@ class ModelConfig(Strict):
     chat_template: Literal["auto", "on", "off"] = "auto"
     trust_remote_code: bool = False
     revision: str | None = None
+    # QLoRA: the base weights in 4-bit NF4 or 8-bit through bitsandbytes (CUDA only;
+    # promptkit.models.quantization).
+    quantization: Literal["none", "nf4", "int8"] = "none"
 
 
 def slug(text: str) -> str:

@@ -252,6 +252,10 @@ class Runner:
 
         cfg = self.config
         check_trackers(cfg.report_to)  # a missing tracker package fails before the model loads
+        full = [m.label for m in self.methods() if m.kind == "full"]
+        if cfg.model.quantization != "none" and full:
+            raise ConfigError(f"model.quantization {cfg.model.quantization!r}: full fine-tuning ({', '.join(full)}) cannot "
+                              "train quantized weights; use lora, dora, ia3 or a soft prompt, or model.quantization: none")
         data_dir = default_data_dir(cfg.data_dir)
         kinds = {m.kind for m in self.methods()}
         for m in self.methods():

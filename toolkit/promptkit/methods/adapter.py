@@ -17,6 +17,7 @@ from promptkit.methods.base import register_method
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META, PeftMethod, directory_size
 from promptkit.methods.training import TrainingReport
+from promptkit.models.quantization import logical_numel
 from promptkit.records import Cost, Prompt
 
 
@@ -60,7 +61,7 @@ class SavedAdapterMethod(PeftMethod):
     def fit(self, train: Sequence[Prompt]) -> Self:
         from peft import PeftModel, get_peft_model_state_dict
 
-        self.base_parameters_ = int(sum(p.numel() for p in self.model.model.parameters()))
+        self.base_parameters_ = int(sum(logical_numel(p) for p in self.model.model.parameters()))
         try:
             peft_model = PeftModel.from_pretrained(self.model.model, str(self.path))
         except Exception as exc:

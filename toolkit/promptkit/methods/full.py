@@ -17,6 +17,7 @@ from promptkit.config import TunableBase
 from promptkit.methods.base import register_method
 from promptkit.methods.trainable import TrainableMethod
 from promptkit.models.backend import Adaptation
+from promptkit.models.quantization import logical_numel
 from promptkit.records import Prompt
 
 
@@ -62,7 +63,7 @@ class FullFineTuneMethod(TrainableMethod):
 
     def parameter_counts(self, adaptation: Adaptation) -> tuple[int, int]:
         trainable = sum(p.numel() for p in adaptation.module.parameters() if p.requires_grad)
-        return int(trainable), int(sum(p.numel() for p in self.model.model.parameters()))
+        return int(trainable), int(sum(logical_numel(p) for p in self.model.model.parameters()))
 
     def save(self, path: Path) -> Path:
         """A complete model directory (weights, config, tokenizer): ``--model PATH`` evaluates it."""

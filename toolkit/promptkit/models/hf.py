@@ -28,6 +28,7 @@ from promptkit.models.decoding import (
     score_shared_contexts,
     shared_prefixes,
 )
+from promptkit.models.quantization import logical_numel, quantization_of
 from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop, whole_characters
 from promptkit.prompting.chat import format_prompt, format_target
 from promptkit.records import Prompt
@@ -175,7 +176,8 @@ class HFLanguageModel:
             "origin": self.origin,
             "architecture": type(self.model).__name__,
             "is_encoder_decoder": self.is_encoder_decoder,
-            "parameters": sum(p.numel() for p in self.model.parameters()),
+            "parameters": sum(logical_numel(p) for p in self.model.parameters()),
+            "quantization": quantization_of(self.model),
             "device": self.device,
             "dtype": str(self.dtype).replace("torch.", ""),
             "has_chat_template": bool(getattr(self.tokenizer, "chat_template", None)),

@@ -17,6 +17,7 @@ from promptkit.models.embedded import (
 )
 from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
 from promptkit.models.masked import HFMaskedLM
+from promptkit.models.quantization import check_quantization, prepare_quantized, quantization_config
 
 
 def _looks_like_path(name: str) -> bool:
@@ -82,6 +83,7 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
         name, source, origin = resolve_reference(config.name)
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
+    check_quantization(config.quantization, device)
     from transformers import (
         AutoConfig,
         AutoModelForCausalLM,
@@ -98,7 +100,12 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
         tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
         backend = backend_class(hf_config)
         auto = {HFSeq2SeqLM: AutoModelForSeq2SeqLM, HFMaskedLM: AutoModelForMaskedLM}.get(backend, AutoModelForCausalLM)
+        quantized = quantization_config(config.quantization, dtype)
+        if quantized is not None:  # bitsandbytes places the weights itself; they cannot be moved after
+            kwargs.update(quantization_config=quantized, device_map={"": device})
         model = auto.from_pretrained(source, dtype=dtype, **kwargs)
+        if quantized is not None:
+            model = prepare_quantized(model)
     except ModelError:
         raise
     except Exception as exc:
@@ -110,6 +117,7 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     _tokenizer_setup(tokenizer)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    model.to(device)
+    if config.quantization == "none":
+        model.to(device)
     model.eval()
     return backend(model=model, tokenizer=tokenizer, name=name, source=source, device=device, dtype=dtype, origin=origin)
