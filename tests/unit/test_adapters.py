@@ -36,7 +36,7 @@ def example(adapter: dict[str, Any], row: dict[str, Any], row_id: str = "test-0"
 
 
 def test_registered_adapters() -> None:
-    assert ADAPTERS.names() == ["classification", "generation", "qa", "translation"]
+    assert ADAPTERS.names() == ["classification", "generation", "multiple_choice", "qa", "translation"]
     for name in ADAPTERS:
         assert ADAPTERS.get(name).kind == name
 

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PosixPath, WindowsPath
 
 from promptkit.errors import PromptkitError, UnknownNameError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR_ENV = "PROMPTKIT_DATA_DIR"
+# ``--task lm-eval:PATH.yaml``: a task file written for lm-evaluation-harness (promptkit.lmeval).
+LM_EVAL_PREFIX = "lm-eval:"
+_ConcretePath = WindowsPath if os.name == "nt" else PosixPath
+
+
+class LmEvalTaskFile(_ConcretePath):  # type: ignore[valid-type,misc]
+    """The path of an lm-evaluation-harness task file: what :func:`resolve_task` returns for an
+    ``lm-eval:`` reference, so that ``load_task(resolve_task(ref))`` converts it (a path of its
+    own type rather than a flag, because every caller passes the path on as it is)."""
 
 
 def builtin_dir(kind: str) -> Path:
@@ -51,9 +60,18 @@ def is_builtin(path: Path) -> bool:
 def resolve_task(ref: str, extra_dirs: Sequence[str | Path] = ()) -> Path:
     """A task reference (file path or name) -> the task file.
 
+    ``lm-eval:PATH`` names a task file written for lm-evaluation-harness (an
+    :class:`LmEvalTaskFile`, converted when loaded).
+
     Raises:
         UnknownNameError: not a file and no task of that name (with "did you mean").
     """
+    if ref.startswith(LM_EVAL_PREFIX):
+        target = ref[len(LM_EVAL_PREFIX):]
+        if not Path(target).is_file():
+            raise PromptkitError(f"lm-eval task file not found: {target!r} (--task lm-eval:PATH names an "
+                                 "lm-evaluation-harness task YAML file)")
+        return LmEvalTaskFile(target)
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or os.sep in ref:
         if path.is_file():

@@ -317,6 +317,42 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
         sys.exit(2)
 
 
+@tasks.command("convert")
+@click.argument("path")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write the promptkit task YAML here (data paths relative to it). Default: print it.")
+def tasks_convert(path: str, out: str | None) -> None:
+    """Convert an lm-evaluation-harness task YAML (PATH, or lm-eval:PATH) into a promptkit task.
+
+    The task builds the prompts lm-eval builds (docs/lm-eval.md) and is loaded with promptkit's
+    own loader before this exits. Code hooks (!function, process_docs, filter_list...) are
+    reported with file and line, never run.
+    """
+    from promptkit.catalog import LM_EVAL_PREFIX
+    from promptkit.lmeval import convert_file
+    from promptkit.lmeval.export import task_yaml
+    from promptkit.report.results import write_atomic
+    from promptkit.tasks import load_task
+
+    source = Path(path.removeprefix(LM_EVAL_PREFIX))
+    if not source.is_file():
+        raise PromptkitError(f"lm-eval task file not found: {str(source)!r}")
+    conversion = convert_file(source)
+    for note in conversion.notes:
+        click.echo(f"note: {note}", err=True)
+    if out is None:
+        click.echo(task_yaml(conversion, Path.cwd(), "Data paths are relative to the folder it was printed in "
+                                                     "(--out FILE writes them relative to FILE)."), nl=False)
+        return
+    target = Path(out)
+    text = task_yaml(conversion, target.parent, "Data paths are relative to this file's folder.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, text)
+    task = load_task(target)  # what was written loads with promptkit's own loader
+    click.echo(f"wrote {target} (task {task.name!r}, adapter {task.config.adapter.kind}, "
+               f"{len(task.config.metrics)} metric(s): {', '.join(task.config.metrics)})")
+
+
 @cli.command("report")
 @click.argument("runs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", "out", type=click.Path(), default=None,

@@ -200,8 +200,48 @@ class ClassificationAdapterConfig(Strict):
     normalization: Literal["none", "tokens", "chars"] = "none"
 
 
+class MultipleChoiceFields(Strict):
+    inputs: dict[str, FieldPaths]
+    # A column holding each row's choices (a list of text); or the adapter's choices_template.
+    choices: FieldPath | None = None
+    # A column holding the gold choice: its index (0-based) or its text; or label_template.
+    label: FieldPath | None = None
+    id: FieldPath | None = None
+
+
+class MultipleChoiceAdapterConfig(Strict):
+    """Each row has its own choices, scored by log-likelihood like classification's labels.
+
+    A row's choices come from one place: a column (``fields.choices``), a list shared by every
+    row (``choices``) or ``choices_template``, sandboxed Jinja over the row that renders a list
+    literal (``"{{ [option_a, option_b] }}"``, ``"{{ choices.text }}"``). The gold choice is a
+    column (``fields.label``) or ``label_template``, rendering an index or a choice's text.
+    """
+
+    kind: Literal["multiple_choice"] = "multiple_choice"
+    fields: MultipleChoiceFields
+    choices: list[str] | None = Field(default=None, min_length=2)
+    choices_template: str | None = None
+    label_template: str | None = None
+    # As classification's: "none" sums the choice's log-likelihood, "chars"/"tokens" divide it.
+    normalization: Literal["none", "tokens", "chars"] = "none"
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> MultipleChoiceAdapterConfig:
+        given = [k for k, v in (("fields.choices", self.fields.choices), ("choices", self.choices),
+                                ("choices_template", self.choices_template)) if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"give a row's choices one way: fields.choices (a column), choices (a list) or "
+                             f"choices_template; got {', '.join(given) if given else 'none'}")
+        if (self.fields.label is None) == (self.label_template is None):
+            raise ValueError("give the gold choice one way: fields.label (a column) or label_template; got "
+                             + ("both" if self.fields.label is not None else "neither"))
+        return self
+
+
 AdapterConfig = Annotated[
-    Union[QAAdapterConfig, TranslationAdapterConfig, GenerationAdapterConfig, ClassificationAdapterConfig],
+    Union[QAAdapterConfig, TranslationAdapterConfig, GenerationAdapterConfig, ClassificationAdapterConfig,
+          MultipleChoiceAdapterConfig],
     Field(discriminator="kind"),
 ]
 
@@ -221,18 +261,28 @@ class PromptConfig(Strict):
 
     name: str = Field(pattern=NAME_RE, max_length=128)
     version: int | str = 1
-    kind: Literal["qa", "translation", "generation", "classification"] | None = None
+    kind: Literal["qa", "translation", "generation", "classification", "multiple_choice"] | None = None
     description: str = ""
     instruction: str | None = None
     input: str
     target: str
     target_delimiter: str = " "
     fewshot: FewShotFormat = Field(default_factory=FewShotFormat)
+    # Between the instruction and what follows; None: the few-shot delimiter. lm-evaluation-
+    # harness puts its description right before the first demonstration: "".
+    instruction_delimiter: str | None = None
 
     @field_validator("name")
     @classmethod
     def _name_segments(cls, value: str) -> str:
         return check_segments("prompt name", value)
+
+    @model_serializer(mode="wrap")
+    def _omit_default_delimiter(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("instruction_delimiter", "") is None:
+            del data["instruction_delimiter"]  # fingerprints of existing prompts stay as they were
+        return data
 
 
 # ----------------------------------------------------------------------------- tasks

@@ -80,8 +80,9 @@ class YamlDocument:
         return Problem(message, self.file, self.line_of(path), format_path(path) or None)
 
 
-def read_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
-    """Read one YAML file that must hold a mapping.
+def read_yaml(path: str | Path, display: str | None = None, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> YamlDocument:
+    """Read one YAML file that must hold a mapping (``loader``: a safe loader, perhaps with
+    constructors of its own for tags such as lm-evaluation-harness's ``!function``).
 
     Raises:
         ConfigError: unreadable file, syntax error, duplicate keys, or not a mapping.
@@ -94,7 +95,7 @@ def read_yaml(path: str | Path, display: str | None = None) -> YamlDocument:
         raise ConfigError([Problem("file not found", file)]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(f"cannot read file: {exc}", file)]) from exc
-    return parse_yaml(text, file)
+    return parse_yaml(text, file, loader)
 
 
 # A task, prompt or run file is a few kilobytes; these bound what a hostile one can cost.
@@ -136,15 +137,15 @@ def _expanded_size(node: yaml.Node, file: str) -> int:
     return total
 
 
-def parse_yaml(text: str, file: str) -> YamlDocument:
+def parse_yaml(text: str, file: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> YamlDocument:
     if len(text) > MAX_YAML_CHARS:
         raise ConfigError([Problem(f"file is {len(text):,} characters; a task, prompt or run file may have at most "
                                    f"{MAX_YAML_CHARS:,} (put data in a data file the task points to)", file)])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=loader)
         if node is not None:
             _expanded_size(node, file)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader or a subclass of it)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None

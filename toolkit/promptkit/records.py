@@ -65,6 +65,15 @@ class Prompt:
     label: int | None = None
     fewshot_delimiter: str = "\n\n"
     target_delimiter: str = " "
+    # Between the instruction and the rest; None: fewshot_delimiter (PromptConfig's field).
+    instruction_delimiter: str | None = None
+
+    @property
+    def instruction_prefix(self) -> str:
+        """The instruction and its delimiter ("" without an instruction)."""
+        if not self.instruction:
+            return ""
+        return self.instruction + (self.fewshot_delimiter if self.instruction_delimiter is None else self.instruction_delimiter)
 
     @property
     def cloze(self) -> bool:
@@ -73,13 +82,10 @@ class Prompt:
 
     @property
     def text(self) -> str:
-        parts: list[str] = []
-        if self.instruction:
-            parts.append(self.instruction)
         # A cloze demonstration carries its answer in the slot already.
-        parts.extend(shot.input if self.cloze else shot.input + self.target_delimiter + shot.target for shot in self.shots)
+        parts = [shot.input if self.cloze else shot.input + self.target_delimiter + shot.target for shot in self.shots]
         parts.append(self.query)
-        return self.fewshot_delimiter.join(parts)
+        return self.instruction_prefix + self.fewshot_delimiter.join(parts)
 
 
 @dataclass(frozen=True)

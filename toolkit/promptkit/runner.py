@@ -23,7 +23,7 @@ from typing import Any
 
 from promptkit import interrupt
 from promptkit.catalog import default_data_dir, display_path, resolve_task
-from promptkit.config import ClassificationAdapterConfig, TunableBase, dump, slug
+from promptkit.config import ClassificationAdapterConfig, MultipleChoiceAdapterConfig, TunableBase, dump, slug
 from promptkit.context import DEFAULT_POLICY, Fitted, fit_prompts
 from promptkit.distributed import current
 from promptkit.errors import ConfigError, LeakageError, ModelError, Problem, PromptkitError
@@ -117,9 +117,9 @@ class PreparedTask:
 
 
 def choice_normalization(tc: Any) -> str:
-    """How a task's choice scores are length-normalised (``none`` unless a classification task says)."""
+    """How a task's choice scores are length-normalised (``none`` unless a task scoring choices says)."""
     adapter = tc.adapter
-    return str(adapter.normalization) if isinstance(adapter, ClassificationAdapterConfig) else "none"
+    return str(adapter.normalization) if isinstance(adapter, (ClassificationAdapterConfig, MultipleChoiceAdapterConfig)) else "none"
 
 
 def task_fingerprint(task: Task, *splits: Sequence[Example]) -> str:
@@ -183,7 +183,7 @@ def check_model_fits(lm: Any, prepared: Sequence[PreparedTask]) -> None:
 
     for p in prepared:
         kind = p.task.config.adapter.kind
-        if kind != "classification" and not lm.can_generate:
+        if kind not in ("classification", "multiple_choice") and not lm.can_generate:
             raise ModelError(
                 f"task {p.name!r} ({kind}) needs text generation, which {lm.name!r} "
                 f"({type(lm.model).__name__}, a masked LM) cannot do; masked LMs run classification "

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from promptkit.adapters import ADAPTERS, Adapter
-from promptkit.catalog import is_builtin, prompt_files
+from promptkit.catalog import LM_EVAL_PREFIX, LmEvalTaskFile, is_builtin, prompt_files
 from promptkit.config import (
     FilesSource,
     HubSource,
@@ -251,17 +251,33 @@ def _check_prompt_names(prompts: Any, doc: YamlDocument) -> list[Problem]:
 def load_task(path: str | Path) -> Task:
     """Read, validate and compile a task file. Every problem is reported at once.
 
+    An lm-evaluation-harness task file (an :class:`LmEvalTaskFile` from ``resolve_task``, or a
+    string ``lm-eval:PATH``) is converted first (:mod:`promptkit.lmeval`); its data paths are
+    relative to its own folder, as a promptkit task's are.
+
     Raises:
         ConfigError: listing each problem with file, line and key path.
     """
-    path = Path(path)
-    doc = read_yaml(path)
+    if isinstance(path, str) and path.startswith(LM_EVAL_PREFIX):
+        path = LmEvalTaskFile(path[len(LM_EVAL_PREFIX):])
+    if isinstance(path, LmEvalTaskFile):
+        from promptkit.lmeval import convert_file
+
+        path = Path(str(path))  # the task's own path is a plain one from here on
+        doc = YamlDocument(convert_file(path).task, {}, str(path))
+    else:
+        path = Path(path)
+        doc = read_yaml(path)
     try:
         config = validate(TaskConfig, doc)
     except ConfigError as exc:
         # Report name problems too, so one validate run lists everything wrong with the file.
         extra = _check_metrics(doc.data.get("metrics"), doc) + _check_prompt_names(doc.data.get("prompts"), doc)
-        raise ConfigError([*exc.problems, *(p for p in extra if p not in exc.problems)]) from exc
+        hint = []
+        if "adapter" not in doc.data and {"doc_to_text", "output_type", "dataset_path"} & set(doc.data):
+            hint = [Problem(f"this looks like an lm-evaluation-harness task; load it with --task {LM_EVAL_PREFIX}{path} "
+                            f"(or convert it: promptkit tasks convert {path})", doc.file)]
+        raise ConfigError([*hint, *exc.problems, *(p for p in extra if p not in exc.problems)]) from exc
     problems = _check_sources(config, doc)
     adapter: Adapter | None = None
     if not problems:

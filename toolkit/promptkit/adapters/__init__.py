@@ -4,7 +4,7 @@ Adding an adapter is one module that subclasses :class:`Adapter`, registers itse
 ``ADAPTERS`` and is imported here (plus its config model in :mod:`promptkit.config`).
 """
 
-from promptkit.adapters import classification, generation, qa, translation
+from promptkit.adapters import classification, generation, multiple_choice, qa, translation
 from promptkit.adapters.base import ADAPTERS, Adapter
 
-__all__ = ["ADAPTERS", "Adapter", "classification", "generation", "qa", "translation"]
+__all__ = ["ADAPTERS", "Adapter", "classification", "generation", "multiple_choice", "qa", "translation"]

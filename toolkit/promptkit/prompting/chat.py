@@ -31,7 +31,7 @@ def messages(prompt: Prompt) -> list[dict[str, str]]:
     templates reject or silently drop system messages.
     """
     turns: list[dict[str, str]] = []
-    first_prefix = (prompt.instruction + prompt.fewshot_delimiter) if prompt.instruction else ""
+    first_prefix = prompt.instruction_prefix
     for shot in prompt.shots:
         turns.append({"role": "user", "content": first_prefix + shot.input})
         turns.append({"role": "assistant", "content": shot.target.strip()})

@@ -236,5 +236,6 @@ class PromptTemplate:
             label=example.label,
             fewshot_delimiter=self.config.fewshot.delimiter,
             target_delimiter=self.config.target_delimiter,
+            instruction_delimiter=self.config.instruction_delimiter,
         )
 

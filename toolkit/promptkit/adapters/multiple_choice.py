@@ -1,0 +1,135 @@
+"""Multiple choice with each row's own choices, scored by log-likelihood like classification.
+
+Classification has one label set for the whole task; here every row brings its choices (the
+four answers of a science question, the two endings of a sentence) and its gold choice. The
+harness scores them the same way (:func:`promptkit.harness.predict.predict`: the prompt, then
+``target_delimiter + choice`` for every choice), so this adapter only builds the examples.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+
+from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.errors import DatasetError, TemplateError
+from promptkit.prompting.template import RenderLimit, environment, render_limited
+from promptkit.records import Example
+from promptkit.sources import extract
+
+# Exceptions a sandboxed expression over a row may raise (``choices.label.index(answerKey)``
+# when the key is not there): the row's fault, reported with the row.
+_RENDER_FAILURES = (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                    ZeroDivisionError, OverflowError)
+
+
+def _compile(source: str, name: str) -> jinja2.Template:
+    try:
+        return environment().from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"adapter.{name}: invalid Jinja2 on line {exc.lineno} of the template: {exc.message}") from exc
+
+
+def parse_list(text: str) -> list[Any] | None:
+    """A rendered list literal (``"['a', 'b']"``, as ``{{ choices.text }}`` renders) as a list, or
+    None when the text is not one. ``ast.literal_eval`` builds literals only, never calls code."""
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return list(value) if isinstance(value, (list, tuple)) else None
+
+
+@ADAPTERS.register("multiple_choice")
+class MultipleChoiceAdapter(Adapter):
+    """Fields for templates: the names under ``fields.inputs``, ``choices`` (this row's) and
+    ``label_text`` (the gold choice). An input of the same name wins over ``choices``, since
+    data sets often have a ``choices`` column that a template shows as is."""
+
+    kind = "multiple_choice"
+
+    def __init__(self, config: Any, fields: Any):
+        super().__init__(config, fields)
+        self._choices_template = _compile(config.choices_template, "choices_template") if config.choices_template else None
+        self._label_template = _compile(config.label_template, "label_template") if config.label_template else None
+
+    def variables(self) -> set[str]:
+        return {*self.fields.inputs, "choices", "label_text"}  # type: ignore[attr-defined]
+
+    def input_fields(self) -> tuple[str, ...]:
+        return tuple(self.fields.inputs)  # type: ignore[attr-defined]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        # Shared choices are the classes of macro_f1; per-row ones are found among the outputs.
+        return tuple(self.config.choices or ())
+
+    def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
+        f: Any = self.fields
+        choices = self._choices(row, where)
+        label = self._label(row, choices, where)
+        fields: dict[str, Any] = {"choices": list(choices), "label_text": choices[label]}
+        fields.update({name: self._input(row, spec, where, name) for name, spec in f.inputs.items()})
+        return Example(id=self._id(row, row_id, where), fields=fields, references=(choices[label],),
+                       choices=choices, label=label)
+
+    def _render(self, template: jinja2.Template, row: Mapping[str, Any], where: str, name: str) -> str:
+        try:
+            return render_limited(template, {str(k): v for k, v in row.items()})
+        except RenderLimit as exc:
+            raise TemplateError(f"{where}: adapter.{name}: rendering stopped: {exc}") from None
+        except _RENDER_FAILURES as exc:
+            raise DatasetError(f"{where}: adapter.{name}: {type(exc).__name__}: {exc} "
+                               f"(the row has: {', '.join(sorted(map(str, row)))})") from None
+
+    def _choices(self, row: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        f: Any = self.fields
+        if self.config.choices is not None:
+            return tuple(self.config.choices)
+        if self._choices_template is not None:
+            text = self._render(self._choices_template, row, where, "choices_template")
+            values = parse_list(text)
+            if values is None:
+                raise DatasetError(f"{where}: adapter.choices_template rendered {text[:200]!r}, which is not a list "
+                                   "literal; render one, e.g. \"{{ [option_a, option_b] }}\" or \"{{ choices.text }}\"")
+            source = "choices_template"
+        else:
+            raw = extract(row, f.choices, where=where)
+            if not isinstance(raw, list):
+                raise DatasetError(f"{where}: column {f.choices!r} holds {type(raw).__name__} {raw!r:.80}; "
+                                   "fields.choices needs a list of choices")
+            values, source = raw, f"column {f.choices!r}"
+        bad = [v for v in values if not isinstance(v, (str, int, float)) or isinstance(v, bool)]
+        if bad:
+            raise DatasetError(f"{where}: {source}: choice {bad[0]!r} is not text; every choice must be a string")
+        if len(values) < 2:
+            raise DatasetError(f"{where}: {source} gives {len(values)} choice(s); a row needs at least two")
+        return tuple(str(v) for v in values)
+
+    def _label(self, row: Mapping[str, Any], choices: tuple[str, ...], where: str) -> int:
+        """The gold choice's index. An int (a column's value, or a template rendering digits) is
+        an index; text is matched against the choices (the rule of lm-evaluation-harness)."""
+        f: Any = self.fields
+        value: Any
+        if self._label_template is not None:
+            text = self._render(self._label_template, row, where, "label_template")
+            value = int(text) if text.isdigit() else text
+            source = "label_template"
+            if parse_list(text) is not None and text.strip().startswith("["):
+                raise DatasetError(f"{where}: label_template rendered a list ({text[:80]!r}); "
+                                   "a row has one gold choice: render its index or its text")
+        else:
+            value = extract(row, f.label, where=where)
+            source = f"column {f.label!r}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            if 0 <= value < len(choices):
+                return value
+            raise DatasetError(f"{where}: {source}: gold index {value} is out of range for {len(choices)} choices "
+                               f"(0 to {len(choices) - 1})")
+        if isinstance(value, str) and value in choices:
+            return choices.index(value)
+        shown = ", ".join(repr(c) for c in choices[:10])
+        raise DatasetError(f"{where}: {source}: gold {value!r} is neither an index nor one of the choices ({shown})")

@@ -1,0 +1,10 @@
+"""lm-evaluation-harness task files as promptkit tasks: read safely, converted, never executed.
+
+``promptkit eval --task lm-eval:PATH.yaml`` loads one (:func:`promptkit.tasks.load_task` calls
+:func:`convert_file`); ``promptkit tasks convert PATH.yaml`` writes the converted task YAML.
+"""
+
+from promptkit.lmeval.convert import Conversion, convert, convert_file
+from promptkit.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
+
+__all__ = ["Conversion", "FunctionRef", "LmEvalDocument", "convert", "convert_file", "read_lm_eval"]

@@ -1,0 +1,578 @@
+"""lm-evaluation-harness task data -> the promptkit task that builds the same prompts.
+
+lm-eval's context is ``description + shot_1 + ... + shot_k + doc_to_text(doc)``, each shot being
+``doc_to_text + target_delimiter + target + fewshot_delimiter``; a choice (or the generation) is
+scored after it as ``target_delimiter + choice``. promptkit's plain rendering is the same with
+``instruction = description``, ``instruction_delimiter = ""``, the input template from
+``doc_to_text``, and lm-eval's delimiters; see ``docs/lm-eval.md`` for every key.
+
+lm-eval gives one key several meanings (``doc_to_text`` is a column when the data has a column
+of that name, else a Jinja template); the converter resolves each into promptkit's one-meaning
+fields (a column path, or a template). Code hooks (``!function``, ``process_docs``,
+``process_results``, ``filter_list``...) are reported, never run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from promptkit.config import FILE_NAME_RE, slug
+from promptkit.errors import ConfigError, Problem, suggest
+from promptkit.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
+from promptkit.prompting.template import environment, template_variables
+
+OUTPUT_TYPES = ("generate_until", "multiple_choice")
+# Keys read (``include`` is merged by the reader).
+READ_KEYS = (
+    "task", "tag", "group", "dataset_path", "dataset_name", "dataset_kwargs", "training_split",
+    "validation_split", "test_split", "fewshot_split", "output_type", "doc_to_text", "doc_to_target",
+    "doc_to_choice", "description", "target_delimiter", "fewshot_delimiter", "num_fewshot",
+    "generation_kwargs", "metric_list", "metadata", "repeats",
+)
+# Keys that change neither the prompts nor the scores promptkit computes: read past, with a note.
+IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query")
+IGNORED_WHY = "promptkit's leakage check compares the evaluated rows with the train split and few-shot pool"
+# Code lm-eval would import and run, with what to do instead.
+CODE_HOOKS = {
+    "process_docs": "rewrite the data file instead",
+    "process_results": "score with the metrics of metric_list instead",
+    "filter_list": "promptkit scores the generation as it is, cut at the first `until` string",
+    "custom_dataset": "point dataset_kwargs.data_files at local files instead",
+    "class": "promptkit reads declarative tasks only",
+    "doc_to_image": "promptkit reads text tasks only",
+    "doc_to_audio": "promptkit reads text tasks only",
+}
+UNSUPPORTED_KEYS = {
+    "fewshot_config": "promptkit draws demonstrations with its own seeded sampler (by example id); remove it",
+    "gen_prefix": "promptkit has no answer prefix after the query; put it at the end of doc_to_text",
+    "use_prompt": "promptsource templates are not read; write doc_to_text as a Jinja template",
+    "unsafe_code": "promptkit runs no code from tasks",
+}
+# lm-eval metric -> promptkit metric, per output type; acc_norm is accuracy with per-character
+# normalisation of the choice scores, as in lm-eval (log-likelihood / len(choice)).
+METRICS = {
+    "generate_until": {"exact_match": "exact_match", "f1": "token_f1", "bleu": "bleu", "chrf": "chrf",
+                       "rouge1": "rouge1", "rouge2": "rouge2", "rougeL": "rougeL"},
+    "multiple_choice": {"acc": "accuracy", "acc_norm": "accuracy", "f1": "macro_f1"},
+}
+# lm-eval's metrics when a task lists none (lm_eval.api.registry DEFAULT_METRIC_REGISTRY).
+DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc", "acc_norm"]}
+# Metric options that promptkit's metric already implies (exact_match normalises case and
+# punctuation as SQuAD's script does) or that only restate the metric's own definition.
+METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation"}
+GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
+LM_EVAL_MAX_GEN_TOKS = 256  # lm-eval's default max_gen_toks
+FILE_BUILDERS = {"json": "jsonl", "csv": "csv", "parquet": "parquet"}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ``{{ answers.text[0] }}``: a template that only reads one value, as a promptkit column path.
+_PATH_TEMPLATE = re.compile(r"^\{\{-?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\]|\[(['\"])\w+\2\])*)\s*-?\}\}$")
+
+
+@dataclass
+class Conversion:
+    """A promptkit task (the data of a task YAML, paths relative to the lm-eval file's folder)
+    and notes on what was read past."""
+
+    task: dict[str, Any]
+    source: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def convert_file(path: str | Path) -> Conversion:
+    """Read and convert an lm-eval task file.
+
+    Raises:
+        ConfigError: every problem, with file, line and key, and what would be accepted.
+    """
+    return convert(read_lm_eval(path))
+
+
+def convert(doc: LmEvalDocument) -> Conversion:
+    """Convert a read lm-eval task (see :func:`convert_file`)."""
+    return _Converter(doc).run()
+
+
+class _Converter:
+    def __init__(self, doc: LmEvalDocument):
+        self.doc = doc
+        self.data = doc.data
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+        self.columns: set[str] | None = None
+
+    def fail(self, message: str, *path: str | int) -> None:
+        self.problems.append(self.doc.problem(message, path))
+
+    # ------------------------------------------------------------------------- the whole task
+    def run(self) -> Conversion:
+        self._check_keys()
+        output_type = self._output_type()
+        name = self._name()
+        eval_split, train_split, fewshot_split = self._splits()
+        source = self._source([s for s in (eval_split, train_split, fewshot_split) if s])
+        target_delimiter = self._string("target_delimiter", " ")
+        fewshot_delimiter = self._string("fewshot_delimiter", "\n\n")
+        description = self._string("description", "")
+        task: dict[str, Any] = {"name": name, "version": self._version()}
+        if output_type is None or source is None:
+            raise ConfigError(self.problems)
+        prompt_input, inputs = self._input_template()
+        description_vars = self._variables("description", description) if description else set()
+        inputs.update({v: v for v in sorted(description_vars)})
+        metrics, normalization = self._metrics(output_type)
+        if output_type == "multiple_choice":
+            adapter = self._multiple_choice(inputs, normalization)
+            target = "{{ label_text }}"
+            reserved = {"label_text"}
+        else:
+            adapter = self._generation(inputs)
+            target = "{{ reference }}"
+            reserved = {"reference", "references"}
+            task["generation"] = self._generation_settings(fewshot_delimiter)
+        for var in sorted(reserved & set(inputs)):
+            self.fail(f"uses a column named {var!r}, which promptkit's {output_type} prompt needs for the target; "
+                      "rename the column in the data", "doc_to_text")
+        prompt: dict[str, Any] = {
+            "name": f"lm-eval/{name}"[:128],
+            "kind": adapter["kind"],
+            "input": prompt_input,
+            "target": target,
+            "target_delimiter": target_delimiter,
+            "fewshot": {"delimiter": fewshot_delimiter},
+        }
+        if description:
+            # lm-eval writes the description right before the first demonstration (or the query).
+            prompt.update(instruction=description, instruction_delimiter="")
+        shots = self._shots()
+        if shots and not fewshot_split:
+            self.fail("num_fewshot > 0 needs a split to draw demonstrations from: set fewshot_split or training_split "
+                      "(promptkit never draws them from the evaluated split)", "num_fewshot")
+        if self.problems:
+            raise ConfigError(self.problems)
+        notes = "; ".join(self.notes)
+        task.update(
+            description=f"lm-evaluation-harness task {self.data['task']!r} ({self.doc.path.name})" + (f"; {notes}" if notes else ""),
+            tags=self._tags(),
+            dataset=source,
+            adapter=adapter,
+            eval_split=eval_split,
+            train_split=train_split,
+            prompts=[prompt],
+            metrics=metrics,
+            # fewshot.split must name another split than the evaluated one, even when unused.
+            fewshot={"split": fewshot_split or ("train" if eval_split != "train" else "validation"),
+                     **({"shots": shots} if shots else {})},
+        )
+        return Conversion(task=task, source=self.doc.path, notes=self.notes)
+
+    def _check_keys(self) -> None:
+        ignored = [k for k in IGNORED_KEYS if k in self.data]
+        if ignored:
+            self.notes.append(f"not used: {', '.join(ignored)} ({IGNORED_WHY})")
+        for key, value in self.data.items():
+            if key in CODE_HOOKS:
+                self.fail(f"lm-eval code hooks are never run by promptkit; {CODE_HOOKS[key]}", key)
+            elif key in UNSUPPORTED_KEYS:
+                self.fail(f"not supported: {UNSUPPORTED_KEYS[key]}", key)
+            elif key not in READ_KEYS and key not in IGNORED_KEYS:
+                hint = suggest(key, READ_KEYS)
+                hint = f"{hint} " if hint.startswith("did you mean") else ""
+                self.fail(f"unsupported lm-eval key {key!r}; {hint}promptkit reads: {', '.join(READ_KEYS)}", key)
+            elif isinstance(value, FunctionRef):
+                self.fail(f"!function {value.ref}: promptkit never imports code from a task file; write {key} as a "
+                          "column name or a Jinja template", key)
+        for path, ref in _functions(self.data):
+            if path[0] not in CODE_HOOKS and not isinstance(self.data.get(str(path[0])), FunctionRef):
+                self.fail(f"!function {ref.ref}: promptkit never imports code from a task file", *path)
+
+    def _output_type(self) -> str | None:
+        value = self.data.get("output_type", "generate_until")  # lm-eval's default
+        if value == "loglikelihood":
+            self.fail("output_type 'loglikelihood' (the log-likelihood or greedy match of one continuation) has no "
+                      f"promptkit equivalent; accepted: {', '.join(map(repr, OUTPUT_TYPES))}", "output_type")
+            return None
+        if value not in OUTPUT_TYPES:
+            known = (*OUTPUT_TYPES, "loglikelihood", "loglikelihood_rolling")
+            hint = suggest(str(value), known)
+            hint = f"{hint} " if hint.startswith("did you mean") else ""
+            self.fail(f"unknown output type {value!r}; {hint}accepted: {', '.join(map(repr, OUTPUT_TYPES))}", "output_type")
+            return None
+        return str(value)
+
+    def _name(self) -> str:
+        value = self.data.get("task")
+        if isinstance(value, list):
+            self.fail("a list of tasks is an lm-eval group; convert each task file on its own", "task")
+            return "x"
+        if not isinstance(value, str) or not value.strip():
+            self.fail("required: the task's name (a string)", "task")
+            return "x"
+        name = slug(value).lstrip("_.-")[:100] or "task"  # a promptkit name is one file-name segment
+        return name if re.match(FILE_NAME_RE, name) else "task"
+
+    def _version(self) -> int | str:
+        meta = self.data.get("metadata")
+        if meta is None:
+            return 1
+        if not isinstance(meta, Mapping):
+            self.fail(f"expected a mapping, got {type(meta).__name__}", "metadata")
+            return 1
+        version = meta.get("version", 1)
+        return version if isinstance(version, (int, str)) and not isinstance(version, bool) else str(version)
+
+    def _tags(self) -> list[str]:
+        tags: list[str] = ["lm-eval"]
+        for key in ("tag", "group"):
+            value = self.data.get(key)
+            values = value if isinstance(value, list) else [value] if value is not None else []
+            for v in values:
+                if isinstance(v, str):
+                    tags.append(v)
+                else:
+                    self.fail(f"expected a name or a list of names, got {v!r}", key)
+        return list(dict.fromkeys(tags))
+
+    def _string(self, key: str, default: str) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.fail(f"expected text, got {type(value).__name__} {value!r}", key)
+            return default
+        return value
+
+    def _shots(self) -> int:
+        value = self.data.get("num_fewshot")
+        if value is None:
+            return 0
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 64:
+            self.fail(f"expected a number of demonstrations from 0 to 64, got {value!r}", "num_fewshot")
+            return 0
+        return value
+
+    # ------------------------------------------------------------------------- data
+    def _splits(self) -> tuple[str, str | None, str | None]:
+        names = {}
+        for key in ("test_split", "validation_split", "training_split", "fewshot_split"):
+            value = self.data.get(key)
+            if value is not None and not isinstance(value, str):
+                self.fail(f"expected a split name, got {value!r}", key)
+                value = None
+            names[key] = value
+        evaluated = names["test_split"] or names["validation_split"]  # lm-eval evaluates test when it has one
+        if evaluated is None:
+            self.fail("the task names no split to evaluate: set test_split or validation_split", "test_split")
+            evaluated = "test"
+        train = names["training_split"]
+        fewshot = names["fewshot_split"] or train or (names["validation_split"] if names["validation_split"] != evaluated else None)
+        if fewshot == evaluated and self._shots():
+            self.fail(f"demonstrations drawn from the evaluated split {evaluated!r}: promptkit draws them from another "
+                      "split; set fewshot_split or training_split", "fewshot_split" if names["fewshot_split"] else "test_split")
+        return evaluated, train, fewshot if fewshot != evaluated else None
+
+    def _source(self, splits: Sequence[str]) -> dict[str, Any] | None:
+        path = self.data.get("dataset_path")
+        kwargs = self.data.get("dataset_kwargs") or {}
+        if not isinstance(path, str) or not path:
+            self.fail("required: a hub dataset id, or json / csv / parquet with dataset_kwargs.data_files", "dataset_path")
+            return None
+        if not isinstance(kwargs, Mapping):
+            self.fail(f"expected a mapping, got {type(kwargs).__name__}", "dataset_kwargs")
+            return None
+        name = self.data.get("dataset_name")
+        if path in FILE_BUILDERS:
+            return self._files_source(path, kwargs, name, splits)
+        if path in ("text", "arrow", "pandas", "imagefolder", "audiofolder", "webdataset"):
+            self.fail(f"the {path!r} builder is not read; use json, csv or parquet data_files", "dataset_path")
+            return None
+        for key in kwargs:
+            if key == "trust_remote_code":
+                self.fail("promptkit never runs a dataset's loading script; use a dataset with data files (parquet) "
+                          "or local data_files", "dataset_kwargs", key)
+            elif key != "revision":
+                self.fail("not supported for a hub dataset; accepted: revision (or dataset_path: json with data_files)",
+                          "dataset_kwargs", key)
+        source: dict[str, Any] = {"kind": "hub", "path": path, "splits": {s: s for s in dict.fromkeys(splits)}}
+        if name is not None:
+            source["name"] = str(name)
+        if kwargs.get("revision") is not None:
+            source["revision"] = str(kwargs["revision"])
+        return source
+
+    def _files_source(self, builder: str, kwargs: Mapping[str, Any], name: Any, splits: Sequence[str]) -> dict[str, Any] | None:
+        if name is not None:
+            self.fail(f"dataset_name {name!r} means nothing to the {builder!r} builder; remove it", "dataset_name")
+        for key in kwargs:
+            if key != "data_files":
+                self.fail("not supported with local files; accepted: data_files", "dataset_kwargs", key)
+        files = kwargs.get("data_files")
+        if files is None:
+            self.fail(f"dataset_path {builder!r} reads local files: set dataset_kwargs.data_files "
+                      "(e.g. {test: data/test.jsonl})", "dataset_path")
+            return None
+        # A bare path or list is the 'train' split, as in datasets.load_dataset.
+        by_split = files if isinstance(files, Mapping) else {"train": files}
+        out: dict[str, Any] = {}
+        for split, paths in by_split.items():
+            items = paths if isinstance(paths, list) else [paths]
+            if not items or not all(isinstance(p, str) and p for p in items):
+                self.fail(f"expected a file path or a list of them, got {paths!r}", "dataset_kwargs", "data_files", str(split))
+                continue
+            globbed = [p for p in items if any(c in p for c in "*?[")]
+            if globbed:
+                self.fail(f"{globbed[0]!r}: patterns are not expanded; list the files", "dataset_kwargs", "data_files", str(split))
+                continue
+            out[str(split)] = items[0] if len(items) == 1 else list(items)
+        for split in dict.fromkeys(splits):
+            if split not in out and by_split is not None and split not in by_split:
+                key = next((k for k in ("test_split", "validation_split", "training_split", "fewshot_split")
+                            if self.data.get(k) == split), "test_split")
+                self.fail(f"split {split!r} is not among data_files ({', '.join(map(repr, by_split))})", key)
+        known = all(Path(p).suffix.lower() in (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".gz")
+                    for v in out.values() for p in (v if isinstance(v, list) else [v]))
+        self.columns = _columns(self.doc.path.parent, out, FILE_BUILDERS[builder])
+        return {"kind": "files", "format": "auto" if known else FILE_BUILDERS[builder], "splits": out}
+
+    # ------------------------------------------------------------------------- templates
+    def _variables(self, key: str, source: str) -> set[str]:
+        """The columns a template reads; each must be a column when the columns are known."""
+        try:
+            names = template_variables(source) - set(environment().globals)
+            environment().from_string(source)  # unknown filters and tests fail here, not per row
+        except jinja2.TemplateSyntaxError as exc:
+            self.fail(f"invalid Jinja2 on line {exc.lineno} of the template: {exc.message}", key)
+            return set()
+        except jinja2.TemplateError as exc:
+            self.fail(f"template not accepted: {exc}", key)
+            return set()
+        if self.columns is not None:
+            for name in sorted(names - self.columns):
+                self.fail(f"the template reads {name!r}, which is not a column of the data "
+                          f"(columns: {', '.join(sorted(self.columns))})", key)
+        for name in sorted(names):
+            if not _IDENT.match(name):
+                self.fail(f"column {name!r} is not a name a template can use", key)
+        return names
+
+    def _is_column(self, value: str) -> bool:
+        """lm-eval's rule: a string naming a column of the data is that column. Without the
+        columns at hand (a hub dataset), a bare name is taken for one."""
+        if self.columns is not None:
+            return value in self.columns
+        return bool(_IDENT.match(value))
+
+    def _input_template(self) -> tuple[str, dict[str, str]]:
+        value = self.data.get("doc_to_text")
+        if value is None:
+            self.fail("required: a column name or a Jinja template", "doc_to_text")
+            return "", {}
+        if isinstance(value, FunctionRef):
+            return "", {}  # reported with the keys
+        if not isinstance(value, str):
+            self.fail(f"{type(value).__name__} {value!r}: promptkit reads doc_to_text as a column name or a Jinja "
+                      "template (not an index or a list: cloze tasks with several contexts are not converted)",
+                      "doc_to_text")
+            return "", {}
+        if self._is_column(value):
+            if not _IDENT.match(value):
+                self.fail(f"column {value!r} is not a name a template can use", "doc_to_text")
+            return "{{ " + value + " }}", {value: value}
+        return value, {v: v for v in sorted(self._variables("doc_to_text", value))}
+
+    def _generation(self, inputs: dict[str, str]) -> dict[str, Any]:
+        value = self.data.get("doc_to_target")
+        if "doc_to_choice" in self.data:
+            self.fail("doc_to_choice applies to output_type multiple_choice", "doc_to_choice")
+        references = self._column_path("doc_to_target", value)
+        return {"kind": "generation", "fields": {"inputs": inputs, "references": references or "x"}}
+
+    def _column_path(self, key: str, value: Any) -> str | None:
+        if value is None:
+            self.fail("required: a column name or a {{ column }} template", key)
+            return None
+        if isinstance(value, FunctionRef):
+            return None
+        if not isinstance(value, str):
+            self.fail(f"{type(value).__name__} {value!r}: for generate_until promptkit reads the target from a column "
+                      "or a {{ column.path }} template", key)
+            return None
+        if self._is_column(value):
+            return value
+        match = _PATH_TEMPLATE.match(value)
+        if match is None:
+            self.fail(f"the template {value[:80]!r} computes its target; for generate_until promptkit reads the target "
+                      "from a column or a template that shows one value ({{ answer }}, {{ answers.text[0] }}): "
+                      "write the computed target into the data file", key)
+            return None
+        path = re.sub(r"\[(\d+)\]", r".\1", match.group(1))
+        path = re.sub(r"\[(['\"])(\w+)\1\]", r".\2", path)
+        self._variables(key, value)
+        return path
+
+    def _multiple_choice(self, inputs: dict[str, str], normalization: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {"inputs": inputs}
+        adapter: dict[str, Any] = {"kind": "multiple_choice", "fields": fields}
+        choices = self.data.get("doc_to_choice")
+        if choices is None:
+            self.fail("required for multiple_choice: a list, a column name or a Jinja template rendering a list",
+                      "doc_to_choice")
+        elif isinstance(choices, Mapping):
+            choices = list(choices.values())
+        if isinstance(choices, list):
+            if not all(isinstance(c, str) for c in choices) or len(choices) < 2:
+                self.fail(f"expected at least two choices, each text; got {choices!r}", "doc_to_choice")
+            adapter["choices"] = [str(c) for c in choices]
+        elif isinstance(choices, str):
+            if self._is_column(choices):
+                fields["choices"] = choices
+            else:
+                self._variables("doc_to_choice", choices)
+                adapter["choices_template"] = choices
+        elif choices is not None and not isinstance(choices, FunctionRef):
+            self.fail(f"{type(choices).__name__} {choices!r}: expected a list, a column name or a Jinja template",
+                      "doc_to_choice")
+        target = self.data.get("doc_to_target")
+        if target is None:
+            self.fail("required: the gold choice's index or text (an int, a column name or a Jinja template)", "doc_to_target")
+        elif isinstance(target, int) and not isinstance(target, bool):
+            adapter["label_template"] = str(target)
+        elif isinstance(target, str):
+            if self._is_column(target):
+                fields["label"] = target
+            else:
+                self._variables("doc_to_target", target)
+                adapter["label_template"] = target
+        elif not isinstance(target, FunctionRef):
+            self.fail(f"{type(target).__name__} {target!r}: expected an index, a column name or a Jinja template "
+                      "(one gold choice per row)", "doc_to_target")
+        if "generation_kwargs" in self.data:
+            self.notes.append("generation_kwargs not used (multiple_choice scores choices, it generates nothing)")
+        if normalization != "none":
+            adapter["normalization"] = normalization
+        return adapter
+
+    # ------------------------------------------------------------------------- scoring
+    def _metrics(self, output_type: str) -> tuple[list[str], str]:
+        raw = self.data.get("metric_list")
+        table = METRICS[output_type]
+        names: list[tuple[str, tuple[str | int, ...]]] = []
+        if raw is None:
+            names = [(m, ("output_type",)) for m in DEFAULT_METRICS[output_type]]
+        elif not isinstance(raw, list) or not raw:
+            self.fail("expected a list of {metric: name} entries", "metric_list")
+        else:
+            for i, entry in enumerate(raw):
+                metric = entry.get("metric") if isinstance(entry, Mapping) else None
+                if isinstance(metric, FunctionRef):
+                    continue  # reported with the keys
+                if not isinstance(metric, str):
+                    self.fail(f"expected {{metric: name, ...}}, got {entry!r}", "metric_list", i)
+                    continue
+                for option in entry:
+                    if option not in METRIC_OPTIONS:
+                        self.fail(f"metric option {option!r} is not applied by promptkit; accepted: "
+                                  f"{', '.join(sorted(METRIC_OPTIONS))}", "metric_list", i, str(option))
+                aggregation = entry.get("aggregation")
+                if aggregation is not None and not isinstance(aggregation, FunctionRef) and aggregation not in ("mean", metric):
+                    self.fail(f"aggregation {aggregation!r}: promptkit aggregates {metric} as its definition says "
+                              "(the mean, or corpus BLEU/chrF)", "metric_list", i, "aggregation")
+                names.append((metric, ("metric_list", i, "metric")))
+        metrics: list[str] = []
+        scoring: list[str] = []
+        for name, where in names:
+            if name not in table:
+                self.fail(f"unknown metric {name!r} for {output_type}; promptkit maps: {', '.join(table)}", *where)
+                continue
+            if name in ("acc", "acc_norm"):
+                scoring.append(name)
+            if table[name] not in metrics:
+                metrics.append(table[name])
+        if len(set(scoring)) > 1:
+            self.notes.append(f"{scoring[1]} not computed: promptkit scores a task's choices one way, "
+                              f"{scoring[0]} (the first listed) here")
+        normalization = "chars" if scoring and scoring[0] == "acc_norm" else "none"
+        return metrics or ["accuracy" if output_type == "multiple_choice" else "exact_match"], normalization
+
+    def _generation_settings(self, fewshot_delimiter: str) -> dict[str, Any]:
+        raw = self.data.get("generation_kwargs")
+        # lm-eval's defaults: stop at the few-shot delimiter, 256 new tokens, greedy.
+        settings: dict[str, Any] = {"max_new_tokens": LM_EVAL_MAX_GEN_TOKS, "stop": [fewshot_delimiter]}
+        if raw is None:
+            return settings
+        if not isinstance(raw, Mapping):
+            self.fail(f"expected a mapping, got {type(raw).__name__}", "generation_kwargs")
+            return settings
+        for key in raw:
+            if key not in GENERATION_KEYS:
+                self.fail(f"not supported; promptkit decodes greedily and accepts: {', '.join(GENERATION_KEYS)}",
+                          "generation_kwargs", str(key))
+        until = raw.get("until", [fewshot_delimiter])
+        until = [until] if isinstance(until, str) else until
+        if not isinstance(until, list) or not all(isinstance(u, str) and u for u in until):
+            self.fail(f"expected a string or a list of strings, got {until!r}", "generation_kwargs", "until")
+        else:
+            settings["stop"] = until
+        tokens = raw.get("max_gen_toks", LM_EVAL_MAX_GEN_TOKS)
+        if not isinstance(tokens, int) or isinstance(tokens, bool) or not 1 <= tokens <= 4096:
+            self.fail(f"expected a number of tokens from 1 to 4096, got {tokens!r}", "generation_kwargs", "max_gen_toks")
+        else:
+            settings["max_new_tokens"] = tokens
+        sample = raw.get("do_sample", False)
+        temperature = raw.get("temperature", 0.0)
+        if sample is not False:
+            self.fail(f"do_sample {sample!r}: promptkit decodes greedily; set do_sample: false", "generation_kwargs", "do_sample")
+        elif "do_sample" not in raw and isinstance(temperature, (int, float)) and temperature > 0:
+            self.fail(f"temperature {temperature!r} without do_sample: false leaves sampling to the model's defaults; "
+                      "promptkit decodes greedily: set temperature: 0", "generation_kwargs", "temperature")
+        return settings
+
+
+def _functions(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], FunctionRef]]:
+    """Every ``!function`` marker in ``data`` with its key path."""
+    if isinstance(data, FunctionRef):
+        return [(path, data)]
+    if isinstance(data, Mapping):
+        return [f for k, v in data.items() for f in _functions(v, (*path, str(k)))]
+    if isinstance(data, list):
+        return [f for i, v in enumerate(data) for f in _functions(v, (*path, i))]
+    return []
+
+
+def _columns(base: Path, splits: Mapping[str, Any], fmt: str) -> set[str] | None:
+    """The column names of the first row of the first readable data file (lm-eval's ``features``),
+    or None when no file can be read here (the columns are then checked when rows are read)."""
+    for value in splits.values():
+        for p in value if isinstance(value, list) else [value]:
+            path = (base / p) if not Path(p).is_absolute() else Path(p)
+            if not path.is_file() or path.suffix == ".gz":
+                continue
+            try:
+                if path.suffix.lower() == ".csv" or fmt == "csv":
+                    import csv
+
+                    with path.open(encoding="utf-8", newline="") as fh:
+                        return set(next(csv.reader(fh), []))
+                if path.suffix.lower() == ".parquet" or fmt == "parquet":
+                    import pyarrow.parquet as pq
+
+                    return set(pq.read_schema(path).names)
+                with path.open(encoding="utf-8") as fh:
+                    head = fh.read(1)
+                    fh.seek(0)
+                    if head == "[":  # a JSON list of rows
+                        rows = json.load(fh)
+                        return set(rows[0]) if rows and isinstance(rows[0], dict) else None
+                    for line in fh:
+                        if line.strip():
+                            row = json.loads(line)
+                            return set(row) if isinstance(row, dict) else None
+            except (OSError, ValueError, ImportError, UnicodeDecodeError):
+                return None  # the task's own reading reports the file's problem
+    return None
