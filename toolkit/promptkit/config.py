@@ -512,6 +512,10 @@ class ModelConfig(Strict):
     # QLoRA: the base weights in 4-bit NF4 or 8-bit through bitsandbytes (CUDA only;
     # promptkit.models.quantization).
     quantization: Literal["none", "nf4", "int8"] = "none"
+    # Where evaluation runs: transformers (hf), or a vLLM engine (vllm, decoder-only models;
+    # training stays on transformers; promptkit.models.vllm) given this share of GPU memory.
+    backend: Literal["hf", "vllm"] = "hf"
+    vllm_memory: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
 def slug(text: str) -> str:

@@ -779,6 +779,9 @@ class Runner:
             t1 = time.perf_counter()
             preds = self._predict_saved(spec, method, prompts, cell, train_prompts, fitted.skip)
             t2 = time.perf_counter()
+            fallbacks = lm.take_notes() if hasattr(lm, "take_notes") else []
+            if fallbacks:  # --backend vllm: what ran on the Hugging Face backend instead, and why
+                cell.context = {**(cell.context or {}), "backend": fallbacks}
             if method.adapts:
                 self._record_adaptation(cell, method, tuning)
         except Exception as exc:

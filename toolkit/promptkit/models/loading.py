@@ -18,6 +18,7 @@ from promptkit.models.embedded import (
 from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
 from promptkit.models.masked import HFMaskedLM
 from promptkit.models.quantization import check_quantization, prepare_quantized, quantization_config
+from promptkit.models.vllm import Engine, VLLMCausalLM, check_vllm
 
 
 def _looks_like_path(name: str) -> bool:
@@ -84,6 +85,8 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     device = resolve_device(config.device)
     dtype = resolve_dtype(config.dtype, device)
     check_quantization(config.quantization, device)
+    if config.backend == "vllm":
+        check_vllm()
     from transformers import (
         AutoConfig,
         AutoModelForCausalLM,
@@ -120,4 +123,11 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     if config.quantization == "none":
         model.to(device)
     model.eval()
+    if config.backend == "vllm":
+        if backend is not HFCausalLM:
+            raise ModelError(f"--backend vllm: {type(model).__name__} is not a decoder-only model; vLLM runs decoder-only "
+                             "models here; use --backend hf")
+        engine = Engine(source, dtype=str(dtype).replace("torch.", ""), memory=config.vllm_memory)
+        return VLLMCausalLM(model=model, tokenizer=tokenizer, name=name, source=source, device=device, dtype=dtype,
+                            origin=origin, engine=engine)
     return backend(model=model, tokenizer=tokenizer, name=name, source=source, device=device, dtype=dtype, origin=origin)
