@@ -37,6 +37,17 @@ def evaluate(task: Path | str, tmp: Path, *extra: str) -> list[str]:
     return ["eval", "--task", str(task), "--model", str(tmp / "no-model"), "--method", "zero-shot", "--out", str(tmp / "out"), *extra]
 
 
+LMEVAL = ROOT / "tests" / "fixtures" / "lmeval"
+
+
+def lm_eval_copy(tmp: Path, edit: Callable[[str], str]) -> str:
+    """tests/fixtures/lmeval with its SST-2 style task file edited, as an --task lm-eval: reference."""
+    shutil.copytree(LMEVAL, tmp / "lm")
+    task = tmp / "lm" / "sst2_choice.yaml"
+    task.write_text(edit(task.read_text(encoding="utf-8")), encoding="utf-8")
+    return f"lm-eval:{task}"
+
+
 ROW = '{"id": "r1", "context": "The red car belongs to Anna .", "question": QUESTION, "answers": ["Anna"]}'
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{k}: &{k} [{', '.join(['*' + prev] * 10)}]\n" for prev, k in zip("abcdefgh", "bcdefghi", strict=False))
@@ -91,6 +102,19 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "tuning-on-test": (lambda t: evaluate(TINY / "qa.yaml", t, "--method", "lora", "--tune", "--set", "tuning.split=test"), 1,
                        "tuning.split 'test' is the evaluated split of task 'tiny_qa'"),
     "resume-not-a-run": (lambda t: ["eval", "--resume", str(t)], 1, "results.json"),
+    "lm-eval-unsupported-key": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "repeat: 2\n"), t), 2,
+                                "sst2_choice.yaml:20: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'? promptkit reads: task, tag"),
+    "lm-eval-function": (lambda t: evaluate(lm_eval_copy(t, lambda s: "\n".join(
+        "doc_to_text: !function utils.doc_to_text" if line.startswith("doc_to_text:") else line for line in s.split("\n"))), t), 2,
+                         "sst2_choice.yaml:13: doc_to_text: !function utils.doc_to_text: promptkit never imports code from a task file; "
+                         "write doc_to_text as a column name or a Jinja template"),
+    "lm-eval-code-hook": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "process_docs: !function utils.process_docs\n"), t), 2,
+                          "sst2_choice.yaml:20: process_docs: lm-eval code hooks are never run by promptkit; rewrite the data file instead"),
+    "lm-eval-missing-include": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "include: _missing_yaml\n"), t), 2,
+                                "sst2_choice.yaml:20: include: included file not found: '_missing_yaml'"),
+    "lm-eval-output-type": (lambda t: evaluate(lm_eval_copy(t, lambda s: s.replace("output_type: multiple_choice", "output_type: multiple_choise")), t), 2,
+                            "sst2_choice.yaml:10: output_type: unknown output type 'multiple_choise'; did you mean 'multiple_choice'? "
+                            "accepted: 'generate_until', 'multiple_choice'"),
 }
 
 

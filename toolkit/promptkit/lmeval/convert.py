@@ -37,8 +37,9 @@ READ_KEYS = (
     "generation_kwargs", "metric_list", "metadata", "repeats",
 )
 # Keys that change neither the prompts nor the scores promptkit computes: read past, with a note.
-IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query")
-IGNORED_WHY = "promptkit's leakage check compares the evaluated rows with the train split and few-shot pool"
+IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query", "task_alias")
+IGNORED_WHY = ("decontamination: promptkit's leakage check compares the evaluated rows with the train split and "
+               "few-shot pool; task_alias: the task is named by `task`")
 # Code lm-eval would import and run, with what to do instead.
 CODE_HOOKS = {
     "process_docs": "rewrite the data file instead",
@@ -124,8 +125,11 @@ class _Converter:
         if output_type is None or source is None:
             raise ConfigError(self.problems)
         prompt_input, inputs = self._input_template()
-        description_vars = self._variables("description", description) if description else set()
-        inputs.update({v: v for v in sorted(description_vars)})
+        if description and self.columns is not None and description in self.columns:  # lm-eval's rule, as for doc_to_*
+            inputs[description] = description
+            description = "{{ " + description + " }}"
+        elif description:
+            inputs.update({v: v for v in sorted(self._variables("description", description))})
         metrics, normalization = self._metrics(output_type)
         if output_type == "multiple_choice":
             adapter = self._multiple_choice(inputs, normalization)

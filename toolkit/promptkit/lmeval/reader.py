@@ -44,8 +44,8 @@ LmEvalLoader.add_constructor("!function", _function)
 
 @dataclass
 class LmEvalDocument:
-    """An lm-eval task file with its includes merged the way lm-eval merges them: top-level keys,
-    the file's own keys over its includes', an earlier include's over a later one's.
+    """An lm-eval task file with its includes merged the way lm-eval (0.4.13) merges them:
+    top-level keys, the file's own keys over its includes', a later include's over an earlier one's.
 
     ``owners`` maps each top-level key to the file that gave it, so a problem names the file and
     line where the key is written (perhaps an included template).
@@ -84,8 +84,7 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LmEva
     merged: dict[str, Any] = {}
     owners: dict[str, YamlDocument] = {}
     for where, target in _includes(doc, problems):
-        # Relative to the including file's folder (lm-eval also tries the working directory
-        # first; a task that means the same wherever it is run from is the one kept).
+        # Relative to the including file's folder, as in lm-eval 0.4.13.
         full = (path.parent / target) if not Path(target).is_absolute() else Path(target)
         if full.resolve() in chain or full.resolve() == path.resolve():
             problems.append(doc.problem(f"include {target!r} includes itself (through {' -> '.join(p.name for p in chain)}); "
@@ -103,11 +102,9 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LmEva
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
-        # lm-eval applies the includes last to first, so the first one listed wins.
-        for key, value in sub.data.items():
-            if key not in merged:
-                merged[key] = value
-                owners[key] = sub.owners[key]
+        for key, value in sub.data.items():  # in order: the last include listed wins
+            merged[key] = value
+            owners[key] = sub.owners[key]
     for key, value in own.items():
         merged[key] = value
         owners[key] = doc

@@ -1,0 +1,114 @@
+"""lm-evaluation-harness task files through ``promptkit eval --task lm-eval:FILE``, end to end on
+the tiny Llama: a QA ``generate_until`` task, an SST-2 style ``multiple_choice`` task and an
+ARC-style one with per-row choices, each with zero-shot, few-shot, prompt tuning and LoRA on a
+three-step budget (``tests/integration/test_training_runs.py`` runs the same budget)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from promptkit.cli import cli
+from promptkit.methods import TrainableMethod
+
+LMEVAL = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval"
+FILES = {"toy_qa": "qa_generate.yaml", "toy_sst2": "sst2_choice.yaml", "toy_arc": "arc_style.yaml"}
+METHODS = ("zero-shot", "few-shot", "prompt-tuning", "lora")
+BUDGET = ["--set", "training.steps=3", "--set", "training.batch_size=2", "--set", "lora.rank=2",
+          "--set", "prompt-tuning.num_virtual_tokens=4", "--set", "bootstrap_samples=20"]
+SST2_Q = "\nQuestion: Is this sentence positive or negative?\nAnswer:"
+
+
+def rows(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (LMEVAL / "data" / name).read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def fit_targets() -> Iterator[dict[str, list[str]]]:
+    """What each trained method was trained to produce, per task (the prompts' targets)."""
+    seen: dict[str, list[str]] = {}
+    original = TrainableMethod.fit
+
+    def spy(self: TrainableMethod, train: Any) -> Any:
+        seen.setdefault(train[0].template, []).extend(p.target for p in train)
+        return original(self, train)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(TrainableMethod, "fit", spy)
+        yield seen
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path, fit_targets: dict[str, list[str]]) -> Path:
+    out = tmp_path_factory.mktemp("lmeval")
+    args = ["eval", "--model", str(tiny_llama_dir), "--limit", "4", "--chat-template", "off", "--out", str(out),
+            "--run-id", "lmeval", *BUDGET]
+    for file in FILES.values():
+        args += ["--task", f"lm-eval:{LMEVAL / file}"]
+    for method in METHODS:
+        args += ["--method", method]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return out / "lmeval"
+
+
+def samples(run_dir: Path, task: str, method: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "samples" / task / f"{method}.jsonl").read_text().splitlines()]
+
+
+def test_every_cell_of_every_task_ran(run: Path) -> None:
+    results = json.loads((run / "results.json").read_text())
+    cells = {(c["task"], c["method"]): c for c in results["cells"]}
+    assert sorted(cells) == sorted((t, m) for t in FILES for m in METHODS)
+    for (task, method), cell in cells.items():
+        assert cell["error"] is None, (task, method, cell["error"])
+        metric = "exact_match" if task == "toy_qa" else "accuracy"
+        assert list(cell["metrics"]) == [metric] and 0 <= cell["metrics"][metric]["value"] <= 100
+        if method in ("prompt-tuning", "lora"):
+            losses = cell["training"]["losses"]
+            assert len(losses) == 3 and all(math.isfinite(x) for x in losses)
+            assert (run / cell["adapter"] / "adapter_config.json").is_file()
+    assert results["tasks"]["toy_sst2"]["adapter"] == results["tasks"]["toy_arc"]["adapter"] == "multiple_choice"
+    assert results["tasks"]["toy_sst2"]["eval_split"] == "validation" and results["tasks"]["toy_qa"]["path"].endswith("qa_generate.yaml")
+
+
+def test_zero_shot_prompts_are_lm_evals(run: Path) -> None:
+    by_sentence = {r["sentence"]: r for r in rows("sst2_validation.jsonl")}
+    for row in samples(run, "toy_sst2", "zero-shot"):
+        sentence = row["prompt"].removesuffix(SST2_Q)
+        assert row["prompt"] == sentence + SST2_Q and sentence in by_sentence
+        assert row["choices"] == ["negative", "positive"] and row["label"] == by_sentence[sentence]["label"]
+    arc = {r["id"]: r for r in rows("arc_test.jsonl")}
+    for row in samples(run, "toy_arc", "zero-shot"):
+        doc = arc[row["example_id"]]
+        assert row["prompt"] == f"Pick the right answer.\nQuestion: {doc['question']}\nAnswer:"
+        assert row["choices"] == doc["choices"]["text"]
+        assert row["references"] == [doc["choices"]["text"][doc["choices"]["label"].index(doc["answerKey"])]]
+    qa = {r["id"]: r for r in rows("qa_test.jsonl")}
+    for row in samples(run, "toy_qa", "zero-shot"):
+        doc = qa[row["example_id"]]
+        assert row["prompt"] == ("Answer the question with a short phrase from the context.\n\n"
+                                 f"Context: {doc['context']}\nQuestion: {doc['question']}\nAnswer:")
+        assert row["references"] == [doc["answers"][0]] and "\n" not in row["prediction"]
+
+
+def test_few_shot_prompts_hold_demonstrations_in_lm_evals_format(run: Path) -> None:
+    train = {f"{r['sentence']}{SST2_Q} {['negative', 'positive'][r['label']]}" for r in rows("sst2_train.jsonl")}
+    for row in samples(run, "toy_sst2", "few-shot"):
+        *shots, query = row["prompt"].split("\n\n")
+        assert len(shots) == 3 and set(shots) <= train and query.endswith(SST2_Q)
+    for row in samples(run, "toy_qa", "few-shot"):
+        assert row["prompt"].startswith("Answer the question with a short phrase from the context.\n\nContext: ")
+        assert row["prompt"].count("\nAnswer:") == 3  # two demonstrations, then the question
+
+
+def test_training_targets_are_the_gold_choices_and_answers(run: Path, fit_targets: dict[str, list[str]]) -> None:
+    arc_gold = {r["choices"]["text"][r["choices"]["label"].index(r["answerKey"])] for r in rows("arc_train.jsonl")}
+    assert set(fit_targets["lm-eval/toy_sst2"]) == {"negative", "positive"}
+    assert set(fit_targets["lm-eval/toy_arc"]) == arc_gold
+    assert set(fit_targets["lm-eval/toy_qa"]) == {r["answers"][0] for r in rows("qa_train.jsonl")}

@@ -1,0 +1,348 @@
+"""lm-evaluation-harness task files: the safe reader, the key-by-key conversion, the refusals, and
+the exact prompts (golden strings written by hand from lm-eval's format rules).
+
+lm-eval's rules, as the golden strings below spell them out: the context is ``description``
+(rendered, no delimiter after it) + every demonstration as ``doc_to_text + target_delimiter +
+target + fewshot_delimiter`` + ``doc_to_text(doc)``; a choice is scored as the continuation
+``target_delimiter + choice``; a generation starts right after the context.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from promptkit.catalog import LmEvalTaskFile, resolve_task
+from promptkit.cli import cli
+from promptkit.config import GenerationSettings
+from promptkit.errors import ConfigError, PromptkitError
+from promptkit.harness.predict import predict
+from promptkit.lmeval import FunctionRef, convert_file, read_lm_eval
+from promptkit.models.backend import Generation, LogLikelihood
+from promptkit.models.batching import Runtime
+from promptkit.records import Example
+from promptkit.tasks import Task, load_task, validate_files
+
+LMEVAL = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval"
+QA, SST2, ARC = LMEVAL / "qa_generate.yaml", LMEVAL / "sst2_choice.yaml", LMEVAL / "arc_style.yaml"
+SST2_Q = "\nQuestion: Is this sentence positive or negative?\nAnswer:"
+
+
+class RecordingLM:
+    """A backend that records the requests the harness sends (the exact strings), scoring each
+    continuation by a fixed table so that the choice made is known too."""
+
+    fills_masks = False
+    can_generate = True
+    tokenizer = None
+
+    def __init__(self, scores: dict[str, float] | None = None):
+        self.scores = scores or {}
+        self.requests: list[tuple[str, str]] = []
+        self.generated: list[tuple[str, int, tuple[str, ...]]] = []
+
+    def encode(self, text: str, *, chat: bool) -> list[int]:
+        return list(range(len(text.split())))
+
+    def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        self.requests += list(zip(contexts, continuations, strict=True))
+        return [LogLikelihood(self.scores.get(c, -10.0), max(len(c.split()), 1), False) for c in continuations]
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], runtime: Runtime) -> list[Generation]:
+        self.generated += [(t, max_new_tokens, tuple(stop)) for t in texts]
+        return [Generation("x", "x", 1, 1) for _ in texts]
+
+
+def task(path: Path) -> Task:
+    return load_task(resolve_task(f"lm-eval:{path}"))
+
+
+def rendered(t: Task, split: str, shots: int = 0, row: int = 0) -> Any:
+    """Row ``row`` of ``split`` with the first ``shots`` rows of the few-shot split as its
+    demonstrations (the draw itself is promptkit's; the format is what is tested)."""
+    pool = t.examples(t.config.fewshot.split)[:shots]
+    return t.prompts[0].render(t.examples(split)[row], pool)
+
+
+def write(tmp: Path, text: str, name: str = "task.yaml") -> Path:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        convert_file(path)
+    return [str(p) for p in info.value.problems]
+
+
+MC_HEAD = """task: t
+dataset_path: json
+dataset_kwargs: {data_files: {train: data/sst2_train.jsonl, validation: data/sst2_validation.jsonl}}
+output_type: multiple_choice
+training_split: train
+validation_split: validation
+"""
+
+
+def mc_task(tmp: Path, body: str) -> Path:
+    (tmp / "data").mkdir(exist_ok=True)
+    for name in ("sst2_train.jsonl", "sst2_validation.jsonl"):
+        (tmp / "data" / name).write_bytes((LMEVAL / "data" / name).read_bytes())
+    return write(tmp, MC_HEAD + body)
+
+
+# ----------------------------------------------------------------------------- golden prompts
+def test_sst2_choices_are_scored_after_the_exact_lm_eval_context() -> None:
+    t = task(SST2)
+    lm = RecordingLM({" positive": -1.0, " negative": -2.0})
+    prompts = [rendered(t, "validation", shots=2)]
+    [pred] = predict(lm, prompts, GenerationSettings(), Runtime())
+    context = ("a great film" + SST2_Q + " positive" + "\n\n"
+               "a terrible film" + SST2_Q + " negative" + "\n\n"
+               "a good song" + SST2_Q)
+    assert lm.requests == [(context, " negative"), (context, " positive")]
+    assert pred.output == "positive" and pred.predicted_label == 1 and pred.label == 1
+
+
+def test_sst2_zero_shot_context_is_doc_to_text_alone() -> None:
+    t = task(SST2)
+    lm = RecordingLM()
+    predict(lm, [rendered(t, "validation", row=1)], GenerationSettings(), Runtime())
+    assert lm.requests == [("a bad and boring film" + SST2_Q, " negative"), ("a bad and boring film" + SST2_Q, " positive")]
+
+
+def test_qa_generation_starts_after_description_shots_and_query() -> None:
+    t = task(QA)
+    lm = RecordingLM()
+    predict(lm, [rendered(t, "test", shots=2)], t.config.generation, Runtime())
+    context = ("Answer the question with a short phrase from the context.\n\n"
+               "Context: The red bike belongs to Leo .\nQuestion: Who owns the red bike ?\nAnswer: Leo\n\n"
+               "Context: Anna works in Berlin .\nQuestion: Where does Anna work ?\nAnswer: Berlin\n\n"
+               "Context: The green boat belongs to Anna .\nQuestion: Who owns the green boat ?\nAnswer:")
+    assert lm.generated == [(context, 6, ("\n",))]
+
+
+def test_arc_per_row_choices_and_a_description_without_delimiter() -> None:
+    t = task(ARC)
+    lm = RecordingLM({" blue": -0.5})
+    [pred] = predict(lm, [rendered(t, "test", shots=1)], GenerationSettings(), Runtime())
+    context = ("Pick the right answer.\n"
+               "Question: what color is the sun ?\nAnswer: white\n\n"
+               "Question: what color is the sea ?\nAnswer:")
+    assert lm.requests == [(context, " red"), (context, " blue"), (context, " black")]
+    assert pred.label == 1 and pred.output == "blue"
+    row2 = rendered(t, "test", row=2)  # answerKey "2" among labels "1".."4": index 1
+    assert row2.choices == ("in the sea", "from paris to berlin", "under the table", "to the sun") and row2.label == 1
+
+
+def test_custom_delimiters_and_a_templated_description(tmp_path: Path) -> None:
+    path = mc_task(tmp_path, 'doc_to_text: "Review: {{sentence}}"\ndoc_to_target: label\n'
+                             'doc_to_choice: ["bad", "good"]\ndescription: "Task {{idx}}:\\n"\n'
+                             'target_delimiter: " => "\nfewshot_delimiter: "\\n###\\n"\n')
+    t = load_task(f"lm-eval:{path}")
+    lm = RecordingLM()
+    predict(lm, [rendered(t, "validation", shots=2, row=3)], GenerationSettings(), Runtime())
+    context = ("Task 3:\n"  # the description is rendered with the evaluated row
+               "Review: a great film => good\n###\n"
+               "Review: a terrible film => bad\n###\n"
+               "Review: a sad and terrible song")
+    assert lm.requests == [(context, " => bad"), (context, " => good")]
+
+
+def test_training_target_is_the_delimiter_and_the_gold_choice() -> None:
+    from promptkit.prompting.chat import format_target
+
+    prompt = rendered(task(ARC), "train", row=0)  # answerKey C -> "white"
+    assert format_target(prompt, None, chat=False) == " white"
+    prompt = rendered(task(QA), "train", row=2)  # answers[0]
+    assert format_target(prompt, None, chat=False) == " on the table"
+
+
+# ----------------------------------------------------------------------------- conversion
+def test_sst2_converts_key_by_key() -> None:
+    c = convert_file(SST2).task
+    assert c["dataset"] == {"kind": "files", "format": "auto",
+                            "splits": {"train": "data/sst2_train.jsonl", "validation": "data/sst2_validation.jsonl"}}
+    assert c["adapter"] == {"kind": "multiple_choice", "fields": {"inputs": {"sentence": "sentence"}, "label": "label"},
+                            "choices": ["negative", "positive"]}
+    assert (c["eval_split"], c["train_split"], c["fewshot"]) == ("validation", "train", {"split": "train"})
+    assert c["metrics"] == ["accuracy"] and c["tags"] == ["lm-eval", "toy_glue"] and c["version"] == "1.0"
+
+
+def test_qa_converts_key_by_key() -> None:
+    conversion = convert_file(QA)
+    c = conversion.task
+    assert c["adapter"]["fields"] == {"inputs": {"context": "context", "question": "question"}, "references": "answers.0"}
+    assert c["generation"] == {"max_new_tokens": 6, "stop": ["\n"]}
+    assert c["fewshot"] == {"split": "train", "shots": 2} and c["metrics"] == ["exact_match"]
+    assert conversion.notes == ["not used: should_decontaminate, doc_to_decontamination_query (decontamination: "
+                                "promptkit's leakage check compares the evaluated rows with the train split and few-shot "
+                                "pool; task_alias: the task is named by `task`)"]
+
+
+def test_include_merges_like_lm_eval_relative_to_the_including_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "description: from a\nnum_fewshot: 1\ntarget_delimiter: ':'\n", "a.yaml")
+    write(tmp_path / "sub", "description: from b\nnum_fewshot: 2\nfewshot_delimiter: '|'\n", "b.yaml")
+    path = write(tmp_path / "sub", "include: [a.yaml, b.yaml]\nnum_fewshot: 3\n", "t.yaml")
+    monkeypatch.chdir(tmp_path)  # not the file's folder: include paths are the file's
+    doc = read_lm_eval(path)
+    # lm-eval 0.4.13's order: includes in turn (the later wins), then the file's own keys.
+    assert doc.data == {"description": "from b", "num_fewshot": 3, "target_delimiter": ":", "fewshot_delimiter": "|"}
+    assert doc.problem("x", ("description",)).file == str(tmp_path / "sub" / "b.yaml")
+    assert doc.problem("x", ("target_delimiter",)).file == str(tmp_path / "sub" / "a.yaml")
+
+
+def test_function_tags_are_markers_and_nothing_is_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hook = tmp_path / "lmeval_hook_probe.py"
+    hook.write_text(f"open({str(tmp_path / 'imported')!r}, 'w').close()\ndef process_docs(d): return d\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = mc_task(tmp_path, "process_docs: !function lmeval_hook_probe.process_docs\n"
+                             "doc_to_text: !function lmeval_hook_probe.text\ndoc_to_target: label\n"
+                             "doc_to_choice: [a, b]\n")
+    assert read_lm_eval(path).data["process_docs"] == FunctionRef("lmeval_hook_probe.process_docs", 7)
+    found = problems(path)
+    assert f"{path}:7: process_docs: lm-eval code hooks are never run by promptkit; rewrite the data file instead" in found
+    assert any(p.startswith(f"{path}:8: doc_to_text: !function lmeval_hook_probe.text: promptkit never imports code") for p in found)
+    assert "lmeval_hook_probe" not in sys.modules and not (tmp_path / "imported").exists()
+
+
+def test_other_object_tags_are_refused_as_by_safe_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "task: t\nx: !!python/object/apply:os.system ['touch pwned']\n")
+    with pytest.raises(ConfigError, match="could not determine a constructor"):
+        read_lm_eval(path)
+    assert not Path("pwned").exists()
+
+
+def test_column_or_template_follows_lm_evals_rule(tmp_path: Path) -> None:
+    path = mc_task(tmp_path, "doc_to_text: sentence\ndoc_to_target: '{{label}}'\ndoc_to_choice: ['no', 'yes']\n")
+    c = convert_file(path).task
+    assert c["prompts"][0]["input"] == "{{ sentence }}"  # a column of the data: the column
+    assert c["adapter"]["label_template"] == "{{label}}" and "label" not in c["adapter"]["fields"]
+    t = load_task(f"lm-eval:{path}")
+    assert [ex.label for ex in t.examples("validation")] == [1, 0, 1, 0, 1, 0]
+    # Not a column: a (constant) template, as lm-eval renders it.
+    path = mc_task(tmp_path, "doc_to_text: Sentence\ndoc_to_target: label\ndoc_to_choice: ['no', 'yes']\n")
+    assert convert_file(path).task["prompts"][0]["input"] == "Sentence"
+
+
+def test_a_hub_dataset_keeps_its_names(tmp_path: Path) -> None:
+    path = write(tmp_path, "task: glue_sst2\ndataset_path: glue\ndataset_name: sst2\noutput_type: multiple_choice\n"
+                           "training_split: train\nvalidation_split: validation\ndoc_to_text: sentence\n"
+                           "doc_to_target: label\ndoc_to_choice: [negative, positive]\n"
+                           "metric_list: [{metric: acc_norm}, {metric: acc}]\n")
+    conversion = convert_file(path)
+    c = conversion.task
+    assert c["dataset"] == {"kind": "hub", "path": "glue", "name": "sst2", "splits": {"validation": "validation", "train": "train"}}
+    assert c["prompts"][0]["input"] == "{{ sentence }}"  # no columns at hand: a bare name is a column
+    assert c["adapter"]["normalization"] == "chars" and c["metrics"] == ["accuracy"]
+    assert conversion.notes == ["acc not computed: promptkit scores a task's choices one way, acc_norm (the first listed) here"]
+
+
+def test_generation_defaults_are_lm_evals(tmp_path: Path) -> None:
+    (tmp_path / "d.jsonl").write_text('{"q": "who ?", "a": "Tom"}\n')
+    path = write(tmp_path, "task: g\ndataset_path: json\ndataset_kwargs: {data_files: d.jsonl}\ntest_split: train\n"
+                           "doc_to_text: 'Q: {{q}}'\ndoc_to_target: a\nfewshot_delimiter: \"\\n\\n##\\n\"\n")
+    c = convert_file(path).task
+    assert c["generation"] == {"max_new_tokens": 256, "stop": ["\n\n##\n"]}
+    assert c["dataset"]["splits"] == {"train": "d.jsonl"} and c["eval_split"] == "train" and c["train_split"] is None
+    assert c["fewshot"]["split"] != "train"
+
+
+def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) -> None:
+    path = mc_task(tmp_path, "doc_to_text: '{{sentence}} {{missing}}'\ndoc_to_target: label\ndoc_to_choice: [a, b]\n"
+                             "filter_list: []\nfewshot_config: {sampler: first_n}\nrepeat: 2\n"
+                             "metric_list: [{metric: mcc}, {metric: acc, regexes_to_ignore: [x]}]\n")
+    found = problems(path)
+    assert f"{path}:7: doc_to_text: the template reads 'missing', which is not a column of the data (columns: idx, label, sentence)" in found
+    assert any(p.startswith(f"{path}:10: filter_list: lm-eval code hooks are never run") for p in found)
+    assert any(p.startswith(f"{path}:11: fewshot_config: not supported: promptkit draws demonstrations") for p in found)
+    assert any(p.startswith(f"{path}:12: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'?") for p in found)
+    assert f"{path}:13: metric_list[0].metric: unknown metric 'mcc' for multiple_choice; promptkit maps: acc, acc_norm, f1" in found
+    assert any("regexes_to_ignore" in p and "is not applied by promptkit" in p for p in found)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("output_type: generate_untill\n", "output_type: unknown output type 'generate_untill'; did you mean 'generate_until'?"),
+    ("output_type: loglikelihood\n", "output_type 'loglikelihood' (the log-likelihood or greedy match of one continuation) "
+                                     "has no promptkit equivalent"),
+    ("generation_kwargs: {do_sample: true, top_p: 0.9}\n", "generation_kwargs.do_sample: do_sample True: promptkit decodes greedily"),
+    ("generation_kwargs: {top_p: 0.9}\n", "generation_kwargs.top_p: not supported; promptkit decodes greedily and accepts: until"),
+    ("doc_to_target: '{{a.split()[0]}}'\n", "doc_to_target: the template '{{a.split()[0]}}' computes its target"),
+    ("dataset_kwargs: {data_files: d.jsonl, field: data}\n", "dataset_kwargs.field: not supported with local files"),
+    ("num_fewshot: 2\n", "num_fewshot: num_fewshot > 0 needs a split to draw demonstrations from"),
+])
+def test_refusals_name_the_key_and_what_is_accepted(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "d.jsonl").write_text('{"q": "who ?", "a": "Tom"}\n')
+    base = {"task": "g", "dataset_path": "json", "dataset_kwargs": "{data_files: d.jsonl}", "test_split": "train",
+            "doc_to_text": "'Q: {{q}}'", "doc_to_target": "a"}
+    for line in body.splitlines():
+        base[line.split(":")[0]] = line.split(":", 1)[1].strip()
+    path = write(tmp_path, "".join(f"{k}: {v}\n" for k, v in base.items()))
+    assert any(message in p for p in problems(path)), problems(path)
+
+
+def test_missing_include_names_the_line_and_the_folder(tmp_path: Path) -> None:
+    path = write(tmp_path, "task: t\ninclude: _nowhere_yaml\n")
+    assert problems(path) == [f"{path}:2: include: included file not found: '_nowhere_yaml' (looked for "
+                              f"{tmp_path / '_nowhere_yaml'}); include paths are relative to the including file's folder"]
+
+
+def test_an_include_cycle_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "include: b.yaml\n", "a.yaml")
+    write(tmp_path, "include: a.yaml\n", "b.yaml")
+    assert any("includes itself" in p for p in problems(tmp_path / "a.yaml"))
+
+
+# ----------------------------------------------------------------------------- references and CLI
+def test_resolve_task_marks_lm_eval_files_and_refuses_missing_ones() -> None:
+    assert isinstance(resolve_task(f"lm-eval:{SST2}"), LmEvalTaskFile)
+    assert type(load_task(resolve_task(f"lm-eval:{SST2}")).path) is not LmEvalTaskFile
+    with pytest.raises(PromptkitError, match="lm-eval task file not found: 'nowhere.yaml'"):
+        resolve_task("lm-eval:nowhere.yaml")
+
+
+def test_an_lm_eval_file_loaded_as_promptkit_says_how_to_load_it() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_task(SST2)
+    assert str(info.value.problems[0]).endswith(f"load it with --task lm-eval:{SST2} (or convert it: promptkit tasks convert {SST2})")
+
+
+@pytest.mark.parametrize("source", [QA, SST2, ARC], ids=lambda p: p.stem)
+def test_convert_writes_a_task_that_loads_and_renders_the_same(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / f"{source.stem}.yaml"
+    result = CliRunner().invoke(cli, ["tasks", "convert", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out} (task " in result.stdout
+    assert validate_files([out]) == {out: []}
+    direct, written = task(source), load_task(out)
+    assert written.config == direct.config.model_copy(update={"dataset": written.config.dataset})
+    split = direct.config.eval_split
+    for row in range(3):
+        assert rendered(written, split, shots=2, row=row) == rendered(direct, split, shots=2, row=row)
+
+
+def test_convert_prints_to_stdout_and_refuses_code(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["tasks", "convert", f"lm-eval:{SST2}"])
+    assert result.exit_code == 0 and result.stdout.startswith("# Converted from the lm-evaluation-harness task")
+    assert "kind: multiple_choice" in result.stdout and 'input: "{{sentence}}\\nQuestion:' in result.stdout
+    bad = mc_task(tmp_path, "doc_to_text: sentence\ndoc_to_target: label\ndoc_to_choice: !function u.choices\n")
+    result = CliRunner().invoke(cli, ["tasks", "convert", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {bad}:9: doc_to_choice: !function u.choices: promptkit never imports code "
+                                     "from a task file; write doc_to_choice as a column name or a Jinja template")
+
+
+def test_examples_keep_lm_evals_gold_rules(tmp_path: Path) -> None:
+    # An int gold, a text gold, and a template rendering digits (an index) or text (a choice).
+    examples = {ex.id: ex for ex in task(ARC).examples("test")}
+    assert [examples[f"arc-test-{i}"].label for i in range(4)] == [1, 0, 1, 0]
+    path = mc_task(tmp_path, "doc_to_text: sentence\ndoc_to_target: '{{ [\"negative\", \"positive\"][label] }}'\n"
+                             "doc_to_choice: [negative, positive]\n")
+    assert [ex.label for ex in load_task(f"lm-eval:{path}").examples("validation")] == [1, 0, 1, 0, 1, 0]
+    assert isinstance(examples["arc-test-0"], Example)
