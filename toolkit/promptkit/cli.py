@@ -148,6 +148,9 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
               help="Evaluate a saved PEFT adapter directory, no training (repeatable).")
 @click.option("--backend", type=click.Choice(["hf", "vllm"]), default=None,
               help="Evaluate with transformers (hf, default) or a vLLM engine (vllm: GPU, pip install 'promptkit[vllm]').")
+@click.option("--launcher", type=click.Choice(["local", "ray"]), default=None,
+              help="Run the cells here (local) or as Ray tasks on a cluster (ray: RAY_ADDRESS or a local instance; "
+                   "pip install 'promptkit[ray]'; --set ray.num_gpus=1 per cell).")
 @click.option("--report-to", "report_to", multiple=True, type=click.Choice(["tensorboard", "wandb", "mlflow", "trackio"]),
               help="Log every cell to an experiment tracker (repeatable; optional extras promptkit[tensorboard] etc.).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
@@ -158,7 +161,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
              batch_size: int | None, device: str | None, dtype: str | None, chat_template: str | None,
              data_dir: str | None, tasks_dir: Sequence[str], out_dir: str | None, run_id: str | None,
              seed: int | None, tune: bool | None, n_seeds: int | None, config_file: str | None, sets: Sequence[str], adapters: Sequence[str],
-             backend: str | None, report_to: Sequence[str], resume_dir: str | None, allow_overlap: bool | None) -> None:
+             backend: str | None, launcher: str | None, report_to: Sequence[str], resume_dir: str | None, allow_overlap: bool | None) -> None:
     """Evaluate methods on tasks and write reports/<run-id>/ (results.json, samples/, report.md).
 
     With no arguments: the built-in demo tasks on the embedded default model, comparing
@@ -174,7 +177,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
         "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
         "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
-        "tuning.builtin": tune, "report_to": tuple(report_to), "model.backend": backend,
+        "tuning.builtin": tune, "report_to": tuple(report_to), "model.backend": backend, "launcher": launcher,
     }
     if resume_dir is not None:
         config = resume_run_config(resume_dir)
@@ -208,7 +211,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         display.phase("checking tasks and loading data")
         prepared = runner.prepare()  # bad tasks or data fail here, before heavy imports
         _quiet_libraries()
-        display.phase("loading the model")
+        display.phase("running the cells as Ray tasks" if config.launcher == "ray" else "loading the model")
         try:
             with stop_at_safe_points():
                 result = runner.run(prepared)

@@ -26,6 +26,15 @@ from promptkit.loading import (
 from promptkit.methods import MethodConfig, method_kinds
 
 
+class RayConfig(Strict):
+    """``--launcher ray``: where the cluster is and what each cell asks of it."""
+
+    # None: RAY_ADDRESS, else a local Ray instance on this machine
+    address: str | None = None
+    num_cpus: float = Field(default=1.0, ge=0.0)
+    num_gpus: float = Field(default=0.0, ge=0.0)
+
+
 class RunConfig(Strict):
     """Everything a run needs; what the CLI builds and what results.json records."""
 
@@ -59,6 +68,9 @@ class RunConfig(Strict):
     allow_overlap: bool = False
     # Experiment trackers each cell is logged to (promptkit.tracking): --report-to.
     report_to: list[Literal["tensorboard", "wandb", "mlflow", "trackio"]] = Field(default_factory=list)
+    # Where the cells run: this process, or Ray tasks on a cluster (promptkit.launcher).
+    launcher: Literal["local", "ray"] = "local"
+    ray: RayConfig = Field(default_factory=RayConfig)
 
     @field_validator("run_id")
     @classmethod
@@ -212,7 +224,7 @@ def resume_run_config(run_dir: str | Path) -> RunConfig:
 
 # Settings a resumed run may change: where its inputs are found. The data read there is
 # checked against the run's own (TaskInfo.fingerprint), so a move cannot change finished work.
-RESUME_MAY_CHANGE = ("data_dir", "tasks_dir", "report_to")
+RESUME_MAY_CHANGE = ("data_dir", "tasks_dir", "report_to", "launcher", "ray")
 
 
 def _flat(data: Any, prefix: str = "") -> dict[str, Any]:

@@ -116,6 +116,34 @@ class PreparedTask:
         return None if any(g is None for g in groups) else [str(g) for g in groups]
 
 
+def task_info(p: PreparedTask) -> TaskInfo:
+    """What results.json records about a prepared task."""
+    tc = p.task.config
+    metric_ctx = p.metric_context
+    return TaskInfo(
+        version=str(tc.version),
+        path=display_path(p.task.path),
+        adapter=tc.adapter.kind,
+        eval_split=tc.eval_split,
+        train_split=tc.train_split,
+        n=len(p.examples),
+        n_train=len(p.train),
+        source=p.source,
+        metrics=tuple(tc.metrics),
+        generation=dump(tc.generation),
+        language=metric_ctx.language,
+        labels=tuple(metric_ctx.labels),
+        squad_version=metric_ctx.squad_version,
+        bleu_tokenize=metric_ctx.bleu_tokenize,
+        overlaps=tuple(p.overlaps),  # allowed with --allow-overlap
+        fingerprint=p.fingerprint,
+        selection=p.selection,
+        group_by=p.group_by,
+        groups=len({ex.group for ex in p.examples}) if p.group_by else 0,
+        prompts={t.name: str(t.config.version) for t in p.task.prompts},
+    )
+
+
 def choice_normalization(tc: Any) -> str:
     """How a task's choice scores are length-normalised (``none`` unless a task scoring choices says)."""
     adapter = tc.adapter
@@ -392,30 +420,7 @@ class Runner:
             commands=[self.command] if self.command else [],
         )
         for p in prepared:
-            tc = p.task.config
-            metric_ctx = p.metric_context
-            result.tasks[p.name] = TaskInfo(
-                version=str(tc.version),
-                path=display_path(p.task.path),
-                adapter=tc.adapter.kind,
-                eval_split=tc.eval_split,
-                train_split=tc.train_split,
-                n=len(p.examples),
-                n_train=len(p.train),
-                source=p.source,
-                metrics=tuple(tc.metrics),
-                generation=dump(tc.generation),
-                language=metric_ctx.language,
-                labels=tuple(metric_ctx.labels),
-                squad_version=metric_ctx.squad_version,
-                bleu_tokenize=metric_ctx.bleu_tokenize,
-                overlaps=tuple(p.overlaps),  # allowed with --allow-overlap
-                fingerprint=p.fingerprint,
-                selection=p.selection,
-                group_by=p.group_by,
-                groups=len({ex.group for ex in p.examples}) if p.group_by else 0,
-                prompts={t.name: str(t.config.version) for t in p.task.prompts},
-            )
+            result.tasks[p.name] = task_info(p)
         return result
 
     def run(self, prepared: list[PreparedTask] | None = None) -> RunResult:
@@ -443,6 +448,13 @@ class Runner:
             check_same_tasks(RunResult.load(self.run_dir), prepared, self.run_dir)
         if procs.is_main:
             check_writable(self.run_dir, cfg.out_dir)
+        if cfg.launcher == "ray":  # the cells run as Ray tasks; this process never loads the model
+            if procs.distributed:
+                raise ConfigError("--launcher ray starts its own workers; run it as one process, not under "
+                                  "accelerate launch / torchrun")
+            from promptkit.launcher import run_on_ray
+
+            return run_on_ray(self, prepared, run_id, started)
         t0 = time.perf_counter()
         lm = load_model(cfg.model)
         load_s = time.perf_counter() - t0

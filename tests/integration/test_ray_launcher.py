@@ -1,0 +1,70 @@
+"""``--launcher ray`` on a local Ray instance with CPU workers: the cells of a run (two tasks x
+zero-shot, few-shot and LoRA with two seeds) run as Ray tasks and end in the results a local run
+writes; a resumed run computes only the cells results.json lacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from promptkit.cli import cli
+
+ray = pytest.importorskip("ray")
+
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+SETTINGS = ["--task", str(TINY / "qa.yaml"), "--task", str(TINY / "sentiment.yaml"), "--method", "zero-shot", "--method", "few-shot",
+            "--method", "lora", "--seeds", "2", "--limit", "4", "--device", "cpu", "--set", "training.steps=3",
+            "--set", "training.batch_size=2", "--set", "lora.rank=2", "--set", "bootstrap_samples=50"]
+TIMING = {"timings", "throughput"}
+
+
+def comparable(run_dir: Path) -> dict[str, Any]:
+    data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    for key in ("created", "run_id", "timings", "commands"):
+        data.pop(key)
+    for key in ("run_id", "out_dir", "launcher"):
+        data["config"].pop(key)
+    for cell in data["cells"]:
+        for key in TIMING:
+            cell.pop(key)
+        if cell.get("training"):
+            cell["training"] = {k: v for k, v in cell["training"].items() if k not in {"wall_s", "tokens_per_s", "peak_memory_mb"}}
+        if cell.get("cost"):
+            cell["cost"] = {k: v for k, v in cell["cost"].items() if k not in {"train_s", "train_tokens_per_s", "peak_memory_mb"}}
+    return dict(data)
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Any:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_cells_on_ray_workers_give_the_local_run(tmp_path: Path, tiny_llama_dir: Path, local_ray: Any) -> None:
+    args = [*SETTINGS, "--model", str(tiny_llama_dir), "--out", str(tmp_path)]
+    here = CliRunner().invoke(cli, ["eval", *args, "--run-id", "local"])
+    assert here.exit_code == 0, here.output
+    there = CliRunner().invoke(cli, ["eval", *args, "--run-id", "ray", "--launcher", "ray"])
+    assert there.exit_code == 0, there.output
+    assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+    for sample in sorted((tmp_path / "local" / "samples").rglob("*.jsonl")):
+        rel = sample.relative_to(tmp_path / "local")
+        assert (tmp_path / "ray" / rel).read_bytes() == sample.read_bytes(), rel
+    adapters = sorted(p.relative_to(tmp_path / "local").as_posix() for p in (tmp_path / "local").rglob("adapter_model.safetensors"))
+    assert len(adapters) == 4 and adapters == sorted(
+        p.relative_to(tmp_path / "ray").as_posix() for p in (tmp_path / "ray").rglob("adapter_model.safetensors"))
+    assert not (tmp_path / "ray" / "ray").exists()  # the per-task directories are gone once every cell is in
+    assert json.loads((tmp_path / "ray" / "results.json").read_text())["config"]["launcher"] == "ray"
+
+    # a cell missing from results.json (a run stopped early): --resume computes it, and only it changes
+    results = json.loads((tmp_path / "ray" / "results.json").read_text())
+    dropped = results["cells"].pop()
+    (tmp_path / "ray" / "results.json").write_text(json.dumps(results))
+    again = CliRunner().invoke(cli, ["eval", "--resume", str(tmp_path / "ray")])
+    assert again.exit_code == 0, again.output
+    assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+    assert json.loads((tmp_path / "ray" / "results.json").read_text())["cells"][-1]["method"] == dropped["method"]
