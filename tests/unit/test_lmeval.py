@@ -276,6 +276,7 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
     ("doc_to_target: '{{a.split()[0]}}'\n", "doc_to_target: the template '{{a.split()[0]}}' computes its target"),
     ("dataset_kwargs: {data_files: d.jsonl, field: data}\n", "dataset_kwargs.field: not supported with local files"),
     ("num_fewshot: 2\n", "num_fewshot: num_fewshot > 0 needs a split to draw demonstrations from"),
+    ("repeats: 3\n", "repeats: repeats 3: promptkit decodes greedily, so a repeat gives the same answer; set 1"),
 ])
 def test_refusals_name_the_key_and_what_is_accepted(tmp_path: Path, body: str, message: str) -> None:
     (tmp_path / "d.jsonl").write_text('{"q": "who ?", "a": "Tom"}\n')
@@ -346,3 +347,11 @@ def test_examples_keep_lm_evals_gold_rules(tmp_path: Path) -> None:
                              "doc_to_choice: [negative, positive]\n")
     assert [ex.label for ex in load_task(f"lm-eval:{path}").examples("validation")] == [1, 0, 1, 0, 1, 0]
     assert isinstance(examples["arc-test-0"], Example)
+
+
+def test_tasks_validate_renders_lm_eval_files_too(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["tasks", "validate", f"lm-eval:{ARC}", f"lm-eval:{SST2}"])
+    assert result.exit_code == 0, result.output
+    assert f"ok: lm-eval:{ARC} (4 prompts rendered)" in result.stdout and "2 valid, 0 invalid" in result.output
+    bad = mc_task(tmp_path, "doc_to_text: sentence\ndoc_to_target: label\ndoc_to_choice: [a, b]\nprocess_results: x\n")
+    assert validate_files([Path(f"lm-eval:{bad}")])[Path(f"lm-eval:{bad}")][0].line == 10

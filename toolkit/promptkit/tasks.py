@@ -328,7 +328,8 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
     """Validate task and prompt files; returns the problems of each file (empty when valid).
 
     A file is a prompt when it lives under a ``prompts`` directory or has ``input``/``target``
-    at the top level and no ``dataset``; otherwise it is a task. A task whose rows can be read
+    at the top level and no ``dataset``; otherwise it is a task (``lm-eval:PATH``: an
+    lm-evaluation-harness task, converted). A task whose rows can be read
     here (local files, or its offline copy under ``data_dir``) also has every evaluated row
     rendered with every template, with its few-shot demonstrations; ``rendered`` receives the
     number of prompts rendered per file.
@@ -336,11 +337,12 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
     results: dict[Path, list[Problem]] = {}
     for p in paths:
         try:
-            doc = read_yaml(p)
-            if "dataset" not in doc.data and ("input" in doc.data or "prompts" in p.parts):
+            lm_eval = str(p).startswith(LM_EVAL_PREFIX)  # an lm-evaluation-harness task file
+            doc = read_yaml(p) if not lm_eval else None
+            if doc is not None and "dataset" not in doc.data and ("input" in doc.data or "prompts" in p.parts):
                 PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
             else:
-                task = load_task(p)
+                task = load_task(str(p) if lm_eval else p)
                 tc = task.config
                 if readable_here(task, data_dir, tc.eval_split):  # else: the data is not here yet
                     pool = task.examples(tc.fewshot.split, data_dir) if readable_here(task, data_dir, tc.fewshot.split) else []

@@ -14,9 +14,8 @@ fields (a column path, or a template). Code hooks (``!function``, ``process_docs
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import jinja2
 from promptkit.config import FILE_NAME_RE, slug
 from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
+from promptkit.lmeval.source import dataset_source
 from promptkit.prompting.template import environment, template_variables
 
 OUTPUT_TYPES = ("generate_until", "multiple_choice")
@@ -70,7 +70,6 @@ DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc",
 METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation"}
 GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
 LM_EVAL_MAX_GEN_TOKS = 256  # lm-eval's default max_gen_toks
-FILE_BUILDERS = {"json": "jsonl", "csv": "csv", "parquet": "parquet"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ``{{ answers.text[0] }}``: a template that only reads one value, as a promptkit column path.
 _PATH_TEMPLATE = re.compile(r"^\{\{-?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\]|\[(['\"])\w+\2\])*)\s*-?\}\}$")
@@ -117,7 +116,8 @@ class _Converter:
         output_type = self._output_type()
         name = self._name()
         eval_split, train_split, fewshot_split = self._splits()
-        source = self._source([s for s in (eval_split, train_split, fewshot_split) if s])
+        source, self.columns = dataset_source(self.data, self.doc.path.parent,
+                                              [s for s in (eval_split, train_split, fewshot_split) if s], self.fail)
         target_delimiter = self._string("target_delimiter", " ")
         fewshot_delimiter = self._string("fewshot_delimiter", "\n\n")
         description = self._string("description", "")
@@ -192,6 +192,10 @@ class _Converter:
             elif isinstance(value, FunctionRef):
                 self.fail(f"!function {value.ref}: promptkit never imports code from a task file; write {key} as a "
                           "column name or a Jinja template", key)
+        repeats = self.data.get("repeats", 1)
+        if repeats != 1 and not isinstance(repeats, FunctionRef):
+            self.fail(f"repeats {repeats!r}: promptkit decodes greedily, so a repeat gives the same answer; set 1 "
+                      "(several training seeds: --seeds N)", "repeats")
         for path, ref in _functions(self.data):
             if path[0] not in CODE_HOOKS and not isinstance(self.data.get(str(path[0])), FunctionRef):
                 self.fail(f"!function {ref.ref}: promptkit never imports code from a task file", *path)
@@ -280,69 +284,6 @@ class _Converter:
             self.fail(f"demonstrations drawn from the evaluated split {evaluated!r}: promptkit draws them from another "
                       "split; set fewshot_split or training_split", "fewshot_split" if names["fewshot_split"] else "test_split")
         return evaluated, train, fewshot if fewshot != evaluated else None
-
-    def _source(self, splits: Sequence[str]) -> dict[str, Any] | None:
-        path = self.data.get("dataset_path")
-        kwargs = self.data.get("dataset_kwargs") or {}
-        if not isinstance(path, str) or not path:
-            self.fail("required: a hub dataset id, or json / csv / parquet with dataset_kwargs.data_files", "dataset_path")
-            return None
-        if not isinstance(kwargs, Mapping):
-            self.fail(f"expected a mapping, got {type(kwargs).__name__}", "dataset_kwargs")
-            return None
-        name = self.data.get("dataset_name")
-        if path in FILE_BUILDERS:
-            return self._files_source(path, kwargs, name, splits)
-        if path in ("text", "arrow", "pandas", "imagefolder", "audiofolder", "webdataset"):
-            self.fail(f"the {path!r} builder is not read; use json, csv or parquet data_files", "dataset_path")
-            return None
-        for key in kwargs:
-            if key == "trust_remote_code":
-                self.fail("promptkit never runs a dataset's loading script; use a dataset with data files (parquet) "
-                          "or local data_files", "dataset_kwargs", key)
-            elif key != "revision":
-                self.fail("not supported for a hub dataset; accepted: revision (or dataset_path: json with data_files)",
-                          "dataset_kwargs", key)
-        source: dict[str, Any] = {"kind": "hub", "path": path, "splits": {s: s for s in dict.fromkeys(splits)}}
-        if name is not None:
-            source["name"] = str(name)
-        if kwargs.get("revision") is not None:
-            source["revision"] = str(kwargs["revision"])
-        return source
-
-    def _files_source(self, builder: str, kwargs: Mapping[str, Any], name: Any, splits: Sequence[str]) -> dict[str, Any] | None:
-        if name is not None:
-            self.fail(f"dataset_name {name!r} means nothing to the {builder!r} builder; remove it", "dataset_name")
-        for key in kwargs:
-            if key != "data_files":
-                self.fail("not supported with local files; accepted: data_files", "dataset_kwargs", key)
-        files = kwargs.get("data_files")
-        if files is None:
-            self.fail(f"dataset_path {builder!r} reads local files: set dataset_kwargs.data_files "
-                      "(e.g. {test: data/test.jsonl})", "dataset_path")
-            return None
-        # A bare path or list is the 'train' split, as in datasets.load_dataset.
-        by_split = files if isinstance(files, Mapping) else {"train": files}
-        out: dict[str, Any] = {}
-        for split, paths in by_split.items():
-            items = paths if isinstance(paths, list) else [paths]
-            if not items or not all(isinstance(p, str) and p for p in items):
-                self.fail(f"expected a file path or a list of them, got {paths!r}", "dataset_kwargs", "data_files", str(split))
-                continue
-            globbed = [p for p in items if any(c in p for c in "*?[")]
-            if globbed:
-                self.fail(f"{globbed[0]!r}: patterns are not expanded; list the files", "dataset_kwargs", "data_files", str(split))
-                continue
-            out[str(split)] = items[0] if len(items) == 1 else list(items)
-        for split in dict.fromkeys(splits):
-            if split not in out and by_split is not None and split not in by_split:
-                key = next((k for k in ("test_split", "validation_split", "training_split", "fewshot_split")
-                            if self.data.get(k) == split), "test_split")
-                self.fail(f"split {split!r} is not among data_files ({', '.join(map(repr, by_split))})", key)
-        known = all(Path(p).suffix.lower() in (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".gz")
-                    for v in out.values() for p in (v if isinstance(v, list) else [v]))
-        self.columns = _columns(self.doc.path.parent, out, FILE_BUILDERS[builder])
-        return {"kind": "files", "format": "auto" if known else FILE_BUILDERS[builder], "splits": out}
 
     # ------------------------------------------------------------------------- templates
     def _variables(self, key: str, source: str) -> set[str]:
@@ -547,36 +488,3 @@ def _functions(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[
     if isinstance(data, list):
         return [f for i, v in enumerate(data) for f in _functions(v, (*path, i))]
     return []
-
-
-def _columns(base: Path, splits: Mapping[str, Any], fmt: str) -> set[str] | None:
-    """The column names of the first row of the first readable data file (lm-eval's ``features``),
-    or None when no file can be read here (the columns are then checked when rows are read)."""
-    for value in splits.values():
-        for p in value if isinstance(value, list) else [value]:
-            path = (base / p) if not Path(p).is_absolute() else Path(p)
-            if not path.is_file() or path.suffix == ".gz":
-                continue
-            try:
-                if path.suffix.lower() == ".csv" or fmt == "csv":
-                    import csv
-
-                    with path.open(encoding="utf-8", newline="") as fh:
-                        return set(next(csv.reader(fh), []))
-                if path.suffix.lower() == ".parquet" or fmt == "parquet":
-                    import pyarrow.parquet as pq
-
-                    return set(pq.read_schema(path).names)
-                with path.open(encoding="utf-8") as fh:
-                    head = fh.read(1)
-                    fh.seek(0)
-                    if head == "[":  # a JSON list of rows
-                        rows = json.load(fh)
-                        return set(rows[0]) if rows and isinstance(rows[0], dict) else None
-                    for line in fh:
-                        if line.strip():
-                            row = json.loads(line)
-                            return set(row) if isinstance(row, dict) else None
-            except (OSError, ValueError, ImportError, UnicodeDecodeError):
-                return None  # the task's own reading reports the file's problem
-    return None
