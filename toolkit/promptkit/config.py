@@ -515,6 +515,11 @@ class ModelConfig(Strict):
     # Where evaluation runs: transformers (hf), or a vLLM engine (vllm, decoder-only models;
     # training stays on transformers; promptkit.models.vllm) given this share of GPU memory.
     backend: Literal["hf", "vllm"] = "hf"
+    # Attention kernels: auto = FlashAttention 2 on CUDA in bf16/fp16 when flash-attn is
+    # installed, else PyTorch's SDPA (promptkit.models.placement).
+    attention: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
+    # auto: spread a model larger than one GPU over every visible GPU (accelerate's device map).
+    device_map: Literal["none", "auto"] = "none"
     vllm_memory: float = Field(default=0.5, gt=0.0, le=1.0)
 
 

@@ -178,6 +178,7 @@ class HFLanguageModel:
             "is_encoder_decoder": self.is_encoder_decoder,
             "parameters": sum(logical_numel(p) for p in self.model.parameters()),
             "quantization": quantization_of(self.model),
+            "attention": str(getattr(self.model.config, "_attn_implementation", None) or "default"),
             "device": self.device,
             "dtype": str(self.dtype).replace("torch.", ""),
             "has_chat_template": bool(getattr(self.tokenizer, "chat_template", None)),

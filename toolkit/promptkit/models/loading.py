@@ -17,6 +17,7 @@ from promptkit.models.embedded import (
 )
 from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
 from promptkit.models.masked import HFMaskedLM
+from promptkit.models.placement import attention_kernel, device_map
 from promptkit.models.quantization import check_quantization, prepare_quantized, quantization_config
 from promptkit.models.vllm import Engine, VLLMCausalLM, check_vllm
 
@@ -96,6 +97,8 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     )
 
     kwargs: dict[str, Any] = {"trust_remote_code": config.trust_remote_code}
+    kernel = attention_kernel(config.attention, device, dtype)
+    placement = device_map(config.device_map, device, current().distributed)
     if config.revision:
         kwargs["revision"] = config.revision
     try:
@@ -104,9 +107,12 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
         backend = backend_class(hf_config)
         auto = {HFSeq2SeqLM: AutoModelForSeq2SeqLM, HFMaskedLM: AutoModelForMaskedLM}.get(backend, AutoModelForCausalLM)
         quantized = quantization_config(config.quantization, dtype)
+        load = {**kwargs, **({"attn_implementation": kernel} if kernel else {})}
         if quantized is not None:  # bitsandbytes places the weights itself; they cannot be moved after
-            kwargs.update(quantization_config=quantized, device_map={"": device})
-        model = auto.from_pretrained(source, dtype=dtype, **kwargs)
+            load.update(quantization_config=quantized, device_map=placement or {"": device})
+        elif placement is not None:
+            load["device_map"] = placement
+        model = auto.from_pretrained(source, dtype=dtype, **load)
         if quantized is not None:
             model = prepare_quantized(model)
     except ModelError:
@@ -120,7 +126,7 @@ def load_model(config: ModelConfig | None = None) -> HFLanguageModel:
     _tokenizer_setup(tokenizer)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    if config.quantization == "none":
+    if config.quantization == "none" and placement is None:
         model.to(device)
     model.eval()
     if config.backend == "vllm":
