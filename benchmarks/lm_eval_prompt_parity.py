@@ -19,7 +19,7 @@ no network: the data are local JSON files):
 Without either it prints why it skipped and exits 0.
 
 Result (2026-12-03, lm-eval 0.4.13 with datasets 5.2.0, installed without the ``[hf]`` extra,
-which building prompts does not need; 2-core CPU, 25 s): on the three fixture tasks every request
+which building prompts does not need; 2-core CPU, 3 s): on the three fixture tasks every request
 was identical, 60 in all (toy_qa: 12 generation prompts, context plus stop strings and token
 budget, 0 and 2 shots; toy_sst2: 24 choice requests, 0 and 2 shots; toy_arc, per-row choices
 through an include, 24, 0 and 1 shot), 0 differences. Three more files written for the check

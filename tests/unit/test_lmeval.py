@@ -355,3 +355,12 @@ def test_tasks_validate_renders_lm_eval_files_too(tmp_path: Path) -> None:
     assert f"ok: lm-eval:{ARC} (4 prompts rendered)" in result.stdout and "2 valid, 0 invalid" in result.output
     bad = mc_task(tmp_path, "doc_to_text: sentence\ndoc_to_target: label\ndoc_to_choice: [a, b]\nprocess_results: x\n")
     assert validate_files([Path(f"lm-eval:{bad}")])[Path(f"lm-eval:{bad}")][0].line == 10
+
+
+def test_parity_benchmark_runs_or_says_why_not() -> None:
+    import subprocess
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "lm_eval_prompt_parity.py"
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("skipped: lm_eval is not importable here") or "no differences" in proc.stdout

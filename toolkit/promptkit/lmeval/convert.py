@@ -372,7 +372,8 @@ class _Converter:
             choices = list(choices.values())
         if isinstance(choices, list):
             if not all(isinstance(c, str) for c in choices) or len(choices) < 2:
-                self.fail(f"expected at least two choices, each text; got {choices!r}", "doc_to_choice")
+                hint = " (YAML reads yes/no/true/false as booleans: quote them)" if any(isinstance(c, bool) for c in choices) else ""
+                self.fail(f"expected at least two choices, each text; got {choices!r}{hint}", "doc_to_choice")
             adapter["choices"] = [str(c) for c in choices]
         elif isinstance(choices, str):
             if self._is_column(choices):
