@@ -206,7 +206,7 @@ def test_prompts_must_be_a_list() -> None:
 def test_bad_adapter_kind_lists_accepted_kinds() -> None:
     problem = one(task_problems(VALID_TASK.replace("kind: qa", "kind: qaa")))
     assert problem.key == "adapter"
-    assert problem.message == "invalid kind 'qaa'; accepted: 'qa', 'translation', 'generation', 'classification'"
+    assert problem.message == "invalid kind 'qaa'; accepted: 'qa', 'translation', 'generation', 'classification', 'multiple_choice'"
 
 
 def test_bad_dataset_kind_lists_accepted_kinds() -> None:
