@@ -249,3 +249,15 @@ def test_report_command_errors_are_one_line(tmp_path: Path) -> None:
     assert outcome.exit_code == 1
     assert outcome.output.strip().splitlines() == [f"error: {tmp_path / 'nope'}: not found; give a run directory or its results.json"]
     assert "Traceback" not in outcome.output
+
+
+def test_plots_of_scores_without_intervals_are_points(tmp_path: Path) -> None:
+    import math
+
+    from promptkit.report.plots import CostPoint, Estimate, cost_plot, summary_plot
+
+    nan = math.nan
+    svg = summary_plot([Estimate("a", "a", 40.0, nan, nan), Estimate("b", "b", 55.0, 50.0, 60.0)], "exact_match", {})
+    assert svg.startswith("<svg") and ">40.0<" in svg and ">55.0<" in svg
+    assert summary_plot([Estimate("a", "a", nan, nan, nan)], "exact_match", {}) == ""
+    assert cost_plot([CostPoint("a", "a", 40.0, 0.0, 0.0), CostPoint("b", "b", nan, 10.0, 1.0)], "exact_match", {}).startswith("<svg")

@@ -121,8 +121,12 @@ def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str
                  tied: Sequence[str] = ()) -> str:
     """Each method's headline value with its 95% interval; the best and its statistical ties
     filled, the others hollow."""
+    rows = [r for r in rows if math.isfinite(r.value)]
     if not rows:
         return ""
+    # no interval (bootstrap_samples: 0): a point without whiskers
+    rows = [Estimate(r.label, r.method, r.value, r.low if math.isfinite(r.low) else r.value,
+                     r.high if math.isfinite(r.high) else r.value) for r in rows]
     plt = _pyplot()
     with plt.rc_context(_style()):
         fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.42 * len(rows)))
@@ -160,6 +164,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
 def cost_plot(points: Sequence[CostPoint], metric: str, colors: Mapping[str, str]) -> str:
     """Quality against trainable parameters (log scale) and against training time, with the
     Pareto front (the methods nothing cheaper beats) drawn as a step line."""
+    points = [p for p in points if math.isfinite(p.value)]
     if not points:
         return ""
     plt = _pyplot()
