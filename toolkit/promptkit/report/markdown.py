@@ -78,10 +78,12 @@ def render_markdown(result: RunResult) -> str:
         lines += _data(pairs_table(result, task),
                        "Every pair of methods on the same examples (Δ = first minus second). Exact McNemar for "
                        "right/wrong metrics, paired bootstrap otherwise (two-level over seeds when a method has "
-                       "several); p-values Holm-adjusted across all pairs and metrics of the task and prompt. MDD: the "
+                       "several; on grouped rows every test is a paired cluster bootstrap over the groups); p-values "
+                       "Holm-adjusted across all pairs and metrics of the task and prompt. MDD: the "
                        "smallest difference this test size detects with 80% power at alpha 0.05, from the spread of the "
-                       "per-example differences (before the Holm adjustment; sentence-level for corpus metrics).")
-        lines += _data(cost_table(result, task), "Cost of the trainable methods:")
+                       "per-example differences (cluster-robust on grouped rows; before the Holm adjustment; "
+                       "sentence-level for corpus metrics).")
+        lines += _data(cost_table(result, task), "Cost per method (prompting methods: prompt length and evaluation speed):")
         for c in (c for c in result.cells if c.task == task and c.cost and not c.error):
             curve = c.training.curve if c.training else []
             if curve:
