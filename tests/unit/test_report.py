@@ -194,6 +194,13 @@ def test_render_markdown_has_a_table_with_confidence_intervals() -> None:
     assert lines[header + 3] == "| few-shot | qa/extractive | 3 | – | 50.0 [40.0, 60.0] | 55.0 [45.0, 65.0] | 4 | – | – | 2.67 |"
 
 
+def test_render_markdown_states_the_limit_or_that_each_task_has_its_own() -> None:
+    assert "- seed: 0, training seeds: [0], batch size: 8, limit: 4" in render_markdown(result()).splitlines()
+    run = result()
+    run.config["limit"] = None  # no --limit: the task files' own limits (squad_demo: 80)
+    assert "- seed: 0, training seeds: [0], batch size: 8, limit: each task's own" in render_markdown(run).splitlines()
+
+
 def test_render_markdown_shows_errored_cells() -> None:
     run = result()
     run.cells.append(cell("toy_qa", "few-shot", 0, prompt="qa/other", error="no train split"))

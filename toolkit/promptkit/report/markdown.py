@@ -32,6 +32,12 @@ def _data(table: TableData | None, intro: str) -> list[str]:
     return [intro, "", *_table(table.header, table.rows), ""]
 
 
+def _limit(limit: object) -> str:
+    """The run's --limit; without one, each task's own limit applies (each task line says what
+    it evaluated)."""
+    return "each task's own" if limit is None else str(limit)
+
+
 def render_markdown(result: RunResult) -> str:
     """The report of one run: setup, then per task the verdict and its evidence."""
     model = result.model
@@ -44,7 +50,7 @@ def render_markdown(result: RunResult) -> str:
         f"{model.get('parameters', 0) / 1e6:.1f}M parameters, {model.get('dtype', '?')} on {model.get('device', '?')})",
         f"- chat template: {'on' if result.chat_template else 'off'}",
         f"- seed: {result.config.get('seed')}, training seeds: {training.get('seeds') or [result.config.get('seed')]}, "
-        f"batch size: {result.config.get('batch_size')}, limit: {result.config.get('limit')}",
+        f"batch size: {result.config.get('batch_size')}, limit: {_limit(result.config.get('limit'))}",
         f"- total time: {result.timings.get('total_s', 0):.1f} s (model load {result.timings.get('model_load_s', 0):.1f} s)",
         *(f"- command: `{c}`" for c in result.commands),
         *(f"- merged from: `{m['run_id']}` ({m['model']}, {m['dir']})" for m in result.config.get("merged_from", [])),
