@@ -200,9 +200,10 @@ def test_splitting_one_file_by_article_gives_disjoint_whole_groups(tmp_path: Pat
     write_rows(tmp_path / "rows.jsonl", list(reversed(rows))[:30])
     again = {e.group for e in load_task(tmp_path / "task.yaml").examples("test")}
     assert again == test_groups & {r["title"] for r in list(reversed(rows))[:30]}
-    # --limit draws from every article in proportion, not the first rows
+    # --limit draws from every article in proportion, not the first rows (which would not)
     sample = task.examples("test", limit=len(test_groups), seed=0)
     assert {e.group for e in sample} == test_groups
+    assert {e.group for e in test[: len(test_groups)]} != test_groups
 
 
 # ----------------------------------------------------------------------------- the site and its reference
@@ -215,26 +216,22 @@ def _load_hook() -> Any:
 
 
 def test_the_reference_lists_every_key_of_every_model() -> None:
-    from pydantic import BaseModel
-
+    """Checked against pydantic's own JSON schema of each file's model (every nested model is a
+    ``$defs`` entry, every key a property), not against the hook's walk of the models."""
     hook = _load_hook()
     for name in ("task", "prompt", "run", "methods"):
         page = hook.generate(name)
         for root in hook.reference_roots(name):
-            seen: list[type[BaseModel]] = []
-            queue = [root]
-            while queue:
-                m = queue.pop()
-                if m in seen:
+            schema = root.model_json_schema(by_alias=True)
+            models = {root.__name__: schema, **schema.get("$defs", {})}
+            for model, spec in models.items():
+                if "properties" not in spec:  # an enum, not a model
                     continue
-                seen.append(m)
-                queue += hook._nested(m)
-                assert f"### {m.__name__}" in page, f"{name}: {m.__name__} missing"
-                for key, f in m.model_fields.items():
-                    assert f"| `{f.alias or key}` |" in page, f"{name}: {m.__name__}.{key} missing"
+                assert f"### {model}" in page, f"{name}: {model} missing"
+                for key in spec["properties"]:
+                    assert f"| `{key}` |" in page, f"{name}: {model}.{key} missing"
     # the comment beside a field in the source is its meaning
-    task_page = hook.generate("task")
-    row = next(line for line in task_page.splitlines() if line.startswith("| `context_policy` |"))
+    row = next(line for line in hook.generate("task").splitlines() if line.startswith("| `context_policy` |"))
     assert "truncate-left" in row and row.rstrip("| ").split("|")[-1].strip() != ""
 
 
