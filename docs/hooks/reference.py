@@ -151,7 +151,7 @@ def reference_roots(name: str) -> list[type]:
 
 
 # ----------------------------------------------------------------------------- results.json
-RESULT_CLASSES = ("RunResult", "TaskInfo", "CellResult", "PairComparison", "Verdict", "SeedSummary")
+RESULT_CLASSES = ("RunResult", "TaskInfo", "CellResult", "PairComparison", "Verdict", "MethodOutcome", "SeedSummary")
 RECORD_CLASSES = ("MetricScore", "Cost", "TrainingReport", "TuningResult")
 
 
@@ -167,7 +167,7 @@ def result_classes() -> list[type]:
 def results_markdown() -> str:
     from promptkit.report.results import SCHEMA_VERSION
 
-    parts = [f"Schema version **{SCHEMA_VERSION}** (`schema_version`; files of version 1 are still read).\n"]
+    parts = [f"Schema version **{SCHEMA_VERSION}** (`schema_version`; files of versions 1 and 2 are still read; their verdicts and comparisons are recomputed by `promptkit report`).\n"]
     for cls in result_classes():
         comments = field_comments(cls)
         doc = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")

@@ -88,7 +88,7 @@ def test_eval_succeeds_and_prints_a_summary(full_run: tuple[Result, Path]) -> No
 
 
 def test_results_json_header(results: dict[str, Any], tiny_llama_dir: Path) -> None:
-    assert results["schema_version"] == 2
+    assert results["schema_version"] == 3
     assert results["run_id"] == "full"
     assert results["created"].endswith("+00:00")
     config = results["config"]
@@ -233,11 +233,13 @@ def test_report_markdown(full_run: tuple[Result, Path]) -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     for value in cells[4:6]:
         assert re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", value), value
-    # Every pair of methods has a row per metric: difference, test, p, Holm-adjusted p, MDD.
-    row = next(line for line in report.splitlines() if line.startswith("| few-shot vs zero-shot | qa/extractive | exact_match |"))
+    # Every pair of methods has a secondary row per metric: difference, interval, test, p, Holm-adjusted p, MDD.
+    row = next(line for line in report.splitlines()
+               if line.startswith("| secondary (Holm) | few-shot vs zero-shot | qa/extractive | exact_match |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert re.fullmatch(r"[+-]\d+\.\d", cells[3]) and cells[4] == "mcnemar-exact", cells
-    assert re.fullmatch(r"p (= \d\.\d{3}|< 0\.001)", cells[5]) and cells[7] in ("yes", "no"), cells
+    assert re.fullmatch(r"[+-]\d+\.\d", cells[4]) and cells[6] == "paired-t", cells
+    assert re.fullmatch(r"p (= \d\.\d{3}|< 0\.001)", cells[7]) and cells[9] in ("yes", "no"), cells
+    assert "Declared decision for qa/extractive: on exact_match" in report
     assert "**Recommendation for qa/extractive: " in report
     html = (full_run[1] / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and "<svg" in html and "</html>" in html

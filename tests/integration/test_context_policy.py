@@ -2,7 +2,8 @@
 skipped or refused, and counted, never fed past the model's positions.
 
 ``fit_prompts`` is checked against brute force with a word tokenizer; the runner is run on the
-toy QA task with a row whose context is 20,000 words, on the tiny Llama (512 positions).
+toy QA task with a row whose context is 20,000 words, on the tiny Llama (512 positions), and with
+few-shot, where that row (also in train) is a demonstration that must be dropped.
 """
 
 from __future__ import annotations
@@ -182,3 +183,19 @@ def test_a_prompt_within_the_byte_bound_is_not_tokenized_and_the_result_is_the_s
     assert measured[0] == "ex-1" and set(measured) == {"ex-1"}  # only the one its bound cannot clear
     assert [p.text for p in bounded.prompts] == [p.text for p in plain.prompts]
     assert bounded.report.truncated == plain.report.truncated == ["ex-1"] and bounded.report.longest == plain.report.longest
+
+
+def test_few_shot_prompts_lose_the_long_demonstration_rather_than_being_skipped(long_task: Path, tiny_llama_dir: Path,
+                                                                                tmp_path: Path) -> None:
+    # 7 shots from a pool of 7: the 20,000-word train row is a demonstration of every prompt
+    result, _ = run(long_task, tiny_llama_dir, tmp_path, "skip", methods=[{"kind": "few-shot", "shots": 7}])
+    cell = result.cells[0]
+    assert cell.error is None, cell.error
+    # only the row too long with no demonstrations is skipped; the two others ran shorter
+    assert cell.context["skipped_ids"] == ["long-test"] and cell.context["truncated"] == 0
+    assert cell.context["shots_dropped"] == 2 and cell.context["demonstrations_dropped"] >= 2
+    samples = tmp_path / "skip" / "samples/tiny_qa/few-shot.jsonl"
+    rows = [json.loads(line) for line in samples.open(encoding="utf-8")]
+    ran = [r for r in rows if r["example_id"] != "long-test"]
+    assert len(ran) == 2 and all(0 < r["prompt_tokens"] + r["output_tokens"] <= POSITIONS for r in ran)
+    assert all("the red car belongs to anna" not in r["prompt"].lower() for r in ran)

@@ -225,7 +225,8 @@ def test_two_saved_adapters_in_one_run(trained_run: tuple[Path, list[dict[str, A
         original = read_jsonl(run_dir / "samples" / "tiny_qa" / f"{method}.jsonl")
         assert [r["raw_output"] for r in rows] == [r["raw_output"] for r in original]
     results = json.loads((tmp_path / "two" / "results.json").read_text())
-    assert [(p["a"], p["b"]) for p in results["comparisons"] if p["metric"] == "exact_match"] == [("adapter-lora", "adapter-prompt-tuning")]
+    assert [(p["a"], p["b"]) for p in results["comparisons"]
+            if p["metric"] == "exact_match" and p["family"] == "secondary"] == [("adapter-lora", "adapter-prompt-tuning")]
     assert "adapter-lora" in (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
 
 
@@ -265,7 +266,7 @@ def test_two_configurations_of_one_method_in_one_run(tiny_llama_dir: Path, tmp_p
     assert r2["training"]["tokens"] == r4["training"]["tokens"]  # same batches
     assert r2["adapter"].endswith("/lora/seed-0/adapter") and r4["adapter"].endswith("/lora-r4/seed-0/adapter")
     results = json.loads((tmp_path / "ranks" / "results.json").read_text())
-    assert {(p["a"], p["b"]) for p in results["comparisons"]} == {("lora-r4", "lora")}
+    assert {(p["a"], p["b"]) for p in results["comparisons"] if p["family"] == "secondary"} == {("lora-r4", "lora")}
 
 
 # ----------------------------------------------------------------------------- budgets

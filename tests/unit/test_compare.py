@@ -1,7 +1,9 @@
-"""All-pairs comparisons, Holm adjustment, seed summaries and the verdict (promptkit.report.compare).
+"""Comparisons, their families and adjustments, seed summaries and the declared verdict
+(promptkit.report.compare, promptkit.report.verdict).
 
-References are independent of the code under test: scipy's binomial test for McNemar, Holm
-written out from its definition, and per-sample outcomes chosen so that every score is known.
+References are independent of the code under test: scipy's paired t-test and t quantiles,
+scipy's binomial test for the exact-test floor, Holm and Bonferroni written out from their
+definitions, and per-sample outcomes chosen so that every score is known.
 """
 
 from __future__ import annotations
@@ -38,15 +40,18 @@ def _write_cell(run_dir: Path, method: str, correct: np.ndarray, seed: int | Non
     return CellResult(task="toy", prompt="qa", method=method, method_config={"kind": method}, task_version="1",
                       prompt_version="1", n=N, seed=seed,
                       metrics={"exact_match": MetricScore("exact_match", em, em - 5, em + 5, N),
-                               "token_f1": MetricScore("token_f1", em, em - 5, em + 5, N)},
+                               "token_f1": MetricScore("token_f1", em, em - 5, em + 5, N),
+                               "chrf": MetricScore("chrf", em, em - 5, em + 5, N)},
                       cost=None if params is None else Cost(trainable_params=params, trainable_pct=0.1, train_s=train_s),
                       throughput={"prompt_tokens": 1000.0, "examples_per_s": 1.0},
                       samples=f"samples/toy/{method}.jsonl")
 
 
-def _run(cells: list[CellResult], methods: list[str]) -> RunResult:
-    return RunResult(run_id="r", created="now", config={"methods": [{"kind": m} for m in methods], "seed": 0},
-                     tasks={"toy": TaskInfo(metrics=("exact_match", "token_f1"), language="en")}, cells=cells)
+def _run(cells: list[CellResult], methods: list[str], verdict: dict[str, object] | None = None,
+         metrics: tuple[str, ...] = ("exact_match", "token_f1")) -> RunResult:
+    return RunResult(run_id="r", created="now",
+                     config={"methods": [{"kind": m} for m in methods], "seed": 0, "verdict": verdict or {}},
+                     tasks={"toy": TaskInfo(metrics=metrics, language="en")}, cells=cells)
 
 
 def _holm_reference(p: list[float]) -> list[float]:
@@ -72,80 +77,174 @@ def outcomes() -> dict[str, np.ndarray]:
     return {"zero-shot": zero, "prompt-tuning": pt, "lora": lora}
 
 
-def test_every_pair_mcnemar_matches_scipy_and_holm_matches_definition(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+def _exact_floor(n: int, alpha: float) -> float:
+    """Smallest rate difference (0-100) an exact paired test on n rows can reject, by scipy."""
+    k = 1
+    while scipy_stats.binomtest(0, k, 0.5).pvalue >= alpha:
+        k += 1
+    return 100.0 * k / n
+
+
+def test_families_tests_and_adjustments_match_independent_references(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
     cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
              _write_cell(tmp_path, "prompt-tuning", outcomes["prompt-tuning"], seed=0, params=10_000),
              _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
     run = _run(cells, ["zero-shot", "prompt-tuning", "lora"])
     compare_runs(run, tmp_path, n_boot=500, seed=1)
-    pairs = run.comparisons
-    assert len(pairs) == 3 * 2  # three pairs x two metrics
-    assert {(p.a, p.b) for p in pairs} == {("prompt-tuning", "zero-shot"), ("lora", "zero-shot"), ("lora", "prompt-tuning")}
-    for p in (p for p in pairs if p.metric == "exact_match"):
-        a, b = outcomes[p.a], outcomes[p.b]
-        n01, n10 = int(np.sum(a & ~b)), int(np.sum(~a & b))
-        expected = 1.0 if n01 + n10 == 0 else scipy_stats.binomtest(min(n01, n10), n01 + n10, 0.5).pvalue
-        assert p.test == "mcnemar-exact" and p.resamples is None
-        assert p.p_value == pytest.approx(expected, rel=1e-9)
-        assert p.delta == pytest.approx(100.0 * (a.mean() - b.mean()), abs=1e-3)
-        # MDD: (z_{1-alpha/2} + z_{power}) * sd(per-example differences) / sqrt(n), by scipy
-        diffs = 100.0 * (a.astype(float) - b.astype(float))
-        z = scipy_stats.norm.ppf(0.975) + scipy_stats.norm.ppf(0.8)
-        assert p.mdd == pytest.approx(z * diffs.std(ddof=1) / np.sqrt(N), abs=1e-3)
-    f1 = [p for p in pairs if p.metric == "token_f1"]
-    assert {p.test for p in f1} == {"paired-bootstrap"} and {p.resamples for p in f1} == {500}
-    assert [p.p_holm for p in pairs] == pytest.approx(_holm_reference([p.p_value for p in pairs]))
+    secondary = [p for p in run.comparisons if p.family == "secondary"]
+    confirmatory = [p for p in run.comparisons if p.family == "confirmatory"]
+    assert len(secondary) == 3 * 2  # three pairs x two metrics
+    assert {(p.a, p.b) for p in secondary} == {("prompt-tuning", "zero-shot"), ("lora", "zero-shot"), ("lora", "prompt-tuning")}
+    # the verdict's family: each method against the best (lora) on the selection metric only
+    assert {(p.a, p.b, p.metric) for p in confirmatory} == {("lora", "zero-shot", "exact_match"),
+                                                            ("lora", "prompt-tuning", "exact_match")}
+    for p in run.comparisons:
+        a, b = outcomes[p.a].astype(float), outcomes[p.b].astype(float)
+        diffs = 100.0 * (a - b)
+        assert p.test == "paired-t" and p.resamples is None
+        assert p.p_value == pytest.approx(scipy_stats.ttest_rel(100 * a, 100 * b).pvalue, rel=1e-9)
+        assert p.delta == pytest.approx(diffs.mean(), abs=1e-3)
+        assert (p.ci_low, p.ci_high) == pytest.approx(scipy_stats.t.interval(0.95, N - 1, loc=diffs.mean(),
+                                                                             scale=scipy_stats.sem(diffs)), abs=1e-3)
+        # MDD at the family's adjusted level, from the test's own t distribution, floored at the
+        # exact test's smallest rejectable difference
+        level = 0.05 / (2 if p.family == "confirmatory" else 6)
+        q = scipy_stats.t.ppf(1 - level / 2, N - 1) + scipy_stats.t.ppf(0.8, N - 1)
+        floor = _exact_floor(N, level) if p.metric == "exact_match" else 0.0  # token F1 is not right/wrong
+        assert p.mdd == pytest.approx(max(q * scipy_stats.sem(diffs), floor), abs=1e-3)
+    assert [p.p_adjusted for p in secondary] == pytest.approx(_holm_reference([p.p_value for p in secondary]))
+    assert [p.p_adjusted for p in confirmatory] == pytest.approx([min(1.0, 2 * p.p_value) for p in confirmatory])
 
 
-def test_verdict_ties_and_recommends_the_cheapest(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
-    cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
-             _write_cell(tmp_path, "prompt-tuning", outcomes["prompt-tuning"], seed=0, params=10_000),
-             _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
-    run = _run(cells, ["zero-shot", "prompt-tuning", "lora"])
-    compare_runs(run, tmp_path, n_boot=500, seed=1)
-    (verdict,) = run.verdicts
-    values = {m: 100 * outcomes[m].mean() for m in outcomes}
-    best = max(values, key=lambda m: values[m])
-    assert verdict.metric == "exact_match" and verdict.best == best
-    assert set(verdict.tied) == {"prompt-tuning", "lora"}  # zero-shot is far below
-    assert verdict.recommended == "prompt-tuning"  # tied, and 90x fewer trainable parameters
-    assert verdict.reason.startswith("statistically tied with the best on exact_match, lora") and "cheaper" in verdict.reason
-    text = render_markdown(run)
-    assert "Recommendation for qa: prompt-tuning" in text
-
-
-def test_clear_winner_is_recommended_even_when_expensive(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+def test_a_clearly_worse_method_is_worse_and_the_best_is_recommended_even_when_expensive(
+        tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
     cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
              _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
     run = _run(cells, ["zero-shot", "lora"])
     compare_runs(run, tmp_path, n_boot=200, seed=1)
     (verdict,) = run.verdicts
-    assert verdict.tied == ("lora",) and verdict.recommended == "lora"
+    assert verdict.best == "lora" and verdict.recommended == "lora"
+    zero = verdict.outcome("zero-shot")
+    assert zero is not None and zero.outcome == "worse" and zero.ci_low > 0
+    assert verdict.family_size == 1 and verdict.adjustment == "bonferroni" and verdict.margin == 2.0
+
+
+def _near_copy(base: np.ndarray, flips: int) -> np.ndarray:
+    """``base`` with ``flips`` right rows made wrong and as many wrong rows made right: the same
+    score, 2 * flips discordant rows."""
+    out = base.copy()
+    right, wrong = np.flatnonzero(base), np.flatnonzero(~base)
+    out[right[:flips]] = False
+    out[wrong[:flips]] = True
+    return out
+
+
+@pytest.mark.parametrize(("margin", "expected", "recommended"), [(10.0, "equivalent", "prompt-tuning"),
+                                                                  (2.0, "inconclusive", "lora")])
+def test_only_a_method_shown_equivalent_within_the_margin_is_recommended_on_cost(
+        tmp_path: Path, outcomes: dict[str, np.ndarray], margin: float, expected: str, recommended: str) -> None:
+    lora = outcomes["lora"]
+    close = _near_copy(lora, 1)
+    close[np.flatnonzero(close)[-1]] = False  # one row lower, three discordant rows
+    cells = [_write_cell(tmp_path, "prompt-tuning", close, seed=0, params=10_000),
+             _write_cell(tmp_path, "lora", lora, seed=0, params=900_000)]
+    run = _run(cells, ["prompt-tuning", "lora"], verdict={"margin": margin})
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    (verdict,) = run.verdicts
+    pt = verdict.outcome("prompt-tuning")
+    assert verdict.best == "lora" and pt is not None
+    # the interval of best - method is the t interval of the per-row differences (one comparison)
+    diffs = 100.0 * (lora.astype(float) - close.astype(float))
+    reference = scipy_stats.t.interval(0.95, N - 1, loc=diffs.mean(), scale=scipy_stats.sem(diffs))
+    assert (pt.ci_low, pt.ci_high) == pytest.approx(reference, abs=1e-3)
+    assert -10.0 < reference[0] < -2.0 and 2.0 < reference[1] < 10.0
+    assert pt.outcome == expected and verdict.recommended == recommended
+    text = render_markdown(run)
+    assert f"Recommendation for qa: {recommended}" in text
+    if expected == "inconclusive":
+        # not "tied": what would separate them or show equivalence is stated
+        assert pt.rows_for_equivalence is not None and pt.rows_for_equivalence > N
+        assert "not shown equivalent within 2 points" in verdict.reason
+
+
+def test_an_underpowered_run_does_not_reward_the_cheap_method(tmp_path: Path) -> None:
+    # The issue's Chinese QA case: zero-shot EM 0, LoRA EM 4 on 50 questions. Not significant,
+    # and not equivalent either: the recommendation must stay with the best, not the cheapest.
+    n = 50
+    lora = np.zeros(N, dtype=bool)
+    lora[:2] = True
+    cells = [_write_cell(tmp_path, "zero-shot", np.zeros(N, dtype=bool)),
+             _write_cell(tmp_path, "lora", lora, seed=0, params=900_000)]
+    run = _run(cells, ["zero-shot", "lora"])
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    (verdict,) = run.verdicts
+    zero = verdict.outcome("zero-shot")
+    assert zero is not None and zero.outcome == "inconclusive"
+    assert verdict.recommended == "lora"
+    assert zero.rows_to_separate is not None and zero.rows_to_separate > n
+
+
+def test_a_method_that_mostly_did_not_run_is_excluded(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    few = _write_cell(tmp_path, "few-shot", np.zeros(N, dtype=bool))
+    few.context = {"policy": "truncate-left", "skipped": N, "truncated": 0}
+    cells = [few, _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
+    run = _run(cells, ["few-shot", "lora"], verdict={"margin": 100.0})  # even a margin that admits anything
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    (verdict,) = run.verdicts
+    outcome = verdict.outcome("few-shot")
+    assert outcome is not None and outcome.outcome == "excluded" and f"{N} of {N} evaluated rows skipped" in outcome.note
+    assert verdict.recommended == "lora"
+    assert not [p for p in run.comparisons if p.family == "confirmatory"]
+
+
+def test_equal_costs_are_not_broken_by_one_wall_clock_reading(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    lora = outcomes["lora"]
+    cells = [_write_cell(tmp_path, "rslora", lora, seed=0, params=900_000, train_s=104.0),
+             _write_cell(tmp_path, "olora", lora, seed=0, params=900_000, train_s=90.0)]
+    run = _run(cells, ["rslora", "olora"])
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    (verdict,) = run.verdicts
+    # identical outcomes: equivalent; equal parameters, size and tokens; one seed each, so the
+    # 14 s difference is not a reason: the first listed is kept
+    assert verdict.outcome("olora").outcome == "equivalent"  # type: ignore[union-attr]
+    assert verdict.recommended == "rslora"
+    assert "run-to-run noise unknown" in verdict.reason
 
 
 def test_floor_p_values_are_written_as_bounds(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
-    # Fractional F1-like outcomes are impossible here (exact or wrong), so use a large gap that
-    # puts the bootstrap p at its floor 1 / (B + 1).
+    # chrF is a corpus metric: a randomization test, drawn (60 rows > 16 enumerable groups); a
+    # large gap puts its p at the floor 1 / (B + 1), which is written as a bound with its B.
     cells = [_write_cell(tmp_path, "zero-shot", rng.random(N) < 0.05), _write_cell(tmp_path, "lora", rng.random(N) < 0.95, 0, 9)]
-    run = _run(cells, ["zero-shot", "lora"])
+    run = _run(cells, ["zero-shot", "lora"], metrics=("exact_match", "chrf"))
     compare_runs(run, tmp_path, n_boot=1000, seed=1)
-    f1 = next(p for p in run.comparisons if p.metric == "token_f1")
-    assert f1.p_value == pytest.approx(1 / 1001)
+    chrf = next(p for p in run.comparisons if p.metric == "chrf")
+    assert chrf.test == "paired-sign-flip" and chrf.resamples == 1000
+    assert chrf.p_value == pytest.approx(1 / 1001)
     text = render_markdown(run)
     assert "p < 0.001 (B = 1000)" in text
     assert "p=0.001" not in text and "p = 0.001" not in text
 
 
-def test_seeds_give_two_level_tests_and_summaries(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+def test_seeds_add_their_variance_to_the_test(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
     rng = np.random.default_rng(11)
     cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"])]
+    seeds = []
     for seed in range(3):
         flip = rng.random(N) < 0.1
-        cells.append(_write_cell(tmp_path, "lora", outcomes["lora"] ^ flip, seed=seed, params=900_000))
+        seeds.append(outcomes["lora"] ^ flip)
+        cells.append(_write_cell(tmp_path, "lora", seeds[-1], seed=seed, params=900_000))
     run = _run(cells, ["zero-shot", "lora"])
     compare_runs(run, tmp_path, n_boot=300, seed=1)
-    assert {p.test for p in run.comparisons} == {"two-level-paired-bootstrap"}
+    assert {p.test for p in run.comparisons} == {"paired-t+seeds"}
+    em = next(p for p in run.comparisons if p.metric == "exact_match" and p.family == "secondary")
+    # variance: rows (paired t of the seed-averaged differences) + between-seed variance / S
+    diffs = 100.0 * (np.mean(seeds, axis=0) - outcomes["zero-shot"].astype(float))
+    seed_means = [100.0 * s.mean() for s in seeds]
+    rows_var, seed_var = scipy_stats.sem(diffs) ** 2, np.var(seed_means, ddof=1) / 3
+    df = (rows_var + seed_var) ** 2 / (rows_var**2 / (N - 1) + seed_var**2 / 2)  # Satterthwaite
+    half = scipy_stats.t.ppf(0.975, df) * np.sqrt(rows_var + seed_var)
+    assert (em.ci_low, em.ci_high) == pytest.approx((diffs.mean() - half, diffs.mean() + half), abs=1e-3)
     summary = next(s for s in run.seed_summaries if s.metric == "exact_match")
     values = [c.metrics["exact_match"].value for c in cells[1:]]
     assert summary.seeds == (0, 1, 2)
@@ -165,7 +264,9 @@ def test_report_round_trip_keeps_comparisons(tmp_path: Path, outcomes: dict[str,
     compare_runs(run, tmp_path, n_boot=100, seed=1)
     run.save(tmp_path)
     loaded = RunResult.load(tmp_path)
-    assert loaded.comparisons == run.comparisons and loaded.verdicts == run.verdicts
+    # NaN (the best's own interval) is not equal to itself: compare what is written
+    assert [json.dumps(p.to_dict()) for p in loaded.comparisons] == [json.dumps(p.to_dict()) for p in run.comparisons]
+    assert [json.dumps(v.to_dict()) for v in loaded.verdicts] == [json.dumps(v.to_dict()) for v in run.verdicts]
 
 
 def test_pair_count_grows_quadratically(tmp_path: Path) -> None:
@@ -174,20 +275,64 @@ def test_pair_count_grows_quadratically(tmp_path: Path) -> None:
     cells = [_write_cell(tmp_path, m, rng.random(N) < 0.5) for m in names]
     run = _run(cells, names)
     compare_runs(run, tmp_path, n_boot=50, seed=1)
-    assert {(p.a, p.b) for p in run.comparisons} == {(b, a) for a, b in itertools.combinations(names, 2)}
+    secondary = [p for p in run.comparisons if p.family == "secondary"]
+    assert {(p.a, p.b) for p in secondary} == {(b, a) for a, b in itertools.combinations(names, 2)}
+    # the confirmatory family grows linearly: k - 1 comparisons with the best
+    assert len([p for p in run.comparisons if p.family == "confirmatory"]) == 4 == run.verdicts[0].family_size
 
 
-def test_untested_pairs_are_not_counted_as_ties(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
-    # bootstrap_samples 0: token F1 (the selection metric here) cannot be tested; the verdict
-    # must not call the cheaper method "tied" on the strength of a missing test.
+def test_untested_comparisons_are_inconclusive_not_tied(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    # bootstrap_samples 0: chrF (the selection metric here) needs resampling and is not tested;
+    # the verdict must not call the cheaper method equivalent on the strength of a missing test.
     cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
              _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
-    run = _run(cells, ["zero-shot", "lora"])
-    run.tasks["toy"] = dataclasses.replace(run.tasks["toy"], metrics=("token_f1", "exact_match"))
+    run = _run(cells, ["zero-shot", "lora"], metrics=("chrf", "exact_match"))
     compare_runs(run, tmp_path, n_boot=0, seed=1)
     (verdict,) = run.verdicts
-    assert verdict.metric == "token_f1" and verdict.tied == ("lora",) and verdict.recommended == "lora"
-    assert "Not tested against lora (bootstrap_samples is 0): zero-shot." in verdict.reason
+    zero = verdict.outcome("zero-shot")
+    assert verdict.metric == "chrf" and zero is not None and zero.outcome == "inconclusive"
+    assert verdict.recommended == "lora" and "not tested" in verdict.reason
+
+
+def test_verdict_metric_setting_chooses_the_deciding_metric(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
+             _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
+    run = _run(cells, ["zero-shot", "lora"], verdict={"metric": "token_f1"})
+    compare_runs(run, tmp_path, n_boot=0, seed=1)
+    assert run.verdicts[0].metric == "token_f1"
+    assert {p.metric for p in run.comparisons if p.family == "confirmatory"} == {"token_f1"}
+
+
+def test_the_family_spans_the_prompt_templates(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    cells = []
+    for prompt in ("qa", "qa2"):
+        for method in ("zero-shot", "prompt-tuning", "lora"):
+            cell = _write_cell(tmp_path / prompt, method, outcomes[method])
+            cells.append(dataclasses.replace(cell, prompt=prompt, samples=f"{prompt}/{cell.samples}"))
+    for prompt in ("qa2",):  # the second template's rows carry its prompt name
+        for f in (tmp_path / prompt / "samples" / "toy").glob("*.jsonl"):
+            f.write_text(f.read_text().replace('"prompt_name": "qa"', '"prompt_name": "qa2"'))
+    run = _run(cells, ["zero-shot", "prompt-tuning", "lora"])
+    compare_runs(run, tmp_path, n_boot=0, seed=1)
+    assert [v.prompt for v in run.verdicts] == ["qa", "qa2"]
+    assert {v.family_size for v in run.verdicts} == {4}  # 2 comparisons per template, adjusted together
+    confirmatory = [p for p in run.comparisons if p.family == "confirmatory"]
+    assert [p.p_adjusted for p in confirmatory] == pytest.approx([min(1.0, 4 * p.p_value) for p in confirmatory])
+
+
+def test_the_verdict_does_not_move_with_the_resampling_seed(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    # chrF as the deciding metric: a resampled test, drawn until settled; 20 seeds, one verdict
+    lora = outcomes["lora"]
+    cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
+             _write_cell(tmp_path, "prompt-tuning", _near_copy(lora, 3) & (np.arange(N) % 7 != 0), seed=0, params=10),
+             _write_cell(tmp_path, "lora", lora, seed=0, params=900_000)]
+    decisions = set()
+    for seed in range(20):
+        run = _run(cells, ["zero-shot", "prompt-tuning", "lora"], metrics=("chrf", "exact_match"))
+        compare_runs(run, tmp_path, n_boot=200, seed=seed)
+        (verdict,) = run.verdicts
+        decisions.add((verdict.recommended, tuple((o.method, o.outcome) for o in verdict.outcomes)))
+    assert len(decisions) == 1
 
 
 def test_identical_seeds_give_the_single_seed_interval(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
@@ -205,3 +350,27 @@ def test_identical_seeds_give_the_single_seed_interval(tmp_path: Path, outcomes:
     assert summary.sd == 0.0
     assert summary.ci_sample == pytest.approx(expected, abs=1e-4)
     assert summary.ci_seed_sample == pytest.approx(expected, abs=1e-4)
+
+
+def test_report_bootstrap_seed_option_leaves_the_verdict_unchanged(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
+    # The command-line check of the issue: `promptkit report RUN --bootstrap-seed K --out DIR`,
+    # here on a run decided by a resampled corpus-metric test (chrF, 60 rows: drawn swaps).
+    from click.testing import CliRunner
+    from promptkit.cli import cli
+
+    run_dir = tmp_path / "run"
+    lora = outcomes["lora"]
+    cells = [_write_cell(run_dir, "zero-shot", outcomes["zero-shot"]),
+             _write_cell(run_dir, "prompt-tuning", _near_copy(lora, 2) & (np.arange(N) % 9 != 0), seed=0, params=10),
+             _write_cell(run_dir, "lora", lora, seed=0, params=900_000)]
+    run = _run(cells, ["zero-shot", "prompt-tuning", "lora"], metrics=("chrf", "exact_match"))
+    run.save(run_dir)
+    seen = set()
+    for k in range(5):
+        out = tmp_path / f"seed-{k}"
+        result = CliRunner().invoke(cli, ["report", str(run_dir), "--bootstrap-seed", str(k), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        (verdict,) = json.loads((out / "results.json").read_text())["verdicts"]
+        seen.add((verdict["recommended"], tuple((o["method"], o["outcome"]) for o in verdict["outcomes"])))
+        assert "Declared decision for qa: on chrf" in (out / "report.md").read_text()
+    assert len(seen) == 1

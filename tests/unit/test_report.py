@@ -102,7 +102,7 @@ def test_task_info_loads_back_typed_and_tolerates_older_files(tmp_path: Path) ->
 
 def test_results_json_layout(tmp_path: Path) -> None:
     data = json.loads(result().save(tmp_path).read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert list(data) == ["schema_version", "run_id", "created", "config", "model", "chat_template",
                           "environment", "tasks", "timings", "cells", "comparisons", "verdicts", "seed_summaries", "commands"]
     assert data["cells"][0]["seed"] is None and "comparison" not in data["cells"][0]
@@ -143,12 +143,12 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
 
 
-@pytest.mark.parametrize("version", [0, 3, None, "1"])
+@pytest.mark.parametrize("version", [0, 4, None, "1"])
 def test_unknown_schema_version_is_an_error(tmp_path: Path, version: object) -> None:
     data = result().to_dict()
     data["schema_version"] = version
     (tmp_path / "results.json").write_text(json.dumps(data))
-    with pytest.raises(PromptkitError, match="is not supported; accepted: 1, 2") as info:
+    with pytest.raises(PromptkitError, match="is not supported; accepted: 1, 2, 3") as info:
         RunResult.load(tmp_path)
     assert repr(version) in str(info.value)
 
@@ -168,7 +168,7 @@ def test_schema_1_results_are_read_and_upgraded_by_report(tmp_path: Path) -> Non
     outcome = CliRunner().invoke(cli, ["report", str(tmp_path)])
     assert outcome.exit_code == 0, outcome.output
     upgraded = json.loads((tmp_path / "results.json").read_text())
-    assert upgraded["schema_version"] == 2 and "comparison" not in upgraded["cells"][0]
+    assert upgraded["schema_version"] == 3 and "comparison" not in upgraded["cells"][0]
 
 
 def test_missing_and_invalid_results(tmp_path: Path) -> None:

@@ -365,7 +365,10 @@ def tasks_convert(path: str, out: str | None) -> None:
                    "A .md file: the Markdown only. Default: the run's own report, or compare.md beside the first run.")
 @click.option("--metric", "metrics", multiple=True,
               help="Add a metric scored from the saved samples (repeatable), without loading a model.")
-def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str]) -> None:
+@click.option("--bootstrap-seed", "bootstrap_seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the resampling streams behind the comparisons (default: the run's own). Reports "
+                   "written with different seeds must give the same verdict.")
+def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], bootstrap_seed: int | None) -> None:
     """Re-render a run's report (adding metrics), or merge several runs into one report."""
     from promptkit.report import RunResult, render_comparison
     from promptkit.report.merge import merge_runs, rescore
@@ -379,7 +382,7 @@ def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str]) -> 
         # Recomputes the comparisons (also upgrades a schema-1 run) and rewrites its reports.
         for path in rescore(results[0], dirs[0], metrics) if metrics else []:
             click.echo(f"wrote {path}")
-        write_outputs(results[0], dirs[0])
+        write_outputs(results[0], dirs[0], bootstrap_seed)
         for name in ("results.json", "report.md", "report.html"):
             click.echo(f"wrote {dirs[0] / name}")
         return
@@ -388,7 +391,7 @@ def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str]) -> 
         merged = merge_runs(results, dirs, target_dir)
         if metrics:
             rescore(merged, target_dir, metrics)
-        write_outputs(merged, target_dir)
+        write_outputs(merged, target_dir, bootstrap_seed)
         for name in ("results.json", "report.md", "report.html"):
             click.echo(f"wrote {target_dir / name}")
         return
@@ -399,7 +402,7 @@ def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str]) -> 
         from promptkit.report.markdown import render_markdown
         from promptkit.report.outputs import analyse
 
-        analyse(results[0], dirs[0])
+        analyse(results[0], dirs[0], bootstrap_seed)
         text = render_markdown(results[0])
         target = Path(out)  # type: ignore[arg-type]
         target.parent.mkdir(parents=True, exist_ok=True)

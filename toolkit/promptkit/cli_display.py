@@ -20,8 +20,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from promptkit.context import context_phrase
 from promptkit.report.results import CellResult, RunResult
-from promptkit.report.tables import context_lines, pairs_table, results_table, verdict_lines
+from promptkit.report.tables import context_lines, results_table, verdict_lines, verdict_table
 
 console = Console(stderr=True)
 out = Console()
@@ -108,7 +109,7 @@ class LiveDisplay:
             spent.append(f"training {cell.timings.get('fit_s', 0):.1f} s")
         spent.append(f"evaluation {cell.timings.get('predict_s', 0):.1f} s")
         ctx = cell.context or {}
-        spent += [f"{ctx[k]} {k} for context length" for k in ("truncated", "skipped") if ctx.get(k)]
+        spent += [f"{phrase} for context length" for phrase in context_phrase(ctx)]
         console.print(f"[green]✓[/green] {escape(f'{cell.task} / {cell.prompt} / {cell.method}{seed}')}: {metrics} "
                       f"[dim]({', '.join(spent)})[/dim]", soft_wrap=True)
 
@@ -122,10 +123,11 @@ class LiveDisplay:
             for row in data.rows:
                 table.add_row(*(escape(row[i]) for i in keep))
             out.print(table)
-            pairs = pairs_table(result, task)
+            pairs = verdict_table(result, task)
             if pairs is not None:
-                ptable = Table(title="pairs (Holm-adjusted)", title_justify="left")
-                names: tuple[str, ...] = ("comparison", "prompt", "metric", "Δ", "p (Holm)", "significant")
+                ptable = Table(title="each method against the best (simultaneous intervals)", title_justify="left")
+                names: tuple[str, ...] = ("prompt", "method", "value", "outcome", "loss vs best", "adjusted CI",
+                                          "p (adjusted)")
                 if len({c.prompt for c in result.cells if c.task == task}) == 1:
                     names = tuple(n for n in names if n != "prompt")
                 cols = [pairs.header.index(h) for h in names]

@@ -297,6 +297,20 @@ class FewShotSettings(Strict):
     shots: int = Field(default=3, ge=0, le=64)
 
 
+class VerdictSettings(Strict):
+    """How a task's verdict is decided (promptkit.report.verdict): set in a task file, or for the
+    whole run with ``--set verdict.margin=1``, which overrides every task's."""
+
+    # The selection metric the verdict is decided on; None: the task's first metric.
+    metric: str | None = None
+    # Equivalence margin, in points of the selection metric (0-100 scale): a method whose
+    # adjusted interval of (best - method) lies within +-margin is "equivalent" and may be
+    # recommended on cost. None: 2.0 points.
+    margin: float | None = Field(default=None, ge=0.0, le=100.0)
+    # Family-wise error rate of the verdict's comparisons. None: 0.05.
+    alpha: float | None = Field(default=None, gt=0.0, lt=0.5)
+
+
 class TaskConfig(Strict):
     """A task: where the data is, how rows become examples, how they are prompted and scored."""
 
@@ -320,6 +334,8 @@ class TaskConfig(Strict):
     # Prompts longer than the model reads: truncate-left (the longest field loses its oldest
     # tokens), skip or error (promptkit.context). None: the run's setting, else truncate-left.
     context_policy: Literal["truncate-left", "skip", "error"] | None = None
+    # How the verdict is decided: selection metric, equivalence margin, alpha.
+    verdict: VerdictSettings = Field(default_factory=VerdictSettings)
 
     @model_validator(mode="after")
     def _check_splits(self) -> TaskConfig:
@@ -341,6 +357,8 @@ class TaskConfig(Strict):
                 f"fewshot.split {self.fewshot.split!r} is the evaluated split; demonstrations "
                 "must come from another split (e.g. 'train')"
             )
+        if self.verdict.metric is not None and self.verdict.metric not in self.metrics:
+            raise ValueError(f"verdict.metric {self.verdict.metric!r} is not one of the task's metrics {self.metrics}")
         return self
 
     @field_validator("metrics")

@@ -14,9 +14,15 @@ per task (``context_policy``) or per run (``--set context_policy=...``):
   prediction (scored as wrong), so that every method is still compared on the same examples.
 - ``error``: the cell fails, naming the first example that does not fit and by how much.
 
-Every cell records how many examples were truncated or skipped (results.json ``context``).
-"""
+Under ``truncate-left`` and ``skip`` a few-shot prompt first loses demonstrations, oldest first
+(the first in the prompt go first): it keeps the most of its last demonstrations that fit. Only
+when it does not fit even with none is the policy applied, to the prompt without demonstrations.
+Without this rule a few-shot cell on a short-context model would skip nearly every prompt, run
+almost nothing, and look cheap; a prompt with fewer demonstrations is still the example asked.
 
+Every cell records how many examples were truncated or skipped, and how many lost demonstrations
+and how many demonstrations went (results.json ``context``; ``context_phrase`` words it).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -44,6 +50,8 @@ class ContextReport:
     budget: int | None  # tokens a prompt may have; None: the model sets no limit
     truncated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    shots_dropped: list[str] = field(default_factory=list)  # prompts run with fewer demonstrations
+    demonstrations_dropped: int = 0  # over all of shots_dropped
     # tokens of the longest prompt measured before the policy: exact whenever a prompt was over
     # the budget (a prompt the byte bound clears is shorter than any that was not)
     longest: int = 0
@@ -51,7 +59,22 @@ class ContextReport:
     def to_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "budget": self.budget, "truncated": len(self.truncated), "skipped": len(self.skipped),
                 "longest_prompt_tokens": self.longest, "truncated_ids": self.truncated[:SHOWN_IDS],
-                "skipped_ids": self.skipped[:SHOWN_IDS]}
+                "skipped_ids": self.skipped[:SHOWN_IDS], "shots_dropped": len(self.shots_dropped),
+                "demonstrations_dropped": self.demonstrations_dropped, "shots_dropped_ids": self.shots_dropped[:SHOWN_IDS]}
+
+
+def context_phrase(report: dict[str, Any]) -> list[str]:
+    """What the policy did to one list of prompts, in words: a ``ContextReport.to_dict()``
+    (results.json ``context``, or its ``training`` / ``dev``) -> e.g. ``["2 truncated",
+    "3 lost demonstrations (12 dropped, oldest first)"]``; empty when every prompt fit as rendered.
+
+    A results.json written before demonstrations were dropped has no such keys: nothing is said.
+    """
+    phrases = [f"{report[k]} {k}" for k in ("truncated", "skipped") if report.get(k)]
+    if report.get("shots_dropped"):
+        phrases.append(f"{report['shots_dropped']} lost demonstrations "
+                       f"({report.get('demonstrations_dropped', 0)} dropped, oldest first)")
+    return phrases
 
 
 @dataclass(frozen=True)
@@ -70,7 +93,8 @@ def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt]
     """Render every example and apply ``policy`` to the prompts over ``budget`` tokens.
 
     Args:
-        render: example -> prompt (with its demonstrations).
+        render: example -> prompt, its demonstrations in ``Prompt.shots`` (those that do not fit
+            are dropped from there, oldest first, before ``policy`` applies).
         measure: tokens the model reads for a prompt (chat formatting and special tokens included).
         encode / decode: the tokenizer, without special tokens (field truncation).
         where: names the cell in the error of the ``error`` policy.
@@ -82,6 +106,10 @@ def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt]
     if budget is None:
         return Fitted(prompts, frozenset(), report)
     skip: set[int] = set()
+
+    def bare(ex: Example) -> Prompt:
+        return dataclasses.replace(render(ex), shots=())
+
     for i, (ex, prompt) in enumerate(zip(examples, prompts, strict=True)):
         if bound is not None and bound(prompt) <= budget:
             continue  # fits whatever the tokenizer does: no need to tokenize it twice
@@ -93,14 +121,46 @@ def fit_prompts(examples: Sequence[Example], render: Callable[[Example], Prompt]
             raise ContextLengthError(
                 f"{where}example {ex.id!r} has {n:,} prompt tokens, {n - budget:,} more than the {budget:,} the model "
                 "can read here; set context_policy: truncate-left (cut the longest field from the left) or skip")
-        cut = _truncate_left(ex, render, measure, budget, encode, decode) if policy == "truncate-left" else None
+        shown = _drop_shots(prompt, measure, budget)
+        if shown is not None:
+            prompts[i] = shown
+            report.shots_dropped.append(ex.id)
+            report.demonstrations_dropped += len(prompt.shots) - len(shown.shots)
+            continue
+        # Too long even with no demonstrations: the policy applies to the prompt without any.
+        cut = _truncate_left(ex, bare, measure, budget, encode, decode) if policy == "truncate-left" else None
         if cut is None:
             skip.add(i)
             report.skipped.append(ex.id)
         else:
             prompts[i] = cut
             report.truncated.append(ex.id)
+            if prompt.shots:
+                report.shots_dropped.append(ex.id)
+                report.demonstrations_dropped += len(prompt.shots)
     return Fitted(prompts, frozenset(skip), report)
+
+
+def _drop_shots(prompt: Prompt, measure: Callable[[Prompt], int], budget: int) -> Prompt | None:
+    """The prompt with its most recent demonstrations that fit (at least one dropped), or None
+    when it has none or does not fit even without any."""
+    shots = prompt.shots
+
+    def with_last(k: int) -> Prompt:
+        # Slicing the rendered turns is the same as rendering fewer demonstrations (each is
+        # rendered on its own), and works for whatever ``render`` the caller passed.
+        return dataclasses.replace(prompt, shots=shots[len(shots) - k :])
+
+    if not shots or measure(with_last(0)) > budget:
+        return None
+    lo, hi = 0, len(shots) - 1  # the most kept that fit (all of them do not): a prompt grows with k
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(with_last(mid)) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return with_last(lo)
 
 
 def _truncate_left(ex: Example, render: Callable[[Example], Prompt], measure: Callable[[Prompt], int], budget: int,

@@ -15,7 +15,15 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from promptkit.config import FILE_NAME_RE, ModelConfig, Strict, TrainingConfig, TuningConfig, entry_label
+from promptkit.config import (
+    FILE_NAME_RE,
+    ModelConfig,
+    Strict,
+    TrainingConfig,
+    TuningConfig,
+    VerdictSettings,
+    entry_label,
+)
 from promptkit.errors import ConfigError, Problem
 from promptkit.loading import (
     YamlDocument,
@@ -59,6 +67,8 @@ class RunConfig(Strict):
     # the run's directory under out_dir: one path segment ('' or None: a new timestamped id)
     run_id: str | None = None
     bootstrap_samples: int = Field(default=1000, ge=0)
+    # Verdict settings for every task (None fields: each task's own, else the defaults).
+    verdict: VerdictSettings = Field(default_factory=VerdictSettings)
     # Few-shot shot count for every task (None: each task's fewshot.shots).
     shots: int | None = Field(default=None, ge=0, le=64)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

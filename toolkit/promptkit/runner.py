@@ -141,6 +141,7 @@ def task_info(p: PreparedTask) -> TaskInfo:
         group_by=p.group_by,
         groups=len({ex.group for ex in p.examples}) if p.group_by else 0,
         prompts={t.name: str(t.config.version) for t in p.task.prompts},
+        verdict=dump(tc.verdict),
     )
 
 
@@ -821,7 +822,8 @@ class Runner:
 
     def _eval_prompts(self, p: PreparedTask, template: PromptTemplate, method: Any, cell: CellResult) -> Fitted:
         """The evaluated examples rendered with the demonstrations the method asks for, measured
-        against the model's context (promptkit.context); what the policy did goes in the cell."""
+        against the model's context (promptkit.context: those that do not fit lose their oldest
+        demonstrations first); what the policy did goes in the cell."""
         tc = p.task.config
         k = method.shots(self.config.shots if self.config.shots is not None else tc.fewshot.shots)
         cell.shots = k

@@ -20,6 +20,8 @@ from promptkit.metrics import (
 from promptkit.metrics.base import Metric
 from promptkit.records import Prediction
 
+scipy_stats = pytest.importorskip("scipy.stats")
+
 MakePredictions = Callable[..., list[Prediction]]
 
 
@@ -59,7 +61,12 @@ def test_score_matches_per_metric_bootstrap(
     names = ["bleu", "token_f1", "chrf"]
     scores = score(names, predictions, ctx, n_boot=200, seed=7)
     assert list(scores) == names
-    for name in names:
+    # token F1 is a mean of per-row scores: its interval is the t interval (scipy's), not a bootstrap
+    f1 = get_metric("token_f1").sample_scores(get_metric("token_f1").stats(hyps * 10, refs * 10, ctx))
+    reference = scipy_stats.t.interval(0.95, len(f1) - 1, loc=f1.mean(), scale=scipy_stats.sem(f1))
+    assert (scores["token_f1"].ci_low, scores["token_f1"].ci_high) == pytest.approx(reference, rel=1e-9)
+    assert scores["token_f1"].details["interval"] == "t"
+    for name in ["bleu", "chrf"]:
         metric = get_metric(name)
         stats = metric.stats(hyps * 10, refs * 10, ctx)
         result = scores[name]

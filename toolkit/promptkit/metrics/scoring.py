@@ -13,6 +13,7 @@ import numpy as np
 from promptkit.metrics.base import (
     METRICS,
     FloatArray,
+    MeanMetric,
     Metric,
     MetricContext,
     MetricError,
@@ -56,16 +57,17 @@ def score(
     alpha: float = 0.05,
     groups: Sequence[object] | None = None,
 ) -> dict[str, MetricScore]:
-    """Score predictions with several metrics, each with a bootstrap confidence interval.
+    """Score predictions with several metrics, each with a confidence interval.
 
-    Every metric is bootstrapped on the same resampled row sets (one seeded numpy generator),
-    so intervals of different metrics describe the same resamples.
+    Means of per-row scores get analytic intervals (Wilson with the design effect for right/wrong
+    scores, the CR2 cluster-robust t otherwise; ``details["interval"]`` names it). Corpus metrics
+    are bootstrapped, all on the same resampled row sets (one seeded numpy generator).
 
     Args:
         names: metric names (see :func:`get_metric`); duplicates are scored once.
         predictions: what a method produced; ``output`` is scored against ``references``.
         ctx: target language and classification labels of the task.
-        n_boot: bootstrap resamples; 0 skips the bootstrap and leaves the interval NaN.
+        n_boot: bootstrap resamples of corpus metrics; 0 skips them and leaves their interval NaN.
         seed: seed of the resampling.
         alpha: 0.05 for 95% intervals.
         groups: one label per prediction (the article of each question, say): intervals then
@@ -100,20 +102,28 @@ def score(
         name: metric.stats(outputs, references, ctx) for name, metric in metrics.items()
     }
 
-    # One pass over the resamples for all metrics: the index blocks are drawn once and shared.
-    resampled: dict[str, list[FloatArray]] = {name: [] for name in metrics}
-    if n_boot:
+    # Means of per-row scores get analytic intervals that hold with few groups (Wilson with the
+    # design effect for right/wrong scores, cluster-robust t otherwise: promptkit.metrics.inference);
+    # corpus metrics a (cluster) bootstrap, in one pass over the resamples for all of them.
+    resampled: dict[str, list[FloatArray]] = {name: [] for name, m in metrics.items() if not isinstance(m, MeanMetric)}
+    if n_boot and resampled:
         for counts in resample_counts(len(predictions), n_boot, seed, groups):
-            for name, metric in metrics.items():
-                resampled[name].append(metric.aggregate_counts(stats[name], counts))
+            for name in resampled:
+                resampled[name].append(metrics[name].aggregate_counts(stats[name], counts))
+    clustered = groups is not None and len(set(groups)) < len(groups)
 
     scores: dict[str, MetricScore] = {}
     for name, metric in metrics.items():
-        low, high = (
-            percentile_interval(np.concatenate(resampled[name]), alpha)
-            if n_boot
-            else (float("nan"), float("nan"))
-        )
+        details = dict(metric.describe(ctx, references))
+        if isinstance(metric, MeanMetric):
+            low, high = _mean_interval(metric, stats[name], groups, alpha)
+            details["interval"] = ("wilson-design-effect" if metric.binary else "cluster-t-cr2") if clustered else \
+                ("wilson" if metric.binary else "t")
+        elif n_boot:
+            low, high = percentile_interval(np.concatenate(resampled[name]), alpha)
+            details["interval"] = "cluster-bootstrap-percentile" if clustered else "bootstrap-percentile"
+        else:
+            low, high = float("nan"), float("nan")
         scores[name] = MetricScore(
             name=name,
             value=float(metric.aggregate(stats[name])),
@@ -121,6 +131,19 @@ def score(
             ci_high=high,
             n=len(predictions),
             per_sample=tuple(float(x) for x in metric.sample_scores(stats[name])),
-            details=metric.describe(ctx, references),
+            details=details,
         )
     return scores
+
+
+def _mean_interval(metric: MeanMetric, stats: FloatArray, groups: Sequence[object] | None,
+                   alpha: float) -> tuple[float, float]:
+    """The analytic interval of a mean metric (NaN with fewer than two groups of rows)."""
+    from promptkit.metrics.inference import mean_interval
+
+    values = metric.sample_scores(stats)
+    n_groups = len(set(groups)) if groups is not None else len(values)
+    if n_groups < 2:
+        return float("nan"), float("nan")
+    low, high = mean_interval(values, groups, alpha, binary=metric.binary)
+    return max(low, 0.0), min(high, 100.0)  # a mean of 0-100 scores is in [0, 100]

@@ -29,7 +29,7 @@ from promptkit.report.tables import (
     context_lines,
     cost_table,
     examples_phrase,
-    fmt_p_holm,
+    fmt_p_adjusted,
     method_groups,
     metric_names,
     pairs_table,
@@ -38,6 +38,7 @@ from promptkit.report.tables import (
     sensitivity_table,
     significance_matrix,
     tuning_table,
+    verdict_header,
     verdict_text,
 )
 
@@ -143,11 +144,12 @@ def _estimates(result: RunResult, task: str, prompt: str, metric: str) -> list[E
 
 
 def _verdict_box(v: Verdict) -> str:
-    tied = [m for m in v.tied if m != v.best]
-    group = f"; statistically tied with it: {', '.join(tied)}" if tied else "; every other method is worse"
+    by_outcome = {k: [o.method for o in v.outcomes if o.outcome == k] for k in ("equivalent", "worse", "inconclusive", "excluded")}
+    parts = [f"{k}: {', '.join(ms)}" for k, ms in by_outcome.items() if ms]
+    group = ("; " + "; ".join(parts)) if parts else ""
     return (f"<div class='verdict'><p><strong>Use {_e(v.recommended)}</strong> for {_e(v.prompt)} "
-            f"(on {_e(v.metric)}). Best: {_e(v.best)} ({v.best_value:.1f}){_e(group)}.</p>"
-            f"<p class='meta'>{_e(verdict_text(v))}</p></div>")
+            f"(on {_e(v.metric)}, margin ±{v.margin:g}). Best: {_e(v.best)} ({v.best_value:.1f}){_e(group)}.</p>"
+            f"<p class='meta'>{_e(verdict_text(v))}</p><p class='meta'>{_e(verdict_header(v))}</p></div>")
 
 
 def _summary(result: RunResult, task: str, prompts: Sequence[str], metric: str, colors: dict[str, str]) -> str:
@@ -157,7 +159,7 @@ def _summary(result: RunResult, task: str, prompts: Sequence[str], metric: str, 
         rows = _estimates(result, task, prompt, metric)
         if len(prompts) > 1:
             out.append(f"<p class='meta'>prompt {_e(prompt)}</p>")
-        out.append(f"<figure>{summary_plot(rows, metric, colors, v.best if v else None, v.tied if v else ())}"
+        out.append(f"<figure>{summary_plot(rows, metric, colors, v.best if v else None, v.equivalent if v else ())}"
                    f"<figcaption>{_e(metric)} per method, 95% interval (seeds + test sample for methods trained with "
                    "several seeds).</figcaption></figure>")
     table = results_table(result, task)
@@ -194,9 +196,9 @@ def _matrix(result: RunResult, task: str, prompt: str, metric: str, colors: dict
             if a == b or p is None:
                 tds.append("<td class='self'>–</td>")
                 continue
-            significant = p.p_holm == p.p_holm and p.p_holm < alpha
+            significant = p.p_adjusted == p.p_adjusted and p.p_adjusted < alpha
             cls = ("sig-better" if p.delta > 0 else "sig-worse") if significant else "tie"
-            tds.append(f"<td class='{cls}' title='{_e(p.test)}'>{p.delta:+.1f}<br><small>{_e(fmt_p_holm(p))}</small></td>")
+            tds.append(f"<td class='{cls}' title='{_e(p.test)}'>{p.delta:+.1f}<br><small>{_e(fmt_p_adjusted(p))}</small></td>")
         rows.append(f"<tr><th>{_swatch(colors, a)}{_e(a)}</th>{''.join(tds)}</tr>")
     return (f"<p class='meta'>{_e(metric)}, prompt {_e(prompt)}: row minus column, Holm-adjusted p; green: the row "
             f"method is better at alpha {alpha}, red: worse, grey: no significant difference.</p>"
@@ -279,7 +281,8 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
            f"<h1>promptkit run <code>{_e(result.run_id)}</code></h1>",
            f"<p class='meta'>{_e(m.get('name', '?'))}, {len(tasks)} task(s), {len(result.cells)} cell(s), seed "
            f"{_e(result.config.get('seed'))}, {result.timings.get('total_s', 0):.0f} s. Values are on a 0-100 scale with 95% "
-           "bootstrap confidence intervals.</p>",
+           "confidence intervals (Wilson with the design effect for right/wrong metrics, cluster-robust t for other "
+           "means, bootstrap for corpus metrics).</p>",
            "<nav>" + "".join(f"<a href='#task-{_slug(t)}'>{_e(t)}</a>" for t in tasks) + "<a href='#metadata'>run metadata</a></nav>"]
     for task in tasks:
         cells = [c for c in result.cells if c.task == task]
@@ -296,14 +299,16 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
         if not metrics:
             out.append("</section>")
             continue
-        headline = metrics[0]
+        # the metric the verdict was decided on, so that filled markers and the plotted values agree
+        headline = next((v.metric for v in result.verdicts if v.task == task and v.metric in metrics), metrics[0])
         out.append(_summary(result, task, prompts, headline, colors))
         out.append(_cost(result, task, prompts[0], headline, colors))
         matrices = "".join(_matrix(result, task, p, headline, colors) for p in prompts)
         out.append("<section class='significance'><h3>Which differences are real</h3>"
                    + (matrices or "<p>Fewer than two methods to compare.</p>")
                    + "<details><summary>Every pair and metric (tests, p-values, minimum detectable differences)</summary>"
-                   + _data(pairs_table(result, task), "p-values Holm-adjusted across all pairs and metrics of the task and prompt")
+                   + _data(pairs_table(result, task), "Confirmatory: the verdict's comparisons with the best, Bonferroni-adjusted; "
+                           "secondary: every pair and metric, Holm-adjusted, never used by the verdict")
                    + "</details></section>")
         seeds = seeds_table(result, task)
         if seeds is not None:

@@ -16,7 +16,9 @@ from promptkit.report.tables import (
     results_table,
     seeds_table,
     tuning_table,
+    verdict_header,
     verdict_lines,
+    verdict_table,
 )
 
 
@@ -55,9 +57,10 @@ def render_markdown(result: RunResult) -> str:
         *(f"- command: `{c}`" for c in result.commands),
         *(f"- merged from: `{m['run_id']}` ({m['model']}, {m['dir']})" for m in result.config.get("merged_from", [])),
         "",
-        "Values are on a 0-100 scale with 95% bootstrap confidence intervals in brackets (test-sample "
-        "variance); a method trained with several seeds shows mean ± sd across seeds and a two-level "
-        "(seeds + test sample) interval.",
+        "Values are on a 0-100 scale with 95% confidence intervals in brackets (test-sample variance): Wilson "
+        "with the design effect for right/wrong metrics, cluster-robust t for other means of per-example "
+        "scores, bootstrap for corpus metrics. A method trained with several seeds shows mean ± sd across "
+        "seeds and a two-level (seeds + test sample) bootstrap interval.",
         "",
     ]
     for task in dict.fromkeys(c.task for c in result.cells):
@@ -67,6 +70,11 @@ def render_markdown(result: RunResult) -> str:
                   f"{examples_phrase(info)}, source: {info.source or '?'}", ""]
         for text in verdict_lines(result, task):
             lines += [f"**{text}**", ""]
+        for v in (v for v in result.verdicts if v.task == task):
+            lines += [verdict_header(v), ""]
+        lines += _data(verdict_table(result, task), "Each method against the best (loss = best minus method, "
+                       "simultaneous intervals of the family; sizes: test-set size at which the observed loss would be "
+                       "detected, or equivalence shown, with 80% power at the observed spread):")
         for overlap in info.overlaps:
             lines += [f"- overlap allowed by --allow-overlap: {overlap}"]
         if info.overlaps:
@@ -82,13 +90,15 @@ def render_markdown(result: RunResult) -> str:
                        "the same steps and the first training seed; the chosen one was then trained with every seed:")
         lines += _data(seeds_table(result, task), "Scores per training seed:")
         lines += _data(pairs_table(result, task),
-                       "Every pair of methods on the same examples (Δ = first minus second). Exact McNemar for "
-                       "right/wrong metrics, paired bootstrap otherwise (two-level over seeds when a method has "
-                       "several; on grouped rows every test is a paired cluster bootstrap over the groups); p-values "
-                       "Holm-adjusted across all pairs and metrics of the task and prompt. MDD: the "
-                       "smallest difference this test size detects with 80% power at alpha 0.05, from the spread of the "
-                       "per-example differences (cluster-robust on grouped rows; before the Holm adjustment; "
-                       "sentence-level for corpus metrics).")
+                       "Comparisons on the same examples (Δ = first minus second, 95% CI unadjusted). Confirmatory: "
+                       "the verdict's family, Bonferroni-adjusted. Secondary: every pair on every metric, "
+                       "Holm-adjusted across all of them, reported but never used by the verdict. Tests: paired t "
+                       "(cluster-robust CR2 with Bell-McCaffrey degrees of freedom on grouped rows; training-seed "
+                       "variance added when a method has several seeds) for means of per-example scores; paired "
+                       "sign-flip over groups (exact when they are few) or two-level bootstrap for corpus metrics. "
+                       "MDD: the smallest difference the test detects with 80% power at its family's adjusted level, "
+                       "from its own standard error; for right/wrong metrics never below what an exact test on these "
+                       "rows can reject.")
         lines += _data(cost_table(result, task), "Cost per method (prompting methods: prompt length and evaluation speed):")
         for c in (c for c in result.cells if c.task == task and c.cost and not c.error):
             curve = c.training.curve if c.training else []

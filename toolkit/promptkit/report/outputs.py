@@ -16,20 +16,23 @@ from promptkit.report.results import RunResult, write_atomic
 from promptkit.seeding import derive
 
 
-def analyse(result: RunResult, run_dir: str | Path) -> None:
-    """Fill the run's all-pairs comparisons and verdicts from its samples, in place.
+def analyse(result: RunResult, run_dir: str | Path, bootstrap_seed: int | None = None) -> None:
+    """Fill the run's comparisons and verdicts from its samples, in place.
 
-    The bootstrap settings are the run's own (``bootstrap_samples``, the ``bootstrap`` stream of
-    its seed), so re-rendering a run gives the same p-values as the run itself.
+    The resampling settings are the run's own (``bootstrap_samples``, the ``bootstrap`` stream of
+    its seed), so re-rendering a run gives the same p-values as the run itself; ``bootstrap_seed``
+    replaces that stream (``promptkit report --bootstrap-seed K``), to show that no decision
+    depends on it.
     """
     n_boot = int(result.config.get("bootstrap_samples", 1000))
-    compare_runs(result, run_dir, n_boot=n_boot, seed=derive(int(result.config.get("seed", 0)), "bootstrap"))
+    seed = derive(int(result.config.get("seed", 0)), "bootstrap") if bootstrap_seed is None else bootstrap_seed
+    compare_runs(result, run_dir, n_boot=n_boot, seed=seed)
 
 
-def write_outputs(result: RunResult, run_dir: str | Path) -> None:
+def write_outputs(result: RunResult, run_dir: str | Path, bootstrap_seed: int | None = None) -> None:
     """:func:`analyse`, then write results.json, report.md and report.html."""
     run_dir = Path(run_dir)
-    analyse(result, run_dir)
+    analyse(result, run_dir, bootstrap_seed)
     result.save(run_dir)
     kill_point("report")
     write_atomic(run_dir / "report.md", render_markdown(result))

@@ -119,8 +119,8 @@ def to_svg(fig: Any, alt: str) -> str:
 
 def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str], best: str | None = None,
                  tied: Sequence[str] = ()) -> str:
-    """Each method's headline value with its 95% interval; the best and its statistical ties
-    filled, the others hollow."""
+    """Each method's headline value with its 95% interval; the best and the methods shown
+    equivalent to it filled, the others hollow."""
     rows = [r for r in rows if math.isfinite(r.value)]
     if not rows:
         return ""
@@ -137,7 +137,7 @@ def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str
             ax.errorbar([r.value], [y], xerr=[[r.value - r.low], [r.high - r.value]], fmt=_marker(methods, r.method),
                         color=color, ecolor=color, elinewidth=2, capsize=4, markersize=8,
                         markerfacecolor=color if in_group else "white", markeredgewidth=1.8)
-            note = "  best" if r.method == best else ("  tied with best" if in_group and best is not None else "")
+            note = "  best" if r.method == best else ("  equivalent to best" if in_group and best is not None else "")
             ax.annotate(f"{r.value:.1f}{note}", (r.high, y), xytext=(6, 0), textcoords="offset points",
                         va="center", fontsize=9, color="#222")
         ax.set_yticks(range(len(rows)), [r.label for r in rows])
@@ -147,7 +147,7 @@ def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str
         ax.set_xlabel(f"{metric} (0-100, 95% CI)")
         ax.grid(axis="x", color="#e5e5e5")
         ax.set_axisbelow(True)
-        ax.set_title(f"{metric}: filled = the best and the methods tied with it" if best else metric, fontsize=10)
+        ax.set_title(f"{metric}: filled = the best and the methods equivalent to it" if best else metric, fontsize=10)
         return to_svg(fig, f"{metric} of every method with 95% confidence intervals")
 
 

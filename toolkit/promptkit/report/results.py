@@ -16,8 +16,11 @@ from promptkit.records import Cost, MetricScore, TrainingReport
 # 2: cells carry the training seed (several seeds per method); all-pairs comparisons and
 # verdicts replace the per-cell comparison with the first method. Version 1 files are read by
 # dropping that per-cell comparison (``promptkit report RUN`` recomputes the pairs).
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# 3: a verdict is a declared decision (family, margin, one outcome per method) instead of a
+# "tied" group; comparisons carry their family and interval. Verdicts and comparisons of older
+# files are dropped on reading (``promptkit report RUN`` recomputes them from the samples).
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class TaskInfo:
     group_by: str = ""
     groups: int = 0
     prompts: dict[str, str] = field(default_factory=dict)  # template name -> its version
+    # The task's own verdict settings (metric, margin, alpha; None: the run's, else the default).
+    verdict: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -188,13 +193,21 @@ class PairComparison:
     Attributes:
         delta: ``metric(a) - metric(b)`` (means over seeds for multi-seed methods).
         p_value: two-sided p-value of the test named by ``test``.
-        p_holm: ``p_value`` Holm-adjusted across every pair and metric of the task/prompt.
-        test: ``mcnemar-exact``, ``paired-bootstrap`` or ``two-level-paired-bootstrap`` (``...-cluster-bootstrap``
-            when the rows are grouped: whole groups resampled).
+        p_adjusted: ``p_value`` adjusted over its family: Bonferroni over the confirmatory
+            comparisons with the best, Holm over every secondary pair and metric of the task.
+        test: ``paired-t`` / ``cluster-t-cr2`` (means of per-row scores; ``+seeds`` with the
+            training-seed variance added), ``paired-sign-flip[-exact]`` / ``cluster-sign-flip[-exact]``
+            or ``...-two-level-bootstrap`` (corpus metrics); see promptkit.metrics.paired.
         resamples: number of resamples for a resampling test (its p cannot go below
             ``1 / (resamples + 1)``); None for an exact test.
-        mdd: the smallest true difference this test size detects with 80% power at
-            alpha = 0.05, from the spread of the per-example differences.
+        mdd: the smallest true difference this test detects with 80% power at the family's
+            adjusted level (Bonferroni's bound ``alpha / family size``), from the test's own
+            standard error; for right/wrong outcomes never below what an exact test can reject.
+        family: ``confirmatory`` (a comparison with the best on the selection metric, adjusted
+            over that family) or ``secondary`` (every pair on every metric, Holm over them all:
+            ``p_adjusted``).
+        ci_low / ci_high: the 95% interval of ``delta`` (unadjusted; the verdict holds the
+            adjusted ones).
     """
 
     task: str
@@ -204,11 +217,14 @@ class PairComparison:
     b: str
     delta: float
     p_value: float
-    p_holm: float
+    p_adjusted: float
     test: str
     n: int
     resamples: int | None
     mdd: float
+    family: str = "secondary"
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,29 +234,97 @@ class PairComparison:
         return cls(**dict(data))
 
 
+Outcome = Literal["best", "worse", "equivalent", "inconclusive", "excluded"]
+
+
+@dataclass(frozen=True)
+class MethodOutcome:
+    """One method in a verdict: how it compares with the best method on the selection metric.
+
+    Attributes:
+        value: its (seed-averaged) value on the selection metric.
+        outcome: ``best``; ``worse`` (the family-adjusted test rejects equality); ``equivalent``
+            (the adjusted interval of best - method lies within the margin, whether or not it
+            excludes 0); ``inconclusive`` (neither); ``excluded`` (too many rows skipped to compete).
+        loss: ``best - method`` (0 for the best).
+        ci_low / ci_high: the family-adjusted interval of ``loss`` (level ``1 - alpha / family_size``).
+        p_value / p_adjusted: the test's p and its Bonferroni adjustment over the family.
+        test / resamples: which test (``paired-t``, ``cluster-t-cr2``, ``...-sign-flip-exact``...) and
+            its draws (None: analytic or exact).
+        mdd: the smallest loss the test detects with 80% power at the adjusted level.
+        groups_to_separate / rows_to_separate: test-set size at which the observed loss would be
+            detected with 80% power (inconclusive methods; None: not reachable with rows alone).
+        groups_for_equivalence / rows_for_equivalence: the same for showing equivalence within the
+            margin at the observed loss.
+        skipped / truncated: evaluated rows the context-length policy skipped or truncated.
+        note: why a method was excluded, or why its p could not be settled.
+    """
+
+    method: str
+    value: float
+    outcome: Outcome
+    loss: float = 0.0
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    p_value: float = float("nan")
+    p_adjusted: float = float("nan")
+    test: str = ""
+    resamples: int | None = None
+    mdd: float = float("nan")
+    groups_to_separate: int | None = None
+    rows_to_separate: int | None = None
+    groups_for_equivalence: int | None = None
+    rows_for_equivalence: int | None = None
+    skipped: int = 0
+    truncated: int = 0
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The answer for one task/prompt: best method, its statistical ties, the recommendation."""
+    """The declared decision for one task/prompt: the best method on the selection metric, every
+    other method's outcome against it, and the recommendation.
+
+    Attributes:
+        metric: the selection metric (``verdict.metric``, else the task's first metric).
+        alpha / margin: the family-wise level and the equivalence margin (points of ``metric``).
+        family: the confirmatory family in words; ``family_size`` its number of comparisons and
+            ``adjustment`` how they are adjusted. Everything else in ``comparisons`` is secondary.
+        outcomes: one per method, in run order.
+        recommended: the cheapest of the best and the methods shown equivalent to it.
+        reason: the one-line recommendation with its evidence.
+    """
 
     task: str
     prompt: str
     metric: str
     alpha: float
+    margin: float
+    family: str
+    family_size: int
+    adjustment: str
     best: str
     best_value: float
-    tied: tuple[str, ...]
+    outcomes: tuple[MethodOutcome, ...]
     recommended: str
     reason: str
 
+    @property
+    def equivalent(self) -> tuple[str, ...]:
+        return tuple(o.method for o in self.outcomes if o.outcome == "equivalent")
+
+    def outcome(self, method: str) -> MethodOutcome | None:
+        return next((o for o in self.outcomes if o.method == method), None)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["tied"] = list(self.tied)
+        data["outcomes"] = [asdict(o) for o in self.outcomes]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
         data = dict(data)
-        data["tied"] = tuple(data["tied"])
+        data["outcomes"] = tuple(MethodOutcome(**o) for o in data["outcomes"])
         return cls(**data)
 
 
@@ -360,8 +444,8 @@ class RunResult:
             tasks={name: TaskInfo.from_dict(info) for name, info in data.get("tasks", {}).items()},
             cells=[CellResult.from_dict(c) for c in data.get("cells", [])],
             timings=data.get("timings", {}),
-            comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])],
-            verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])],
+            comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])] if version >= 3 else [],
+            verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])] if version >= 3 else [],
             seed_summaries=[SeedSummary.from_dict(s) for s in data.get("seed_summaries", [])],
             commands=list(data.get("commands", [])),
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from promptkit.context import context_phrase
 from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
 
 
@@ -41,13 +42,13 @@ def fmt_p(p: float, resamples: int | None = None) -> str:
     return format_p(p, resamples)
 
 
-def fmt_p_holm(pair: PairComparison) -> str:
+def fmt_p_adjusted(pair: PairComparison) -> str:
     """The Holm-adjusted p; when the raw p sat at the resampling floor it is only an upper bound."""
     from promptkit.metrics.significance import format_p_bound
 
     if pair.resamples and pair.p_value <= 1.0 / (pair.resamples + 1) * (1 + 1e-9):
-        return format_p_bound(pair.p_holm)
-    return fmt_p(pair.p_holm)
+        return format_p_bound(pair.p_adjusted)
+    return fmt_p(pair.p_adjusted)
 
 
 def fmt_bytes(n: float | None) -> str:
@@ -136,15 +137,64 @@ def seeds_table(result: RunResult, task: str) -> TableData | None:
 
 
 def pairs_table(result: RunResult, task: str) -> TableData | None:
-    """Every pair of methods on every metric: difference, test, p, Holm-adjusted p, MDD."""
+    """Every comparison: the confirmatory ones (each method against the best on the selection
+    metric, Bonferroni over that family) first, then every pair on every metric (secondary, Holm)."""
     pairs = [p for p in result.comparisons if p.task == task]
     if not pairs:
         return None
-    header = ["comparison", "prompt", "metric", "Δ", "test", "p", "p (Holm)", "significant", "MDD (80% power)"]
+    pairs = sorted(pairs, key=lambda p: p.family != "confirmatory")
+    header = ["family", "comparison", "prompt", "metric", "Δ", "95% CI", "test", "p", "p (adjusted)", "significant",
+              "MDD (80% power)"]
     alpha = next((v.alpha for v in result.verdicts if v.task == task), 0.05)
-    rows = [[f"{p.a} vs {p.b}", p.prompt, p.metric, f"{p.delta:+.1f}", p.test, fmt_p(p.p_value, p.resamples), fmt_p_holm(p),
-             ("yes" if p.p_holm < alpha else "no") if p.p_holm == p.p_holm else "–", f"{p.mdd:.1f}"] for p in pairs]
+    rows = [[p.family + (" (Bonferroni)" if p.family == "confirmatory" else " (Holm)"), f"{p.a} vs {p.b}", p.prompt,
+             p.metric, f"{p.delta:+.1f}", f"[{p.ci_low:.1f}, {p.ci_high:.1f}]" if p.ci_low == p.ci_low else "–", p.test,
+             fmt_p(p.p_value, p.resamples), fmt_p_adjusted(p),
+             ("yes" if p.p_adjusted < alpha else "no") if p.p_adjusted == p.p_adjusted else "–",
+             f"{p.mdd:.1f}" if p.mdd == p.mdd else "–"] for p in pairs]
     return TableData(header, rows)
+
+
+def verdict_table(result: RunResult, task: str) -> TableData | None:
+    """Each method's outcome against the best, per prompt: the declared decision's evidence."""
+    verdicts = [v for v in result.verdicts if v.task == task]
+    if not verdicts:
+        return None
+    header = ["prompt", "method", "value", "outcome", "loss vs best", "adjusted CI", "test", "p (adjusted)", "MDD",
+              "to separate", "to show equivalence"]
+    rows = []
+    for v in verdicts:
+        for o in v.outcomes:
+            tested = o.ci_low == o.ci_low
+            rows.append([v.prompt, o.method, f"{o.value:.1f}", o.outcome + (f" ({o.note})" if o.outcome == "excluded" else ""),
+                         f"{o.loss:+.1f}" if o.outcome != "best" else "–",
+                         f"[{o.ci_low:.1f}, {o.ci_high:.1f}]" if tested else "–", o.test or "–",
+                         _fmt_adjusted(o.p_adjusted, o.p_value, o.resamples) if tested else "–",
+                         f"{o.mdd:.1f}" if o.mdd == o.mdd else "–",
+                         _size(o.rows_to_separate, o.groups_to_separate) if o.outcome == "inconclusive" else "",
+                         _size(o.rows_for_equivalence, o.groups_for_equivalence) if o.outcome == "inconclusive" else ""])
+    return TableData(header, rows)
+
+
+def _size(rows: int | None, groups: int | None) -> str:
+    if rows is None:
+        return "not reachable with more rows"
+    return f"~{rows:,} rows" + (f" (~{groups:,} groups)" if groups is not None and groups != rows else "")
+
+
+def _fmt_adjusted(p_adjusted: float, p_value: float, resamples: int | None) -> str:
+    from promptkit.metrics.significance import format_p_bound
+
+    if resamples and p_value <= 1.0 / (resamples + 1) * (1 + 1e-9):
+        return format_p_bound(p_adjusted) + f" (B = {resamples:,})"
+    return fmt_p(p_adjusted)
+
+
+def verdict_header(v: Verdict) -> str:
+    """The decision rule of a verdict in one sentence: metric, family, adjustment, margin."""
+    return (f"Declared decision for {v.prompt}: on {v.metric}, {v.family}, Bonferroni-adjusted at family-wise alpha "
+            f"{v.alpha:g}; equivalence margin ±{v.margin:g} points. Outcomes: worse (the adjusted test rejects "
+            "equality), equivalent (the adjusted interval of the loss lies within the margin), inconclusive "
+            "(neither); only the best and its equivalents may be recommended on cost.")
 
 
 def cost_table(result: RunResult, task: str) -> TableData | None:
@@ -194,12 +244,13 @@ def sensitivity_table(result: RunResult, task: str, metric: str) -> TableData | 
 
 
 def significance_matrix(result: RunResult, task: str, prompt: str, metric: str) -> tuple[list[str], dict[tuple[str, str], PairComparison]]:
-    """The methods of a task/prompt and their pairwise comparisons on ``metric``, keyed both
+    """The methods of a task/prompt and their pairwise (secondary family) comparisons on ``metric``, keyed both
     ways: ``(a, b)`` holds the comparison with ``delta`` as ``a - b`` (sign flipped for the
     reversed key)."""
     from dataclasses import replace
 
-    pairs = [p for p in result.comparisons if (p.task, p.prompt, p.metric) == (task, prompt, metric)]
+    pairs = [p for p in result.comparisons
+             if (p.task, p.prompt, p.metric) == (task, prompt, metric) and p.family == "secondary"]
     methods: list[str] = []
     for _, method, _ in method_groups(result, task):
         if method not in methods and any(method in (p.a, p.b) for p in pairs):
@@ -234,7 +285,7 @@ def verdict_lines(result: RunResult, task: str) -> list[str]:
 
 
 def verdict_text(v: Verdict) -> str:
-    return f"Recommendation for {v.prompt}: {v.recommended}, {v.reason}"
+    return f"Recommendation for {v.prompt}: {v.reason}"
 
 
 def examples_phrase(info: TaskInfo) -> str:
@@ -243,8 +294,8 @@ def examples_phrase(info: TaskInfo) -> str:
     resample whole groups"."""
     text = f"{info.n} examples" + (f" ({info.selection})" if info.selection else "")
     if info.groups:
-        text += (f" from {info.groups} groups of {info.group_by!r}; intervals and paired tests resample whole groups "
-                 "(cluster bootstrap), since examples of one group are not independent")
+        text += (f" from {info.groups} groups of {info.group_by!r}; intervals and paired tests are cluster-robust "
+                 "(whole groups), since examples of one group are not independent")
     return text
 
 
@@ -259,7 +310,7 @@ def context_lines(result: RunResult, task: str) -> list[str]:
         parts = []
         for label, report in (("evaluated", ctx), ("training", ctx.get("training") or {}),
                               ("dev", (ctx.get("training") or {}).get("dev") or {})):
-            done = [f"{report[k]} {k}" for k in ("truncated", "skipped") if report.get(k)]
+            done = context_phrase(report)
             if done:
                 parts.append(f"{label} prompts: {' and '.join(done)} (policy {report.get('policy')}, "
                              f"at most {report.get('budget'):,} tokens, longest {report.get('longest_prompt_tokens', 0):,})")

@@ -1,0 +1,143 @@
+"""One pair of methods on one metric, on the same rows: the difference, its test and its interval.
+
+Which test runs is decided by the metric, never by a seed:
+
+- a mean of per-row scores (:class:`~promptkit.metrics.base.MeanMetric`: exact match, accuracy,
+  token F1, ROUGE) gets the cluster-robust t of :func:`~promptkit.metrics.inference.cluster_mean`
+  on the per-row differences (``paired-t`` on independent rows, ``cluster-t-cr2`` on grouped
+  ones), with the between-seed variance of each method added when it was trained with several
+  seeds (``+seeds``). p-value, interval and minimum detectable difference all come from that
+  one t distribution, so they agree with each other.
+- a corpus metric (BLEU, chrF, macro F1, hub metrics) gets the paired sign-flip test over
+  groups (exact with few groups, Monte Carlo drawn until settled otherwise), or the two-level
+  bootstrap test when a method has several seeds; its interval and MDD use the standard error
+  of the paired (cluster) bootstrap of the difference with t quantiles at ``G - 1`` degrees of
+  freedom (a standard error from thousands of draws moves by well under a percent with the
+  seed, a percentile endpoint by far more).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from promptkit.metrics.base import FloatArray, MeanMetric, Metric
+from promptkit.metrics.inference import (
+    MeanEstimate,
+    ResampledP,
+    cluster_mean,
+    min_detectable,
+    sequential_p,
+    sign_flip_test,
+    smallest_exact_difference,
+)
+
+# Bootstrap draws behind the standard error of a corpus metric's difference.
+SE_RESAMPLES = 4000
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """The comparison ``a - b`` of two methods on one metric.
+
+    Attributes:
+        estimate: the difference of the (seed-averaged) metric values.
+        p: two-sided p-value of no difference.
+        test: which test gave ``p`` (see the module docstring).
+        resamples: draws behind ``p`` (None: analytic or exactly enumerated).
+        settled: False when a resampled p stayed within Monte Carlo error of a threshold.
+        spread: the t distribution of the estimate (its standard error and degrees of freedom,
+            the part from training seeds, rows and groups).
+        binary: right/wrong scores on both sides with one seed each (the exact-test floor of the
+            MDD applies).
+    """
+
+    estimate: float
+    p: float
+    test: str
+    resamples: int | None
+    settled: bool
+    spread: MeanEstimate
+    binary: bool
+
+    def interval(self, alpha: float) -> tuple[float, float]:
+        return self.spread.interval(alpha)
+
+    def mdd(self, alpha: float, power: float = 0.8) -> float:
+        """Smallest true difference this test detects with ``power`` at two-sided ``alpha`` (the
+        family's adjusted level): from the test's own standard error, and for right/wrong
+        outcomes never below what an exact test on these rows can reject at all."""
+        value = min_detectable(self.spread.se, self.spread.df, alpha, power)
+        if self.binary:
+            value = max(value, smallest_exact_difference(self.spread.n, alpha))
+        return value
+
+
+def _seed_terms(metric: Metric, stats_by_seed: Sequence[FloatArray]) -> tuple[float, int]:
+    values = [metric.aggregate(s) for s in stats_by_seed]
+    if len(values) < 2:
+        return 0.0, len(values)
+    return float(np.var(values, ddof=1)) / len(values), len(values)
+
+
+def paired_test(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence[FloatArray],
+                groups: Sequence[object] | None = None, thresholds: Sequence[float] = (0.05,),
+                n_boot: int = 1000, seed: int = 0) -> PairTest:
+    """Compare methods A and B on the same rows (one statistics array per training seed each).
+
+    Args:
+        metric: the metric both were scored with.
+        stats_a / stats_b: ``(n, k)`` statistics per seed, rows in the same order.
+        groups: one label per row (clustered rows), or None.
+        thresholds: the p-value thresholds decisions will be taken at (a resampled p is drawn
+            until it is clear of each); analytic tests ignore them.
+        n_boot: first block of draws of a resampled test (and at least that many bootstrap
+            draws behind a corpus metric's standard error).
+        seed: root of the resampling streams.
+    """
+    delta = float(np.mean([metric.aggregate(s) for s in stats_a]) - np.mean([metric.aggregate(s) for s in stats_b]))
+    single = len(stats_a) == 1 and len(stats_b) == 1
+    clustered = groups is not None and len(set(groups)) < len(groups)
+    if isinstance(metric, MeanMetric):
+        diffs = (np.mean([metric.sample_scores(s) for s in stats_a], axis=0)
+                 - np.mean([metric.sample_scores(s) for s in stats_b], axis=0))
+        spread = cluster_mean(diffs, groups).with_seed_variance([_seed_terms(metric, stats_a), _seed_terms(metric, stats_b)])
+        test = ("cluster-t-cr2" if clustered else "paired-t") + ("" if single else "+seeds")
+        return PairTest(delta, spread.p_value(), test, None, True, spread, single and metric.binary)
+    spread = _bootstrap_spread(metric, stats_a, stats_b, groups, max(n_boot, SE_RESAMPLES), seed, delta)
+    if single:
+        result = sign_flip_test(metric, stats_a[0], stats_b[0], groups, thresholds, seed=seed, start=max(n_boot, 1))
+        test = "sign-flip-exact" if result.resamples is None else "sign-flip"
+    else:
+        result = _two_level_p(metric, stats_a, stats_b, groups, thresholds, n_boot, seed)
+        test = "two-level-bootstrap"
+    test = ("cluster-" if clustered else "paired-") + test
+    return PairTest(delta, result.p, test, result.resamples, result.settled, spread, False)
+
+
+def _bootstrap_spread(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence[FloatArray],
+                      groups: Sequence[object] | None, n_boot: int, seed: int, delta: float) -> MeanEstimate:
+    """The standard error of ``a - b`` from the paired (cluster, two-level over seeds) bootstrap,
+    as a t spread with ``G - 1`` degrees of freedom."""
+    from promptkit.metrics.significance import two_level_bootstrap_values
+
+    values_a = two_level_bootstrap_values(metric, stats_a, n_boot, seed, groups)
+    values_b = two_level_bootstrap_values(metric, stats_b, n_boot, seed, groups)  # same row resamples
+    n = len(stats_a[0])
+    n_groups = len(set(groups)) if groups is not None else n
+    se = float(np.nanstd(values_a - values_b, ddof=1))
+    return MeanEstimate(delta, se if math.isfinite(se) else 0.0, float(max(n_groups - 1, 1)), n, n_groups)
+
+
+def _two_level_p(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence[FloatArray],
+                 groups: Sequence[object] | None, thresholds: Sequence[float], n_boot: int, seed: int) -> ResampledP:
+    from promptkit.metrics.significance import two_level_paired_bootstrap_test
+
+    def draw(b: int, k: int) -> int:
+        p = two_level_paired_bootstrap_test(metric, stats_a, stats_b, n_boot=b, seed=seed * 1_000_003 + k, groups=groups)
+        return round(p * (b + 1)) - 1
+
+    return sequential_p(draw, thresholds, start=max(n_boot, 1))
