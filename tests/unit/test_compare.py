@@ -201,10 +201,11 @@ def test_equal_costs_are_not_broken_by_one_wall_clock_reading(tmp_path: Path, ou
     lora = outcomes["lora"]
     cells = [_write_cell(tmp_path, "rslora", lora, seed=0, params=900_000, train_s=104.0),
              _write_cell(tmp_path, "olora", lora, seed=0, params=900_000, train_s=90.0)]
-    run = _run(cells, ["rslora", "olora"])
+    run = _run(cells, ["rslora", "olora"], verdict={"margin": 10.0})
     compare_runs(run, tmp_path, n_boot=100, seed=1)
     (verdict,) = run.verdicts
-    # identical outcomes: equivalent; equal parameters, size and tokens; one seed each, so the
+    # identical outcomes on 60 rows: within 10 points (not within 2: 60 rows cannot rule out a
+    # 6-point difference); equal parameters, size and tokens; one seed each, so the
     # 14 s difference is not a reason: the first listed is kept
     assert verdict.outcome("olora").outcome == "equivalent"  # type: ignore[union-attr]
     assert verdict.recommended == "rslora"

@@ -393,23 +393,36 @@ class SizeNeeded:
 
 
 def size_needed(est: MeanEstimate, gap: float, alpha: float, power: float = 0.8) -> SizeNeeded:
-    """Groups (and rows, at the observed rows per group) at which ``min_detectable`` falls to
-    ``gap``: the row part of the variance shrinks as ``G / G'``, the seed part does not."""
+    """The fewest groups ``G'`` (and rows, at the observed rows per group) at which a t test detects
+    ``gap`` with ``power`` at ``alpha``: the row part of the variance shrinks as ``G / G'``, the
+    seed part does not, and the quantiles are taken at ``G' - 1`` degrees of freedom::
+
+        mdd(G') = (t_{1-alpha/2, G'-1} + t_{power, G'-1}) * sqrt(rows_var * G / G' + seed_var)
+
+    ``mdd`` falls as ``G'`` grows, so the smallest ``G'`` with ``mdd(G') <= gap`` is found by
+    doubling then bisection; none exists when the seed part alone, at infinitely many groups,
+    stays above ``gap``.
+    """
     if gap <= 0.0:
         return SizeNeeded(None, None, "the observed difference is already at or beyond the margin")
     rows_var = max(est.se**2 - est.seed_var, 0.0)
-    g = float(est.groups)
-    for _ in range(50):  # fixed point: quantiles at G' - 1 degrees of freedom
-        q = t_ppf(1.0 - alpha / 2.0, max(g - 1.0, 1.0)) + t_ppf(power, max(g - 1.0, 1.0))
-        allowed = (gap / q) ** 2 - est.seed_var
-        if allowed <= 0.0:
-            return SizeNeeded(None, None, "the training-seed variance alone exceeds it: more seeds are needed")
-        if rows_var == 0.0:
-            return SizeNeeded(est.groups, est.n)
-        new = max(2.0, est.groups * rows_var / allowed)
-        if abs(new - g) < 0.5:
-            g = new
-            break
-        g = new
-    groups = math.ceil(g)
-    return SizeNeeded(groups, math.ceil(groups * est.n / est.groups))
+    z = NormalDist()
+    if (z.inv_cdf(1.0 - alpha / 2.0) + z.inv_cdf(power)) * math.sqrt(est.seed_var) >= gap:
+        return SizeNeeded(None, None, "the training-seed variance alone exceeds it: more seeds are needed")
+
+    def mdd(groups: int) -> float:
+        df = float(max(groups - 1, 1))
+        return (t_ppf(1.0 - alpha / 2.0, df) + t_ppf(power, df)) * math.sqrt(rows_var * est.groups / groups + est.seed_var)
+
+    low, high = 1, 2  # mdd(low) > gap is kept true (groups = 1 has no variance estimate at all)
+    while mdd(high) > gap:
+        low, high = high, high * 2
+        if high > 10**12:
+            return SizeNeeded(None, None, "beyond any test set")
+    while high - low > 1:
+        mid = (low + high) // 2
+        if mdd(mid) <= gap:
+            high = mid
+        else:
+            low = mid
+    return SizeNeeded(high, math.ceil(high * est.n / est.groups))

@@ -28,10 +28,12 @@ from promptkit.metrics.base import FloatArray, MeanMetric, Metric
 from promptkit.metrics.inference import (
     MeanEstimate,
     ResampledP,
+    SizeNeeded,
     cluster_mean,
     min_detectable,
     sequential_p,
     sign_flip_test,
+    size_needed,
     smallest_exact_difference,
 )
 
@@ -53,6 +55,8 @@ class PairTest:
             the part from training seeds, rows and groups).
         binary: right/wrong scores on both sides with one seed each (the exact-test floor of the
             MDD applies).
+        flat: every row's difference is the same (no discordant row, or all discordant one way):
+            the t test has no spread to work with, so the interval is the bound below.
     """
 
     estimate: float
@@ -62,18 +66,44 @@ class PairTest:
     settled: bool
     spread: MeanEstimate
     binary: bool
+    flat: bool = False
+
+    def _flat_halfwidth(self, alpha: float) -> float:
+        """Where every difference is alike, the share of groups in which the two methods would
+        differ the other way is only bounded: with none among ``G`` groups, the one-sided
+        ``1 - alpha/2`` upper bound is ``1 - (alpha/2)**(1/G)`` (Clopper-Pearson at 0 events,
+        each group one trial), and a per-row score moves the mean by at most 100 per row."""
+        return 100.0 * (1.0 - (alpha / 2.0) ** (1.0 / self.spread.groups))
 
     def interval(self, alpha: float) -> tuple[float, float]:
+        if self.flat:
+            half = self._flat_halfwidth(alpha)
+            return max(-100.0, self.estimate - half), min(100.0, self.estimate + half)
         return self.spread.interval(alpha)
 
     def mdd(self, alpha: float, power: float = 0.8) -> float:
         """Smallest true difference this test detects with ``power`` at two-sided ``alpha`` (the
         family's adjusted level): from the test's own standard error, and for right/wrong
         outcomes never below what an exact test on these rows can reject at all."""
+        if self.flat:
+            return max(self._flat_halfwidth(alpha), smallest_exact_difference(self.spread.n, alpha))
         value = min_detectable(self.spread.se, self.spread.df, alpha, power)
         if self.binary:
             value = max(value, smallest_exact_difference(self.spread.n, alpha))
         return value
+
+    def size_needed(self, gap: float, alpha: float, power: float = 0.8) -> SizeNeeded:
+        """Test-set size at which this comparison would detect ``gap`` (see
+        :func:`~promptkit.metrics.inference.size_needed`); with flat differences, the groups at
+        which the bound of :meth:`interval` falls to ``gap``."""
+        if not self.flat:
+            return size_needed(self.spread, gap, alpha, power)
+        if gap <= 0.0:
+            return SizeNeeded(None, None, "the observed difference is already at or beyond the margin")
+        if gap >= 100.0:
+            return SizeNeeded(self.spread.groups, self.spread.n)
+        groups = max(2, math.ceil(math.log(alpha / 2.0) / math.log(1.0 - gap / 100.0)))
+        return SizeNeeded(groups, math.ceil(groups * self.spread.n / self.spread.groups))
 
 
 def _seed_terms(metric: Metric, stats_by_seed: Sequence[FloatArray]) -> tuple[float, int]:
@@ -105,6 +135,12 @@ def paired_test(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence
         diffs = (np.mean([metric.sample_scores(s) for s in stats_a], axis=0)
                  - np.mean([metric.sample_scores(s) for s in stats_b], axis=0))
         spread = cluster_mean(diffs, groups).with_seed_variance([_seed_terms(metric, stats_a), _seed_terms(metric, stats_b)])
+        if spread.se == 0.0:
+            # Every difference alike: no t test. The exact sign-flip test over groups gives
+            # p = 2 / 2**G when they all point one way (only no swap and every swap reach it).
+            p = 1.0 if delta == 0.0 else min(1.0, 2.0 ** (1 - spread.groups))
+            test = ("cluster" if clustered else "paired") + "-sign-flip-exact"
+            return PairTest(delta, p, test, None, True, spread, single and metric.binary, flat=True)
         test = ("cluster-t-cr2" if clustered else "paired-t") + ("" if single else "+seeds")
         return PairTest(delta, spread.p_value(), test, None, True, spread, single and metric.binary)
     spread = _bootstrap_spread(metric, stats_a, stats_b, groups, max(n_boot, SE_RESAMPLES), seed, delta)

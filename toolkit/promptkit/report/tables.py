@@ -170,15 +170,20 @@ def verdict_table(result: RunResult, task: str) -> TableData | None:
                          f"[{o.ci_low:.1f}, {o.ci_high:.1f}]" if tested else "–", o.test or "–",
                          _fmt_adjusted(o.p_adjusted, o.p_value, o.resamples) if tested else "–",
                          f"{o.mdd:.1f}" if o.mdd == o.mdd else "–",
-                         _size(o.rows_to_separate, o.groups_to_separate) if o.outcome == "inconclusive" else "",
-                         _size(o.rows_for_equivalence, o.groups_for_equivalence) if o.outcome == "inconclusive" else ""])
+                         _size(o.rows_to_separate, o.groups_to_separate, "no difference observed")
+                         if o.outcome == "inconclusive" else "",
+                         _size(o.rows_for_equivalence, o.groups_for_equivalence,
+                               "not at this difference (beyond the margin)" if abs(o.loss) >= v.margin else
+                               "not with more rows (seed variance)") if o.outcome == "inconclusive" else ""])
     return TableData(header, rows)
 
 
-def _size(rows: int | None, groups: int | None) -> str:
+def _size(rows: int | None, groups: int | None, unreachable: str) -> str:
+    from promptkit.report.verdict import about
+
     if rows is None:
-        return "not reachable with more rows"
-    return f"~{rows:,} rows" + (f" (~{groups:,} groups)" if groups is not None and groups != rows else "")
+        return unreachable
+    return f"{about(rows)} rows" + (f" ({about(groups)} groups)" if groups is not None and groups != rows else "")
 
 
 def _fmt_adjusted(p_adjusted: float, p_value: float, resamples: int | None) -> str:

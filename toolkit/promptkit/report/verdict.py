@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from promptkit.metrics.inference import size_needed
 from promptkit.metrics.paired import PairTest
 from promptkit.report.results import CellResult, MethodOutcome, Outcome, Verdict
 
@@ -183,8 +182,8 @@ def _outcome(m: str, e: PromptEvidence, settings: VerdictSettings, level: float,
                     "not decided on it")
     sep = eq = None
     if outcome == "inconclusive":
-        sep = size_needed(test.spread, abs(test.estimate), level, POWER) if test.estimate else None
-        eq = size_needed(test.spread, settings.margin - abs(test.estimate), level, POWER)
+        sep = test.size_needed(abs(test.estimate), level, POWER) if test.estimate else None
+        eq = test.size_needed(settings.margin - abs(test.estimate), level, POWER)
     return MethodOutcome(
         m, value, outcome, loss=round(test.estimate, 4), ci_low=round(low, 4), ci_high=round(high, 4),
         p_value=test.p, p_adjusted=p_adj, test=test.test, resamples=test.resamples, mdd=round(test.mdd(level, POWER), 4),
@@ -214,6 +213,14 @@ def _recommend(e: PromptEvidence, outcomes: Sequence[MethodOutcome], settings: V
     return choice, f"cheaper: {_cost_words(e.cells[choice])} against {best_cost}"
 
 
+def about(count: int) -> str:
+    """A projected size as it should be read, to two significant digits: ``~2,800`` for 2,810."""
+    if count < 100:
+        return f"~{count:,}"
+    digits = 10 ** (len(str(count)) - 2)
+    return f"~{round(count / digits) * digits:,}"
+
+
 def _fmt_loss(o: MethodOutcome) -> str:
     return f"{o.loss:.1f} points lower (adjusted CI {o.ci_low:.1f} to {o.ci_high:.1f})"
 
@@ -235,13 +242,15 @@ def outcome_phrase(o: MethodOutcome, margin: float, rows_word: str = "rows", gro
     if o.outcome == "equivalent":
         return text + f"equivalent within {margin:g} points"
     text += f"inconclusive, not shown equivalent within {margin:g} points"
+    def size(rows: int, groups: int | None) -> str:
+        extra = f" ({about(groups)} {groups_word})" if groups is not None and groups != rows else ""
+        return f"{about(rows)} {rows_word}{extra}"
+
     if o.rows_to_separate is not None:
-        text += f"; ~{o.rows_to_separate:,} {rows_word}"
-        if o.groups_to_separate is not None and o.groups_to_separate != o.rows_to_separate:
-            text += f" (~{o.groups_to_separate:,} {groups_word})"
-        text += " would separate them at this difference"
+        text += f"; {size(o.rows_to_separate, o.groups_to_separate)} would separate them at this difference"
     if o.rows_for_equivalence is not None:
-        text += f"; ~{o.rows_for_equivalence:,} {rows_word} would show equivalence if the difference were this small"
+        text += (f"; {size(o.rows_for_equivalence, o.groups_for_equivalence)} would show equivalence within the "
+                 "margin at this difference")
     if o.note:
         text += f" ({o.note})"
     return text
