@@ -201,7 +201,9 @@ def _matrix(result: RunResult, task: str, prompt: str, metric: str, colors: dict
             tds.append(f"<td class='{cls}' title='{_e(p.test)}'>{p.delta:+.1f}<br><small>{_e(fmt_p_adjusted(p))}</small></td>")
         rows.append(f"<tr><th>{_swatch(colors, a)}{_e(a)}</th>{''.join(tds)}</tr>")
     return (f"<p class='meta'>{_e(metric)}, prompt {_e(prompt)}: row minus column, Holm-adjusted p; green: the row "
-            f"method is better at alpha {alpha}, red: worse, grey: no significant difference.</p>"
+            f"method is better at alpha {alpha}, red: worse, grey: no significant difference. These are the secondary "
+            "comparisons (every pair and metric, Holm-adjusted over all of them); the verdict is decided from its own "
+            "family, each method against the best, in the box above.</p>"
             f"<div class='scroll'><table class='matrix'><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}"
             "</tbody></table></div>")
 
