@@ -497,17 +497,20 @@ def test_pair_mdd_is_floored_by_the_exact_test_for_right_wrong_scores() -> None:
 
 def _mdd_at(est: MeanEstimate, groups: int, alpha: float = 0.05, power: float = 0.8) -> float:
     """Minimum detectable difference at ``groups`` groups: the row variance scales as G / G',
-    the seed variance does not, t quantiles at G' - 1 df (scipy)."""
-    rows_var = est.se**2 - est.seed_var
-    se = math.sqrt(rows_var * est.groups / groups + est.seed_var)
-    return float((stats.t.ppf(1 - alpha / 2, groups - 1) + stats.t.ppf(power, groups - 1)) * se)
+    the seed variance does not; t quantiles (scipy) at Satterthwaite's degrees of freedom of
+    the two parts, G' - 1 for the rows and ``seed_df`` for the seeds (infinite: a known
+    variance, which adds nothing to the denominator)."""
+    rows = (est.se**2 - est.seed_var) * est.groups / groups
+    seed_term = est.seed_var**2 / est.seed_df if est.seed_var and math.isfinite(est.seed_df) else 0.0
+    df = (rows + est.seed_var) ** 2 / (rows**2 / (groups - 1) + seed_term)
+    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * math.sqrt(rows + est.seed_var))
 
 
 def _smallest_groups(est: MeanEstimate, gap: float) -> int:
     g = 2
     while _mdd_at(est, g) > gap:
         g += 1
-    return g
+    return max(g, est.groups)
 
 
 def _normal_regime_cases(seed_var: float) -> list[tuple[MeanEstimate, float]]:
@@ -525,10 +528,9 @@ def _normal_regime_cases(seed_var: float) -> list[tuple[MeanEstimate, float]]:
 
 
 def test_size_needed_reaches_the_gap_in_the_normal_regime() -> None:
-    # The exact answer is the smallest G' whose detectable difference is <= gap. size_needed
-    # solves G' = G rows_var / (gap / q(G'))**2 by fixed-point iteration, stopping within half
-    # a group, then rounds up: it may land one group off where the root sits near an integer
-    # (the detectable difference then misses the gap by a fraction of a percent), never further.
+    # The exact answer is the smallest G' whose detectable difference is <= gap (never below
+    # today's G: an inconclusive comparison is not told fewer rows would do). The tolerance of
+    # one group covers quantile rounding between scipy and promptkit's own t.
     exact, total = 0, 0
     for est, gap in _normal_regime_cases(0.0):
         got = size_needed(est, gap, 0.05, 0.8)
@@ -552,9 +554,9 @@ def test_size_needed_refuses_what_rows_cannot_reach() -> None:
 
 
 def test_size_needed_with_seed_variance_reaches_a_reachable_gap() -> None:
-    # 16 groups, se**2 = 1 of which 0.5 is seed variance: a gap of 2.1 is reached at 148 groups
-    # (t quantiles at 147 df), but size_needed's first step takes q at 15 df, finds
-    # (2.1 / q(15))**2 = 0.491 below the seed variance 0.5, and answers None ("more seeds").
+    # 16 groups, se**2 = 1 of which 0.5 is seed variance: a gap of 2.1 is reachable with enough
+    # groups. An earlier version judged "the seed variance alone exceeds it" with quantiles at
+    # today's 15 df and answered None.
     misses = []
     for est, gap in [*_normal_regime_cases(0.5), (MeanEstimate(2.0, 1.0, 15.0, 80, 16, seed_var=0.5), 2.1)]:
         got = size_needed(est, gap, 0.05, 0.8)
@@ -566,9 +568,8 @@ def test_size_needed_with_seed_variance_reaches_a_reachable_gap() -> None:
 
 def test_size_needed_when_the_gap_is_already_detectable() -> None:
     # 5 groups, se 0.5: today's detectable difference is (t_4 + t_4,0.8) * 0.5 = 1.86. A gap of
-    # 2.27 is reached at 5 groups (not at 4: 2.33). The iteration from 5 goes 3.35 -> 2 -> 48 ->
-    # 2 -> ... and returns 48. Verdicts call it with the gap above the detectable difference
-    # when Bell-McCaffrey's df are well below G - 1 or a sign-flip p and a bootstrap se disagree.
+    # 2.27 is reached at 5 groups (not at 4: 2.33). An earlier fixed-point iteration oscillated
+    # here (3.35 -> 2 -> 48 -> ...) and returned 48.
     est = MeanEstimate(1.0, 0.5, 4.0, 25, 5)
     gap = 2.2743589743589743
     assert _smallest_groups(est, gap) == 5

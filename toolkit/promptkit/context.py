@@ -153,14 +153,21 @@ def _drop_shots(prompt: Prompt, measure: Callable[[Prompt], int], budget: int) -
 
     if not shots or measure(with_last(0)) > budget:
         return None
-    lo, hi = 0, len(shots) - 1  # the most kept that fit (all of them do not): a prompt grows with k
+    # the most kept that fit (all of them do not)
+    return with_last(_most_that_fit(lambda k: measure(with_last(k)) <= budget, len(shots) - 1))
+
+
+def _most_that_fit(fits: Callable[[int], bool], most: int) -> int:
+    """The largest ``k`` in ``[0, most]`` with ``fits(k)``, given ``fits(0)`` and that a prompt grows
+    with ``k`` (binary search)."""
+    lo, hi = 0, most
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if measure(with_last(mid)) <= budget:
+        if fits(mid):
             lo = mid
         else:
             hi = mid - 1
-    return with_last(lo)
+    return lo
 
 
 def _truncate_left(ex: Example, render: Callable[[Example], Prompt], measure: Callable[[Prompt], int], budget: int,
@@ -178,11 +185,4 @@ def _truncate_left(ex: Example, render: Callable[[Example], Prompt], measure: Ca
 
     if measure(with_last(0)) > budget:
         return None  # the rest of the prompt alone is too long
-    lo, hi = 0, len(ids)  # the most tokens kept that fit: binary search (a prompt grows with k)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if measure(with_last(mid)) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return with_last(lo)
+    return with_last(_most_that_fit(lambda k: measure(with_last(k)) <= budget, len(ids)))  # the most tokens kept

@@ -325,6 +325,12 @@ class Runner:
         spaces = self.tuned_spaces()
         untuned = [m.label for m in self.methods() if isinstance(m, TunableBase) and m.label not in spaces]
         check_budgets(spaces, cfg.tuning, untuned)
+        wanted = cfg.verdict.metric
+        scored = sorted({m for p in prepared for m in p.task.config.metrics})
+        if wanted is not None and wanted not in scored:
+            # a run-wide selection metric applies to the tasks that score it; one that none scores is a typo
+            raise ConfigError(f"verdict.metric {wanted!r} is not scored by any task of the run; "
+                              f"accepted: {', '.join(scored)}")
         return prepared
 
     @staticmethod

@@ -92,8 +92,9 @@ class Metric(ABC):
     """
 
     name: str = ""
-    # True when every per-sample score is right or wrong (statistics ``(n, 1)`` in {0, 1}):
-    # pairs of systems are then compared with an exact McNemar test instead of a bootstrap.
+    # True when every per-sample score is right or wrong (statistics ``(n, 1)`` in {0, 1}): its
+    # interval is Wilson's (with the design effect on grouped rows), and a difference's minimum
+    # detectable size never falls below what an exact test on the rows could reject.
     binary: bool = False
 
     @abstractmethod

@@ -130,7 +130,8 @@ class MeanEstimate:
         se: its standard error (CR2 cluster-robust; plus seed variance where added).
         df: degrees of freedom of the t reference distribution.
         n / groups: rows and groups (every row its own group when ungrouped).
-        seed_var: the part of ``se**2`` that comes from training seeds (0 without).
+        seed_var: the part of ``se**2`` that comes from training seeds (0 without), and
+            ``seed_df`` its Satterthwaite degrees of freedom.
     """
 
     estimate: float
@@ -139,6 +140,7 @@ class MeanEstimate:
     n: int
     groups: int
     seed_var: float = 0.0
+    seed_df: float = math.inf
 
     def interval(self, alpha: float) -> tuple[float, float]:
         """The two-sided ``1 - alpha`` t interval (a point when ``se`` is 0)."""
@@ -165,9 +167,11 @@ class MeanEstimate:
         total = rows_var + seed_var
         if total == 0.0:
             return replace(self, seed_var=0.0)
-        denom = (rows_var**2 / self.df if rows_var else 0.0) + sum(v**2 / (s - 1) for v, s in terms)
+        seed_denom = sum(v**2 / (s - 1) for v, s in terms)
+        denom = (rows_var**2 / self.df if rows_var else 0.0) + seed_denom
         df = total**2 / denom if denom > 0 else self.df
-        return replace(self, se=math.sqrt(total), df=df, seed_var=seed_var)
+        seed_df = seed_var**2 / seed_denom if seed_denom > 0 else math.inf
+        return replace(self, se=math.sqrt(total), df=df, seed_var=seed_var, seed_df=seed_df)
 
 
 def _codes(groups: Sequence[object] | None, n: int) -> IntArray:
@@ -395,34 +399,40 @@ class SizeNeeded:
 def size_needed(est: MeanEstimate, gap: float, alpha: float, power: float = 0.8) -> SizeNeeded:
     """The fewest groups ``G'`` (and rows, at the observed rows per group) at which a t test detects
     ``gap`` with ``power`` at ``alpha``: the row part of the variance shrinks as ``G / G'``, the
-    seed part does not, and the quantiles are taken at ``G' - 1`` degrees of freedom::
+    seed part does not, and the quantiles are taken at the Satterthwaite degrees of freedom of
+    the two parts (``G' - 1`` for the rows, ``seed_df`` for the seeds)::
 
-        mdd(G') = (t_{1-alpha/2, G'-1} + t_{power, G'-1}) * sqrt(rows_var * G / G' + seed_var)
+        mdd(G') = (t_{1-alpha/2, df'} + t_{power, df'}) * sqrt(rows_var * G / G' + seed_var)
 
     ``mdd`` falls as ``G'`` grows, so the smallest ``G'`` with ``mdd(G') <= gap`` is found by
     doubling then bisection; none exists when the seed part alone, at infinitely many groups,
-    stays above ``gap``.
+    stays above ``gap``. The answer is at least the observed ``G``: an inconclusive comparison
+    is not told that fewer rows would do.
     """
     if gap <= 0.0:
-        return SizeNeeded(None, None, "the observed difference is already at or beyond the margin")
+        return SizeNeeded(None, None, "not at this difference (beyond the margin)")
     rows_var = max(est.se**2 - est.seed_var, 0.0)
-    z = NormalDist()
-    if (z.inv_cdf(1.0 - alpha / 2.0) + z.inv_cdf(power)) * math.sqrt(est.seed_var) >= gap:
-        return SizeNeeded(None, None, "the training-seed variance alone exceeds it: more seeds are needed")
+    seed_df = est.seed_df if est.seed_var > 0 else math.inf
+    if (t_ppf(1.0 - alpha / 2.0, seed_df) + t_ppf(power, seed_df)) * math.sqrt(est.seed_var) >= gap:
+        return SizeNeeded(None, None, "not with more rows (the training-seed variance alone exceeds it)")
 
     def mdd(groups: int) -> float:
-        df = float(max(groups - 1, 1))
-        return (t_ppf(1.0 - alpha / 2.0, df) + t_ppf(power, df)) * math.sqrt(rows_var * est.groups / groups + est.seed_var)
+        rows_part = rows_var * est.groups / groups
+        total = rows_part + est.seed_var
+        denom = rows_part**2 / max(groups - 1, 1) + (est.seed_var**2 / seed_df if est.seed_var else 0.0)
+        df = total**2 / denom if denom > 0 else float(max(groups - 1, 1))
+        return (t_ppf(1.0 - alpha / 2.0, df) + t_ppf(power, df)) * math.sqrt(total)
 
     low, high = 1, 2  # mdd(low) > gap is kept true (groups = 1 has no variance estimate at all)
     while mdd(high) > gap:
         low, high = high, high * 2
         if high > 10**12:
-            return SizeNeeded(None, None, "beyond any test set")
+            return SizeNeeded(None, None, "beyond any test set")  # pragma: no cover - guards the loop
     while high - low > 1:
         mid = (low + high) // 2
         if mdd(mid) <= gap:
             high = mid
         else:
             low = mid
-    return SizeNeeded(high, math.ceil(high * est.n / est.groups))
+    groups = max(high, est.groups)
+    return SizeNeeded(groups, math.ceil(groups * est.n / est.groups))

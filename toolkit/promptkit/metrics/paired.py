@@ -12,13 +12,17 @@ Which test runs is decided by the metric, never by a seed:
   groups (exact with few groups, Monte Carlo drawn until settled otherwise), or the two-level
   bootstrap test when a method has several seeds; its interval and MDD use the standard error
   of the paired (cluster) bootstrap of the difference with t quantiles at ``G - 1`` degrees of
-  freedom (a standard error from thousands of draws moves by well under a percent with the
-  seed, a percentile endpoint by far more).
+  freedom (a standard error from 4,000 draws moves by about 1% with the seed, a percentile
+  endpoint by far more; an equivalence claim must clear the margin by that error, see
+  :meth:`PairTest.within`). That interval is not the inversion of the sign-flip test: near the
+  threshold the two can disagree, and "worse" is read from the test. The two-level bootstrap
+  for multi-seed corpus metrics is not level-checked by simulation.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,7 +60,12 @@ class PairTest:
         binary: right/wrong scores on both sides with one seed each (the exact-test floor of the
             MDD applies).
         flat: every row's difference is the same (no discordant row, or all discordant one way):
-            the t test has no spread to work with, so the interval is the bound below.
+            the t test has no spread to work with, so the interval is the bound of
+            :meth:`_flat_halfwidth`.
+        se_draws: bootstrap draws behind ``spread.se`` (corpus metrics; 0: analytic). Its
+            relative Monte Carlo error is about ``1 / sqrt(2 * se_draws)``, and an equivalence
+            claim must clear the margin by that much.
+        largest_group: rows in the largest group (the flat bound counts groups of that size).
     """
 
     estimate: float
@@ -67,19 +76,37 @@ class PairTest:
     spread: MeanEstimate
     binary: bool
     flat: bool = False
+    se_draws: int = 0
+    largest_group: int = 1
 
-    def _flat_halfwidth(self, alpha: float) -> float:
-        """Where every difference is alike, the share of groups in which the two methods would
-        differ the other way is only bounded: with none among ``G`` groups, the one-sided
-        ``1 - alpha/2`` upper bound is ``1 - (alpha/2)**(1/G)`` (Clopper-Pearson at 0 events,
-        each group one trial), and a per-row score moves the mean by at most 100 per row."""
-        return 100.0 * (1.0 - (alpha / 2.0) ** (1.0 / self.spread.groups))
+    def _flat_halfwidth(self, alpha: float, groups: float | None = None) -> float:
+        """Where every difference is alike, the share of rows on which the two methods would
+        differ (the other way) is only bounded: with none among ``G`` independent groups, the
+        one-sided ``1 - alpha/2`` Clopper-Pearson bound on the share of groups is
+        ``1 - (alpha/2)**(1/G)``. Groups differ in size, so ``G`` counts groups of the largest
+        size that the rows could fill (``n / largest``): a bound on the share of rows. A per-row
+        score moves the mean by at most 100 per row."""
+        effective = self.spread.n / self.largest_group if groups is None else groups
+        return 100.0 * (1.0 - (alpha / 2.0) ** (1.0 / max(effective, 1.0)))
 
     def interval(self, alpha: float) -> tuple[float, float]:
-        if self.flat:
-            half = self._flat_halfwidth(alpha)
-            return max(-100.0, self.estimate - half), min(100.0, self.estimate + half)
-        return self.spread.interval(alpha)
+        if not self.flat:
+            return self.spread.interval(alpha)
+        half = self._flat_halfwidth(alpha)
+        low, high = max(-100.0, self.estimate - half), min(100.0, self.estimate + half)
+        if self.p >= alpha:  # the exact test does not reject: the interval keeps 0, as it must
+            low, high = min(low, 0.0), max(high, 0.0)
+        return low, high
+
+    def within(self, margin: float, alpha: float) -> bool:
+        """Whether the level-``alpha`` interval lies within ``±margin`` (equivalence), with a
+        bootstrap standard error's Monte Carlo error (3.29 of its relative sd: 99.9%) added to the
+        half-width first, so that no other resampling seed would decide otherwise."""
+        low, high = self.interval(alpha)
+        if self.se_draws:
+            slack = 3.29 * (high - low) / 2.0 / math.sqrt(2.0 * self.se_draws)
+            low, high = low - slack, high + slack
+        return -margin < low and high < margin
 
     def mdd(self, alpha: float, power: float = 0.8) -> float:
         """Smallest true difference this test detects with ``power`` at two-sided ``alpha`` (the
@@ -92,18 +119,26 @@ class PairTest:
             value = max(value, smallest_exact_difference(self.spread.n, alpha))
         return value
 
-    def size_needed(self, gap: float, alpha: float, power: float = 0.8) -> SizeNeeded:
-        """Test-set size at which this comparison would detect ``gap`` (see
-        :func:`~promptkit.metrics.inference.size_needed`); with flat differences, the groups at
+    def size_needed(self, gap: float, alpha: float, power: float = 0.8, separate: bool = False) -> SizeNeeded:
+        """Test-set size at which this comparison would detect ``gap`` (``separate``: the observed
+        difference) or bound the difference within it (see
+        :func:`~promptkit.metrics.inference.size_needed`). With flat differences: the groups at
+        which the exact test's smallest p, ``2 / 2**G``, falls to ``alpha`` (to separate), or at
         which the bound of :meth:`interval` falls to ``gap``."""
         if not self.flat:
             return size_needed(self.spread, gap, alpha, power)
         if gap <= 0.0:
-            return SizeNeeded(None, None, "the observed difference is already at or beyond the margin")
-        if gap >= 100.0:
-            return SizeNeeded(self.spread.groups, self.spread.n)
-        groups = max(2, math.ceil(math.log(alpha / 2.0) / math.log(1.0 - gap / 100.0)))
-        return SizeNeeded(groups, math.ceil(groups * self.spread.n / self.spread.groups))
+            return SizeNeeded(None, None, "not at this difference (beyond the margin)")
+        per_group = self.spread.n / self.spread.groups
+        if separate:
+            groups = max(self.spread.groups, math.ceil(1.0 + math.log2(1.0 / alpha)))
+        elif gap >= 100.0:
+            groups = self.spread.groups
+        else:
+            # largest-size groups whose bound is gap, converted to groups of the observed sizes
+            needed = math.log(alpha / 2.0) / math.log(1.0 - gap / 100.0)
+            groups = max(2, math.ceil(needed * self.largest_group / per_group))
+        return SizeNeeded(groups, math.ceil(groups * per_group))
 
 
 def _seed_terms(metric: Metric, stats_by_seed: Sequence[FloatArray]) -> tuple[float, int]:
@@ -140,10 +175,12 @@ def paired_test(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence
             # p = 2 / 2**G when they all point one way (only no swap and every swap reach it).
             p = 1.0 if delta == 0.0 else min(1.0, 2.0 ** (1 - spread.groups))
             test = ("cluster" if clustered else "paired") + "-sign-flip-exact"
-            return PairTest(delta, p, test, None, True, spread, single and metric.binary, flat=True)
+            largest = max(Counter(groups).values()) if groups is not None else 1
+            return PairTest(delta, p, test, None, True, spread, single and metric.binary, flat=True, largest_group=largest)
         test = ("cluster-t-cr2" if clustered else "paired-t") + ("" if single else "+seeds")
         return PairTest(delta, spread.p_value(), test, None, True, spread, single and metric.binary)
-    spread = _bootstrap_spread(metric, stats_a, stats_b, groups, max(n_boot, SE_RESAMPLES), seed, delta)
+    draws = max(n_boot, SE_RESAMPLES)
+    spread = _bootstrap_spread(metric, stats_a, stats_b, groups, draws, seed, delta)
     if single:
         result = sign_flip_test(metric, stats_a[0], stats_b[0], groups, thresholds, seed=seed, start=max(n_boot, 1))
         test = "sign-flip-exact" if result.resamples is None else "sign-flip"
@@ -151,7 +188,7 @@ def paired_test(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence
         result = _two_level_p(metric, stats_a, stats_b, groups, thresholds, n_boot, seed)
         test = "two-level-bootstrap"
     test = ("cluster-" if clustered else "paired-") + test
-    return PairTest(delta, result.p, test, result.resamples, result.settled, spread, False)
+    return PairTest(delta, result.p, test, result.resamples, result.settled, spread, False, se_draws=draws)
 
 
 def _bootstrap_spread(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence[FloatArray],

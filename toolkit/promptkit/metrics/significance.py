@@ -1,6 +1,7 @@
-"""Statistics behind a trustworthy verdict: exact paired tests, multiple-comparison adjustment,
-the smallest difference a test set can detect, the two-level (training seed x test row)
-bootstrap, and the wording of p-values.
+"""Paired tests and their wording: the exact McNemar test, Holm's adjustment, a normal-theory
+minimum detectable difference, the two-level (training seed x test row) bootstrap, and how
+p-values are written. The verdict's own tests live in promptkit.metrics.inference and
+promptkit.metrics.paired; McNemar and this MDD stay as public functions (and references).
 
 Everything here is numpy and the standard library: scipy is a test-time reference only, so
 ``import promptkit.metrics`` stays cheap. Random streams come from explicit integer seeds; the

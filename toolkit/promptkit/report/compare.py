@@ -10,8 +10,9 @@ decision that another resampling seed would flip.
 Two families, kept apart:
 
 - **confirmatory**: on the task's selection metric, each competing method against the best of
-  its prompt template; Bonferroni over the family (which spans the task's templates). The
-  verdict (:mod:`promptkit.report.verdict`) is decided from these alone.
+  its prompt template; Bonferroni over every pair of competing methods (the best is chosen from
+  the same data), across the task's templates. The verdict (:mod:`promptkit.report.verdict`) is
+  decided from these alone.
 - **secondary**: every pair on every metric, Holm-adjusted across all of them; reported,
   labelled, and never used by the verdict.
 """
@@ -20,17 +21,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from promptkit.config import entry_label
+from promptkit.metrics.base import FloatArray
 from promptkit.metrics.paired import PairTest
+from promptkit.metrics.significance import holm
 from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo
-from promptkit.report.verdict import POWER, PromptEvidence, choose_best, decide, excluded_reason, resolve_settings
+from promptkit.report.verdict import (
+    POWER,
+    PromptEvidence,
+    ResolvedVerdict,
+    choose_best,
+    decide,
+    excluded_reason,
+    family_size,
+    resolve_settings,
+)
 
-ALPHA = 0.05
+# 95% intervals: the unadjusted interval of each comparison, and the seed summaries
+INTERVAL_ALPHA = 0.05
 
 
 def _rows(run_dir: Path, cell: CellResult, files: dict[Path, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
@@ -54,13 +68,17 @@ def method_order(result: RunResult) -> list[str]:
     return labels
 
 
+@dataclass(frozen=True)
 class _PromptData:
     """The aligned statistics of one task/prompt: rows shared by every method, their groups, and
-    each metric's statistics per method and seed."""
+    each metric's ``(n, k)`` statistics per method and seed."""
 
-    def __init__(self, prompt: str, labels: list[str], by_method: dict[str, list[CellResult]], ids: list[str],
-                 groups: list[str] | None, stats: dict[str, dict[str, list[Any]]]) -> None:
-        self.prompt, self.labels, self.by_method, self.ids, self.groups, self.stats = prompt, labels, by_method, ids, groups, stats
+    prompt: str
+    labels: list[str]
+    by_method: dict[str, list[CellResult]]
+    ids: list[str]
+    groups: list[str] | None
+    stats: dict[str, dict[str, list[FloatArray]]]
 
 
 def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> None:
@@ -121,8 +139,12 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
                             result.seed_summaries.append(_seed_summary(task, prompt, name, metric, m, by_method[m],
                                                                        stats[name][m], n_boot, seed, groups))
             data.append(_PromptData(prompt, labels, by_method, ids, groups, stats))
-        _confirmatory(result, task, info, data, n_boot, seed)
-        _secondary(result, task, data, n_boot, seed)
+        usable = [d for d in data if d.stats]
+        if not usable:
+            continue
+        settings = resolve_settings(result.config.get("verdict"), info.verdict, list(usable[0].stats))
+        _confirmatory(result, task, info, usable, n_boot, seed, settings)
+        _secondary(result, task, data, n_boot, seed, settings.alpha)
 
 
 def _test(name: str, stats_a: Sequence[Any], stats_b: Sequence[Any], groups: Sequence[str] | None,
@@ -139,60 +161,66 @@ def _test(name: str, stats_a: Sequence[Any], stats_b: Sequence[Any], groups: Seq
 
 
 def _record(task: str, prompt: str, name: str, a: str, b: str, test: PairTest | None, n: int, level: float,
-            family: str) -> PairComparison:
+            family: str, delta: float) -> PairComparison:
     if test is None:
         nan = float("nan")
-        return PairComparison(task, prompt, name, a, b, nan, nan, nan, "not tested (bootstrap_samples: 0)", n, None, nan,
-                              family=family)
-    low, high = test.interval(ALPHA)
+        return PairComparison(task, prompt, name, a, b, round(delta, 4), nan, nan, "not tested (bootstrap_samples: 0)", n,
+                              None, nan, family=family)
+    low, high = test.interval(INTERVAL_ALPHA)
     return PairComparison(task, prompt, name, a, b, round(test.estimate, 4), float(test.p), float("nan"), test.test, n,
                           test.resamples, round(test.mdd(level, POWER), 4), family=family, ci_low=round(low, 4),
                           ci_high=round(high, 4))
 
 
-def _confirmatory(result: RunResult, task: str, info: TaskInfo, data: Sequence[_PromptData], n_boot: int, seed: int) -> None:
-    """Each competing method against the best of its template on the selection metric, and the
-    verdicts decided from them."""
-    usable = [d for d in data if d.stats]
-    if not usable:
-        return
-    settings = resolve_settings(result.config.get("verdict"), info.verdict, list(usable[0].stats))
+def _confirmatory(result: RunResult, task: str, info: TaskInfo, data: Sequence[_PromptData], n_boot: int, seed: int,
+                  settings: ResolvedVerdict) -> None:
+    """Each competing method against the best of its template on the selection metric, adjusted
+    over every pair of competing methods (promptkit.report.verdict), and the verdicts."""
     plans = []
-    for d in usable:
+    for d in data:
         if settings.metric not in d.stats or len(d.labels) < 2:
             continue
         values = {m: float(np.mean([c.metrics[settings.metric].value for c in d.by_method[m]])) for m in d.labels}
         excluded = {m: excluded_reason(d.by_method[m]) for m in d.labels}
         best = choose_best(d.labels, values, excluded)
-        others = [m for m in d.labels if m != best and not excluded[m]]
+        others = [m for m in d.labels if best is not None and m != best and not excluded[m]]
         plans.append((d, values, excluded, best, others))
-    family_size = max(1, sum(len(p[4]) for p in plans))
-    level = settings.alpha / family_size
+    size = family_size([len(p[4]) + (p[3] is not None) for p in plans])
+    level = settings.alpha / size
     evidence = []
     for d, values, excluded, best, others in plans:
         stats = d.stats[settings.metric]
+        tests: dict[str, PairTest | None] = {}
+        if best is None:  # every method excluded: nothing to test
+            evidence.append(PromptEvidence(d.prompt, d.labels, d.by_method, values, None, tests, excluded))
+            continue
         tests = {m: _test(settings.metric, stats[best], stats[m], d.groups, (level,), n_boot, seed) for m in others}
         for m in others:
-            pair = _record(task, d.prompt, settings.metric, best, m, tests[m], len(d.ids), level, "confirmatory")
-            p_adj = min(1.0, pair.p_value * family_size) if pair.p_value == pair.p_value else float("nan")
-            result.comparisons.append(PairComparison(**{**pair.to_dict(), "p_adjusted": p_adj}))
+            pair = _record(task, d.prompt, settings.metric, best, m, tests[m], len(d.ids), level, "confirmatory",
+                           values[best] - values[m])
+            p_adj = min(1.0, pair.p_value * size) if pair.p_value == pair.p_value else float("nan")
+            result.comparisons.append(replace(pair, p_adjusted=p_adj))
         evidence.append(PromptEvidence(d.prompt, d.labels, d.by_method, values, best, tests, excluded))
-    result.verdicts.extend(decide(task, evidence, settings))
+    result.verdicts.extend(decide(task, evidence, settings, size))
 
 
-def _secondary(result: RunResult, task: str, data: Sequence[_PromptData], n_boot: int, seed: int) -> None:
+def _secondary(result: RunResult, task: str, data: Sequence[_PromptData], n_boot: int, seed: int, alpha: float) -> None:
     """Every pair on every metric, Holm-adjusted across all of them (reported, never decisive)."""
-    from promptkit.metrics.significance import holm
-
     plan = [(d, name, a, b) for d in data for name in d.stats for j, a in enumerate(d.labels) for b in d.labels[:j]]
     if not plan:
         return
-    level = ALPHA / len(plan)  # the first step of Holm's procedure: the bound its MDD is given at
-    pairs = [_record(task, d.prompt, name, a, b, _test(name, d.stats[name][a], d.stats[name][b], d.groups,
-                                                        (ALPHA, level), n_boot, seed), len(d.ids), level, "secondary")
-             for d, name, a, b in plan]
+    # Holm compares the i-th smallest p with alpha / (m - i + 1): a resampled p is drawn until it
+    # is clear of every one of those thresholds. The MDD is given at the first, strictest step.
+    thresholds = [alpha / k for k in range(1, len(plan) + 1)]
+    level = thresholds[-1]
+    pairs = []
+    for d, name, a, b in plan:
+        value_a = float(np.mean([c.metrics[name].value for c in d.by_method[a]]))
+        value_b = float(np.mean([c.metrics[name].value for c in d.by_method[b]]))
+        test = _test(name, d.stats[name][a], d.stats[name][b], d.groups, thresholds, n_boot, seed)
+        pairs.append(_record(task, d.prompt, name, a, b, test, len(d.ids), level, "secondary", value_a - value_b))
     adjusted = holm([p.p_value for p in pairs])
-    result.comparisons.extend(PairComparison(**{**p.to_dict(), "p_adjusted": float(q)}) for p, q in zip(pairs, adjusted, strict=True))
+    result.comparisons.extend(replace(p, p_adjusted=float(q)) for p, q in zip(pairs, adjusted, strict=True))
 
 
 def _seed_summary(task: str, prompt: str, name: str, metric: Any, method: str, cells: Sequence[CellResult],
@@ -206,8 +234,8 @@ def _seed_summary(task: str, prompt: str, name: str, metric: Any, method: str, c
     if n_boot:
         # The same row resamples for every seed (same n, n_boot, seed): the seed mean of each
         # resample, seeds held fixed.
-        ci_sample = percentile_interval(np.mean([bootstrap_values(metric, s, n_boot, seed, groups) for s in stats], axis=0), ALPHA)
-        ci_both = two_level_bootstrap_ci(metric, list(stats), n_boot=n_boot, alpha=ALPHA, seed=seed, groups=groups)
+        ci_sample = percentile_interval(np.mean([bootstrap_values(metric, s, n_boot, seed, groups) for s in stats], axis=0), INTERVAL_ALPHA)
+        ci_both = two_level_bootstrap_ci(metric, list(stats), n_boot=n_boot, alpha=INTERVAL_ALPHA, seed=seed, groups=groups)
     return SeedSummary(task, prompt, method, name, tuple(int(c.seed or 0) for c in cells), tuple(round(v, 4) for v in values),
                        round(float(np.mean(values)), 4), round(float(np.std(values, ddof=1)), 4),
                        (round(ci_sample[0], 4), round(ci_sample[1], 4)), (round(ci_both[0], 4), round(ci_both[1], 4)))

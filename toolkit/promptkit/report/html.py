@@ -147,8 +147,10 @@ def _verdict_box(v: Verdict) -> str:
     by_outcome = {k: [o.method for o in v.outcomes if o.outcome == k] for k in ("equivalent", "worse", "inconclusive", "excluded")}
     parts = [f"{k}: {', '.join(ms)}" for k, ms in by_outcome.items() if ms]
     group = ("; " + "; ".join(parts)) if parts else ""
-    return (f"<div class='verdict'><p><strong>Use {_e(v.recommended)}</strong> for {_e(v.prompt)} "
-            f"(on {_e(v.metric)}, margin ±{v.margin:g}). Best: {_e(v.best)} ({v.best_value:.1f}){_e(group)}.</p>"
+    head = (f"<strong>Use {_e(v.recommended)}</strong> for {_e(v.prompt)} (on {_e(v.metric)}, margin ±{v.margin:g}). "
+            f"Best: {_e(v.best)} ({v.best_value:.1f}){_e(group)}." if v.recommended else
+            f"<strong>No recommendation</strong> for {_e(v.prompt)}{_e(group)}.")
+    return (f"<div class='verdict'><p>{head}</p>"
             f"<p class='meta'>{_e(verdict_text(v))}</p><p class='meta'>{_e(verdict_header(v))}</p></div>")
 
 

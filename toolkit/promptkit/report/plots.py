@@ -118,7 +118,7 @@ def to_svg(fig: Any, alt: str) -> str:
 
 
 def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str], best: str | None = None,
-                 tied: Sequence[str] = ()) -> str:
+                 filled: Sequence[str] = ()) -> str:
     """Each method's headline value with its 95% interval; the best and the methods shown
     equivalent to it filled, the others hollow."""
     rows = [r for r in rows if math.isfinite(r.value)]
@@ -133,7 +133,7 @@ def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str
         methods = [r.method for r in rows]
         for y, r in enumerate(rows):
             color = colors.get(r.method, PALETTE[0])
-            in_group = r.method in tied or r.method == best
+            in_group = r.method in filled or r.method == best
             ax.errorbar([r.value], [y], xerr=[[r.value - r.low], [r.high - r.value]], fmt=_marker(methods, r.method),
                         color=color, ecolor=color, elinewidth=2, capsize=4, markersize=8,
                         markerfacecolor=color if in_group else "white", markeredgewidth=1.8)

@@ -199,7 +199,7 @@ class PairComparison:
             training-seed variance added), ``paired-sign-flip[-exact]`` / ``cluster-sign-flip[-exact]``
             or ``...-two-level-bootstrap`` (corpus metrics); see promptkit.metrics.paired.
         resamples: number of resamples for a resampling test (its p cannot go below
-            ``1 / (resamples + 1)``); None for an exact test.
+            ``1 / (resamples + 1)``); None for an analytic or exactly enumerated test.
         mdd: the smallest true difference this test detects with 80% power at the family's
             adjusted level (Bonferroni's bound ``alpha / family size``), from the test's own
             standard error; for right/wrong outcomes never below what an exact test can reject.
@@ -258,6 +258,8 @@ class MethodOutcome:
             margin at the observed loss.
         skipped / truncated: evaluated rows the context-length policy skipped or truncated.
         note: why a method was excluded, or why its p could not be settled.
+        tested: False when no test could be run (``bootstrap_samples: 0`` for a corpus metric).
+        why_not_separate / why_not_equivalent: why a size is None (inconclusive methods).
     """
 
     method: str
@@ -278,6 +280,9 @@ class MethodOutcome:
     skipped: int = 0
     truncated: int = 0
     note: str = ""
+    tested: bool = True
+    why_not_separate: str = ""
+    why_not_equivalent: str = ""
 
 
 @dataclass(frozen=True)
@@ -287,7 +292,10 @@ class Verdict:
 
     Attributes:
         metric: the selection metric (``verdict.metric``, else the task's first metric).
-        alpha / margin: the family-wise level and the equivalence margin (points of ``metric``).
+        alpha / margin: the family-wise level and the equivalence margin (points of ``metric``);
+            ``margin_source`` says where the margin was set (``default``, ``task`` or ``run``).
+        best: the best competing method ("" when every method was excluded; then ``recommended``
+            is "" too).
         family: the confirmatory family in words; ``family_size`` its number of comparisons and
             ``adjustment`` how they are adjusted. Everything else in ``comparisons`` is secondary.
         outcomes: one per method, in run order.
@@ -308,6 +316,7 @@ class Verdict:
     outcomes: tuple[MethodOutcome, ...]
     recommended: str
     reason: str
+    margin_source: str = "default"
 
     @property
     def equivalent(self) -> tuple[str, ...]:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from promptkit.context import context_phrase
+from promptkit.metrics.significance import format_p, format_p_bound
 from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
+from promptkit.report.verdict import size_text
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,6 @@ def fmt_score(cell: CellResult, metric: str) -> str:
 
 
 def fmt_p(p: float, resamples: int | None = None) -> str:
-    from promptkit.metrics.significance import format_p
-
     return format_p(p, resamples)
 
 
@@ -170,25 +170,14 @@ def verdict_table(result: RunResult, task: str) -> TableData | None:
                          f"[{o.ci_low:.1f}, {o.ci_high:.1f}]" if tested else "–", o.test or "–",
                          _fmt_adjusted(o.p_adjusted, o.p_value, o.resamples) if tested else "–",
                          f"{o.mdd:.1f}" if o.mdd == o.mdd else "–",
-                         _size(o.rows_to_separate, o.groups_to_separate, "no difference observed")
-                         if o.outcome == "inconclusive" else "",
-                         _size(o.rows_for_equivalence, o.groups_for_equivalence,
-                               "not at this difference (beyond the margin)" if abs(o.loss) >= v.margin else
-                               "not with more rows (seed variance)") if o.outcome == "inconclusive" else ""])
+                         size_text(o.rows_to_separate, o.groups_to_separate, o.why_not_separate)
+                         if o.outcome == "inconclusive" and o.tested else "",
+                         size_text(o.rows_for_equivalence, o.groups_for_equivalence, o.why_not_equivalent)
+                         if o.outcome == "inconclusive" and o.tested else ""])
     return TableData(header, rows)
 
 
-def _size(rows: int | None, groups: int | None, unreachable: str) -> str:
-    from promptkit.report.verdict import about
-
-    if rows is None:
-        return unreachable
-    return f"{about(rows)} rows" + (f" ({about(groups)} groups)" if groups is not None and groups != rows else "")
-
-
 def _fmt_adjusted(p_adjusted: float, p_value: float, resamples: int | None) -> str:
-    from promptkit.metrics.significance import format_p_bound
-
     if resamples and p_value <= 1.0 / (resamples + 1) * (1 + 1e-9):
         return format_p_bound(p_adjusted) + f" (B = {resamples:,})"
     return fmt_p(p_adjusted)
@@ -196,8 +185,10 @@ def _fmt_adjusted(p_adjusted: float, p_value: float, resamples: int | None) -> s
 
 def verdict_header(v: Verdict) -> str:
     """The decision rule of a verdict in one sentence: metric, family, adjustment, margin."""
+    source = {"default": "the default; set verdict.margin in the task or --set verdict.margin=M",
+              "task": "set by the task", "run": "set for the run"}.get(v.margin_source, v.margin_source)
     return (f"Declared decision for {v.prompt}: on {v.metric}, {v.family}, Bonferroni-adjusted at family-wise alpha "
-            f"{v.alpha:g}; equivalence margin ±{v.margin:g} points. Outcomes: worse (the adjusted test rejects "
+            f"{v.alpha:g}; equivalence margin ±{v.margin:g} points ({source}). Outcomes: worse (the adjusted test rejects "
             "equality), equivalent (the adjusted interval of the loss lies within the margin), inconclusive "
             "(neither); only the best and its equivalents may be recommended on cost.")
 
