@@ -406,3 +406,16 @@ def test_the_library_never_prints(tmp_path: Path, tiny_llama_dir: Path, capfd: p
     assert len(result.cells) == 4 and all(c.error is None for c in result.cells)
     assert (tmp_path / "lib" / "results.json").is_file() and (tmp_path / "lib" / "report.md").is_file()
     assert ("generate", 3, 3) in calls and ("score", 6, 6) in calls
+
+
+def test_a_run_wide_verdict_metric_no_task_scores_is_refused(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "x", "--set", "verdict.metric=exact_mach"))
+    line = assert_one_line_error(result, "verdict.metric 'exact_mach' is not scored by any task", "accepted:")
+    assert "exact_match" in line
+    assert not (tmp_path / "x").exists()  # refused before anything was written
+
+
+def test_a_task_verdict_metric_outside_its_metrics_is_refused(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    task = bad_task(tmp_path, "metrics: [exact_match, token_f1]", "metrics: [exact_match, token_f1]\nverdict: {metric: bleu}")
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "x", tasks=[task]))
+    assert_one_line_error(result, "verdict.metric 'bleu' is not one of the task's metrics")
