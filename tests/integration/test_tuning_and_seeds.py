@@ -112,8 +112,10 @@ def test_seeds_key_cells_adapters_and_samples(tuned_run: tuple[Path, list[dict[s
     assert [r["seed"] for r in rows] == [0] * 4 + [1] * 4
     summaries = {(s["method"], s["metric"]) for s in results["seed_summaries"]}
     assert summaries == {(m, k) for m in ("prompt-tuning", "lora") for k in ("exact_match", "token_f1")}
-    # seeds enter every test (mean metrics: their between-seed variance added to the paired t)
-    assert {p["test"] for p in results["comparisons"]} == {"paired-t+seeds"}
+    # seeds enter every test (mean metrics: their between-seed variance added to the paired t; the
+    # exact sign-flip where the tiny model's differences are all alike)
+    assert {p["test"] for p in results["comparisons"]} <= {"paired-t+seeds", "paired-sign-flip-exact+seeds"}
+    assert "paired-t+seeds" in {p["test"] for p in results["comparisons"]}
     report = (run_dir / "report.md").read_text()
     assert "Settings chosen on the dev split (never test)" in report and "| lora | qa/extractive | lr=0.01 |" in report
     assert "Scores per training seed" in report and "95% CI, seeds + test sample" in report

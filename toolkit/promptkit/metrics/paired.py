@@ -174,7 +174,7 @@ def paired_test(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence
             # Every difference alike: no t test. The exact sign-flip test over groups gives
             # p = 2 / 2**G when they all point one way (only no swap and every swap reach it).
             p = 1.0 if delta == 0.0 else min(1.0, 2.0 ** (1 - spread.groups))
-            test = ("cluster" if clustered else "paired") + "-sign-flip-exact"
+            test = ("cluster" if clustered else "paired") + "-sign-flip-exact" + ("" if single else "+seeds")
             largest = max(Counter(groups).values()) if groups is not None else 1
             return PairTest(delta, p, test, None, True, spread, single and metric.binary, flat=True, largest_group=largest)
         test = ("cluster-t-cr2" if clustered else "paired-t") + ("" if single else "+seeds")
