@@ -660,3 +660,30 @@ def test_paired_interval_covers_a_known_difference(n_groups: int) -> None:
         low, high = paired_test(metric, [a[r, :, None]], [b[r, :, None]], groups).interval(0.05)
         covered += low <= truth <= high
     assert 0.92 <= covered / reps <= 0.975, covered / reps
+
+
+def _binomial_draws(p_true: float, seed: int) -> Callable[[int, int], int]:
+    """A resampled test whose exceedance probability is known: each draw exceeds with ``p_true``."""
+    def draw(b: int, k: int) -> int:
+        return int(np.random.default_rng([seed, k]).binomial(b, p_true))
+    return draw
+
+
+def test_sequential_p_settles_far_from_the_threshold_and_refuses_at_it() -> None:
+    from promptkit.metrics.inference import MAX_RESAMPLES, sequential_p
+
+    # far from 0.05: settled after the first block or two, on the right side for every seed
+    for p_true, side in ((0.2, False), (0.004, True)):
+        for seed in range(10):
+            result = sequential_p(_binomial_draws(p_true, seed), [0.05], start=1000)
+            assert result.settled and result.resamples is not None and result.resamples <= 4000
+            assert (result.p < 0.05) is side
+    # a true p on the threshold: no finite number of draws separates them; it must say so
+    # rather than return a p that another seed would put on the other side
+    unsettled = [sequential_p(_binomial_draws(0.05, seed), [0.05], start=1000) for seed in range(5)]
+    assert all(not r.settled and r.resamples == MAX_RESAMPLES for r in unsettled)
+    # close to it (0.047): the draws grow until the Monte Carlo error clears 0.05, and then every
+    # seed lands on the same side
+    close = [sequential_p(_binomial_draws(0.047, seed), [0.05], start=1000) for seed in range(8)]
+    decided = {r.p < 0.05 for r in close if r.settled}
+    assert decided <= {True} and max(r.resamples or 0 for r in close) > 8000
