@@ -40,6 +40,7 @@ from promptkit.metrics.inference import (
     size_needed,
     smallest_exact_difference,
 )
+from promptkit.metrics.significance import two_level_bootstrap_values, two_level_paired_bootstrap_test
 
 # Bootstrap draws behind the standard error of a corpus metric's difference.
 SE_RESAMPLES = 4000
@@ -195,8 +196,6 @@ def _bootstrap_spread(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Se
                       groups: Sequence[object] | None, n_boot: int, seed: int, delta: float) -> MeanEstimate:
     """The standard error of ``a - b`` from the paired (cluster, two-level over seeds) bootstrap,
     as a t spread with ``G - 1`` degrees of freedom."""
-    from promptkit.metrics.significance import two_level_bootstrap_values
-
     values_a = two_level_bootstrap_values(metric, stats_a, n_boot, seed, groups)
     values_b = two_level_bootstrap_values(metric, stats_b, n_boot, seed, groups)  # same row resamples
     n = len(stats_a[0])
@@ -207,8 +206,6 @@ def _bootstrap_spread(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Se
 
 def _two_level_p(metric: Metric, stats_a: Sequence[FloatArray], stats_b: Sequence[FloatArray],
                  groups: Sequence[object] | None, thresholds: Sequence[float], n_boot: int, seed: int) -> ResampledP:
-    from promptkit.metrics.significance import two_level_paired_bootstrap_test
-
     def draw(b: int, k: int) -> int:
         p = two_level_paired_bootstrap_test(metric, stats_a, stats_b, n_boot=b, seed=seed * 1_000_003 + k, groups=groups)
         return round(p * (b + 1)) - 1

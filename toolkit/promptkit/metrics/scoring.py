@@ -20,6 +20,7 @@ from promptkit.metrics.base import (
 )
 from promptkit.metrics.bootstrap import percentile_interval, resample_counts
 from promptkit.metrics.hub import PREFIX, hub_metric
+from promptkit.metrics.inference import mean_interval
 from promptkit.records import MetricScore, Prediction
 
 
@@ -139,8 +140,6 @@ def score(
 def _mean_interval(metric: MeanMetric, stats: FloatArray, groups: Sequence[object] | None,
                    alpha: float) -> tuple[float, float]:
     """The analytic interval of a mean metric (NaN with fewer than two groups of rows)."""
-    from promptkit.metrics.inference import mean_interval
-
     values = metric.sample_scores(stats)
     n_groups = len(set(groups)) if groups is not None else len(values)
     if n_groups < 2:

@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 
 from promptkit.config import entry_label
-from promptkit.metrics.base import FloatArray
-from promptkit.metrics.paired import PairTest
-from promptkit.metrics.significance import holm
+from promptkit.metrics import MetricContext, get_metric
+from promptkit.metrics.base import FloatArray, MeanMetric
+from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
+from promptkit.metrics.paired import PairTest, paired_test
+from promptkit.metrics.significance import holm, two_level_bootstrap_ci
 from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo
 from promptkit.report.verdict import (
     POWER,
@@ -92,8 +94,6 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
             still run).
         seed: root of the resampling streams (the run's bootstrap stream).
     """
-    from promptkit.metrics import MetricContext, get_metric
-
     run_dir = Path(run_dir)
     order = method_order(result)
     recorded = (result.comparisons, result.verdicts, result.seed_summaries)
@@ -150,10 +150,6 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
 def _test(name: str, stats_a: Sequence[Any], stats_b: Sequence[Any], groups: Sequence[str] | None,
           thresholds: Sequence[float], n_boot: int, seed: int) -> PairTest | None:
     """The pair's test, or None where it needs resampling and ``n_boot`` is 0."""
-    from promptkit.metrics import get_metric
-    from promptkit.metrics.base import MeanMetric
-    from promptkit.metrics.paired import paired_test
-
     metric = get_metric(name)
     if not n_boot and not isinstance(metric, MeanMetric):
         return None
@@ -225,9 +221,6 @@ def _secondary(result: RunResult, task: str, data: Sequence[_PromptData], n_boot
 
 def _seed_summary(task: str, prompt: str, name: str, metric: Any, method: str, cells: Sequence[CellResult],
                   stats: Sequence[Any], n_boot: int, seed: int, groups: Sequence[str] | None = None) -> SeedSummary:
-    from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
-    from promptkit.metrics.significance import two_level_bootstrap_ci
-
     values = [float(metric.aggregate(s)) for s in stats]
     nan = (float("nan"), float("nan"))
     ci_sample, ci_both = nan, nan

@@ -43,12 +43,9 @@ def fmt_p(p: float, resamples: int | None = None) -> str:
 
 
 def fmt_p_adjusted(pair: PairComparison) -> str:
-    """The Holm-adjusted p; when the raw p sat at the resampling floor it is only an upper bound."""
-    from promptkit.metrics.significance import format_p_bound
-
-    if pair.resamples and pair.p_value <= 1.0 / (pair.resamples + 1) * (1 + 1e-9):
-        return format_p_bound(pair.p_adjusted)
-    return fmt_p(pair.p_adjusted)
+    """The adjusted p (Bonferroni or Holm, by family); when the raw p sat at the resampling floor it
+    is only an upper bound, written with the number of draws it came from."""
+    return _fmt_adjusted(pair.p_adjusted, pair.p_value, pair.resamples)
 
 
 def fmt_bytes(n: float | None) -> str:
