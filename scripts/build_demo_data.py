@@ -9,8 +9,10 @@ Writes, under ``tasks/data/``:
 
 Everything is original content written for promptkit and released with it (CC0-1.0 or
 Apache-2.0, at your option). The QA and data-to-text sets are generated from hand-written
-lexicons and templates with a fixed seed; the translation pairs are hand-written below and only
-shuffled and split here. Running the script again rewrites byte-identical files.
+lexicons and templates with a fixed seed; the translation pairs are hand-written and only
+shuffled and split here. The lexicons (word lists) and the translation pairs are plain UTF-8
+data files under ``scripts/demo_data/`` (see its README.md); this script holds the code.
+Running the script again rewrites byte-identical files.
 
 Usage::
 
@@ -35,88 +37,43 @@ QA_TRAIN, QA_TEST = 400, 150
 D2T_TRAIN, D2T_TEST = 400, 150
 MT_TEST = 150  # the remaining hand-written pairs go to train
 
+# Word lists and translation pairs live in data files next to this script (see demo_data/README.md)
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+
+def word_list(rel: str) -> list[str]:
+    """A word list from ``demo_data/<rel>``: UTF-8 text, one entry a line, in file order."""
+    entries = (DEMO_DATA / rel).read_text(encoding="utf-8").splitlines()
+    bad = [e for e in entries if not e or e != e.strip()]
+    if not entries or bad:
+        raise ValueError(f"{DEMO_DATA / rel}: empty file, or blank / space-padded entries {bad!r}")
+    return entries
+
+
+def json_data(rel: str):
+    """A structured lexicon (mapping or list of pairs) from ``demo_data/<rel>``, UTF-8 JSON."""
+    with open(DEMO_DATA / rel, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
 # ---------------------------------------------------------------------------------------------
 # Shared lexicons (all names are invented for this project)
 # ---------------------------------------------------------------------------------------------
 
-FEMALE = [
-    "Amara", "Chiara", "Elif", "Farah", "Hana", "Jana", "Leila", "Nadia", "Priya", "Rosa",
-    "Tilde", "Vera", "Ximena", "Zofia", "Aiko", "Camille", "Esme", "Greta", "Ines", "Kiri",
-    "Lucia", "Noor", "Olga", "Rania", "Talia", "Wren", "Yara", "Anouk", "Cosima", "Freya",
-    "Halima", "Juno", "Lorna", "Marisol", "Odette", "Pilar", "Sunniva", "Una", "Wilma", "Alba",
-    "Dagny", "Fenna", "Ilse", "Keziah", "Linnea", "Nerys", "Maren", "Beatriz", "Signe", "Thandi",
-]
-MALE = [
-    "Bruno", "Dmitri", "Gustav", "Idris", "Kofi", "Mateo", "Oskar", "Quentin", "Samir", "Ugo",
-    "Wendell", "Yusuf", "Bjorn", "Dario", "Felix", "Hugo", "Jonas", "Milo", "Pavel", "Soren",
-    "Viktor", "Benedikt", "Desmond", "Emeka", "Gideon", "Ivo", "Kasimir", "Nils", "Rafael",
-    "Tobias", "Valentin", "Cyrus", "Ezra", "Hamish", "Jovan", "Magnus", "Anders", "Lorcan",
-    "Tariq", "Matthias", "Osei", "Ruben", "Teodor", "Lars", "Arjun", "Callum", "Emil", "Florin",
-    "Henrik", "Ilya",
-]
-SURNAMES = [
-    "Adler", "Brandt", "Castell", "Dunmore", "Ekwueme", "Farrow", "Galloway", "Holm", "Ibarra",
-    "Jessop", "Kovac", "Lindqvist", "Marlow", "Nakamura", "Okafor", "Pryce", "Quill", "Rasmussen",
-    "Strand", "Thorne", "Umber", "Varga", "Whitlock", "Yilmaz", "Zeller", "Abernethy", "Corrigan",
-    "Delacroix", "Eriksen", "Fenwick", "Grieve", "Hartigan", "Ivers", "Juarez", "Kettering",
-    "Lowry", "Moreau", "Novak", "Oyelaran", "Pemberton", "Rook", "Sandoval", "Tarrant", "Vance",
-    "Wexley", "Yardley", "Banerjee", "Calloway", "Draper", "Esposito", "Fairbairn", "Haddad",
-    "Iqbal", "Jankowski", "Kowalczyk", "Lachance", "Mwangi", "Nyberg", "Ortega", "Petrescu", "Rahimi",
-    "Sato", "Tamm", "Ueda", "Voss", "Wainwright", "Achterberg", "Bellamy", "Carvalho", "Dimitrov",
-]
-TOWNS = [
-    "Brindlemoor", "Castelvane", "Dunmere", "Eldermoss", "Fallowby", "Gildersby", "Hollin Cross",
-    "Ironholt", "Juniper Bay", "Kelsworth", "Larkhollow", "Marrowfield", "Norhaven", "Ottersby",
-    "Quarrington", "Rookwell", "Saltmere", "Tollbridge", "Umberlee", "Vexmoor", "Wrenford",
-    "Yarrowdale", "Zellbrook", "Ashcombe", "Brackwell", "Corwen Heath", "Drayford", "Emberton",
-    "Fernhill", "Glenmarra", "Hazelford", "Kestrel Point", "Lindmoor", "Mistlebury",
-    "Netherby Cross", "Orrindale", "Pinewick", "Redlow", "Sorrel Bay", "Thistlecombe",
-    "Upper Wendle", "Valmont", "Westerhythe", "Amberly Cove", "Bellhaven", "Coldwater Mill",
-    "Duskmere", "Elmsworth", "Foxley End", "Goldcrest", "Hollowmere", "Kingsmere", "Lowfield",
-    "Merrowby", "Nettlebank", "Oldcastle Reach", "Ravensholm", "Stonebury", "Tarnwick",
-    "Wickerby", "Aldmoor", "Brightwater", "Cinderford Vale", "Dovecote", "Eskerby", "Farthingale",
-    "Greywater", "Heronsgate", "Ivyholme", "Kettlewick", "Lammerton", "Mossley Green",
-]
-CITIES = [  # larger fictional cities, used for far-away places
-    "Tessaly", "Porto Verre", "Kastelholm", "Novarra", "Saint Ilse", "Corvanna", "Aurenburg",
-    "Valdoria", "Mirabel", "Ostrava Nova", "Lysander", "Port Caldis", "Belmaris", "Drossen",
-    "Halvard", "Quenta", "Sarnoth", "Velamo",
-]
-RIVERS = [
-    "Lenn", "Ambel", "Orrin", "Tessel", "Wend", "Silvie", "Brennock", "Morra", "Kessel", "Varrow",
-    "Dunnet", "Pellow", "Arlen", "Corvin", "Isel", "Marl",
-]
-STREETS = [
-    "Mill Street", "Harbour Road", "Chapel Lane", "Orchard Way", "Station Road", "Willow Street",
-    "Fountain Square", "Baker's Lane", "Quarry Road", "Linden Avenue", "Copper Street",
-    "Tanner's Row", "Rope Walk", "Church Hill", "Market Street", "Ferry Lane", "Elm Grove",
-    "Castle Street", "Weaver Street", "Garden Row",
-]
-COLOURS = [
-    "red", "blue", "green", "yellow", "white", "black", "grey", "orange", "purple", "pink",
-    "brown", "dark green", "pale blue", "bright yellow", "navy blue", "silver",
-]
-MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-]
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-NUMWORDS = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
-]
-ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
-JOBS = [
-    "carpenter", "nurse", "librarian", "baker", "electrician", "architect", "vet", "teacher",
-    "pharmacist", "gardener", "engineer", "photographer", "translator", "chef", "dentist",
-    "firefighter", "journalist", "potter", "tailor", "mechanic", "plumber", "accountant",
-    "florist", "bookbinder", "beekeeper", "surveyor", "bus driver", "piano tuner",
-]
-LANDMARKS = [
-    "old mill", "harbour", "train station", "town hall", "market square", "stone church",
-    "public library", "football ground", "village green", "clock tower", "canal lock",
-    "fire station", "swimming pool", "castle ruins",
-]
+FEMALE = word_list("shared/female.txt")
+MALE = word_list("shared/male.txt")
+SURNAMES = word_list("shared/surnames.txt")
+TOWNS = word_list("shared/towns.txt")
+CITIES = word_list("shared/cities.txt")  # larger fictional cities, used for far-away places
+RIVERS = word_list("shared/rivers.txt")
+STREETS = word_list("shared/streets.txt")
+COLOURS = word_list("shared/colours.txt")
+MONTHS = word_list("shared/months.txt")
+WEEKDAYS = word_list("shared/weekdays.txt")
+NUMWORDS = word_list("shared/numwords.txt")
+ORDINALS = word_list("shared/ordinals.txt")
+JOBS = word_list("shared/jobs.txt")
+LANDMARKS = word_list("shared/landmarks.txt")
 
 
 def an(phrase: str) -> str:
@@ -202,8 +159,7 @@ def q_move(r):
     ]
 
 
-BAKERIES = ["Golden Crumb", "Rising Moon", "Copper Oven", "Little Wheat", "Honeycomb", "Blue Door",
-            "Morning Star", "Warm Hearth", "Three Sheaves", "Crooked Loaf", "Sunrise", "Poppyseed"]
+BAKERIES = word_list("qa/bakeries.txt")
 
 
 def q_bakery(r):
@@ -221,8 +177,7 @@ def q_bakery(r):
     ]
 
 
-BRIDGES = ["Harrow", "Kingfisher", "Saltmarsh", "Wexley", "Tanners'", "Mercy", "Lark", "Ironstone",
-           "Weaver's", "Gull", "Copperleaf", "Juniper", "Abbot's", "Heron"]
+BRIDGES = word_list("qa/bridges.txt")
 
 
 def q_bridge(r):
@@ -238,20 +193,9 @@ def q_bridge(r):
     ]
 
 
-PETNAMES = ["Pepper", "Biscuit", "Mango", "Noodle", "Pickle", "Clover", "Ziggy", "Marble", "Toffee",
-            "Pebble", "Waffle", "Bramble", "Sprout", "Nutmeg", "Olive", "Captain", "Bean", "Socks",
-            "Hazel", "Mabel", "Turnip", "Figaro"]
-PET_COLOURS = {
-    "cat": ["grey", "black", "white", "ginger", "cream"],
-    "dog": ["brown", "black", "white", "golden", "grey"],
-    "rabbit": ["white", "brown", "grey", "black"],
-    "parrot": ["green", "blue", "red", "yellow"],
-    "hamster": ["golden", "white", "brown", "grey"],
-    "guinea pig": ["brown", "white", "black", "ginger"],
-}
-SPOTS = ["on the windowsill", "under the piano", "in a laundry basket", "on the stairs",
-         "behind the sofa", "in an old shoebox", "by the fireplace", "on top of the fridge",
-         "in the garden shed", "under the kitchen table"]
+PETNAMES = word_list("qa/petnames.txt")
+PET_COLOURS = json_data("qa/pet_colours.json")
+SPOTS = word_list("qa/spots.txt")
 
 
 def q_pet(r):
@@ -270,8 +214,7 @@ def q_pet(r):
     ]
 
 
-TEAMS = ["Foxes", "Rovers", "Harriers", "Comets", "Otters", "Kestrels", "Wanderers", "Badgers",
-         "Mariners", "Pilgrims", "Herons", "Millers", "Falcons", "Stags"]
+TEAMS = word_list("qa/teams.txt")
 
 
 def q_football(r):
@@ -292,12 +235,8 @@ def q_football(r):
     ]
 
 
-COMPANIES = ["Velora Systems", "Brightwell & Co", "Kestrel Labs", "Nimbus Works", "Tallowmere Ltd",
-             "Orrin Industries", "Quillfeather", "Halcyon Goods", "Lumen Forge", "Northgate Makers",
-             "Pebblestone Group", "Ashgrove Trading", "Cobalt Hill", "Bramblewick & Sons"]
-PRODUCTS = ["solar lamps", "wooden toys", "bicycle bells", "wool blankets", "garden tools",
-            "electric kettles", "ceramic tiles", "hiking boots", "water filters", "paper kites",
-            "school desks", "glass bottles", "fishing nets", "music boxes"]
+COMPANIES = word_list("qa/companies.txt")
+PRODUCTS = word_list("qa/products.txt")
 
 
 def q_company(r):
@@ -315,10 +254,8 @@ def q_company(r):
     ]
 
 
-FEST_KINDS = ["lantern", "kite", "cheese", "apple", "music", "flower", "storytelling", "boat",
-              "pumpkin", "honey", "poetry", "folk dance"]
-FEST_PLACES = ["by the lake", "in the main square", "on the village green", "along the river",
-               "in the old orchard", "at the harbour"]
+FEST_KINDS = word_list("qa/fest_kinds.txt")
+FEST_PLACES = word_list("qa/fest_places.txt")
 
 
 def q_festival(r):
@@ -334,12 +271,8 @@ def q_festival(r):
     ]
 
 
-NOVELS = ["The Salt Orchard", "A House of Paper Birds", "The Winter Ferry", "Nine Lamps",
-          "The Glass Shepherd", "Under the Copper Hill", "Rooms Without Clocks", "The Silent Foundry",
-          "Letters from Kessel", "The Orange Balloon", "A Map of Small Rivers", "The Borrowed Summer"]
-HEROES = ["a lighthouse keeper", "a young baker", "a retired sea captain", "two sisters",
-          "a travelling musician", "a clockmaker", "a lost dog", "a village doctor",
-          "a boatbuilder's daughter", "an old beekeeper", "a schoolteacher", "three brothers"]
+NOVELS = word_list("qa/novels.txt")
+HEROES = word_list("qa/heroes.txt")
 
 
 def q_novel(r):
@@ -356,8 +289,7 @@ def q_novel(r):
     ]
 
 
-MOUNTAINS = ["Carrow", "Eldra", "Brannock", "Veskel", "Harle", "Tormund", "Ossian", "Grell", "Lumis",
-             "Kaldor", "Sorrow Peak", "Aubrel"]
+MOUNTAINS = word_list("qa/mountains.txt")
 
 
 def q_mountain(r):
@@ -391,14 +323,7 @@ def q_train(r):
     ]
 
 
-RECIPES = {
-    "vegetable stew": ("cooks", ["carrots", "onions", "potatoes", "tomatoes", "peppers"]),
-    "apple cake": ("bakes", ["eggs", "apples", "cups of flour", "spoons of honey"]),
-    "lentil soup": ("cooks", ["carrots", "onions", "cups of lentils", "cloves of garlic", "tomatoes"]),
-    "fruit salad": ("chills", ["apples", "pears", "oranges", "bananas", "peaches"]),
-    "pancakes": ("rests", ["eggs", "cups of milk", "cups of flour", "spoons of sugar"]),
-    "fish pie": ("bakes", ["potatoes", "eggs", "onions", "leeks"]),
-}
+RECIPES = json_data("qa/recipes.json")
 
 
 def q_recipe(r):
@@ -423,8 +348,7 @@ def q_recipe(r):
     ]
 
 
-SCHOOLS = ["Greenfield", "Oakhurst", "St Brigid's", "Riverside", "Hilltop", "Meadowbank", "Foxglove",
-           "Larchwood", "Sandpiper", "Kingsway"]
+SCHOOLS = word_list("qa/schools.txt")
 
 
 def q_school(r):
@@ -443,9 +367,8 @@ def q_school(r):
     ]
 
 
-ITEMS = ["umbrella", "scarf", "teapot", "lamp", "backpack", "notebook", "kettle", "raincoat",
-         "flower pot", "wool hat", "bicycle helmet", "picture frame"]
-FRUITS = ["cherries", "plums", "apricots", "figs", "pears", "peaches", "apples", "grapes"]
+ITEMS = word_list("qa/items.txt")
+FRUITS = word_list("qa/fruits.txt")
 
 
 def q_shopping(r):
@@ -464,9 +387,9 @@ def q_shopping(r):
     ]
 
 
-RELATIVES = ["grandmother", "grandfather", "aunt", "uncle", "godmother", "older brother", "older sister"]
-GIFTS = ["bicycle", "kite", "scooter", "telescope", "guitar", "watch", "tent", "skateboard", "sketchbook"]
-CAKES = ["chocolate", "lemon", "carrot", "strawberry", "coconut", "walnut"]
+RELATIVES = word_list("qa/relatives.txt")
+GIFTS = word_list("qa/gifts.txt")
+CAKES = word_list("qa/cakes.txt")
 
 
 def q_birthday(r):
@@ -484,10 +407,7 @@ def q_birthday(r):
     ]
 
 
-MUSEUMS = [("Clocks", "clocks"), ("Maps", "maps"), ("Toys", "toys"), ("Kites", "kites"),
-           ("Buttons", "buttons"), ("Hats", "hats"), ("Teapots", "teapots"), ("Keys", "keys"),
-           ("Lamps", "lamps"), ("Bicycles", "bicycles"), ("Board Games", "board games"),
-           ("Umbrellas", "umbrellas")]
+MUSEUMS = json_data("qa/museums.json")
 
 
 def q_museum(r):
@@ -518,10 +438,9 @@ def q_storm(r):
     ]
 
 
-VEG = ["tomatoes", "beans", "courgettes", "lettuces", "strawberries", "peas", "pumpkins",
-       "potatoes", "radishes", "cucumbers"]
-FLOWERS = ["roses", "tulips", "dahlias", "poppies", "lilies", "irises"]
-FLOWER_COLOURS = ["red", "white", "yellow", "pink", "purple", "orange"]
+VEG = word_list("qa/veg.txt")
+FLOWERS = word_list("qa/flowers.txt")
+FLOWER_COLOURS = word_list("qa/flower_colours.txt")
 
 
 def q_garden(r):
@@ -538,8 +457,8 @@ def q_garden(r):
     ]
 
 
-BAGS = ["backpack", "suitcase", "handbag", "sports bag", "laptop bag", "guitar case"]
-BAG_PLACES = ["depot", "lost property office", "ticket office", "police station"]
+BAGS = word_list("qa/bags.txt")
+BAG_PLACES = word_list("qa/bag_places.txt")
 
 
 def q_lostbag(r):
@@ -556,9 +475,8 @@ def q_lostbag(r):
     ]
 
 
-PERFORMERS = ["violinist", "pianist", "cellist", "guitarist", "harpist", "flautist", "singer"]
-VENUES = ["Corn Exchange", "Assembly Rooms", "Old Chapel", "Lantern Hall", "Riverside Theatre",
-          "Music Barn", "Glass House", "Guildhall"]
+PERFORMERS = word_list("qa/performers.txt")
+VENUES = word_list("qa/venues.txt")
 
 
 def q_concert(r):
@@ -576,10 +494,9 @@ def q_concert(r):
     ]
 
 
-PLANTS = ["orchid", "fern", "moss", "lily", "poppy", "thistle", "bellflower", "violet"]
-HILLS = ["Vell Hills", "Corran Hills", "Marrow Downs", "Ashen Hills", "Kessel Heights", "Tarn Fells",
-         "Greyfold Hills"]
-KIN = {"f": ["daughter", "mother", "sister", "grandmother"], "m": ["son", "father", "brother", "grandfather"]}
+PLANTS = word_list("qa/plants.txt")
+HILLS = word_list("qa/hills.txt")
+KIN = json_data("qa/kin.json")
 
 
 def q_botanist(r):
@@ -597,9 +514,8 @@ def q_botanist(r):
     ]
 
 
-FERRIES = ["Marigold", "Seafern", "Morning Gull", "Clementine", "Osprey", "Silver Wake", "Bluebell",
-           "Northern Star", "Kittiwake", "Perseverance"]
-ISLANDS = ["Quarn", "Ellsay", "Tollan", "Innisfay", "Varra", "Skelmor", "Orsay Beg", "Calla"]
+FERRIES = word_list("qa/ferries.txt")
+ISLANDS = word_list("qa/islands.txt")
 
 
 def q_ferry(r):
@@ -615,10 +531,8 @@ def q_ferry(r):
     ]
 
 
-CAFES = ["Café Lumen", "The Copper Kettle", "Blue Heron Café", "Café Marisol", "The Reading Room",
-         "Little Fig", "The Tin Cup", "Café Aster", "Bramble & Bean", "The Yellow Teapot"]
-CAFE_DISHES = ["mushroom omelette", "pear pancakes", "spinach pie", "smoked fish soup",
-               "cinnamon porridge", "cheese scones", "tomato toast", "lemon waffles"]
+CAFES = word_list("qa/cafes.txt")
+CAFE_DISHES = word_list("qa/cafe_dishes.txt")
 
 
 def q_cafe(r):
@@ -681,9 +595,7 @@ def q_library(r):
     ]
 
 
-INVENTIONS = ["folding kettle", "self-stirring pot", "clockwork fan", "glass umbrella",
-              "musical doorbell", "pocket loom", "snow bicycle", "solar clock", "tidal lamp",
-              "folding ladder", "singing kettle", "window heater"]
+INVENTIONS = word_list("qa/inventions.txt")
 
 
 def q_invention(r):
@@ -701,14 +613,10 @@ def q_invention(r):
     ]
 
 
-CREATURES = {"lizard": (10, 45), "frog": (3, 12), "beetle": (2, 6), "shrew": (5, 14), "owl": (20, 60),
-             "snail": (2, 9), "crab": (5, 30), "gecko": (8, 25)}
-CREATURE_ADJ = ["striped", "spotted", "blue-tailed", "long-eared", "red-throated", "golden",
-                "pale", "black-footed"]
-HABITATS = ["Orra Desert", "Fenmoor Marshes", "Kessel Caves", "Tarn Forest", "Ellan Coast",
-            "Brannock Mountains", "Silvie Delta", "Greyfold Moors"]
-FOODS = ["beetles", "seeds", "small fish", "moss", "berries", "snails", "ants", "fallen leaves",
-         "mushrooms"]
+CREATURES = json_data("qa/creatures.json")
+CREATURE_ADJ = word_list("qa/creature_adj.txt")
+HABITATS = word_list("qa/habitats.txt")
+FOODS = word_list("qa/foods.txt")
 
 
 def q_animal(r):
@@ -728,8 +636,8 @@ def q_animal(r):
     ]
 
 
-PARKS = ["Larkfield", "Elmstead", "Holloway", "Brookside", "Cedar", "Ravensworth", "Tansy", "Wilder"]
-PARK_BIRDS = ["swans", "ducks", "geese", "herons", "moorhens"]
+PARKS = word_list("qa/parks.txt")
+PARK_BIRDS = word_list("qa/park_birds.txt")
 
 
 def q_park(r):
@@ -745,8 +653,7 @@ def q_park(r):
     ]
 
 
-MEETINGS = ["sales", "design", "finance", "marketing", "planning", "research", "garden club",
-            "book club", "choir", "safety"]
+MEETINGS = word_list("qa/meetings.txt")
 
 
 def q_meeting(r):
@@ -779,13 +686,10 @@ def q_election(r):
     ]
 
 
-PAINTINGS = ["Winter Harbour", "The Red Kite", "Morning at Quarn", "Two Pears", "The Empty Stage",
-             "Harvest Moon", "Boats at Rest", "The Blue Window", "Evening Market", "Rain on Mill Street"]
-PAINT_OBJS = ["fishing boats", "cows", "windmills", "sailors", "herons", "apple trees", "children",
-              "lanterns"]
-GALLERIES = ["Grell Gallery", "Marlow Gallery", "Old Customs House", "Harbour Gallery",
-             "City Art Rooms", "Castell Collection"]
-SKIES = ["pale yellow", "pink", "grey", "violet", "orange", "deep blue", "green", "silver"]
+PAINTINGS = word_list("qa/paintings.txt")
+PAINT_OBJS = word_list("qa/paint_objs.txt")
+GALLERIES = word_list("qa/galleries.txt")
+SKIES = word_list("qa/skies.txt")
 
 
 def q_painting(r):
@@ -804,11 +708,9 @@ def q_painting(r):
     ]
 
 
-BANDS = ["Silver Lanterns", "Paper Foxes", "Quiet Engines", "Moth & Mirror", "Blue Orchard",
-         "Tidewalkers", "Northern Lamps", "Velvet Harbour", "Small Hours Club", "Juniper Skies"]
-ALBUMS = ["Night Roads", "Salt and Stone", "Glass Weather", "Small Fires", "Harbour Lights",
-          "Paper Moons", "The Long Field", "Open Windows", "Cold Tea", "Kite Season"]
-STUDIOS = ["a barn", "an old chapel", "a boathouse", "a farmhouse kitchen", "an empty cinema"]
+BANDS = word_list("qa/bands.txt")
+ALBUMS = word_list("qa/albums.txt")
+STUDIOS = word_list("qa/studios.txt")
 
 
 def q_band(r):
@@ -838,8 +740,7 @@ def q_flight(r):
     ]
 
 
-FIELDS = ["children's heart surgery", "skin diseases", "sports injuries", "eye surgery",
-          "sleep problems", "broken bones", "allergies", "hearing loss"]
+FIELDS = word_list("qa/fields.txt")
 
 
 def q_doctor(r):
@@ -856,8 +757,8 @@ def q_doctor(r):
     ]
 
 
-SEAS = ["Sea of Carth", "Bay of Ellan", "Gulf of Varro", "Ossel Sea", "Amber Sea", "Bay of Tollan"]
-FAMOUS = ["stone bridges", "paper mills", "boat races", "spring fair", "wooden houses", "cheese market"]
+SEAS = word_list("qa/seas.txt")
+FAMOUS = word_list("qa/famous.txt")
 
 
 def q_river(r):
@@ -873,9 +774,9 @@ def q_river(r):
     ]
 
 
-VEHICLES = ["van", "pickup truck", "camper van", "tractor", "motorbike", "estate car"]
-OWNERS = ["uncle", "aunt", "neighbour", "grandfather", "cousin", "old teacher"]
-GOODS = ["vegetables", "flowers", "firewood", "bread", "parcels", "eggs"]
+VEHICLES = word_list("qa/vehicles.txt")
+OWNERS = word_list("qa/owners.txt")
+GOODS = word_list("qa/goods.txt")
 
 
 def q_van(r):
@@ -893,8 +794,8 @@ def q_van(r):
     ]
 
 
-PRIZES = ["silver spoon", "copper pan", "signed cookbook", "golden whisk", "new oven", "picnic basket"]
-TARTS = ["plum", "cherry", "apricot", "rhubarb", "pear", "lemon", "blackberry", "fig"]
+PRIZES = word_list("qa/prizes.txt")
+TARTS = word_list("qa/tarts.txt")
 
 
 def q_contest(r):
@@ -910,10 +811,8 @@ def q_contest(r):
     ]
 
 
-LANGS = ["Spanish", "Italian", "Portuguese", "German", "Japanese", "Arabic", "Greek", "Welsh",
-         "Dutch", "Polish", "Swahili", "Finnish"]
-CLASS_PLACES = ["community hall", "public library", "old school", "church hall", "youth centre",
-                "sailing club"]
+LANGS = word_list("qa/langs.txt")
+CLASS_PLACES = word_list("qa/class_places.txt")
 
 
 def q_class(r):
@@ -931,10 +830,8 @@ def q_class(r):
     ]
 
 
-QA_HOTEL_NAMES = ["Seaview", "Grand Marlow", "Kingfisher", "Old Quarry", "Lantern", "Belvedere",
-               "Northgate", "Orchard", "Harbourside", "Mirador"]
-QA_HOTEL_FEATURES = ["rooftop pool", "winter garden", "library bar", "glass dome", "private beach",
-                  "bowling alley", "rooftop cinema", "clock tower"]
+QA_HOTEL_NAMES = word_list("qa/qa_hotel_names.txt")
+QA_HOTEL_FEATURES = word_list("qa/qa_hotel_features.txt")
 
 
 def q_hotel(r):
@@ -951,7 +848,7 @@ def q_hotel(r):
     ]
 
 
-TREES = ["oak", "birch", "cherry", "maple", "lime", "apple", "walnut", "chestnut", "beech"]
+TREES = word_list("qa/trees.txt")
 
 
 def q_volunteers(r):
@@ -969,8 +866,7 @@ def q_volunteers(r):
     ]
 
 
-CAPES = ["Cape Dunlin", "Cape Merrow", "Gull Point", "Skerrow Head", "Cape Ambel", "Heron Point",
-         "Ness Point", "Cape Tollan"]
+CAPES = word_list("qa/capes.txt")
 
 
 def q_lighthouse(r):
@@ -987,10 +883,10 @@ def q_lighthouse(r):
     ]
 
 
-KINGS = ["Aldric", "Osric", "Berengar", "Casimir", "Leofric", "Theobald"]
-QUEENS = ["Isolde", "Matilde", "Rowena", "Ermengard", "Sybilla", "Adelina"]
-KINGDOMS = ["Veskar", "Ostrelia", "Calvary Downs", "Merrenhold", "Thule Minor", "Arvandy"]
-ROMAN = ["I", "II", "III", "IV", "V"]
+KINGS = word_list("qa/kings.txt")
+QUEENS = word_list("qa/queens.txt")
+KINGDOMS = word_list("qa/kingdoms.txt")
+ROMAN = word_list("qa/roman.txt")
 
 
 def q_ruler(r):
@@ -1012,8 +908,7 @@ def q_ruler(r):
     ]
 
 
-MARKET_PLACES = ["the town square", "the old cattle yard", "Church Street", "the station car park",
-                 "the castle courtyard"]
+MARKET_PLACES = word_list("qa/market_places.txt")
 
 
 def q_market(r):
@@ -1029,7 +924,7 @@ def q_market(r):
     ]
 
 
-FARM_ANIMALS = ["goats", "sheep", "alpacas", "bees", "chickens", "ducks", "donkeys"]
+FARM_ANIMALS = word_list("qa/farm_animals.txt")
 
 
 def q_family_move(r):
@@ -1049,7 +944,7 @@ def q_family_move(r):
     ]
 
 
-SUBJECTS = ["chemistry", "history", "geography", "biology", "physics", "music", "French", "maths"]
+SUBJECTS = word_list("qa/subjects.txt")
 
 
 def q_exam(r):
@@ -1067,8 +962,8 @@ def q_exam(r):
     ]
 
 
-PHONE_BRANDS = ["Nova", "Lumo", "Arden", "Zephyr", "Quanta", "Pollux", "Tern"]
-PHONE_MODELS = ["X2", "S7", "Air 3", "Mini 5", "Pro 9", "Lite 4", "One"]
+PHONE_BRANDS = word_list("qa/phone_brands.txt")
+PHONE_MODELS = word_list("qa/phone_models.txt")
 
 
 def q_phone(r):
@@ -1084,10 +979,8 @@ def q_phone(r):
     ]
 
 
-ZOO_ANIMALS = {"giraffe": (45, 80), "elephant": (90, 130), "rhino": (35, 65), "zebra": (25, 40),
-               "camel": (30, 45), "hippo": (25, 50), "tapir": (5, 11)}
-ZOO_NAMES = ["Tilly", "Bongo", "Pip", "Ziggy", "Dot", "Mango", "Kiki", "Bao", "Lulu", "Tembo",
-             "Nala", "Fig"]
+ZOO_ANIMALS = json_data("qa/zoo_animals.json")
+ZOO_NAMES = word_list("qa/zoo_names.txt")
 
 
 def q_zoo(r):
@@ -1106,8 +999,7 @@ def q_zoo(r):
     ]
 
 
-NICKS = ["Old Grumble", "the Giant", "Grandfather Green", "the Whisperer", "Big Bess", "the Wizard",
-         "Old Knotty", "the Sleeping Bear"]
+NICKS = word_list("qa/nicks.txt")
 
 
 def q_tree(r):
@@ -1138,7 +1030,7 @@ def q_cycle(r):
     ]
 
 
-NEW_PETS = ["puppy", "kitten", "rabbit", "goldfish", "tortoise", "parrot", "hamster"]
+NEW_PETS = word_list("qa/new_pets.txt")
 
 
 def q_penpal(r):
@@ -1185,7 +1077,7 @@ def q_bus(r):
     ]
 
 
-VIEWS = ["park", "river", "harbour", "old cathedral", "railway line", "sea", "mountains"]
+VIEWS = word_list("qa/views.txt")
 
 
 def q_flat(r):
@@ -1201,7 +1093,7 @@ def q_flat(r):
     ]
 
 
-STROKES = ["butterfly", "backstroke", "breaststroke", "freestyle"]
+STROKES = word_list("qa/strokes.txt")
 
 
 def q_swim(r):
@@ -1220,7 +1112,7 @@ def q_swim(r):
     ]
 
 
-WEDDING_FLOWERS = ["sunflowers", "white roses", "lavender", "daisies", "poppies", "violets"]
+WEDDING_FLOWERS = word_list("qa/wedding_flowers.txt")
 
 
 def q_wedding(r):
@@ -1236,8 +1128,7 @@ def q_wedding(r):
     ]
 
 
-SHIPS = ["Albatross", "Silver Heron", "Resolute", "Morning Cloud", "Sea Lark", "Endeavour Bay",
-         "Amelia Rose", "North Wind"]
+SHIPS = word_list("qa/ships.txt")
 
 
 def q_expedition(r):
@@ -1283,577 +1174,12 @@ QA_TEMPLATES = [
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. English -> French: hand-written pairs, one per line: "en | fr | alternative | ..."
+# 2. English -> French: hand-written pairs in demo_data/translation/pairs.txt,
+#    one per line: "en | fr | alternative | ..."
 #    French typography: straight apostrophe, a plain space before ? and !, accents kept.
 # ---------------------------------------------------------------------------------------------
 
-MT_PAIRS = """
-Good morning, how are you today? | Bonjour, comment allez-vous aujourd'hui ? | Bonjour, comment vas-tu aujourd'hui ?
-It was very nice to meet you. | C'était très agréable de vous rencontrer. | Ce fut un plaisir de vous rencontrer.
-Thank you very much for your help. | Merci beaucoup pour votre aide. | Merci beaucoup pour ton aide.
-See you tomorrow at the same time. | À demain, à la même heure.
-Excuse me, do you speak English? | Excusez-moi, parlez-vous anglais ? | Excusez-moi, vous parlez anglais ?
-My name is Paul and I live in Lyon. | Je m'appelle Paul et j'habite à Lyon. | Je m'appelle Paul et je vis à Lyon.
-Could you repeat that more slowly, please? | Pourriez-vous répéter plus lentement, s'il vous plaît ?
-I'm sorry, I don't understand. | Je suis désolé, je ne comprends pas. | Je suis désolée, je ne comprends pas.
-Have a nice weekend with your family. | Passe un bon week-end avec ta famille. | Passez un bon week-end avec votre famille.
-Welcome to our home, please come in. | Bienvenue chez nous, entrez, je vous en prie. | Bienvenue chez nous, entre, je t'en prie.
-How long have you lived here? | Depuis combien de temps habitez-vous ici ? | Depuis combien de temps habites-tu ici ?
-Where do you come from? | D'où venez-vous ? | D'où viens-tu ?
-I hope you have a good trip. | J'espère que vous ferez un bon voyage. | J'espère que tu feras un bon voyage.
-Please say hello to your parents for me. | Dis bonjour à tes parents de ma part, s'il te plaît. | Saluez vos parents de ma part, s'il vous plaît.
-It's been a long time since we last met. | Ça fait longtemps qu'on ne s'est pas vus. | Cela fait longtemps que nous ne nous sommes pas vus.
-Congratulations on your new job! | Félicitations pour ton nouveau travail ! | Félicitations pour votre nouveau poste !
-Happy birthday, I hope you like the present. | Joyeux anniversaire, j'espère que le cadeau te plaît. | Joyeux anniversaire, j'espère que le cadeau vous plaît.
-Can I introduce you to my colleague? | Puis-je vous présenter mon collègue ? | Je peux te présenter mon collègue ?
-Sorry I'm late, the traffic was terrible. | Désolé du retard, la circulation était épouvantable. | Désolée d'être en retard, la circulation était terrible.
-Good night, sleep well and sweet dreams. | Bonne nuit, dors bien et fais de beaux rêves.
-I would like a coffee with milk, please. | Je voudrais un café au lait, s'il vous plaît. | Je voudrais un café avec du lait, s'il vous plaît.
-Can we have the bill, please? | Pouvons-nous avoir l'addition, s'il vous plaît ? | On peut avoir l'addition, s'il vous plaît ?
-This soup is too salty for me. | Cette soupe est trop salée pour moi.
-We are having fish for dinner tonight. | Ce soir, nous mangeons du poisson au dîner. | Nous mangeons du poisson ce soir.
-Do you want some more bread? | Veux-tu encore du pain ? | Voulez-vous encore du pain ?
-My sister doesn't eat meat or fish. | Ma sœur ne mange ni viande ni poisson.
-The bakery sells fresh bread every morning. | La boulangerie vend du pain frais tous les matins.
-I'm hungry, let's have lunch now. | J'ai faim, allons déjeuner maintenant.
-Could I see the menu, please? | Pourrais-je voir la carte, s'il vous plaît ? | Est-ce que je pourrais voir le menu, s'il vous plaît ?
-The cake needs forty minutes in the oven. | Le gâteau doit cuire quarante minutes au four.
-Would you like a glass of water? | Voulez-vous un verre d'eau ? | Tu veux un verre d'eau ?
-I drink my tea without sugar. | Je bois mon thé sans sucre. | Je prends mon thé sans sucre.
-These strawberries are sweet and very red. | Ces fraises sont sucrées et très rouges.
-We bought cheese and grapes at the market. | Nous avons acheté du fromage et du raisin au marché.
-The restaurant is closed on Sunday evenings. | Le restaurant est fermé le dimanche soir.
-She makes the best apple pie in town. | Elle fait la meilleure tarte aux pommes de la ville.
-Put the milk back in the fridge, please. | Remets le lait au frigo, s'il te plaît. | Remettez le lait au réfrigérateur, s'il vous plaît.
-I don't like coffee, but I love tea. | Je n'aime pas le café, mais j'adore le thé.
-The children want pizza for dinner. | Les enfants veulent de la pizza pour le dîner. | Les enfants veulent une pizza pour le dîner.
-Is there a good restaurant near here? | Y a-t-il un bon restaurant près d'ici ? | Est-ce qu'il y a un bon restaurant près d'ici ?
-Breakfast is served from seven to ten. | Le petit-déjeuner est servi de sept heures à dix heures.
-My father cooks dinner every Friday. | Mon père prépare le dîner tous les vendredis. | Mon père fait le dîner tous les vendredis.
-The oranges cost two euros a kilo. | Les oranges coûtent deux euros le kilo.
-Can you pass me the salt, please? | Peux-tu me passer le sel, s'il te plaît ? | Pouvez-vous me passer le sel, s'il vous plaît ?
-We need eggs, butter and flour. | Il nous faut des œufs, du beurre et de la farine. | Nous avons besoin d'œufs, de beurre et de farine.
-How much does this jacket cost? | Combien coûte cette veste ?
-Do you have this shirt in blue? | Avez-vous cette chemise en bleu ?
-These shoes are too small for me. | Ces chaussures sont trop petites pour moi.
-Can I pay by card, please? | Est-ce que je peux payer par carte, s'il vous plaît ? | Puis-je payer par carte, s'il vous plaît ?
-The shop opens at nine in the morning. | Le magasin ouvre à neuf heures du matin.
-I'm looking for a present for my mother. | Je cherche un cadeau pour ma mère.
-The supermarket is very busy on Saturdays. | Il y a beaucoup de monde au supermarché le samedi. | Le supermarché est très fréquenté le samedi.
-Where are the fitting rooms, please? | Où sont les cabines d'essayage, s'il vous plaît ? | Où se trouvent les cabines d'essayage, s'il vous plaît ?
-She bought a red dress for the wedding. | Elle a acheté une robe rouge pour le mariage.
-This bag is cheaper than the other one. | Ce sac est moins cher que l'autre.
-Do you need a bag for your things? | Avez-vous besoin d'un sac pour vos affaires ? | As-tu besoin d'un sac pour tes affaires ?
-The bookshop has a sale this week. | La librairie fait des soldes cette semaine.
-My brother wants a new bicycle for Christmas. | Mon frère veut un nouveau vélo pour Noël.
-I forgot my wallet at home. | J'ai oublié mon portefeuille à la maison.
-Could you wrap it as a gift? | Pourriez-vous faire un paquet cadeau ? | Pouvez-vous l'emballer pour offrir ?
-The market sells fruit, vegetables and flowers. | Le marché vend des fruits, des légumes et des fleurs. | On vend des fruits, des légumes et des fleurs au marché.
-These apples are not very fresh. | Ces pommes ne sont pas très fraîches.
-I would like to return these trousers. | Je voudrais rendre ce pantalon. | J'aimerais rapporter ce pantalon.
-Everything in this shop is made by hand. | Dans ce magasin, tout est fait à la main.
-We don't have enough money for a new car. | Nous n'avons pas assez d'argent pour une nouvelle voiture.
-Where is the train station, please? | Où est la gare, s'il vous plaît ?
-The bus leaves in ten minutes. | Le bus part dans dix minutes.
-I'd like a return ticket to Paris. | Je voudrais un aller-retour pour Paris. | Je voudrais un billet aller-retour pour Paris.
-Our flight was delayed by two hours. | Notre vol a été retardé de deux heures. | Notre vol a eu deux heures de retard.
-Turn left at the end of the street. | Tournez à gauche au bout de la rue. | Tourne à gauche au bout de la rue.
-The museum is next to the post office. | Le musée est à côté de la poste.
-How long does the journey take? | Combien de temps dure le trajet ? | Combien de temps dure le voyage ?
-We are going to the seaside this summer. | Cet été, nous allons au bord de la mer. | Nous allons à la mer cet été.
-Excuse me, is this seat free? | Excusez-moi, cette place est-elle libre ? | Excusez-moi, est-ce que cette place est libre ?
-The hotel is a short walk from the beach. | L'hôtel est à quelques minutes à pied de la plage.
-I missed the last train home. | J'ai raté le dernier train pour rentrer. | J'ai manqué le dernier train pour rentrer chez moi.
-Take the second street on the right. | Prenez la deuxième rue à droite. | Prends la deuxième rue à droite.
-My suitcase is heavier than yours. | Ma valise est plus lourde que la tienne. | Ma valise est plus lourde que la vôtre.
-We rented a small car for the week. | Nous avons loué une petite voiture pour la semaine.
-Can you show me on the map? | Pouvez-vous me montrer sur la carte ? | Tu peux me montrer sur la carte ?
-The airport is forty kilometres from the city. | L'aéroport est à quarante kilomètres de la ville.
-She travels to work by bike every day. | Elle va au travail à vélo tous les jours.
-Don't forget your passport and your tickets. | N'oublie pas ton passeport et tes billets. | N'oubliez pas votre passeport et vos billets.
-The road to the village is very narrow. | La route qui mène au village est très étroite. | La route du village est très étroite.
-We stayed in a small hotel near the port. | Nous avons séjourné dans un petit hôtel près du port.
-The trains are often late in winter. | Les trains sont souvent en retard en hiver.
-How do I get to the city centre? | Comment est-ce que je vais au centre-ville ? | Comment aller au centre-ville ?
-I prefer to travel by train rather than by plane. | Je préfère voyager en train plutôt qu'en avion.
-The taxi is waiting in front of the hotel. | Le taxi attend devant l'hôtel.
-They arrived in Rome late last night. | Ils sont arrivés à Rome tard hier soir.
-Our house has three bedrooms and a garden. | Notre maison a trois chambres et un jardin.
-Please close the window, it's cold. | Ferme la fenêtre, s'il te plaît, il fait froid. | Fermez la fenêtre, s'il vous plaît, il fait froid.
-The keys are on the kitchen table. | Les clés sont sur la table de la cuisine.
-I need to clean my room today. | Je dois ranger ma chambre aujourd'hui. | Je dois nettoyer ma chambre aujourd'hui.
-The washing machine is broken again. | La machine à laver est encore en panne. | Le lave-linge est de nouveau en panne.
-We painted the living room light green. | Nous avons peint le salon en vert clair.
-Can you turn off the lights, please? | Peux-tu éteindre les lumières, s'il te plaît ? | Pouvez-vous éteindre la lumière, s'il vous plaît ?
-The cat is sleeping on the sofa. | Le chat dort sur le canapé.
-Our neighbours are very quiet and friendly. | Nos voisins sont très calmes et sympathiques. | Nos voisins sont très discrets et aimables.
-There is a lamp next to my bed. | Il y a une lampe à côté de mon lit.
-I water the plants every Sunday morning. | J'arrose les plantes tous les dimanches matin.
-The flat is small but very bright. | L'appartement est petit mais très lumineux.
-Who left the door open this morning? | Qui a laissé la porte ouverte ce matin ?
-We are moving to a new flat in May. | Nous déménageons dans un nouvel appartement en mai.
-The heating doesn't work in the bathroom. | Le chauffage ne marche pas dans la salle de bains. | Le chauffage ne fonctionne pas dans la salle de bain.
-My grandmother lives on the third floor. | Ma grand-mère habite au troisième étage.
-Put your shoes by the front door. | Mets tes chaussures près de la porte d'entrée. | Mettez vos chaussures près de la porte d'entrée.
-The garden needs a lot of work this spring. | Le jardin demande beaucoup de travail ce printemps.
-I usually do the dishes after dinner. | D'habitude, je fais la vaisselle après le dîner. | Je fais généralement la vaisselle après le dîner.
-The rent is due at the end of the month. | Le loyer doit être payé à la fin du mois.
-There are too many boxes in the garage. | Il y a trop de cartons dans le garage.
-The kitchen smells of fresh coffee. | La cuisine sent le café frais.
-My bedroom window looks onto the park. | La fenêtre de ma chambre donne sur le parc.
-We have to fix the roof before winter. | Nous devons réparer le toit avant l'hiver.
-The towels are in the cupboard upstairs. | Les serviettes sont dans le placard à l'étage. | Les serviettes sont dans le placard en haut.
-My brother is two years older than me. | Mon frère a deux ans de plus que moi.
-Her parents live in a small village. | Ses parents habitent dans un petit village. | Ses parents vivent dans un petit village.
-We visit our grandparents every summer. | Nous rendons visite à nos grands-parents chaque été.
-My best friend is getting married in June. | Mon meilleur ami se marie en juin. | Ma meilleure amie se marie en juin.
-They have two children, a boy and a girl. | Ils ont deux enfants, un garçon et une fille.
-My uncle works as a doctor in Marseille. | Mon oncle travaille comme médecin à Marseille. | Mon oncle est médecin à Marseille.
-She looks a lot like her mother. | Elle ressemble beaucoup à sa mère.
-Our daughter started school last September. | Notre fille est entrée à l'école en septembre dernier.
-I call my sister every Sunday evening. | J'appelle ma sœur tous les dimanches soir.
-His cousins are coming to stay for a week. | Ses cousins viennent passer une semaine chez lui.
-My friends and I often play cards on Fridays. | Mes amis et moi jouons souvent aux cartes le vendredi.
-The baby is sleeping, please don't make any noise. | Le bébé dort, ne faites pas de bruit, s'il vous plaît. | Le bébé dort, ne fais pas de bruit, s'il te plaît.
-My grandfather tells wonderful stories about his childhood. | Mon grand-père raconte des histoires merveilleuses sur son enfance.
-We had a big family dinner on Sunday. | Nous avons fait un grand dîner en famille dimanche.
-Her son wants to become a pilot. | Son fils veut devenir pilote.
-I haven't seen my cousin for years. | Je n'ai pas vu mon cousin depuis des années. | Ça fait des années que je n'ai pas vu mon cousin.
-My parents met at university in Lille. | Mes parents se sont rencontrés à l'université de Lille.
-Our twins are five years old today. | Nos jumeaux ont cinq ans aujourd'hui.
-She is spending the holidays with her aunt. | Elle passe les vacances chez sa tante. | Elle passe les vacances avec sa tante.
-My little sister is afraid of the dark. | Ma petite sœur a peur du noir.
-Paul and his wife have a lovely garden. | Paul et sa femme ont un joli jardin.
-I'm going to a party at Marie's house tonight. | Je vais à une fête chez Marie ce soir.
-He lent me his car for the weekend. | Il m'a prêté sa voiture pour le week-end.
-We grew up in the same street. | Nous avons grandi dans la même rue.
-My mother always sings in the kitchen. | Ma mère chante toujours dans la cuisine.
-I start work at eight every morning. | Je commence le travail à huit heures tous les matins.
-The meeting has been moved to Thursday. | La réunion a été déplacée à jeudi. | La réunion a été reportée à jeudi.
-She works for a small company in Nantes. | Elle travaille pour une petite entreprise à Nantes.
-Can you send me the report by Friday? | Pouvez-vous m'envoyer le rapport d'ici vendredi ? | Peux-tu m'envoyer le rapport avant vendredi ?
-My boss is on holiday this week. | Mon patron est en vacances cette semaine. | Ma patronne est en vacances cette semaine.
-I have a job interview tomorrow afternoon. | J'ai un entretien d'embauche demain après-midi.
-We need to finish this project before June. | Nous devons terminer ce projet avant juin. | Nous devons finir ce projet avant juin.
-He has worked here for ten years. | Il travaille ici depuis dix ans.
-The office is closed on public holidays. | Le bureau est fermé les jours fériés.
-I'm working from home today. | Aujourd'hui, je travaille de chez moi. | Je travaille à la maison aujourd'hui.
-Our team won an award last year. | Notre équipe a remporté un prix l'année dernière. | Notre équipe a gagné un prix l'an dernier.
-She is looking for a new job in marketing. | Elle cherche un nouveau travail dans le marketing. | Elle cherche un nouvel emploi dans le marketing.
-The printer on the second floor is broken. | L'imprimante du deuxième étage est en panne.
-Please answer my email as soon as possible. | Merci de répondre à mon e-mail dès que possible. | Répondez à mon courriel dès que possible, s'il vous plaît.
-I have too much work at the moment. | J'ai trop de travail en ce moment.
-The new manager arrives next Monday. | Le nouveau directeur arrive lundi prochain. | La nouvelle directrice arrive lundi prochain.
-We have lunch together in the canteen. | Nous déjeunons ensemble à la cantine.
-He wants to open his own restaurant. | Il veut ouvrir son propre restaurant.
-My colleague helped me with the presentation. | Mon collègue m'a aidé pour la présentation. | Ma collègue m'a aidé pour la présentation.
-The shop needs two more workers for the summer. | Le magasin a besoin de deux employés de plus pour l'été.
-I will call the client after lunch. | J'appellerai le client après le déjeuner. | Je vais appeler le client après le déjeuner.
-Their factory makes parts for bicycles. | Leur usine fabrique des pièces de vélo. | Leur usine fabrique des pièces pour vélos.
-The contract must be signed today. | Le contrat doit être signé aujourd'hui.
-She is a nurse at the city hospital. | Elle est infirmière à l'hôpital de la ville.
-I took a day off to rest. | J'ai pris un jour de congé pour me reposer.
-The students are preparing for their exams. | Les élèves préparent leurs examens. | Les étudiants préparent leurs examens.
-I'm learning French at evening classes. | J'apprends le français en cours du soir.
-Our teacher gave us a lot of homework. | Notre professeur nous a donné beaucoup de devoirs. | Notre prof nous a donné beaucoup de devoirs.
-The library is open until eight in the evening. | La bibliothèque est ouverte jusqu'à vingt heures. | La bibliothèque est ouverte jusqu'à huit heures du soir.
-My son is good at mathematics. | Mon fils est bon en mathématiques. | Mon fils est fort en maths.
-She studies medicine at the university. | Elle étudie la médecine à l'université. | Elle fait des études de médecine à l'université.
-Can I borrow your pen for a moment? | Je peux emprunter ton stylo un instant ? | Puis-je emprunter votre stylo un moment ?
-The lesson starts at half past nine. | Le cours commence à neuf heures et demie.
-I forgot my history book at school. | J'ai oublié mon livre d'histoire à l'école.
-The children learn to swim at school. | Les enfants apprennent à nager à l'école.
-He passed his driving test on the first try. | Il a eu son permis du premier coup. | Il a réussi son permis de conduire du premier coup.
-We read a novel by Victor Hugo in class. | Nous avons lu un roman de Victor Hugo en classe.
-Please write your name at the top of the page. | Écrivez votre nom en haut de la page, s'il vous plaît. | Écris ton nom en haut de la page, s'il te plaît.
-The school holidays start next week. | Les vacances scolaires commencent la semaine prochaine.
-I don't understand this exercise at all. | Je ne comprends pas du tout cet exercice.
-Our class is going to the museum on Friday. | Notre classe va au musée vendredi.
-She wants to study abroad next year. | Elle veut étudier à l'étranger l'année prochaine.
-The exam will last three hours. | L'examen durera trois heures.
-He always sits at the back of the classroom. | Il s'assoit toujours au fond de la classe. | Il s'assied toujours au fond de la salle de classe.
-I need a new dictionary for my English class. | J'ai besoin d'un nouveau dictionnaire pour mon cours d'anglais.
-The teacher explained the lesson again. | Le professeur a expliqué la leçon une nouvelle fois. | Le professeur a réexpliqué la leçon.
-My daughter is learning to play the piano. | Ma fille apprend à jouer du piano.
-They are building a new school near the park. | Ils construisent une nouvelle école près du parc. | On construit une nouvelle école près du parc.
-Reading every day improves your vocabulary. | Lire tous les jours améliore ton vocabulaire. | Lire chaque jour enrichit votre vocabulaire.
-It's raining again this morning. | Il pleut encore ce matin. | Il pleut de nouveau ce matin.
-Tomorrow it will be sunny and warm. | Demain, il fera beau et chaud. | Demain, il y aura du soleil et il fera chaud.
-It snowed all night in the mountains. | Il a neigé toute la nuit en montagne. | Il a neigé toute la nuit dans les montagnes.
-Take an umbrella, it might rain later. | Prends un parapluie, il risque de pleuvoir plus tard. | Prenez un parapluie, il pourrait pleuvoir plus tard.
-The wind is very strong today. | Le vent est très fort aujourd'hui. | Il y a beaucoup de vent aujourd'hui.
-Spring is my favourite season of the year. | Le printemps est ma saison préférée.
-It's too hot to work in the garden. | Il fait trop chaud pour travailler dans le jardin.
-The sky is grey and cloudy today. | Le ciel est gris et nuageux aujourd'hui.
-In autumn, the leaves turn red and yellow. | En automne, les feuilles deviennent rouges et jaunes.
-There was a big storm last night. | Il y a eu un gros orage hier soir. | Il y a eu une grosse tempête la nuit dernière.
-The lake freezes every winter. | Le lac gèle chaque hiver. | Le lac gèle tous les hivers.
-It's cold, so put on a warm coat. | Il fait froid, alors mets un manteau chaud. | Il fait froid, alors mettez un manteau chaud.
-We had beautiful weather on holiday. | Nous avons eu un temps magnifique en vacances. | Il a fait très beau pendant nos vacances.
-The fog was so thick we couldn't see the road. | Le brouillard était si épais que nous ne voyions pas la route.
-Summers here are hot and dry. | Ici, les étés sont chauds et secs.
-It will be cooler at the end of the week. | Il fera plus frais en fin de semaine.
-The weather forecast says it will snow tomorrow. | D'après la météo, il va neiger demain. | La météo annonce de la neige pour demain.
-I love walking in the rain. | J'adore marcher sous la pluie. | J'aime me promener sous la pluie.
-The sun sets very late in June. | Le soleil se couche très tard en juin.
-It hasn't rained for three weeks. | Il n'a pas plu depuis trois semaines.
-The temperature dropped below zero last night. | La température est descendue sous zéro la nuit dernière. | La température est passée sous zéro cette nuit.
-What time is it, please? | Quelle heure est-il, s'il vous plaît ?
-I'll meet you at the café at noon. | Je te retrouve au café à midi. | On se retrouve au café à midi.
-We are going to the cinema tonight. | Nous allons au cinéma ce soir. | On va au cinéma ce soir.
-What are you doing this weekend? | Qu'est-ce que tu fais ce week-end ? | Que faites-vous ce week-end ?
-The film starts in twenty minutes. | Le film commence dans vingt minutes.
-I'll be back in an hour. | Je reviens dans une heure. | Je serai de retour dans une heure.
-Let's go for a walk after lunch. | Allons nous promener après le déjeuner. | Allons faire une promenade après le déjeuner.
-My appointment is on Tuesday at three. | Mon rendez-vous est mardi à quinze heures. | Mon rendez-vous est mardi à trois heures.
-We will leave early tomorrow morning. | Nous partirons tôt demain matin.
-Are you free on Saturday afternoon? | Es-tu libre samedi après-midi ? | Êtes-vous libre samedi après-midi ?
-I have been waiting for half an hour. | J'attends depuis une demi-heure.
-The party starts at eight, don't be late. | La fête commence à huit heures, ne sois pas en retard. | La fête commence à vingt heures, ne soyez pas en retard.
-We plan to visit Spain next summer. | Nous prévoyons de visiter l'Espagne l'été prochain. | Nous avons l'intention d'aller en Espagne l'été prochain.
-I'm sorry, I don't have time today. | Je suis désolé, je n'ai pas le temps aujourd'hui. | Désolée, je n'ai pas le temps aujourd'hui.
-The concert was cancelled at the last minute. | Le concert a été annulé à la dernière minute.
-She always arrives ten minutes early. | Elle arrive toujours dix minutes en avance.
-Shall we have dinner together on Friday? | Et si on dînait ensemble vendredi ? | On dîne ensemble vendredi ?
-I usually get up at half past six. | D'habitude, je me lève à six heures et demie. | Je me lève généralement à six heures et demie.
-The days are getting shorter now. | Les jours raccourcissent maintenant. | Les jours deviennent plus courts maintenant.
-We have been friends for twenty years. | Nous sommes amis depuis vingt ans.
-I'll call you when I arrive. | Je t'appellerai quand j'arriverai. | Je vous appellerai quand j'arriverai.
-The shops close early on Sundays. | Les magasins ferment tôt le dimanche.
-Next week I'm going to visit my aunt. | La semaine prochaine, je vais rendre visite à ma tante.
-It's already midnight, I should go to bed. | Il est déjà minuit, je devrais aller me coucher.
-The train leaves at a quarter past five. | Le train part à cinq heures et quart. | Le train part à dix-sept heures quinze.
-I have a headache and a sore throat. | J'ai mal à la tête et mal à la gorge.
-You should see a doctor about that cough. | Tu devrais consulter un médecin pour cette toux. | Vous devriez voir un médecin pour cette toux.
-She broke her arm while skiing. | Elle s'est cassé le bras en faisant du ski.
-Take this medicine three times a day. | Prenez ce médicament trois fois par jour. | Prends ce médicament trois fois par jour.
-I feel much better today, thank you. | Je me sens beaucoup mieux aujourd'hui, merci.
-The pharmacy on the corner is open all night. | La pharmacie du coin est ouverte toute la nuit.
-My back hurts after the long drive. | J'ai mal au dos après ce long trajet en voiture.
-He goes running every morning before work. | Il va courir tous les matins avant le travail. | Il court chaque matin avant le travail.
-Drink plenty of water when it's hot. | Buvez beaucoup d'eau quand il fait chaud. | Bois beaucoup d'eau quand il fait chaud.
-I need to make an appointment with the dentist. | Je dois prendre rendez-vous chez le dentiste.
-The doctor told me to rest for a week. | Le médecin m'a dit de me reposer pendant une semaine.
-My son has a fever and is staying in bed. | Mon fils a de la fièvre et reste au lit.
-She is allergic to cats and dogs. | Elle est allergique aux chats et aux chiens.
-Eating vegetables is good for your health. | Manger des légumes est bon pour la santé.
-I slept badly last night. | J'ai mal dormi la nuit dernière. | J'ai mal dormi cette nuit.
-You look tired, you should sleep more. | Tu as l'air fatigué, tu devrais dormir davantage. | Tu as l'air fatiguée, tu devrais dormir plus.
-The hospital is at the end of this road. | L'hôpital est au bout de cette route.
-I go swimming twice a week. | Je vais nager deux fois par semaine. | Je vais à la piscine deux fois par semaine.
-He stopped smoking three years ago. | Il a arrêté de fumer il y a trois ans.
-Wash your hands before you eat. | Lave-toi les mains avant de manger. | Lavez-vous les mains avant de manger.
-I like reading books on the train. | J'aime lire des livres dans le train. | J'aime lire dans le train.
-She plays the guitar in a small band. | Elle joue de la guitare dans un petit groupe.
-We go hiking in the mountains every summer. | Nous faisons de la randonnée en montagne chaque été.
-My father loves fishing in the river. | Mon père adore pêcher dans la rivière.
-Do you want to play tennis on Sunday? | Tu veux jouer au tennis dimanche ? | Voulez-vous jouer au tennis dimanche ?
-He has been painting since he was a child. | Il peint depuis qu'il est enfant. | Il fait de la peinture depuis son enfance.
-Our football team lost the match yesterday. | Notre équipe de football a perdu le match hier. | Notre équipe de foot a perdu le match hier.
-I took a lot of photos during the trip. | J'ai pris beaucoup de photos pendant le voyage.
-She collects old stamps from all over the world. | Elle collectionne de vieux timbres du monde entier. | Elle collectionne les vieux timbres du monde entier.
-We watched a great film last night. | Nous avons regardé un très bon film hier soir. | On a vu un super film hier soir.
-My grandmother knits scarves for the whole family. | Ma grand-mère tricote des écharpes pour toute la famille.
-Let's play a board game this evening. | Jouons à un jeu de société ce soir.
-He learned to ride a horse last year. | Il a appris à monter à cheval l'année dernière.
-I listen to music while I cook. | J'écoute de la musique pendant que je cuisine. | J'écoute de la musique en cuisinant.
-The museum has a new photography exhibition. | Le musée présente une nouvelle exposition de photographie. | Le musée a une nouvelle exposition de photos.
-They dance salsa every Thursday evening. | Ils dansent la salsa tous les jeudis soir.
-My brother spends hours playing video games. | Mon frère passe des heures à jouer aux jeux vidéo.
-We went to a jazz concert in the park. | Nous sommes allés à un concert de jazz dans le parc.
-She sings in the church choir on Sundays. | Elle chante dans la chorale de l'église le dimanche.
-I'd like to learn how to cook Indian food. | J'aimerais apprendre à cuisiner des plats indiens. | J'aimerais apprendre à faire de la cuisine indienne.
-Gardening helps me relax after work. | Le jardinage m'aide à me détendre après le travail.
-The children are building a sandcastle on the beach. | Les enfants construisent un château de sable sur la plage. | Les enfants font un château de sable sur la plage.
-He reads the newspaper every morning with his coffee. | Il lit le journal tous les matins en buvant son café.
-We are going skiing in the Alps in February. | Nous allons skier dans les Alpes en février.
-My favourite sport is basketball. | Mon sport préféré est le basket. | Mon sport préféré, c'est le basket-ball.
-I'm very happy to see you again. | Je suis très content de te revoir. | Je suis très contente de vous revoir.
-She was nervous before the interview. | Elle était nerveuse avant l'entretien.
-I think this film is too long. | Je trouve ce film trop long. | Je pense que ce film est trop long.
-We are tired after the long journey. | Nous sommes fatigués après ce long voyage.
-He is angry because he lost his keys. | Il est en colère parce qu'il a perdu ses clés.
-Don't worry, everything will be fine. | Ne t'inquiète pas, tout ira bien. | Ne vous inquiétez pas, tout ira bien.
-I'm bored, let's do something fun. | Je m'ennuie, faisons quelque chose d'amusant.
-This is the most beautiful beach I have ever seen. | C'est la plus belle plage que j'aie jamais vue.
-I'm proud of my daughter's results. | Je suis fier des résultats de ma fille. | Je suis fière des résultats de ma fille.
-They were surprised by the good news. | Ils ont été surpris par la bonne nouvelle.
-My little brother is afraid of spiders. | Mon petit frère a peur des araignées.
-In my opinion, the first book was better. | À mon avis, le premier livre était meilleur.
-She is sad because her friend moved away. | Elle est triste parce que son amie a déménagé. | Elle est triste parce que son ami a déménagé.
-I really like your new haircut. | J'aime beaucoup ta nouvelle coupe de cheveux. | J'aime beaucoup votre nouvelle coupe de cheveux.
-We are worried about our old dog. | Nous sommes inquiets pour notre vieux chien. | Nous nous inquiétons pour notre vieux chien.
-It's a pity you can't come tonight. | C'est dommage que tu ne puisses pas venir ce soir. | Dommage que vous ne puissiez pas venir ce soir.
-I agree with you completely. | Je suis tout à fait d'accord avec toi. | Je suis entièrement d'accord avec vous.
-He was disappointed with the hotel room. | Il a été déçu par la chambre d'hôtel. | Il était déçu de la chambre d'hôtel.
-I prefer the mountains to the sea. | Je préfère la montagne à la mer.
-The children are excited about the holidays. | Les enfants sont tout excités à l'idée des vacances.
-I'm sure you will pass the exam. | Je suis sûr que tu vas réussir l'examen. | Je suis sûre que tu réussiras l'examen.
-What do you think of this idea? | Que penses-tu de cette idée ? | Qu'est-ce que vous pensez de cette idée ?
-This music always makes me feel calm. | Cette musique m'apaise toujours. | Cette musique me calme toujours.
-I love the smell of the sea. | J'adore l'odeur de la mer.
-She laughed when she heard the story. | Elle a ri quand elle a entendu l'histoire.
-The dog barks every time the postman comes. | Le chien aboie chaque fois que le facteur passe.
-There are many birds in the forest. | Il y a beaucoup d'oiseaux dans la forêt.
-The river runs through the middle of the town. | La rivière traverse le centre de la ville.
-We saw a deer near the edge of the wood. | Nous avons vu un chevreuil à la lisière du bois. | Nous avons vu un cerf près de la lisière du bois.
-My cat likes to sleep in the sun. | Mon chat aime dormir au soleil.
-The flowers in the park are beautiful in May. | Les fleurs du parc sont magnifiques en mai.
-The horses are eating grass in the field. | Les chevaux mangent de l'herbe dans le pré. | Les chevaux broutent l'herbe dans le champ.
-That tree is more than a hundred years old. | Cet arbre a plus de cent ans.
-Be careful, the water here is very deep. | Attention, l'eau est très profonde ici. | Fais attention, l'eau est très profonde ici.
-The view from the top of the hill is amazing. | La vue du haut de la colline est incroyable. | La vue depuis le sommet de la colline est magnifique.
-Bees are very important for the garden. | Les abeilles sont très importantes pour le jardin.
-We walked along the beach at sunset. | Nous nous sommes promenés sur la plage au coucher du soleil. | Nous avons marché le long de la plage au coucher du soleil.
-The farmer has cows, sheep and chickens. | Le fermier a des vaches, des moutons et des poules.
-A small bird built a nest in our garden. | Un petit oiseau a fait son nid dans notre jardin.
-The mountains are covered with snow. | Les montagnes sont couvertes de neige.
-Please don't feed the ducks with bread. | Ne donnez pas de pain aux canards, s'il vous plaît. | Ne donne pas de pain aux canards, s'il te plaît.
-Our dog loves to swim in the lake. | Notre chien adore nager dans le lac.
-The island is famous for its white beaches. | L'île est célèbre pour ses plages blanches.
-The forest is very quiet in the early morning. | La forêt est très calme tôt le matin.
-I found a little frog in the garden. | J'ai trouvé une petite grenouille dans le jardin.
-The sea was calm and very blue. | La mer était calme et très bleue.
-My rabbit eats carrots and lettuce. | Mon lapin mange des carottes et de la salade. | Mon lapin mange des carottes et de la laitue.
-The stars are very bright tonight. | Les étoiles sont très brillantes ce soir. | Les étoiles brillent beaucoup ce soir.
-Wolves live in the north of the country. | Les loups vivent dans le nord du pays.
-The path goes up to an old castle. | Le chemin monte jusqu'à un vieux château.
-I need to send this letter to Canada. | Je dois envoyer cette lettre au Canada.
-The bank is closed on Saturday afternoons. | La banque est fermée le samedi après-midi.
-Is there a cash machine near here? | Y a-t-il un distributeur de billets près d'ici ? | Est-ce qu'il y a un distributeur automatique près d'ici ?
-The town hall is in the main square. | La mairie se trouve sur la place principale. | La mairie est sur la grand-place.
-The streets are very crowded at Christmas. | Il y a beaucoup de monde dans les rues à Noël. | Les rues sont bondées à Noël.
-They are building a new bridge over the river. | Ils construisent un nouveau pont sur la rivière. | On construit un nouveau pont sur la rivière.
-I'd like to open a bank account. | Je voudrais ouvrir un compte bancaire. | J'aimerais ouvrir un compte en banque.
-The police station is opposite the church. | Le commissariat est en face de l'église.
-Our town has a beautiful covered market. | Notre ville a un beau marché couvert.
-The swimming pool is closed for repairs. | La piscine est fermée pour travaux.
-You can park behind the supermarket. | Vous pouvez vous garer derrière le supermarché. | Tu peux te garer derrière le supermarché.
-The city is very beautiful at night. | La ville est très belle la nuit.
-I lost my umbrella somewhere in town. | J'ai perdu mon parapluie quelque part en ville.
-There is a lot of traffic in the city centre. | Il y a beaucoup de circulation dans le centre-ville.
-The post office is just around the corner. | La poste est juste au coin de la rue.
-The new library will open in the spring. | La nouvelle bibliothèque ouvrira au printemps.
-We live in a quiet street near the station. | Nous habitons dans une rue calme près de la gare.
-The cinema in our town closed last year. | Le cinéma de notre ville a fermé l'année dernière.
-Where can I buy stamps, please? | Où est-ce que je peux acheter des timbres, s'il vous plaît ? | Où puis-je acheter des timbres, s'il vous plaît ?
-The old church was built in the twelfth century. | La vieille église a été construite au douzième siècle. | La vieille église date du XIIe siècle.
-My phone battery is almost empty. | La batterie de mon téléphone est presque vide. | Mon téléphone n'a presque plus de batterie.
-Can you send me the photos by email? | Peux-tu m'envoyer les photos par e-mail ? | Pouvez-vous m'envoyer les photos par courriel ?
-The internet is very slow this morning. | La connexion internet est très lente ce matin. | Internet est très lent ce matin.
-I forgot the password for my account. | J'ai oublié le mot de passe de mon compte.
-My computer is too old for this game. | Mon ordinateur est trop vieux pour ce jeu.
-Please turn off your phones during the film. | Veuillez éteindre vos téléphones pendant le film.
-She bought a new laptop for university. | Elle a acheté un nouvel ordinateur portable pour l'université.
-I'll send you a message when I'm ready. | Je t'enverrai un message quand je serai prêt. | Je vous enverrai un message quand je serai prête.
-What is the Wi-Fi password, please? | Quel est le mot de passe du Wi-Fi, s'il vous plaît ?
-The printer has run out of paper. | L'imprimante n'a plus de papier.
-He spends too much time on his phone. | Il passe trop de temps sur son téléphone.
-Can you help me install this program? | Peux-tu m'aider à installer ce programme ? | Pouvez-vous m'aider à installer ce logiciel ?
-I read the news on my tablet. | Je lis les actualités sur ma tablette. | Je lis les informations sur ma tablette.
-My grandmother has just learned to use the internet. | Ma grand-mère vient d'apprendre à utiliser internet.
-The screen of my phone is broken. | L'écran de mon téléphone est cassé.
-We watched the match on the big screen. | Nous avons regardé le match sur grand écran.
-Don't forget to save your work. | N'oublie pas d'enregistrer ton travail. | N'oubliez pas de sauvegarder votre travail.
-This camera takes very good pictures at night. | Cet appareil photo prend de très bonnes photos la nuit.
-I bought these headphones online. | J'ai acheté ces écouteurs en ligne. | J'ai acheté ce casque sur internet.
-Call me if you have any problems. | Appelle-moi si tu as un problème. | Appelez-moi si vous avez le moindre problème.
-Yesterday we went to the beach with friends. | Hier, nous sommes allés à la plage avec des amis.
-She left the house very early this morning. | Elle a quitté la maison très tôt ce matin. | Elle est partie de la maison très tôt ce matin.
-I met an old friend at the station. | J'ai croisé un vieil ami à la gare. | J'ai rencontré un vieil ami à la gare.
-We visited a lot of museums in Paris. | Nous avons visité beaucoup de musées à Paris.
-The children played in the garden all afternoon. | Les enfants ont joué dans le jardin tout l'après-midi.
-He lost his glasses at the swimming pool. | Il a perdu ses lunettes à la piscine.
-My parents bought an old house in the country. | Mes parents ont acheté une vieille maison à la campagne.
-I finished my book on the plane. | J'ai fini mon livre dans l'avion. | J'ai terminé mon livre dans l'avion.
-They got married in a small church. | Ils se sont mariés dans une petite église.
-She came home late after the party. | Elle est rentrée tard après la fête.
-We waited for the bus for forty minutes. | Nous avons attendu le bus pendant quarante minutes.
-My grandparents lived in Algeria for many years. | Mes grands-parents ont vécu en Algérie pendant de nombreuses années. | Mes grands-parents ont habité en Algérie pendant des années.
-I saw a very funny film last week. | J'ai vu un film très drôle la semaine dernière.
-The neighbours had a party until two in the morning. | Les voisins ont fait la fête jusqu'à deux heures du matin.
-He fell off his bike on the way to school. | Il est tombé de vélo en allant à l'école.
-We ate at a small Italian restaurant. | Nous avons mangé dans un petit restaurant italien.
-She called me as soon as she arrived. | Elle m'a appelé dès qu'elle est arrivée. | Elle m'a appelée dès son arrivée.
-I slept for ten hours last night. | J'ai dormi dix heures la nuit dernière. | J'ai dormi dix heures cette nuit.
-The cat broke a glass in the kitchen. | Le chat a cassé un verre dans la cuisine.
-They sold their car last month. | Ils ont vendu leur voiture le mois dernier.
-We stayed at home because of the rain. | Nous sommes restés à la maison à cause de la pluie.
-My sister found a job in London. | Ma sœur a trouvé un travail à Londres. | Ma sœur a trouvé un emploi à Londres.
-The letters arrived this morning at last. | Les lettres sont enfin arrivées ce matin.
-I wrote to my grandmother last week. | J'ai écrit à ma grand-mère la semaine dernière.
-We forgot to buy bread for dinner. | Nous avons oublié d'acheter du pain pour le dîner.
-He has never been to Japan. | Il n'est jamais allé au Japon.
-The guests left after midnight. | Les invités sont partis après minuit.
-I have already read this book twice. | J'ai déjà lu ce livre deux fois.
-She opened the window and looked at the sea. | Elle a ouvert la fenêtre et a regardé la mer.
-Our team scored a goal in the last minute. | Notre équipe a marqué un but à la dernière minute.
-Do you know where the nearest pharmacy is? | Savez-vous où se trouve la pharmacie la plus proche ? | Sais-tu où est la pharmacie la plus proche ?
-Why are you laughing at me? | Pourquoi te moques-tu de moi ? | Pourquoi ris-tu de moi ?
-How many languages do you speak? | Combien de langues parlez-vous ? | Combien de langues parles-tu ?
-Which bus goes to the airport? | Quel bus va à l'aéroport ?
-Have you ever been to Italy? | Es-tu déjà allé en Italie ? | Êtes-vous déjà allé en Italie ?
-Who is the man in the photo? | Qui est l'homme sur la photo ?
-When does the next train leave? | Quand part le prochain train ? | À quelle heure part le prochain train ?
-Can you help me carry these boxes? | Peux-tu m'aider à porter ces cartons ? | Pouvez-vous m'aider à porter ces boîtes ?
-What is your favourite colour? | Quelle est ta couleur préférée ? | Quelle est votre couleur préférée ?
-How often do you go to the gym? | À quelle fréquence vas-tu à la salle de sport ? | Tu vas souvent à la salle de sport ?
-Would you like to come with us? | Voulez-vous venir avec nous ? | Tu veux venir avec nous ?
-Is the beach far from here? | Est-ce que la plage est loin d'ici ? | La plage est-elle loin d'ici ?
-What did you do last weekend? | Qu'as-tu fait le week-end dernier ? | Qu'avez-vous fait le week-end dernier ?
-Where did you buy that hat? | Où as-tu acheté ce chapeau ? | Où avez-vous acheté ce chapeau ?
-How much is a ticket for the museum? | Combien coûte un billet pour le musée ? | Combien coûte l'entrée du musée ?
-Do you mind if I open the window? | Ça vous dérange si j'ouvre la fenêtre ? | Ça te dérange si j'ouvre la fenêtre ?
-Whose coat is this on the chair? | À qui est ce manteau sur la chaise ?
-Can I leave my bag here for an hour? | Puis-je laisser mon sac ici pendant une heure ? | Je peux laisser mon sac ici une heure ?
-Why is the shop closed today? | Pourquoi le magasin est-il fermé aujourd'hui ?
-How do you say this word in French? | Comment dit-on ce mot en français ?
-My neighbour is a tall man with grey hair. | Mon voisin est un homme grand aux cheveux gris.
-She has long black hair and green eyes. | Elle a de longs cheveux noirs et les yeux verts.
-Our new teacher is young and very patient. | Notre nouveau professeur est jeune et très patient. | Notre nouvelle professeure est jeune et très patiente.
-The old man walks slowly with a stick. | Le vieil homme marche lentement avec une canne.
-Her brother is funny and very kind. | Son frère est drôle et très gentil.
-This house is bigger than ours. | Cette maison est plus grande que la nôtre.
-The streets of the old town are narrow. | Les rues de la vieille ville sont étroites.
-My car is old but it still works well. | Ma voiture est vieille, mais elle marche encore bien. | Ma voiture est vieille, mais elle roule encore bien.
-This room is dark and a bit cold. | Cette pièce est sombre et un peu froide.
-The girls in the photo are my nieces. | Les filles sur la photo sont mes nièces.
-He is the youngest player in the team. | C'est le plus jeune joueur de l'équipe.
-Her new glasses are round and red. | Ses nouvelles lunettes sont rondes et rouges.
-The water in the lake is very clear. | L'eau du lac est très claire.
-These chairs are comfortable but expensive. | Ces chaises sont confortables mais chères.
-It is a small village with a white church. | C'est un petit village avec une église blanche.
-My shoes are wet because of the rain. | Mes chaussures sont mouillées à cause de la pluie.
-The soup was hot and delicious. | La soupe était chaude et délicieuse.
-His jokes are never very funny. | Ses blagues ne sont jamais très drôles.
-The new bridge is longer than the old one. | Le nouveau pont est plus long que l'ancien.
-The shirts are white and the trousers are black. | Les chemises sont blanches et les pantalons sont noirs.
-Could you open the door for me, please? | Pourriez-vous m'ouvrir la porte, s'il vous plaît ? | Tu peux m'ouvrir la porte, s'il te plaît ?
-Please speak a little louder. | Parlez un peu plus fort, s'il vous plaît. | Parle un peu plus fort, s'il te plaît.
-Would you mind waiting a few minutes? | Pourriez-vous patienter quelques minutes ? | Ça vous dérange d'attendre quelques minutes ?
-Can you lend me your umbrella until tomorrow? | Peux-tu me prêter ton parapluie jusqu'à demain ? | Pouvez-vous me prêter votre parapluie jusqu'à demain ?
-Please don't touch the paintings. | Merci de ne pas toucher les tableaux. | Ne touchez pas aux tableaux, s'il vous plaît.
-Let me help you with your bags. | Laissez-moi vous aider avec vos sacs. | Laisse-moi t'aider avec tes sacs.
-Could you take a photo of us? | Pourriez-vous nous prendre en photo ? | Tu peux nous prendre en photo ?
-Please wait for me at the entrance. | Attends-moi à l'entrée, s'il te plaît. | Attendez-moi à l'entrée, s'il vous plaît.
-Can you tell me the way to the museum? | Pouvez-vous m'indiquer le chemin du musée ? | Pouvez-vous me dire comment aller au musée ?
-I would like to book a table for four. | Je voudrais réserver une table pour quatre personnes. | J'aimerais réserver une table pour quatre.
-Please sit down and make yourself comfortable. | Asseyez-vous et mettez-vous à l'aise, je vous en prie. | Assieds-toi et mets-toi à l'aise.
-Could you bring us another bottle of water? | Pourriez-vous nous apporter une autre bouteille d'eau ?
-Don't forget to lock the door. | N'oublie pas de fermer la porte à clé. | N'oubliez pas de fermer la porte à clé.
-Can you call me back in ten minutes? | Pouvez-vous me rappeler dans dix minutes ? | Tu peux me rappeler dans dix minutes ?
-Please turn the music down a little. | Baisse un peu la musique, s'il te plaît. | Baissez un peu la musique, s'il vous plaît.
-We have a reservation for two nights. | Nous avons une réservation pour deux nuits.
-Is breakfast included in the price? | Le petit-déjeuner est-il compris dans le prix ? | Est-ce que le petit-déjeuner est compris dans le prix ?
-Our room has a view of the sea. | Notre chambre a vue sur la mer. | Notre chambre donne sur la mer.
-What time do we have to leave the room? | À quelle heure devons-nous libérer la chambre ?
-The shower in our room doesn't work. | La douche de notre chambre ne marche pas. | La douche de notre chambre ne fonctionne pas.
-Could we have an extra blanket, please? | Pourrions-nous avoir une couverture supplémentaire, s'il vous plaît ?
-The hotel staff were very friendly. | Le personnel de l'hôtel était très aimable. | Le personnel de l'hôtel a été très sympathique.
-Do you have a room for tonight? | Avez-vous une chambre pour ce soir ?
-The lift is at the end of the corridor. | L'ascenseur est au bout du couloir.
-I left my key at the reception desk. | J'ai laissé ma clé à la réception.
-I need a warm jumper for the winter. | J'ai besoin d'un pull chaud pour l'hiver.
-He always wears a hat when it's sunny. | Il porte toujours un chapeau quand il y a du soleil. | Il met toujours un chapeau quand il fait beau.
-Your shirt is on inside out. | Ta chemise est à l'envers. | Votre chemise est à l'envers.
-These jeans are too long for me. | Ce jean est trop long pour moi.
-She is wearing a yellow coat and white boots. | Elle porte un manteau jaune et des bottes blanches.
-Take off your shoes before you come in. | Enlève tes chaussures avant d'entrer. | Enlevez vos chaussures avant d'entrer.
-I can't find my other sock. | Je ne trouve pas mon autre chaussette. | Je n'arrive pas à trouver mon autre chaussette.
-My grandmother knitted this scarf for me. | Ma grand-mère m'a tricoté cette écharpe. | C'est ma grand-mère qui m'a tricoté cette écharpe.
-He put on his best suit for the interview. | Il a mis son plus beau costume pour l'entretien.
-The children need new shoes for school. | Les enfants ont besoin de nouvelles chaussures pour l'école.
-Our team plays every Saturday afternoon. | Notre équipe joue tous les samedis après-midi.
-She runs five kilometres every morning. | Elle court cinq kilomètres tous les matins. | Elle court cinq kilomètres chaque matin.
-The match was cancelled because of the snow. | Le match a été annulé à cause de la neige.
-He swims faster than his older brother. | Il nage plus vite que son grand frère.
-We watched the race on television. | Nous avons regardé la course à la télévision.
-I play football with my friends after school. | Je joue au football avec mes amis après l'école. | Je joue au foot avec mes copains après l'école.
-The stadium was full for the final. | Le stade était plein pour la finale. | Le stade était comble pour la finale.
-She won a gold medal at the championship. | Elle a gagné une médaille d'or au championnat. | Elle a remporté une médaille d'or au championnat.
-My father taught me how to ride a bike. | Mon père m'a appris à faire du vélo.
-The players are training in the rain. | Les joueurs s'entraînent sous la pluie.
-Cycling is very popular in this region. | Le vélo est très populaire dans cette région. | Le cyclisme est très populaire dans cette région.
-We lost the game by one point. | Nous avons perdu le match d'un point.
-He goes to the gym three times a week. | Il va à la salle de sport trois fois par semaine.
-The tennis courts are behind the school. | Les courts de tennis sont derrière l'école.
-Our club is looking for new members. | Notre club cherche de nouveaux membres.
-Please put the bottles in the green bin. | Mettez les bouteilles dans la poubelle verte, s'il vous plaît. | Mets les bouteilles dans la poubelle verte, s'il te plaît.
-We should use less water in summer. | Nous devrions utiliser moins d'eau en été. | On devrait consommer moins d'eau en été.
-Many people now come to work by bike. | Beaucoup de gens viennent maintenant au travail à vélo.
-Turn off the tap while you brush your teeth. | Ferme le robinet pendant que tu te brosses les dents.
-The town plants new trees every year. | La ville plante de nouveaux arbres chaque année.
-There is too much rubbish on the beach. | Il y a trop de déchets sur la plage.
-We grow our own vegetables in the garden. | Nous cultivons nos propres légumes dans le jardin.
-The air in the mountains is very clean. | L'air de la montagne est très pur. | En montagne, l'air est très pur.
-Electric cars are becoming more common. | Les voitures électriques sont de plus en plus courantes. | Les voitures électriques deviennent plus courantes.
-Don't throw paper on the ground. | Ne jette pas de papier par terre. | Ne jetez pas de papiers par terre.
-Hello, may I speak to Mr Martin, please? | Bonjour, pourrais-je parler à M. Martin, s'il vous plaît ?
-I'm sorry, he is not here at the moment. | Je suis désolé, il n'est pas là pour le moment. | Désolée, il n'est pas là en ce moment.
-Can I leave a message for her? | Puis-je lui laisser un message ? | Je peux lui laisser un message ?
-I'll call you back this evening. | Je te rappelle ce soir. | Je vous rappellerai ce soir.
-I think you have the wrong number. | Je crois que vous vous êtes trompé de numéro. | Je pense que vous avez fait un faux numéro.
-The line is bad, I can't hear you. | La ligne est mauvaise, je ne t'entends pas. | La ligne est mauvaise, je ne vous entends pas.
-What is your phone number, please? | Quel est votre numéro de téléphone, s'il vous plaît ? | Quel est ton numéro de téléphone, s'il te plaît ?
-She didn't answer her phone all day. | Elle n'a pas répondu au téléphone de toute la journée. | Elle n'a pas répondu à son téléphone de la journée.
-My grandmother is eighty-five years old. | Ma grand-mère a quatre-vingt-cinq ans.
-This book costs fifteen euros. | Ce livre coûte quinze euros.
-There are thirty students in my class. | Il y a trente élèves dans ma classe.
-The village has about two hundred inhabitants. | Le village compte environ deux cents habitants. | Le village a environ deux cents habitants.
-I paid twenty euros for the tickets. | J'ai payé vingt euros pour les billets.
-We live on the fifth floor. | Nous habitons au cinquième étage. | Nous vivons au cinquième étage.
-The concert lasted almost three hours. | Le concert a duré presque trois heures.
-My father was born in 1962. | Mon père est né en 1962.
-The shop is open seven days a week. | Le magasin est ouvert sept jours sur sept.
-Half of the class was ill today. | La moitié de la classe était malade aujourd'hui.
-It takes an hour to get to work. | Il faut une heure pour aller au travail.
-My daughter is three and my son is six. | Ma fille a trois ans et mon fils a six ans.
-I'm going to take a shower before dinner. | Je vais prendre une douche avant le dîner.
-She reads a story to her children every night. | Elle lit une histoire à ses enfants tous les soirs.
-The dog needs to go out for a walk. | Le chien a besoin de sortir se promener.
-Can you buy some milk on your way home? | Peux-tu acheter du lait en rentrant ? | Tu peux acheter du lait en rentrant à la maison ?
-I left my glasses in the car. | J'ai laissé mes lunettes dans la voiture.
-We usually have dinner at seven. | D'habitude, nous dînons à sept heures. | Nous dînons généralement à dix-neuf heures.
-The postman comes at about ten o'clock. | Le facteur passe vers dix heures.
-I have to go to the bank this afternoon. | Je dois aller à la banque cet après-midi.
-My alarm clock didn't ring this morning. | Mon réveil n'a pas sonné ce matin.
-Let's sit in the shade, it's too hot. | Asseyons-nous à l'ombre, il fait trop chaud.
-The coffee machine in the office is empty. | La machine à café du bureau est vide.
-He forgot his umbrella on the train. | Il a oublié son parapluie dans le train.
-I'll do the shopping on Saturday morning. | Je ferai les courses samedi matin.
-They are painting the garden fence. | Ils peignent la clôture du jardin.
-The baby started walking last week. | Le bébé a commencé à marcher la semaine dernière.
-I can't find my keys anywhere. | Je ne trouve mes clés nulle part.
-The kids are watching cartoons in the living room. | Les enfants regardent des dessins animés dans le salon.
-She is making a cake for her son's birthday. | Elle fait un gâteau pour l'anniversaire de son fils. | Elle prépare un gâteau pour l'anniversaire de son fils.
-We need to leave in five minutes. | Nous devons partir dans cinq minutes. | On doit partir dans cinq minutes.
-It's my turn to cook tonight. | C'est à moi de faire la cuisine ce soir. | C'est mon tour de cuisiner ce soir.
-I'm going to bed early tonight. | Je vais me coucher tôt ce soir.
-The fridge is almost empty again. | Le frigo est de nouveau presque vide. | Le réfrigérateur est encore presque vide.
-Could you feed the cat while I'm away? | Pourrais-tu nourrir le chat pendant mon absence ? | Pourriez-vous donner à manger au chat pendant mon absence ?
-He is fixing his bike in the garage. | Il répare son vélo dans le garage.
-My sister and I share a bedroom. | Ma sœur et moi partageons une chambre. | Ma sœur et moi, nous partageons la même chambre.
-The water is too cold for swimming. | L'eau est trop froide pour se baigner. | L'eau est trop froide pour nager.
-We are having a picnic by the river. | Nous faisons un pique-nique au bord de la rivière.
-The children are playing hide and seek outside. | Les enfants jouent à cache-cache dehors.
-I always drink a glass of orange juice in the morning. | Je bois toujours un verre de jus d'orange le matin.
-Our neighbours have a very noisy dog. | Nos voisins ont un chien très bruyant.
-My father washes the car every Sunday. | Mon père lave la voiture tous les dimanches.
-She is learning to drive this summer. | Elle apprend à conduire cet été.
-They invited us to dinner on Saturday. | Ils nous ont invités à dîner samedi.
-The lights went out during the storm. | Les lumières se sont éteintes pendant l'orage. | Il y a eu une coupure de courant pendant l'orage.
-Please leave your coats in the hall. | Laissez vos manteaux dans l'entrée, s'il vous plaît.
-I'm looking forward to the holidays. | J'ai hâte d'être en vacances. | Il me tarde d'être en vacances.
-The library books must be returned on Monday. | Les livres de la bibliothèque doivent être rendus lundi.
-We celebrated New Year with our neighbours. | Nous avons fêté le Nouvel An avec nos voisins.
-My brother and his wife live in Canada. | Mon frère et sa femme habitent au Canada. | Mon frère et sa femme vivent au Canada.
-The teacher is reading a story to the class. | Le professeur lit une histoire à la classe. | La maîtresse lit une histoire à la classe.
-You can leave your bike in the courtyard. | Tu peux laisser ton vélo dans la cour. | Vous pouvez laisser votre vélo dans la cour.
-I need to charge my phone before we leave. | Je dois recharger mon téléphone avant de partir. | Je dois charger mon téléphone avant qu'on parte.
-Dinner is ready, come and sit down. | Le dîner est prêt, venez vous asseoir. | Le dîner est prêt, viens t'asseoir.
-We had a wonderful time at your party. | Nous nous sommes très bien amusés à ta fête. | Nous avons passé un excellent moment à votre fête.
-The streets are wet after the rain. | Les rues sont mouillées après la pluie.
-"""
+MT_PAIRS = (DEMO_DATA / "translation/pairs.txt").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1861,41 +1187,15 @@ The streets are wet after the rain. | Les rues sont mouillées après la pluie.
 # ---------------------------------------------------------------------------------------------
 
 # sky value -> (verb phrases after the city, noun phrases); every phrase contains the value
-SKY = {
-    "sunny": (["will be sunny", "will enjoy sunny weather"], ["sunny weather", "a sunny day", "sunny skies"]),
-    "partly cloudy": (["will be partly cloudy"], ["partly cloudy skies", "a partly cloudy day"]),
-    "cloudy": (["will be cloudy", "will stay cloudy"], ["cloudy skies", "a cloudy day"]),
-    "overcast": (["will be overcast", "will stay overcast"], ["overcast skies", "an overcast day"]),
-    "foggy": (["will be foggy"], ["foggy weather", "a foggy day"]),
-    "clear": (["will have clear skies", "will stay clear"], ["clear skies"]),
-    "light rain": (["will see light rain", "can expect light rain"], ["light rain"]),
-    "heavy rain": (["will see heavy rain", "can expect heavy rain"], ["heavy rain"]),
-    "showers": (["will see showers", "can expect showers"], ["showers"]),
-    "thunderstorms": (["will see thunderstorms", "can expect thunderstorms"], ["thunderstorms"]),
-    "snow": (["will see snow", "can expect snow"], ["snow"]),
-    "sleet": (["will see sleet", "can expect sleet"], ["sleet"]),
-}
+SKY = json_data("data_to_text/sky.json")
 WET = {"light rain", "heavy rain", "showers", "thunderstorms", "snow", "sleet"}
 COLD = {"snow", "sleet"}
-WINDS = ["light", "moderate", "strong", "gusty", "gale-force"]
+WINDS = word_list("data_to_text/winds.txt")
 WEATHER_KEYS = ["city", "day", "sky", "high", "low", "wind", "rain"]
 
-HOTEL_NAMES = [
-    "Juniper Inn", "Grey Heron Lodge", "Lantern House", "Harbour View Hotel", "Hotel Aurelia",
-    "Maple Court Hotel", "Kestrel Lodge", "Old Mill Inn", "Hotel Belmonte", "Saltwind Hotel",
-    "Foxglove House", "Copper Beech Hotel", "Hotel Marisol", "Thornfield Lodge", "Bluebell Inn",
-    "Lighthouse Hotel", "Hotel Esperanza", "Orchard House", "Weavers' Inn", "Stag and Hound",
-    "Hotel Valcour", "Seagull Rest", "Moonrise Hotel", "Quayside Inn", "Willowbank Hotel",
-    "Hotel Linden", "Falconer's Lodge", "Rosehip Guesthouse", "Amber Gate Hotel", "Pinecrest Lodge",
-]
-HOTEL_FEATURES = {  # feature -> article used in the sentence
-    "rooftop pool": "a", "free parking": "", "spa": "a", "free Wi-Fi": "", "fitness room": "a",
-    "garden restaurant": "a", "indoor pool": "an", "sauna": "a", "bicycle rental": "",
-    "children's playground": "a", "terrace bar": "a", "garden terrace": "a",
-    "airport shuttle": "an", "pet-friendly rooms": "", "library lounge": "a",
-}
-NEAR = ["train station", "beach", "cathedral", "airport", "old harbour", "botanical garden",
-        "city museum", "ski lifts", "university", "castle", "lake", "market square"]
+HOTEL_NAMES = word_list("data_to_text/hotel_names.txt")
+HOTEL_FEATURES = json_data("data_to_text/hotel_features.json")  # feature -> article used in the sentence
+NEAR = word_list("data_to_text/near.txt")
 HOTEL_KEYS = ["name", "city", "stars", "price", "rating", "feature", "near"]
 
 
