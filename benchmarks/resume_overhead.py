@@ -29,12 +29,12 @@ from common import OFFLINE_ENV, markdown_table, summary  # noqa: E402
 
 
 def cell_seconds(out: Path, run_id: str, limit: int, batch: int, save_every: int | None) -> float:
+    from promptkit.run import run as run_config
     from promptkit.runconfig import RunConfig
-    from promptkit.runner import Runner
 
     config = RunConfig.model_validate({"tasks": ["squad_demo"], "methods": ["zero-shot"], "limit": limit, "batch_size": batch,
                                        "out_dir": str(out), "run_id": run_id, "save_every": save_every, "bootstrap_samples": 100})
-    return float(Runner(config).run().cells[-1].timings["predict_s"])
+    return float(run_config(config).cells[-1].timings["predict_s"])
 
 
 def timed(args: list[str], kill_at: str | None = None) -> tuple[float, int, str]:

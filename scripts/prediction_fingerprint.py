@@ -31,8 +31,8 @@ TINY_BUDGET = {
 
 
 def run(model: str, tasks: list[str], methods: tuple[str, ...], limit: int, out: Path, budget: dict[str, Any]) -> dict[str, Any]:
+    from promptkit.run import run as run_config
     from promptkit.runconfig import RunConfig
-    from promptkit.runner import Runner
 
     entries: list[dict[str, Any]] = []
     for m in methods:
@@ -46,7 +46,7 @@ def run(model: str, tasks: list[str], methods: tuple[str, ...], limit: int, out:
         {"tasks": tasks, "model": {"name": model}, "methods": entries, "limit": limit, "out_dir": str(out), "run_id": "fp",
          "batch_size": 3, **budget}
     )
-    Runner(config).run()
+    run_config(config)
     run_dir = out / "fp"
     cells: dict[str, Any] = {}
     for path in sorted((run_dir / "samples").rglob("*.jsonl")):

@@ -6,7 +6,7 @@ A page holding ``<!-- reference: NAME -->`` gets that marker replaced at build t
 - ``task``, ``prompt``, ``run``, ``methods``: every key of those YAML files, walked from the
   pydantic models (type, default, and the comment written above the field in the source);
 - ``results``: every field of results.json, walked from the dataclasses of
-  ``promptkit.report.results`` and ``promptkit.records``.
+  ``promptkit.records.results`` and ``promptkit.records``.
 
 ``tests/unit/test_docs.py`` imports this module to check the pages against the models.
 """
@@ -157,7 +157,7 @@ RECORD_CLASSES = ("MetricScore", "Cost", "TrainingReport", "TuningResult")
 
 def result_classes() -> list[type]:
     from promptkit import records
-    from promptkit.report import results
+    from promptkit.records import results
 
     found = [getattr(results, n) for n in RESULT_CLASSES]
     found += [getattr(records, n, None) or getattr(results, n) for n in RECORD_CLASSES]
@@ -165,7 +165,7 @@ def result_classes() -> list[type]:
 
 
 def results_markdown() -> str:
-    from promptkit.report.results import SCHEMA_VERSION
+    from promptkit.records.results import SCHEMA_VERSION
 
     parts = [f"Schema version **{SCHEMA_VERSION}** (`schema_version`; files of versions 1 and 2 are still read; their verdicts and comparisons are recomputed by `promptkit report`).\n"]
     for cls in result_classes():

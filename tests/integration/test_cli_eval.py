@@ -382,7 +382,7 @@ def test_debug_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- the library
 def test_the_library_never_prints(tmp_path: Path, tiny_llama_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    from promptkit.runner import run
+    from promptkit.run import run
 
     calls: list[tuple[str, int, int]] = []
     config = RunConfig(

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promptkit.context import ContextLengthError, fit_prompts
+from promptkit.prompting.context import ContextLengthError, fit_prompts
 from promptkit.records import Example, Prompt
+from promptkit.run import run as run_config
 from promptkit.runconfig import RunConfig
-from promptkit.runner import Runner
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 POSITIONS = 512  # the tiny Llama's max_position_embeddings (tests/conftest.py)
@@ -116,7 +116,7 @@ def run(task: Path, model: Path, out: Path, policy: str | None, methods: list[An
         "limit": 3, "batch_size": 2, "out_dir": str(out), "run_id": policy or "default", "bootstrap_samples": 20,
         "context_policy": policy, "training": {"steps": 2, "batch_size": 2},
     })
-    result = Runner(config).run()
+    result = run_config(config)
     samples = out / (policy or "default") / "samples/tiny_qa/zero-shot.jsonl"
     rows = [json.loads(line) for line in samples.open(encoding="utf-8")] if samples.is_file() else []
     return result, rows

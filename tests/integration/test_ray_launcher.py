@@ -1,6 +1,7 @@
 """``--launcher ray`` on a local Ray instance with CPU workers: the cells of a run (two tasks x
 zero-shot, few-shot and LoRA with two seeds) run as Ray tasks and end in the results a local run
-writes; a resumed run computes only the cells results.json lacks."""
+writes, each cell logged to ``--report-to tensorboard``; a resumed run computes only the cells
+results.json lacks."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def comparable(run_dir: Path) -> dict[str, Any]:
     data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     for key in ("created", "run_id", "timings", "commands"):
         data.pop(key)
-    for key in ("run_id", "out_dir", "launcher"):
+    for key in ("run_id", "out_dir", "launcher", "report_to"):
         data["config"].pop(key)
     for cell in data["cells"]:
         for key in TIMING:
@@ -48,9 +49,15 @@ def test_cells_on_ray_workers_give_the_local_run(tmp_path: Path, tiny_llama_dir:
     args = [*SETTINGS, "--model", str(tiny_llama_dir), "--out", str(tmp_path)]
     here = CliRunner().invoke(cli, ["eval", *args, "--run-id", "local"])
     assert here.exit_code == 0, here.output
-    there = CliRunner().invoke(cli, ["eval", *args, "--run-id", "ray", "--launcher", "ray"])
+    there = CliRunner().invoke(cli, ["eval", *args, "--run-id", "ray", "--launcher", "ray", "--report-to", "tensorboard"])
     assert there.exit_code == 0, there.output
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+    # every cell computed on a worker is logged by the driver (tracker runs named task/prompt/method[/seed-k])
+    board = tmp_path / "ray" / "tensorboard"
+    cells = json.loads((tmp_path / "ray" / "results.json").read_text())["cells"]
+    names = ["/".join([c["task"], c["prompt"], c["method"], *([f"seed-{c['seed']}"] if c["seed"] is not None else [])])
+             for c in cells]
+    assert len(names) == 8 and all(any((board / name).glob("events.out.tfevents.*")) for name in [*names, "ray/report"])
     for sample in sorted((tmp_path / "local" / "samples").rglob("*.jsonl")):
         rel = sample.relative_to(tmp_path / "local")
         assert (tmp_path / "ray" / rel).read_bytes() == sample.read_bytes(), rel

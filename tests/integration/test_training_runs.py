@@ -2,7 +2,7 @@
 
 One CLI run (zero-shot, prompt tuning and LoRA with a three-step budget) is shared by the
 schema tests; further runs check saved adapters (``--adapter``), early stopping, the epochs
-budget, a diverging training and resuming an interrupted run (``Runner(resume=True)`` and
+budget, a diverging training and resuming an interrupted run (``promptkit.run.run(config, resume=True)`` and
 ``promptkit eval --resume``), which must end exactly where an uninterrupted run ends.
 """
 
@@ -22,8 +22,8 @@ from promptkit.cli import cli
 from promptkit.methods import TrainableMethod
 from promptkit.methods import training as training_module
 from promptkit.methods.zero_shot import ZeroShotMethod
+from promptkit.run import run as run_config
 from promptkit.runconfig import RunConfig, resume_run_config
-from promptkit.runner import Runner
 from promptkit.seeding import derive
 from safetensors.torch import load_file
 
@@ -336,7 +336,7 @@ def lora_only(model: Path, out: Path, training: dict[str, Any]) -> RunConfig:
 def test_training_progress_uses_one_label_per_cell(tiny_llama_dir: Path, tmp_path: Path) -> None:
     config = lora_only(tiny_llama_dir, tmp_path, {"steps": 3, "batch_size": 2})
     calls: list[tuple[str, int, int]] = []
-    Runner(config, progress=lambda *a: calls.append(a)).run()
+    run_config(config, progress=lambda *a: calls.append(a))
     labels = {label for label, _, _ in calls if label.startswith("train")}
     assert len(labels) == 1, sorted(labels)
 
@@ -344,7 +344,7 @@ def test_training_progress_uses_one_label_per_cell(tiny_llama_dir: Path, tmp_pat
 def test_training_progress_total_follows_the_epochs_budget(tiny_llama_dir: Path, tmp_path: Path) -> None:
     config = lora_only(tiny_llama_dir, tmp_path, {"epochs": 1, "batch_size": 2})
     calls: list[tuple[str, int, int]] = []
-    Runner(config, progress=lambda *a: calls.append(a)).run()
+    run_config(config, progress=lambda *a: calls.append(a))
     totals = {total for label, _, total in calls if label.startswith("train")}
     assert totals == {3}  # 6 examples / batch 2
 
@@ -366,7 +366,7 @@ def resume_config(model: Path, out: Path, run_id: str) -> RunConfig:
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Path:
     out = tmp_path_factory.mktemp("straight")
-    Runner(resume_config(tiny_llama_dir, out, "straight")).run()
+    run_config(resume_config(tiny_llama_dir, out, "straight"))
     return out / "straight"
 
 
@@ -399,7 +399,7 @@ def test_resumed_runner_ends_like_an_uninterrupted_run(uninterrupted: Path, tiny
             raise KeyboardInterrupt  # after step 3; the last checkpoint is step 2's
 
     with pytest.raises(KeyboardInterrupt):
-        Runner(config, progress=stop_in_lora).run()
+        run_config(config, progress=stop_in_lora)
     assert [c["method"] for c in load_results(run_dir)["cells"]] == ["zero-shot"]
     checkpoint = run_dir / "adapters/tiny_qa/qa-extractive/lora/seed-0/checkpoint/checkpoint.safetensors"
     assert checkpoint_fields(checkpoint)["step"] == 2  # plain tensors and values only
@@ -409,7 +409,7 @@ def test_resumed_runner_ends_like_an_uninterrupted_run(uninterrupted: Path, tiny
         raise AssertionError("a finished cell was run again")
 
     monkeypatch.setattr(ZeroShotMethod, "predict", recomputed)
-    Runner(config, resume=True).run()
+    run_config(config, resume=True)
     assert (run_dir / "samples/tiny_qa/zero-shot.jsonl").read_bytes() == zero_samples
     cells = cells_by_method(run_dir)
     assert cells["lora"]["training"]["resumed_from"] == 2

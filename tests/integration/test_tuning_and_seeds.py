@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 from promptkit.cli import cli
 from promptkit.methods import TrainableMethod
+from promptkit.run.plan import prepare, tuned_spaces
 from promptkit.runconfig import build_run_config
-from promptkit.runner import Runner
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 QA = TINY / "qa.yaml"
@@ -133,7 +133,7 @@ def test_unequal_budgets_are_refused_before_the_model_loads(tmp_path: Path, tiny
     assert "--set tuning.candidates=2" in result.stderr
     # With a cap of 2 candidates each, both get the same budget.
     capped = build_run_config(config, {"tasks": (str(QA),)}, ["tuning.candidates=2"])
-    Runner(capped).prepare()
+    prepare(capped)
 
 
 def test_selecting_on_the_test_split_is_refused(tiny_llama_dir: Path) -> None:
@@ -141,7 +141,7 @@ def test_selecting_on_the_test_split_is_refused(tiny_llama_dir: Path) -> None:
 
     config = build_run_config(None, {"tasks": (str(QA),), "methods": ("lora",), "tuning.builtin": True}, ["tuning.split=test"])
     with pytest.raises(PromptkitError, match="tuning.split 'test' is the evaluated split of task 'tiny_qa'"):
-        Runner(config).prepare()
+        prepare(config)
 
 
 def test_selecting_on_the_train_split_is_refused() -> None:
@@ -149,13 +149,13 @@ def test_selecting_on_the_train_split_is_refused() -> None:
 
     config = build_run_config(None, {"tasks": (str(QA),), "methods": ("lora",), "tuning.builtin": True}, ["tuning.split=train"])
     with pytest.raises(PromptkitError, match="tuning.split 'train' is the train split of task 'tiny_qa'"):
-        Runner(config).prepare()
+        prepare(config)
 
 
 def test_builtin_spaces_give_every_method_the_same_budget() -> None:
     config = build_run_config(None, {"methods": ("prompt-tuning", "prefix-tuning", "p-tuning", "lora", "zero-shot"),
                                      "tuning.builtin": True})
-    spaces = Runner(config).tuned_spaces()
+    spaces = tuned_spaces(config)
     assert set(spaces) == {"prompt-tuning", "prefix-tuning", "p-tuning", "lora"}
     assert all("lr" in s for s in spaces.values())
     assert spaces["prompt-tuning"]["init"] == ["instruction", "vocab"]
@@ -166,7 +166,7 @@ def test_builtin_spaces_give_every_method_the_same_budget() -> None:
 def test_a_run_interrupted_during_tuning_keeps_its_finished_candidates(
         tuned_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path, tmp_path: Path, calls: list[dict[str, Any]],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptkit.partial import SavedCandidates
+    from promptkit.run.progress import SavedCandidates
 
     config = write_run_yaml(tmp_path / "run.yaml", "{lr: [0.001, '1e-2']}", "{lr: [0.003, 0.3]}")
     args = ["eval", "--task", str(QA), "--model", str(tiny_llama_dir), "--limit", "4", "--out", str(tmp_path),

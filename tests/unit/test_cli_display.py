@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from promptkit.cli_display import LiveDisplay
 from promptkit.records import MetricScore
-from promptkit.report.results import CellResult
+from promptkit.records.results import CellResult
 
 
 def cell(**fields: object) -> CellResult:

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from promptkit.records import Cost, MetricScore
+from promptkit.records.results import CellResult, RunResult, TaskInfo
 from promptkit.report.compare import compare_runs
 from promptkit.report.markdown import render_markdown
-from promptkit.report.results import CellResult, RunResult, TaskInfo
 
 scipy_stats = pytest.importorskip("scipy.stats")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from promptkit.config import PromptConfig
-from promptkit.context import ContextLengthError, context_phrase, fit_prompts
 from promptkit.prompting import FewShotSampler, PromptTemplate
+from promptkit.prompting.context import ContextLengthError, context_phrase, fit_prompts
 from promptkit.records import Example, Prompt
 
 TEMPLATE = PromptTemplate(PromptConfig(name="test/qa", instruction="Read it.",

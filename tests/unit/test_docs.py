@@ -263,7 +263,7 @@ def test_the_results_reference_names_every_field_of_results_json() -> None:
 
     hook = _load_hook()
     page = hook.generate("results")
-    from promptkit.report.results import SCHEMA_VERSION
+    from promptkit.records.results import SCHEMA_VERSION
 
     assert f"**{SCHEMA_VERSION}**" in page
     for cls in hook.result_classes():

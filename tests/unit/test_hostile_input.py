@@ -200,7 +200,7 @@ def test_a_second_run_under_the_same_id_is_refused_and_the_first_kept(tmp_path: 
 
 
 def test_written_reports_follow_the_umask(tmp_path: Path) -> None:
-    from promptkit.report.results import write_atomic
+    from promptkit.records.results import write_atomic
 
     old = os.umask(0o022)
     try:
@@ -365,7 +365,7 @@ def test_a_data_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
 
 def test_an_unexpected_exception_fails_its_cell_only(tmp_path: Path, tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from promptkit.methods.zero_shot import FewShotMethod
-    from promptkit.runner import Runner
+    from promptkit.run import run as run_config
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
@@ -374,12 +374,12 @@ def test_an_unexpected_exception_fails_its_cell_only(tmp_path: Path, tiny_llama_
     config = RunConfig.model_validate({"tasks": [str(TINY / "qa.yaml")], "methods": ["few-shot", "zero-shot"], "limit": 2,
                                        "model": {"name": str(tiny_llama_dir), "device": "cpu"}, "out_dir": str(tmp_path),
                                        "run_id": "r", "bootstrap_samples": 10})
-    result = Runner(config).run()
+    result = run_config(config)
     assert [c.error for c in result.cells] == [
         "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB (run with --debug for the traceback)", None]
     assert (tmp_path / "r" / "report.md").is_file()
     with pytest.raises(RuntimeError, match="CUDA out of memory"):  # --debug: the traceback
-        Runner(config.model_copy(update={"run_id": "d"}), debug=True).run()
+        run_config(config.model_copy(update={"run_id": "d"}), debug=True)
 
 
 @pytest.mark.parametrize("kind", ["file", "read-only"])

@@ -1,5 +1,5 @@
 """Train/test leakage guards (``promptkit.leakage``): one test per kind of overlap, on toy JSONL
-written to ``tmp_path``, through :func:`find_overlaps` and through ``Runner.prepare``."""
+written to ``tmp_path``, through :func:`find_overlaps` and through ``promptkit.run.plan.prepare``."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def write_task(tmp_path: Path, splits: str, files: dict[str, list[dict[str, Any]
 
 
 def overlaps(path: Path, *, train: bool = True, fewshot: bool = False) -> list[str]:
-    """What ``Runner.prepare`` finds for a trainable run (``train``) and/or a few-shot run."""
+    """What ``promptkit.run.plan.prepare`` finds for a trainable run (``train``) and/or a few-shot run."""
     task = load_task(path)
     tc = task.config
     compared = []
@@ -257,23 +257,23 @@ def run_config(path: Path, methods: list[str], **kw: Any) -> RunConfig:
 
 
 def test_runner_refuses_before_the_model(tmp_path: Path) -> None:
-    from promptkit.runner import Runner
+    from promptkit.run.plan import prepare
 
     path = write_task(tmp_path, "    train: data/all.jsonl\n    test: data/all.jsonl\n", {"data/all.jsonl": TRAIN})
     with pytest.raises(LeakageError) as info:
-        Runner(run_config(path, ["lora"])).prepare()
+        prepare(run_config(path, ["lora"]))
     err = info.value
     assert err.exit_code == 2 and len(err.problems) == 2
     lines = str(err).splitlines()
     assert lines[:2] == err.problems and all(line.startswith(f"{path}: ") for line in lines[:2])
     assert lines[-1].startswith("--allow-overlap")
     # Zero-shot reads neither the train split nor a pool: nothing leaks into it.
-    assert Runner(run_config(path, ["zero-shot"])).prepare()[0].overlaps == []
+    assert prepare(run_config(path, ["zero-shot"])).tasks[0].overlaps == []
 
 
 def test_runner_allow_overlap_records_the_problems(tmp_path: Path) -> None:
-    from promptkit.runner import Runner
+    from promptkit.run.plan import prepare
 
     path = write_task(tmp_path, "    train: data/all.jsonl\n    test: data/all.jsonl\n", {"data/all.jsonl": TRAIN})
-    (prepared,) = Runner(run_config(path, ["few-shot"], allow_overlap=True)).prepare()
+    (prepared,) = prepare(run_config(path, ["few-shot"], allow_overlap=True)).tasks
     assert len(prepared.overlaps) == 2 and "'train' (few-shot pool)" in prepared.overlaps[0]

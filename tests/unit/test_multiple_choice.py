@@ -14,7 +14,7 @@ from promptkit.harness.predict import predict
 from promptkit.models.backend import LogLikelihood
 from promptkit.models.batching import Runtime
 from promptkit.prompting import PromptTemplate
-from promptkit.runner import choice_normalization
+from promptkit.run.plan import choice_normalization
 from promptkit.tasks import load_task
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from promptkit.partial import PartialCell, chunks
 from promptkit.records import Prediction
+from promptkit.run.progress import PartialCell, chunks
 
 
 def pred(i: int) -> Prediction:

@@ -1,4 +1,4 @@
-"""Run results on disk (promptkit.report.results), Markdown rendering and ``promptkit report``."""
+"""Run results on disk (promptkit.records.results), Markdown rendering and ``promptkit report``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from promptkit.cli import cli
 from promptkit.errors import PromptkitError
 from promptkit.records import Cost, MetricScore, TrainingReport
+from promptkit.records.results import TaskInfo, write_atomic
 from promptkit.report import SCHEMA_VERSION, CellResult, RunResult, render_comparison, render_markdown
-from promptkit.report.results import TaskInfo, write_atomic
 
 
 def score(name: str, value: float, low: float, high: float, n: int = 4) -> MetricScore:

@@ -1,4 +1,4 @@
-"""Search spaces, samplers and budgets (promptkit.tuning, TunableBase.tune)."""
+"""Search spaces, samplers and budgets (promptkit.run.search, TunableBase.tune)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from promptkit.config import TuningConfig
 from promptkit.errors import ConfigError, PromptkitError
 from promptkit.methods import LoraConfig, PromptTuningConfig
+from promptkit.run.search import GridSampler, budget, check_budgets, grid, make_sampler
 from promptkit.runconfig import build_run_config
-from promptkit.tuning import GridSampler, budget, check_budgets, grid, make_sampler
 
 
 def drain(sampler: object) -> list[dict[str, object]]:

@@ -6,6 +6,7 @@ tracebacks appear only with ``--debug``. Heavy imports happen inside the command
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -168,8 +169,8 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     zero-shot prompting, prompt tuning and LoRA.
     """
     from promptkit.config import dump
+    from promptkit.run.plan import default_methods, default_tasks
     from promptkit.runconfig import build_run_config, check_resume_settings, resume_run_config
-    from promptkit.runner import Runner, default_methods, default_tasks
 
     method_list: list[Any] = list(methods) + adapter_entries(adapters)
     options = {
@@ -197,31 +198,33 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
             config = config.model_copy(update={"training": config.training.model_copy(update={"seeds": seeds})})
     from promptkit.cli_display import LiveDisplay
     from promptkit.distributed import current
+    from promptkit.run import execute, prepare
+    from promptkit.run.options import RunOptions
 
+    run_options = RunOptions(resume=resume_dir is not None, debug=Context.debug, command=command_line())
     if not current().is_main:
         # `accelerate launch` with several processes: the main process shows and writes everything
         _quiet_libraries()
-        result = Runner(config, resume=resume_dir is not None, debug=Context.debug, command=command_line()).run()
+        result = execute(prepare(config), run_options)
         sys.exit(1 if any(c.error for c in result.cells) else 0)
     from promptkit.interrupt import stop_at_safe_points
 
+    run_dirs: list[Path] = []
     with LiveDisplay() as display:
-        runner = Runner(config, progress=display.progress, on_cell=display.cell_done, resume=resume_dir is not None,
-                        debug=Context.debug, command=command_line())
+        run_options = dataclasses.replace(run_options, progress=display.progress, on_cell=display.cell_done, on_start=run_dirs.append)
         display.phase("checking tasks and loading data")
-        prepared = runner.prepare()  # bad tasks or data fail here, before heavy imports
+        plan = prepare(config)  # bad tasks or data fail here, before heavy imports
         _quiet_libraries()
         display.phase("running the cells as Ray tasks" if config.launcher == "ray" else "loading the model")
         try:
             with stop_at_safe_points():
-                result = runner.run(prepared)
+                result = execute(plan, run_options)
         except KeyboardInterrupt as exc:
-            run_dir = getattr(runner, "run_dir", None)
             where = f" ({exc})" if str(exc) else ""
-            again = f"; continue with: promptkit eval --resume {run_dir}" if run_dir is not None else ""
+            again = f"; continue with: promptkit eval --resume {run_dirs[0]}" if run_dirs else ""
             click.echo(f"interrupted{where}; results saved so far are kept{again}", err=True)
             sys.exit(130)
-    display.summary(result, runner.run_dir)
+    display.summary(result, run_dirs[0])
     if any(c.error for c in result.cells):
         click.echo("error: some cells failed (see above); finished cells are saved", err=True)
         sys.exit(1)
@@ -336,7 +339,7 @@ def tasks_convert(path: str, out: str | None) -> None:
     from promptkit.catalog import LM_EVAL_PREFIX
     from promptkit.lmeval import convert_file
     from promptkit.lmeval.export import task_yaml
-    from promptkit.report.results import write_atomic
+    from promptkit.records.results import write_atomic
     from promptkit.tasks import load_task
 
     source = Path(path.removeprefix(LM_EVAL_PREFIX))
@@ -370,10 +373,10 @@ def tasks_convert(path: str, out: str | None) -> None:
                    "written with different seeds must give the same verdict.")
 def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], bootstrap_seed: int | None) -> None:
     """Re-render a run's report (adding metrics), or merge several runs into one report."""
+    from promptkit.records.results import write_atomic
     from promptkit.report import RunResult, render_comparison
     from promptkit.report.merge import merge_runs, rescore
     from promptkit.report.outputs import write_outputs
-    from promptkit.report.results import write_atomic
 
     results = [RunResult.load(r) for r in runs]
     dirs = [Path(r).parent if Path(r).is_file() else Path(r) for r in runs]

@@ -20,8 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from promptkit.context import context_phrase
-from promptkit.report.results import CellResult, RunResult
+from promptkit.prompting.context import context_phrase
+from promptkit.records.results import CellResult, RunResult
 from promptkit.report.tables import context_lines, results_table, verdict_lines, verdict_table
 
 console = Console(stderr=True)

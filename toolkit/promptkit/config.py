@@ -332,7 +332,7 @@ class TaskConfig(Strict):
     # Default --limit for this task (None: the whole eval split).
     limit: int | None = Field(default=None, ge=1)
     # Prompts longer than the model reads: truncate-left (the longest field loses its oldest
-    # tokens), skip or error (promptkit.context). None: the run's setting, else truncate-left.
+    # tokens), skip or error (promptkit.prompting.context). None: the run's setting, else truncate-left.
     context_policy: Literal["truncate-left", "skip", "error"] | None = None
     # How the verdict is decided: selection metric, equivalence margin, alpha.
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)

@@ -53,11 +53,11 @@ class RunConfig(Strict):
     # Evaluation batch (generation, choice scoring); predictions do not depend on it. 16 runs
     # 1.6x faster than 8 on a 2-core CPU (benchmarks/generation_throughput.py).
     batch_size: int = Field(default=16, ge=1)
-    # Examples predicted between two saves of a cell's progress (promptkit.partial): a killed
+    # Examples predicted between two saves of a cell's progress (promptkit.run.progress): a killed
     # run loses at most this many predictions. None: 8 batches. A resumed run must use the
     # value of the run it continues, since a chunk's batches are formed within it.
     save_every: int | None = Field(default=None, ge=1)
-    # Prompts longer than the model reads (promptkit.context): overrides every task's own
+    # Prompts longer than the model reads (promptkit.prompting.context): overrides every task's own
     # context_policy; None: each task's, else truncate-left.
     context_policy: Literal["truncate-left", "skip", "error"] | None = None
     seed: int = 0
@@ -76,9 +76,9 @@ class RunConfig(Strict):
     # Run although evaluated rows also occur in the train split or few-shot pool
     # (promptkit.leakage); the overlaps found are recorded per task in results.json.
     allow_overlap: bool = False
-    # Experiment trackers each cell is logged to (promptkit.tracking): --report-to.
+    # Experiment trackers each cell is logged to (promptkit.run.tracking): --report-to.
     report_to: list[Literal["tensorboard", "wandb", "mlflow", "trackio"]] = Field(default_factory=list)
-    # Where the cells run: this process, or Ray tasks on a cluster (promptkit.launcher).
+    # Where the cells run: this process, or Ray tasks on a cluster (promptkit.run.ray).
     launcher: Literal["local", "ray"] = "local"
     ray: RayConfig = Field(default_factory=RayConfig)
 
@@ -221,7 +221,7 @@ def resume_run_config(run_dir: str | Path) -> RunConfig:
     Raises:
         PromptkitError: no results.json there (not a run directory).
     """
-    from promptkit.report.results import RunResult
+    from promptkit.records.results import RunResult
 
     run_dir = Path(run_dir)
     result = RunResult.load(run_dir)

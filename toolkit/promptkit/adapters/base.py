@@ -25,6 +25,8 @@ class Adapter(ABC):
     """
 
     kind: ClassVar[str]
+    # The model scores the example's choices (log-likelihood) instead of generating an answer.
+    scores_choices: ClassVar[bool] = False
 
     def __init__(self, config: Any, fields: BaseModel):
         self.config = config

@@ -15,6 +15,8 @@ from promptkit.sources import extract
 class ClassificationAdapter(Adapter):
     """Fields: the names under ``fields.inputs``, ``choices`` (verbalizers) and ``label_text``."""
 
+    scores_choices = True
+
     kind = "classification"
 
     def __init__(self, config: Any, fields: Any):

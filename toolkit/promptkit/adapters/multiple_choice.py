@@ -49,6 +49,8 @@ class MultipleChoiceAdapter(Adapter):
     ``label_text`` (the gold choice). An input of the same name wins over ``choices``, since
     data sets often have a ``choices`` column that a template shows as is."""
 
+    scores_choices = True
+
     kind = "multiple_choice"
 
     def __init__(self, config: Any, fields: Any):

@@ -49,6 +49,10 @@ class SavedAdapterMethod(PeftMethod):
 
     learns = False  # evaluates what was trained elsewhere: no seed, no training data
 
+    @classmethod
+    def check(cls, config: Any) -> None:
+        check_adapter_dir(config.path)
+
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         path = check_adapter_dir(config.path)
         meta = adapter_meta(path)

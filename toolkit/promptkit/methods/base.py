@@ -38,8 +38,28 @@ class Method(ABC):
     # Capabilities. ``learns``: fits on the train split (once per training seed, with a
     # FitContext), so the train split must exist and not overlap the evaluated rows.
     # ``adapts``: changes the model (trained here or loaded): has an adaptation and a cost.
+    # ``needs_pool``: draws demonstrations from the task's few-shot split.
+    # ``trains_base_weights``: changes the base model's own weights (cannot train quantized ones).
     learns: ClassVar[bool] = False
     adapts: ClassVar[bool] = False
+    needs_pool: ClassVar[bool] = False
+    trains_base_weights: ClassVar[bool] = False
+
+    @classmethod
+    def check(cls, config: Any) -> None:
+        """Refuse a config that cannot run, before the model loads (a missing adapter directory,
+        say); raise a :class:`~promptkit.errors.PromptkitError`."""
+        return None
+
+    @classmethod
+    def wanted_shots(cls, config: Any, task_default: int) -> int:
+        """Demonstrations per prompt ``config`` asks for (0 unless the method draws a pool)."""
+        return 0
+
+    @classmethod
+    def virtual_tokens(cls, config: Any) -> int:
+        """Positions the method puts in front of the input (a soft prompt's virtual tokens)."""
+        return 0
 
     def __init__(self, config: Any, model: Any, runtime: Runtime, context: Any = None):
         self.config = config
@@ -54,7 +74,7 @@ class Method(ABC):
 
     def shots(self, task_default: int) -> int:
         """Demonstrations per prompt this method wants (0 unless it is few-shot)."""
-        return 0
+        return self.wanted_shots(self.config, task_default)
 
     def release(self) -> None:
         """Give the shared base model back unchanged (trainable methods unwrap their adapter)."""

@@ -50,6 +50,8 @@ class CopyAdaptation(Adaptation):
 class FullFineTuneMethod(TrainableMethod):
     """Trains all weights of a deep copy of the model."""
 
+    trains_base_weights = True
+
     def adapt(self, train: Sequence[Prompt]) -> Adaptation:
         module = copy.deepcopy(self.model.model)
         for p in module.parameters():

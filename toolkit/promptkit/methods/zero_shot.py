@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from typing_extensions import Self
@@ -39,5 +39,8 @@ class ZeroShotMethod(Method):
 class FewShotMethod(ZeroShotMethod):
     """The template preceded by k demonstrations drawn (seeded) from the training split."""
 
-    def shots(self, task_default: int) -> int:
-        return self.config.shots if self.config.shots is not None else task_default
+    needs_pool = True
+
+    @classmethod
+    def wanted_shots(cls, config: Any, task_default: int) -> int:
+        return config.shots if config.shots is not None else task_default

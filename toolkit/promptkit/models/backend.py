@@ -122,6 +122,8 @@ class LanguageModel(Protocol):
         supports_cache_prefix: a key/value prefix reaches generation (prefix tuning).
         peft_task_type: PEFT's ``TaskType`` name for this architecture.
         adaptation: the adaptation this view runs with (None: the base model).
+        is_encoder_decoder: the prompt is an encoder input with positions of its own.
+        context_length: positions the model reads (None: no fixed limit).
     """
 
     name: str
@@ -133,6 +135,7 @@ class LanguageModel(Protocol):
     dtype: Any
     adaptation: Adaptation | None
     fills_masks: bool
+    is_encoder_decoder: bool
 
     @property
     def can_generate(self) -> bool: ...
@@ -142,6 +145,9 @@ class LanguageModel(Protocol):
 
     @property
     def peft_task_type(self) -> str: ...
+
+    @property
+    def context_length(self) -> int | None: ...
 
     @property
     def module(self) -> Any:
@@ -165,3 +171,8 @@ class LanguageModel(Protocol):
     def training_loss(self, module: Any, batch: dict[str, Any]) -> Any: ...
 
     def describe(self) -> dict[str, Any]: ...
+
+    def take_notes(self) -> list[str]:
+        """What the backend did differently since the last call (a request it could not serve
+        and handed to another path, say), one line each; read once, then forgotten."""
+        ...

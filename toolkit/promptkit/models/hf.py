@@ -160,6 +160,9 @@ class HFLanguageModel:
     def encode(self, text: str, *, chat: bool) -> list[int]:
         return encode(self.tokenizer, text, chat)
 
+    def take_notes(self) -> list[str]:
+        return []  # every request runs here as asked
+
     @contextmanager
     def adapted(self, adaptation: Adaptation) -> Iterator[HFLanguageModel]:
         """This model with ``adaptation`` applied, for the ``with`` block; the base is given back as it was."""

@@ -33,7 +33,7 @@ from promptkit.metrics.base import FloatArray, MeanMetric
 from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
 from promptkit.metrics.paired import PairTest, paired_test
 from promptkit.metrics.significance import holm, two_level_bootstrap_ci
-from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo
+from promptkit.records.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo
 from promptkit.report.verdict import (
     POWER,
     PromptEvidence,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from promptkit.report.results import CellResult, RunResult
+from promptkit.records.results import CellResult, RunResult
 
 LIMIT = 200
 PROMPT_CHARS = 2400

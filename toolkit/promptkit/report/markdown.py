@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from promptkit.report.results import RunResult, TaskInfo
+from promptkit.records.results import RunResult, TaskInfo
 from promptkit.report.tables import (
     TableData,
     context_lines,

@@ -22,7 +22,7 @@ from typing import Any
 
 from promptkit.config import slug
 from promptkit.errors import PromptkitError
-from promptkit.report.results import CellResult, RunResult, TaskInfo, write_atomic
+from promptkit.records.results import CellResult, RunResult, TaskInfo, write_atomic
 
 
 def _samples(run_dir: Path, cell: CellResult, files: dict[Path, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from promptkit.context import context_phrase
 from promptkit.metrics.significance import format_p, format_p_bound
-from promptkit.report.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
+from promptkit.prompting.context import context_phrase
+from promptkit.records.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
 from promptkit.report.verdict import size_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -153,7 +153,7 @@ class CellResult:
     seed: int | None = None
     # Tuned methods: the candidates tried on the dev split and the settings chosen.
     tuning: TuningResult | None = None
-    # The context-length policy and what it did (promptkit.context.ContextReport.to_dict);
+    # The context-length policy and what it did (promptkit.prompting.context.ContextReport.to_dict);
     # trained cells also hold it for their training prompts under "training".
     context: dict[str, Any] | None = None
 
@@ -458,6 +458,44 @@ class RunResult:
             seed_summaries=[SeedSummary.from_dict(s) for s in data.get("seed_summaries", [])],
             commands=list(data.get("commands", [])),
         )
+
+
+def row_key(row: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """The cell a samples row belongs to, within its file (one file per task x method entry)."""
+    return (row.get("prompt_name"), row.get("method"), row.get("seed"))
+
+
+def cell_rows(path: Path, cells: Iterable[CellResult]) -> list[dict[str, Any]]:
+    """The rows of the samples file ``path`` that belong to one of ``cells``, in file order."""
+    keys = {(c.prompt, c.method, c.seed) for c in cells}
+    return [r for r in read_jsonl(path) if row_key(r) in keys] if path.is_file() else []
+
+
+class SampleFiles:
+    """The samples files of one run directory, each read once: ``rows(cell)`` is a cell's rows
+    in the order they were scored."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self._files: dict[Path, list[dict[str, Any]]] = {}
+
+    def file(self, rel: str) -> list[dict[str, Any]]:
+        path = self.run_dir / rel
+        if path not in self._files:
+            self._files[path] = read_jsonl(path) if path.is_file() else []
+        return self._files[path]
+
+    def rows(self, cell: CellResult) -> list[dict[str, Any]]:
+        if not cell.samples:
+            return []
+        key = (cell.prompt, cell.method, cell.seed)
+        return [r for r in self.file(cell.samples) if row_key(r) == key]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every line of a JSON-lines file (lines end at ``\\n`` only: text may hold U+2028)."""
+    with path.open(encoding="utf-8", newline="\n") as fh:
+        return [json.loads(line) for line in fh]
 
 
 def write_atomic(path: Path, text: str) -> None:

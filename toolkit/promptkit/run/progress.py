@@ -82,7 +82,7 @@ class PartialCell:
             os.fsync(fh.fileno())
 
     def _rewrite(self, rows: Iterable[tuple[int, Prediction]]) -> None:
-        from promptkit.report.results import write_atomic
+        from promptkit.records.results import write_atomic
 
         write_atomic(self.path, "".join(prediction_row(i, p, self.cell_hash) for i, p in rows))
 
@@ -103,7 +103,7 @@ class SavedCandidates:
         self.digest = digest
 
     def load(self, rewrite: bool = True) -> dict[str, Any]:
-        from promptkit.report.results import Candidate
+        from promptkit.records.results import Candidate
 
         found: dict[str, Any] = {}
         if not self.path.is_file():
@@ -118,7 +118,7 @@ class SavedCandidates:
                 except (ValueError, KeyError, TypeError):  # the line the kill cut
                     continue
         if rewrite:  # whole lines only, so later appends follow a whole line
-            from promptkit.report.results import write_atomic
+            from promptkit.records.results import write_atomic
 
             write_atomic(self.path, "".join(self._line(k, c) for k, c in found.items()))
         return found

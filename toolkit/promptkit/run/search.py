@@ -1,9 +1,9 @@
-"""Hyperparameter selection: which candidates each tuned method tries, and in what order.
+"""Search spaces and samplers: which candidates each tuned method tries, and in what order.
 
 A search space is a mapping from settings to the values to try. The grid sampler enumerates
 their product in a fixed order (or a seeded subset of it when the run caps the candidates per
 method); the Optuna sampler asks Optuna's TPE for each next candidate given the dev scores so
-far. Both are driven the same way, ask then tell, so the runner's loop does not care which.
+far. Both are driven the same way, ask then tell, so :func:`tune` does not care which.
 The budget is what makes a comparison fair: every tuned method of a run gets the same number of
 candidates, each trained with the same steps, and a run whose spaces would give them different
 budgets is refused before the model loads.
@@ -129,3 +129,4 @@ def check_budgets(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: Tuning
                 f"tuning.candidates={cfg.candidates} but the grid of {', '.join(f'{k} has {n}' for k, n in small.items())} "
                 "candidates; lower tuning.candidates or widen the space"
             )
+

@@ -1,0 +1,214 @@
+"""The run directory: the one place a run writes, and the one gate that decides who writes.
+
+A run directory holds ``results.json`` (the :class:`~promptkit.records.results.RunResult`, saved
+after every cell), ``samples/<task>/<method>.jsonl`` (one row per evaluated example),
+``adapters/<task>/<prompt>/<method>/seed-<k>/`` (a trained cell's adapter and, while it trains,
+its checkpoint), ``partial/`` (progress of unfinished cells, ``promptkit.run.progress``) and the
+reports. Under ``accelerate launch`` every process computes, and only the main one writes:
+:attr:`RunStore.main` is that gate, checked here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptkit.catalog import display_path
+from promptkit.config import slug
+from promptkit.errors import ConfigError, Problem
+from promptkit.records.results import CellResult, RunResult, cell_rows, write_atomic
+from promptkit.run.options import RunOptions
+from promptkit.run.plan import CellSpec, Plan, PreparedTask
+from promptkit.run.progress import PARTIAL_DIR, PartialCell, SavedCandidates
+
+if TYPE_CHECKING:
+    from promptkit.run.tracking import Trackers
+
+SAMPLES_DIR = "samples"
+ADAPTERS_DIR = "adapters"
+
+
+@dataclass
+class RunStore:
+    """The directory of one run.
+
+    Args:
+        run_dir: ``<out>/<run id>``.
+        main: this process writes (the main process of a multi-process launch, or the only one).
+        resume: the run continues what the directory holds (saved progress is read back).
+    """
+
+    run_dir: Path
+    main: bool = True
+    resume: bool = False
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def results_file(self) -> Path:
+        return self.run_dir / "results.json"
+
+    def has_run(self) -> bool:
+        return self.results_file.is_file()
+
+    def load(self) -> RunResult:
+        return RunResult.load(self.run_dir)
+
+    def save(self, result: RunResult) -> None:
+        if self.main:
+            result.save(self.run_dir)
+
+    # ------------------------------------------------------------------ samples
+    def finished_rows(self, result: RunResult) -> dict[Path, list[dict[str, Any]]]:
+        """Resumed: the samples files' rows of the finished cells. A cell killed after its rows
+        were written but before results.json listed it runs again, so its rows are dropped."""
+        samples: dict[Path, list[dict[str, Any]]] = {}
+        for c in result.cells:
+            if c.samples and (self.run_dir / c.samples).is_file() and Path(c.samples) not in samples:
+                samples[Path(c.samples)] = cell_rows(self.run_dir / c.samples, [x for x in result.cells if x.task == c.task])
+        return samples
+
+    def rows(self, cell: CellResult) -> list[dict[str, Any]]:
+        """The samples rows of one cell."""
+        return cell_rows(self.run_dir / cell.samples, [cell]) if cell.samples else []
+
+    def write_rows(self, rel: Path, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace the samples file ``rel`` with ``rows``."""
+        if self.main:
+            path = self.run_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+    @staticmethod
+    def samples_file(task: str, method: str) -> Path:
+        """Where a cell's rows go, relative to the run directory (one file per task x method entry)."""
+        return Path(SAMPLES_DIR) / slug(task) / f"{slug(method)}.jsonl"
+
+    # ------------------------------------------------------------------ adapters and progress
+    def cell_dir(self, task: str, prompt: str, method: str, seed: int | None) -> Path:
+        """Where a trained cell keeps its checkpoint and adapter."""
+        return self.run_dir / ADAPTERS_DIR / slug(task) / slug(prompt) / slug(method) / f"seed-{seed}"
+
+    def progress(self, spec: CellSpec, cell_hash: str) -> PartialCell:
+        """The progress file of a cell's predictions."""
+        seed = "" if spec.seed is None else f"__seed-{spec.seed}"
+        name = f"{slug(spec.task.name)}__{slug(spec.template.name)}__{slug(spec.method.label)}{seed}.jsonl"
+        return PartialCell(self.run_dir / PARTIAL_DIR / name, cell_hash)
+
+    def candidates(self, spec: CellSpec, digest: str) -> SavedCandidates:
+        """The progress file of a method's tuning candidates."""
+        name = f"tuning__{slug(spec.task.name)}__{slug(spec.template.name)}__{slug(spec.method.label)}.jsonl"
+        return SavedCandidates(self.run_dir / PARTIAL_DIR / name, digest)
+
+    def forget_progress(self, spec: CellSpec) -> None:
+        """The cell is in results.json: its progress file and final checkpoint are not needed."""
+        if not self.main:
+            return
+        self.progress(spec, "").discard()
+        checkpoint = self.cell_dir(spec.task.name, spec.template.name, spec.method.label, spec.seed) / "checkpoint"
+        if checkpoint.is_dir():
+            shutil.rmtree(checkpoint, ignore_errors=True)
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the run directory (as written in results.json)."""
+        try:
+            return path.resolve().relative_to(self.run_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    # ------------------------------------------------------------------ the end of a run
+    def finish(self, result: RunResult, trackers: Any) -> None:
+        """The reports written and handed to the trackers; progress dropped when nothing is left
+        to resume. Every launcher ends here."""
+        if not self.main:
+            return
+        from promptkit.report.outputs import write_outputs
+
+        if all(c.error is None for c in result.cells):  # nothing left to resume
+            shutil.rmtree(self.run_dir / PARTIAL_DIR, ignore_errors=True)
+        write_outputs(result, self.run_dir)
+        trackers.report([self.run_dir / name for name in ("results.json", "report.md", "report.html")])
+
+
+def new_run_id() -> str:
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def open_run(plan: Plan, options: RunOptions) -> tuple[RunStore, Trackers, RunOptions]:
+    """The run's directory and trackers, checked before the model loads: a new run never
+    replaces another one's results, a resumed one continues on the tasks it started with, and
+    the directory is writable. Every process of a launch agrees on the run id (the main one's);
+    only the main one displays progress, writes and logs to trackers."""
+    from promptkit.distributed import current
+    from promptkit.run.tracking import Trackers
+
+    cfg = plan.config
+    procs = current()
+    if not procs.is_main:  # one terminal display, one writer: the main process
+        options = dataclasses.replace(options, progress=None, on_cell=None)
+    run_id = procs.broadcast(cfg.run_id or new_run_id())
+    resume = options.resume
+    store = RunStore(Path(cfg.out_dir) / run_id, main=procs.is_main, resume=resume)
+    if not resume and store.has_run():
+        # a second run under the same id would replace the first one's results
+        shown = display_path(store.run_dir)
+        raise ConfigError(f"{shown} already holds a run (results.json); pass --resume {shown} to continue it, "
+                          "or choose another --run-id")
+    if resume and store.has_run():
+        check_same_tasks(store.load(), plan.tasks, store.run_dir)
+    if store.main:
+        check_writable(store.run_dir, cfg.out_dir)
+    if options.on_start is not None:
+        options.on_start(store.run_dir)
+    return store, Trackers(cfg.report_to if store.main else [], store.run_dir, run_id), options
+
+
+def check_writable(run_dir: Path, out_dir: str) -> None:
+    """The run directory can be made and written, before the model loads.
+
+    Raises:
+        ConfigError: ``--out`` is a file, or not writable (with the reason).
+    """
+    made = [d for d in (run_dir, *run_dir.parents) if not d.exists()]  # left as they were if the run fails early
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / f".write-test-{uuid.uuid4().hex[:8]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        for d in made:  # innermost first; the run makes them again when it writes
+            d.rmdir()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"--out {out_dir}: cannot write the run directory {display_path(run_dir)} ({reason}); "
+                          "choose a writable directory") from None
+
+
+def check_same_tasks(result: RunResult, prepared: Sequence[PreparedTask], run_dir: Path) -> None:
+    """A run is resumed on the tasks it started with: finished cells were scored on those rows.
+
+    Raises:
+        ConfigError: a task whose version, rows or templates changed since (one line each).
+    """
+    problems = []
+    for p in prepared:
+        info = result.tasks.get(p.name)
+        if info is None or not info.fingerprint:  # a task the run never had, or an older file
+            continue
+        if info.version != str(p.task.config.version):
+            problems.append(f"task {p.name!r}: version {info.version} when the run started, {p.task.config.version} now")
+        elif info.fingerprint != p.fingerprint:
+            problems.append(f"task {p.name!r}: its data or prompt templates changed since the run started "
+                            f"(fingerprint {info.fingerprint}, now {p.fingerprint})")
+    if problems:
+        shown = display_path(run_dir)
+        raise ConfigError([Problem(f"{line}; --resume {shown} would mix cells scored on different examples; "
+                           "restore the files or start a new run") for line in problems])
