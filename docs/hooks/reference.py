@@ -135,9 +135,10 @@ def models_markdown(roots: list[type]) -> str:
 
 
 def reference_roots(name: str) -> list[type]:
-    from promptkit.config import PromptConfig, TaskConfig
+    from promptkit.config import PromptConfig
     from promptkit.methods import METHODS
     from promptkit.runconfig import RunConfig
+    from promptkit.tasks import TaskConfig
 
     if name == "task":
         return [TaskConfig]

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from promptkit.adapters import ADAPTERS
 from promptkit.adapters.translation import language_name
-from promptkit.config import TaskConfig
 from promptkit.errors import DatasetError
 from promptkit.records import Example
-from promptkit.tasks import Task, build_adapter, load_task, merged_fields
+from promptkit.tasks import Task, TaskConfig, build_adapter, load_task, merged_fields
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOY_TASKS = FIXTURES / "toy_tasks"

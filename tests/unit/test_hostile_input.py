@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from promptkit.cli import cli
-from promptkit.config import PromptConfig, TaskConfig
+from promptkit.config import PromptConfig
 from promptkit.errors import ConfigError
 from promptkit.loading import MAX_YAML_CHARS, parse_yaml, validate
 from promptkit.methods.training import TrainingError, _load_checkpoint, _rng_state, _set_rng_state, _write_checkpoint
 from promptkit.runconfig import RunConfig
+from promptkit.tasks import TaskConfig
 from pydantic import ValidationError
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promptkit.adapters.multiple_choice import MultipleChoiceAdapter, parse_list
-from promptkit.config import GenerationSettings, MultipleChoiceAdapterConfig, PromptConfig, TaskConfig
+from promptkit.adapters.multiple_choice import MultipleChoiceAdapter, MultipleChoiceAdapterConfig, parse_list
+from promptkit.config import GenerationSettings, PromptConfig
 from promptkit.errors import ConfigError, DatasetError, TemplateError
 from promptkit.harness.predict import predict
 from promptkit.models.backend import LogLikelihood
 from promptkit.models.batching import Runtime
 from promptkit.prompting import PromptTemplate
 from promptkit.run.plan import choice_normalization
-from promptkit.tasks import load_task
+from promptkit.tasks import TaskConfig, load_task
 
 
 def adapter(**config: Any) -> MultipleChoiceAdapter:

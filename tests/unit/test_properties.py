@@ -8,12 +8,13 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from promptkit.config import PromptConfig, TaskConfig
+from promptkit.config import PromptConfig
 from promptkit.errors import PromptkitError
 from promptkit.loading import parse_yaml, validate
 from promptkit.metrics import MetricContext, score
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction
+from promptkit.tasks import TaskConfig
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +18,54 @@ from promptkit import __version__
 from promptkit.errors import ConfigError, LeakageError, PromptkitError
 
 
-class MethodChoice(click.Choice):
-    """``--method`` choices, derived from the method registry when first needed rather than at
-    import, so that ``promptkit --help`` does not build every config class."""
+class LazyChoice(click.Choice):
+    """Choices computed when first needed, from the one place that defines them (a registry or a
+    config ``Literal``), never restated here; ``promptkit --help`` builds no config class."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: Callable[[], Sequence[str]]) -> None:
+        self._source = source
         super().__init__([])
 
     @property
     def choices(self) -> tuple[str, ...]:
-        from promptkit.methods import cli_kinds
-
-        return tuple(cli_kinds())
+        return tuple(self._source())
 
     @choices.setter
     def choices(self, value: object) -> None:
-        pass  # click.Choice.__init__ assigns; the registry is the source
+        pass  # click.Choice.__init__ assigns; the source is the source
+
+
+def literal(field: str) -> Callable[[], list[str]]:
+    """The values of a config field's ``Literal`` (``"model.dtype"``, ``"run.launcher"``)."""
+
+    def values() -> list[str]:
+        from promptkit.config import ModelConfig
+        from promptkit.loading import literal_values
+        from promptkit.runconfig import RunConfig
+
+        owner, name = field.split(".")
+        owners: dict[str, Any] = {"model": ModelConfig, "run": RunConfig}
+        return literal_values(owners[owner].model_fields[name].annotation)
+
+    return values
+
+
+def method_choices() -> list[str]:
+    from promptkit.methods import cli_kinds
+
+    return cli_kinds()
+
+
+def backend_choices() -> list[str]:
+    from promptkit.models.loading import BACKENDS
+
+    return list(BACKENDS)
+
+
+def tracker_choices() -> list[str]:
+    from promptkit.run.tracking import tracker_names
+
+    return tracker_names()
 
 
 class Context:
@@ -125,14 +157,14 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 
 @cli.command("eval")
 @click.option("--task", "tasks", multiple=True, help="Task name or YAML path (repeatable). Default: the demo tasks.")
-@click.option("--method", "methods", multiple=True, type=MethodChoice(), help="Method (repeatable).")
+@click.option("--method", "methods", multiple=True, type=LazyChoice(method_choices), help="Method (repeatable).")
 @click.option("--model", default=None, help="Hub id, local directory, .gguf file or embedded alias. Default: smollm2-135m-instruct.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate N examples of each task: a sample seeded by --seed, stratified by the split's group_by.")
 @click.option("--shots", type=click.IntRange(min=0, max=64), default=None, help="Demonstrations for few-shot.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--device", default=None, help="auto, cpu, cuda, cuda:N, mps.")
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default=None)
-@click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default=None)
+@click.option("--dtype", type=LazyChoice(literal("model.dtype")), default=None)
+@click.option("--chat-template", type=LazyChoice(literal("model.chat_template")), default=None)
 @click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR).")
 @click.option("--tasks-dir", multiple=True, help="Extra directory of task YAML files.")
 @click.option("--out", "out_dir", default=None, help="Parent directory of run directories. Default: reports/.")
@@ -147,12 +179,12 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
               help="Override any run setting, e.g. --set lora.rank=16, --set training.steps=100.")
 @click.option("--adapter", "adapters", multiple=True, type=click.Path(file_okay=False),
               help="Evaluate a saved PEFT adapter directory, no training (repeatable).")
-@click.option("--backend", type=click.Choice(["hf", "vllm"]), default=None,
+@click.option("--backend", type=LazyChoice(backend_choices), default=None,
               help="Evaluate with transformers (hf, default) or a vLLM engine (vllm: GPU, pip install 'promptkit[vllm]').")
-@click.option("--launcher", type=click.Choice(["local", "ray"]), default=None,
+@click.option("--launcher", type=LazyChoice(literal("run.launcher")), default=None,
               help="Run the cells here (local) or as Ray tasks on a cluster (ray: RAY_ADDRESS or a local instance; "
                    "pip install 'promptkit[ray]'; --set ray.num_gpus=1 per cell).")
-@click.option("--report-to", "report_to", multiple=True, type=click.Choice(["tensorboard", "wandb", "mlflow", "trackio"]),
+@click.option("--report-to", "report_to", multiple=True, type=LazyChoice(tracker_choices),
               help="Log every cell to an experiment tracker (repeatable; optional extras promptkit[tensorboard] etc.).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
               help="Continue an interrupted run directory: finished cells are kept, training resumes from its checkpoint.")
@@ -260,7 +292,7 @@ def tasks_list(tasks_dir: Sequence[str]) -> None:
 @click.option("--tasks-dir", multiple=True)
 @click.option("--model", default=None, help="Tokenizer used for token counts and chat formatting.")
 @click.option("--shots", type=click.IntRange(min=0, max=64), default=0, help="Demonstrations to include.")
-@click.option("--chat-template", type=click.Choice(["auto", "on", "off"]), default="auto")
+@click.option("--chat-template", type=LazyChoice(literal("model.chat_template")), default="auto")
 @click.option("-n", "count", type=click.IntRange(min=1), default=2, help="Examples to render.")
 def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model: str | None, shots: int,
                chat_template: str, count: int) -> None:

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from promptkit.errors import suggest
+
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$"
 # Names that become a file or directory name (task names, run ids): one path segment, printable.
 FILE_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -108,142 +110,17 @@ class HubSource(Strict):
 Source = Annotated[Union[FilesSource, HubSource], Field(discriminator="kind")]
 
 
+# What happens to prompts longer than the model reads (promptkit.prompting.context).
+ContextPolicy = Literal["truncate-left", "skip", "error"]
+
+
 # ----------------------------------------------------------------------------- adapters
-class QAFields(Strict):
-    question: FieldPaths
-    answers: FieldPaths
-    context: FieldPaths | None = None
-    id: FieldPath | None = None
-
-
-class QAAdapterConfig(Strict):
-    """Extractive, open-book or closed-book QA (closed-book: no ``context`` field).
-
-    ``language`` (of the answers) decides the token split of ``exact_match`` / ``token_f1`` for
-    every row alike: Chinese and Japanese by character, others by whitespace; ``None`` detects
-    it once from the script of the references. ``squad_version`` picks the official script
-    followed where v1.1 and v2.0 disagree (answers that normalise to nothing, see
-    :mod:`promptkit.metrics.qa`); "1.1" by default, the version of the shipped SQuAD tasks.
-    """
-
-    kind: Literal["qa"] = "qa"
-    fields: QAFields
-    language: str | None = None
-    squad_version: Literal["1.1", "2.0"] = "1.1"
-
-
-class TranslationFields(Strict):
-    source: FieldPaths
-    references: FieldPaths
-    id: FieldPath | None = None
-
-
 # sacrebleu's BLEU tokenizers (sacrebleu.metrics.bleu.BLEU.TOKENIZERS; a test keeps the two
 # equal), listed here so that validating a task does not import sacrebleu.
 BleuTokenize = Literal[
     "none", "zh", "13a", "intl", "char", "ja-mecab", "ko-mecab", "spm", "flores101", "flores200", "spBLEU-1K"
 ]
 
-
-class TranslationAdapterConfig(Strict):
-    """``bleu_tokenize`` overrides the BLEU tokenizer derived from ``target_lang`` (``ja-mecab``
-    for WMT-comparable Japanese BLEU; the default is ``char`` for Japanese and Korean, see
-    ``metrics.translation.bleu_tokenizer``)."""
-
-    kind: Literal["translation"] = "translation"
-    source_lang: str
-    target_lang: str
-    fields: TranslationFields
-    bleu_tokenize: BleuTokenize | None = None
-
-
-class GenerationFields(Strict):
-    # Template variables: each name maps to a path in the row.
-    inputs: dict[str, FieldPaths]
-    references: FieldPaths
-    id: FieldPath | None = None
-
-
-class GenerationAdapterConfig(Strict):
-    """Data-to-text and summarization: named input fields to free text.
-
-    ``target_lang`` (of the outputs) selects the ROUGE and BLEU tokenization; ``None`` detects
-    it from the script of the references (Han/kana, Hangul, Thai, other; Latin counts as
-    English), so a Chinese summary is never scored as empty English text. ``bleu_tokenize`` as
-    for translation.
-    """
-
-    kind: Literal["generation"] = "generation"
-    target_lang: str | None = None
-    fields: GenerationFields
-    bleu_tokenize: BleuTokenize | None = None
-
-
-class Label(Strict):
-    value: str | int | bool
-    verbalizer: str
-
-
-class ClassificationFields(Strict):
-    inputs: dict[str, FieldPaths]
-    label: FieldPath
-    id: FieldPath | None = None
-
-
-class ClassificationAdapterConfig(Strict):
-    """Labels with verbalizers, scored by the log-likelihood of each verbalizer."""
-
-    kind: Literal["classification"] = "classification"
-    labels: list[Label] = Field(min_length=2)
-    fields: ClassificationFields
-    # "none": summed log-likelihood; "tokens"/"chars": divided by the verbalizer's length.
-    normalization: Literal["none", "tokens", "chars"] = "none"
-
-
-class MultipleChoiceFields(Strict):
-    inputs: dict[str, FieldPaths]
-    # A column holding each row's choices (a list of text); or the adapter's choices_template.
-    choices: FieldPath | None = None
-    # A column holding the gold choice: its index (0-based) or its text; or label_template.
-    label: FieldPath | None = None
-    id: FieldPath | None = None
-
-
-class MultipleChoiceAdapterConfig(Strict):
-    """Each row has its own choices, scored by log-likelihood like classification's labels.
-
-    A row's choices come from one place: a column (``fields.choices``), a list shared by every
-    row (``choices``) or ``choices_template``, sandboxed Jinja over the row that renders a list
-    literal (``"{{ [option_a, option_b] }}"``, ``"{{ choices.text }}"``). The gold choice is a
-    column (``fields.label``) or ``label_template``, rendering an index or a choice's text.
-    """
-
-    kind: Literal["multiple_choice"] = "multiple_choice"
-    fields: MultipleChoiceFields
-    choices: list[str] | None = Field(default=None, min_length=2)
-    choices_template: str | None = None
-    label_template: str | None = None
-    # As classification's: "none" sums the choice's log-likelihood, "chars"/"tokens" divide it.
-    normalization: Literal["none", "tokens", "chars"] = "none"
-
-    @model_validator(mode="after")
-    def _one_source_each(self) -> MultipleChoiceAdapterConfig:
-        given = [k for k, v in (("fields.choices", self.fields.choices), ("choices", self.choices),
-                                ("choices_template", self.choices_template)) if v is not None]
-        if len(given) != 1:
-            raise ValueError(f"give a row's choices one way: fields.choices (a column), choices (a list) or "
-                             f"choices_template; got {', '.join(given) if given else 'none'}")
-        if (self.fields.label is None) == (self.label_template is None):
-            raise ValueError("give the gold choice one way: fields.label (a column) or label_template; got "
-                             + ("both" if self.fields.label is not None else "neither"))
-        return self
-
-
-AdapterConfig = Annotated[
-    Union[QAAdapterConfig, TranslationAdapterConfig, GenerationAdapterConfig, ClassificationAdapterConfig,
-          MultipleChoiceAdapterConfig],
-    Field(discriminator="kind"),
-]
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -261,7 +138,7 @@ class PromptConfig(Strict):
 
     name: str = Field(pattern=NAME_RE, max_length=128)
     version: int | str = 1
-    kind: Literal["qa", "translation", "generation", "classification", "multiple_choice"] | None = None
+    kind: str | None = None  # the adapter kind it is written for (a registered adapter)
     description: str = ""
     instruction: str | None = None
     input: str
@@ -276,6 +153,15 @@ class PromptConfig(Strict):
     @classmethod
     def _name_segments(cls, value: str) -> str:
         return check_segments("prompt name", value)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str | None) -> str | None:
+        from promptkit.adapters import ADAPTERS
+
+        if value is not None and value not in ADAPTERS:
+            raise ValueError(f"unknown adapter kind {value!r}; {suggest(value, ADAPTERS.in_order())}")
+        return value
 
     @model_serializer(mode="wrap")
     def _omit_default_delimiter(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -309,65 +195,6 @@ class VerdictSettings(Strict):
     margin: float | None = Field(default=None, ge=0.0, le=100.0)
     # Family-wise error rate of the verdict's comparisons. None: 0.05.
     alpha: float | None = Field(default=None, gt=0.0, lt=0.5)
-
-
-class TaskConfig(Strict):
-    """A task: where the data is, how rows become examples, how they are prompted and scored."""
-
-    # a directory name under samples/: one segment
-    name: str = Field(pattern=FILE_NAME_RE, max_length=100)
-    version: int | str = 1
-    description: str = ""
-    tags: list[str] = Field(default_factory=list)
-    dataset: Source
-    # Alternative source used when a data directory is given (offline copies).
-    offline: FilesSource | None = None
-    adapter: AdapterConfig
-    eval_split: str = "test"
-    train_split: str | None = "train"
-    prompts: list[Union[str, PromptConfig]] = Field(min_length=1)
-    metrics: list[str] = Field(min_length=1)
-    generation: GenerationSettings = Field(default_factory=GenerationSettings)
-    fewshot: FewShotSettings = Field(default_factory=FewShotSettings)
-    # Default --limit for this task (None: the whole eval split).
-    limit: int | None = Field(default=None, ge=1)
-    # Prompts longer than the model reads: truncate-left (the longest field loses its oldest
-    # tokens), skip or error (promptkit.prompting.context). None: the run's setting, else truncate-left.
-    context_policy: Literal["truncate-left", "skip", "error"] | None = None
-    # How the verdict is decided: selection metric, equivalence margin, alpha.
-    verdict: VerdictSettings = Field(default_factory=VerdictSettings)
-
-    @model_validator(mode="after")
-    def _check_splits(self) -> TaskConfig:
-        for label, source in (("dataset", self.dataset), ("offline", self.offline)):
-            if source is None:
-                continue
-            needed = {self.eval_split}
-            if self.train_split:
-                needed.add(self.train_split)
-            missing = sorted(needed - set(source.splits))
-            if missing:
-                raise ValueError(
-                    f"{label}.splits has no {', '.join(map(repr, missing))}; "
-                    f"it defines {sorted(source.splits)} (eval_split={self.eval_split!r}, "
-                    f"train_split={self.train_split!r})"
-                )
-        if self.fewshot.split == self.eval_split:
-            raise ValueError(
-                f"fewshot.split {self.fewshot.split!r} is the evaluated split; demonstrations "
-                "must come from another split (e.g. 'train')"
-            )
-        if self.verdict.metric is not None and self.verdict.metric not in self.metrics:
-            raise ValueError(f"verdict.metric {self.verdict.metric!r} is not one of the task's metrics {self.metrics}")
-        return self
-
-    @field_validator("metrics")
-    @classmethod
-    def _unique_metrics(cls, value: list[str]) -> list[str]:
-        dupes = sorted({m for m in value if value.count(m) > 1})
-        if dupes:
-            raise ValueError(f"metrics listed twice: {dupes}")
-        return value
 
 
 # ----------------------------------------------------------------------------- methods
@@ -532,13 +359,23 @@ class ModelConfig(Strict):
     quantization: Literal["none", "nf4", "int8"] = "none"
     # Where evaluation runs: transformers (hf), or a vLLM engine (vllm, decoder-only models;
     # training stays on transformers; promptkit.models.vllm) given this share of GPU memory.
-    backend: Literal["hf", "vllm"] = "hf"
+    # A name registered in promptkit.models.loading.BACKENDS.
+    backend: str = "hf"
     # Attention kernels: auto = FlashAttention 2 on CUDA in bf16/fp16 when flash-attn is
     # installed, else PyTorch's SDPA (promptkit.models.placement).
     attention: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
     # auto: spread a model larger than one GPU over every visible GPU (accelerate's device map).
     device_map: Literal["none", "auto"] = "none"
     vllm_memory: float = Field(default=0.5, gt=0.0, le=1.0)
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from promptkit.models.loading import BACKENDS
+
+        if value not in BACKENDS:
+            raise ValueError(f"unknown backend {value!r}; {suggest(value, BACKENDS)}")
+        return value
 
 
 def slug(text: str) -> str:

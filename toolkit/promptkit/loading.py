@@ -187,6 +187,12 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def literal_values(annotation: Any) -> list[str]:
+    """The values a ``Literal`` field accepts (through Optional and Annotated): CLI choices
+    are read from the config, never restated."""
+    return [str(v) for t in _unwrap(annotation) if typing.get_origin(t) is typing.Literal for v in typing.get_args(t)]
+
+
 def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
     """Walk a pydantic ``loc`` down the model classes (used to list accepted keys)."""
     current: Any = model

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 
 from promptkit.config import (
     FILE_NAME_RE,
+    ContextPolicy,
     ModelConfig,
     Strict,
     TrainingConfig,
@@ -24,7 +25,7 @@ from promptkit.config import (
     VerdictSettings,
     entry_label,
 )
-from promptkit.errors import ConfigError, Problem
+from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.loading import (
     YamlDocument,
     apply_overrides,
@@ -59,7 +60,7 @@ class RunConfig(Strict):
     save_every: int | None = Field(default=None, ge=1)
     # Prompts longer than the model reads (promptkit.prompting.context): overrides every task's own
     # context_policy; None: each task's, else truncate-left.
-    context_policy: Literal["truncate-left", "skip", "error"] | None = None
+    context_policy: ContextPolicy | None = None
     seed: int = 0
     data_dir: str | None = None
     tasks_dir: list[str] = Field(default_factory=list)
@@ -77,7 +78,7 @@ class RunConfig(Strict):
     # (promptkit.leakage); the overlaps found are recorded per task in results.json.
     allow_overlap: bool = False
     # Experiment trackers each cell is logged to (promptkit.run.tracking): --report-to.
-    report_to: list[Literal["tensorboard", "wandb", "mlflow", "trackio"]] = Field(default_factory=list)
+    report_to: list[str] = Field(default_factory=list)
     # Where the cells run: this process, or Ray tasks on a cluster (promptkit.run.ray).
     launcher: Literal["local", "ray"] = "local"
     ray: RayConfig = Field(default_factory=RayConfig)
@@ -113,6 +114,17 @@ class RunConfig(Strict):
                 f"methods listed twice: {dupes}; give each entry a different name to compare two "
                 f"configurations, e.g. {{kind: {example.kind}, name: {example.kind}-2, ...}}"
             )
+        return value
+
+    @field_validator("report_to")
+    @classmethod
+    def _known_trackers(cls, value: list[str]) -> list[str]:
+        from promptkit.run.tracking import tracker_names
+
+        names = tracker_names()
+        for name in value:
+            if name not in names:
+                raise ValueError(f"unknown tracker {name!r}; {suggest(name, names)}")
         return value
 
 

@@ -16,12 +16,11 @@ from typing import Any
 
 import pytest
 from promptkit.adapters import Adapter
-from promptkit.config import TaskConfig
 from promptkit.metrics import MetricContext, get_metric, normalize_language, score
 from promptkit.metrics.language import split_cjk
 from promptkit.metrics.qa import answer_tokens
 from promptkit.records import Prediction
-from promptkit.tasks import build_adapter
+from promptkit.tasks import TaskConfig, build_adapter
 
 EN = MetricContext(language="en")
 

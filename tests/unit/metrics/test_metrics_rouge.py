@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from promptkit.config import TaskConfig
 from promptkit.metrics import MetricContext, get_metric, score
 from promptkit.metrics.rouge import UnicodeTokenizer
 from promptkit.records import Prediction
-from promptkit.tasks import build_adapter
+from promptkit.tasks import TaskConfig, build_adapter
 from rouge_score.rouge_scorer import RougeScorer
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
@@ -25,6 +25,7 @@ class Adapter(ABC):
     """
 
     kind: ClassVar[str]
+    config_class: ClassVar[type[BaseModel]]
     # The model scores the example's choices (log-likelihood) instead of generating an answer.
     scores_choices: ClassVar[bool] = False
 
@@ -102,3 +103,20 @@ def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
 
 
 ADAPTERS: Registry[type[Adapter]] = Registry("adapter")
+
+A = TypeVar("A", bound=type[Adapter])
+
+
+def register_adapter(config: type[BaseModel]) -> Callable[[A], A]:
+    """Class decorator: register an adapter class with its config class (defined beside it),
+    under the config's ``kind``; the task config's ``adapter`` union is derived from the
+    registry (``promptkit.adapters.AdapterConfig``)."""
+    kind = config.model_fields["kind"].default
+
+    def decorator(cls: A) -> A:
+        cls.kind = kind
+        cls.config_class = config
+        ADAPTERS.register(kind)(cls)
+        return cls
+
+    return decorator

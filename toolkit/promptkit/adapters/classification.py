@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from promptkit.adapters.base import ADAPTERS, Adapter
+from pydantic import Field
+
+from promptkit.adapters.base import Adapter, register_adapter
+from promptkit.config import FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.sources import extract
 
 
-@ADAPTERS.register("classification")
+class Label(Strict):
+    value: str | int | bool
+    verbalizer: str
+
+
+class ClassificationFields(Strict):
+    inputs: dict[str, FieldPaths]
+    label: FieldPath
+    id: FieldPath | None = None
+
+
+class ClassificationAdapterConfig(Strict):
+    """Labels with verbalizers, scored by the log-likelihood of each verbalizer."""
+
+    kind: Literal["classification"] = "classification"
+    labels: list[Label] = Field(min_length=2)
+    fields: ClassificationFields
+    # "none": summed log-likelihood; "tokens"/"chars": divided by the verbalizer's length.
+    normalization: Literal["none", "tokens", "chars"] = "none"
+
+
+@register_adapter(ClassificationAdapterConfig)
 class ClassificationAdapter(Adapter):
     """Fields: the names under ``fields.inputs``, ``choices`` (verbalizers) and ``label_text``."""
 
     scores_choices = True
 
-    kind = "classification"
 
     def __init__(self, config: Any, fields: Any):
         super().__init__(config, fields)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.adapters.base import Adapter, register_adapter
+from promptkit.config import BleuTokenize, FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 
@@ -14,11 +15,32 @@ if TYPE_CHECKING:
     from promptkit.metrics.base import MetricContext
 
 
-@ADAPTERS.register("generation")
+class GenerationFields(Strict):
+    # Template variables: each name maps to a path in the row.
+    inputs: dict[str, FieldPaths]
+    references: FieldPaths
+    id: FieldPath | None = None
+
+
+class GenerationAdapterConfig(Strict):
+    """Data-to-text and summarization: named input fields to free text.
+
+    ``target_lang`` (of the outputs) selects the ROUGE and BLEU tokenization; ``None`` detects
+    it from the script of the references (Han/kana, Hangul, Thai, other; Latin counts as
+    English), so a Chinese summary is never scored as empty English text. ``bleu_tokenize`` as
+    for translation.
+    """
+
+    kind: Literal["generation"] = "generation"
+    target_lang: str | None = None
+    fields: GenerationFields
+    bleu_tokenize: BleuTokenize | None = None
+
+
+@register_adapter(GenerationAdapterConfig)
 class GenerationAdapter(Adapter):
     """Fields: every name under ``fields.inputs``, plus ``reference`` and ``references``."""
 
-    kind = "generation"
 
     def variables(self) -> set[str]:
         return {*self.fields.inputs, "reference", "references"}  # type: ignore[attr-defined]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
+from pydantic import Field, model_validator
 
-from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.adapters.base import Adapter, register_adapter
+from promptkit.config import FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError, TemplateError
 from promptkit.prompting.template import RenderLimit, environment, render_limited
 from promptkit.records import Example
@@ -43,7 +45,46 @@ def parse_list(text: str) -> list[Any] | None:
     return list(value) if isinstance(value, (list, tuple)) else None
 
 
-@ADAPTERS.register("multiple_choice")
+class MultipleChoiceFields(Strict):
+    inputs: dict[str, FieldPaths]
+    # A column holding each row's choices (a list of text); or the adapter's choices_template.
+    choices: FieldPath | None = None
+    # A column holding the gold choice: its index (0-based) or its text; or label_template.
+    label: FieldPath | None = None
+    id: FieldPath | None = None
+
+
+class MultipleChoiceAdapterConfig(Strict):
+    """Each row has its own choices, scored by log-likelihood like classification's labels.
+
+    A row's choices come from one place: a column (``fields.choices``), a list shared by every
+    row (``choices``) or ``choices_template``, sandboxed Jinja over the row that renders a list
+    literal (``"{{ [option_a, option_b] }}"``, ``"{{ choices.text }}"``). The gold choice is a
+    column (``fields.label``) or ``label_template``, rendering an index or a choice's text.
+    """
+
+    kind: Literal["multiple_choice"] = "multiple_choice"
+    fields: MultipleChoiceFields
+    choices: list[str] | None = Field(default=None, min_length=2)
+    choices_template: str | None = None
+    label_template: str | None = None
+    # As classification's: "none" sums the choice's log-likelihood, "chars"/"tokens" divide it.
+    normalization: Literal["none", "tokens", "chars"] = "none"
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> MultipleChoiceAdapterConfig:
+        given = [k for k, v in (("fields.choices", self.fields.choices), ("choices", self.choices),
+                                ("choices_template", self.choices_template)) if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"give a row's choices one way: fields.choices (a column), choices (a list) or "
+                             f"choices_template; got {', '.join(given) if given else 'none'}")
+        if (self.fields.label is None) == (self.label_template is None):
+            raise ValueError("give the gold choice one way: fields.label (a column) or label_template; got "
+                             + ("both" if self.fields.label is not None else "neither"))
+        return self
+
+
+@register_adapter(MultipleChoiceAdapterConfig)
 class MultipleChoiceAdapter(Adapter):
     """Fields for templates: the names under ``fields.inputs``, ``choices`` (this row's) and
     ``label_text`` (the gold choice). An input of the same name wins over ``choices``, since
@@ -51,7 +92,6 @@ class MultipleChoiceAdapter(Adapter):
 
     scores_choices = True
 
-    kind = "multiple_choice"
 
     def __init__(self, config: Any, fields: Any):
         super().__init__(config, fields)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.adapters.base import Adapter, register_adapter
+from promptkit.config import FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 
@@ -14,11 +15,33 @@ if TYPE_CHECKING:
     from promptkit.metrics.base import MetricContext
 
 
-@ADAPTERS.register("qa")
+class QAFields(Strict):
+    question: FieldPaths
+    answers: FieldPaths
+    context: FieldPaths | None = None
+    id: FieldPath | None = None
+
+
+class QAAdapterConfig(Strict):
+    """Extractive, open-book or closed-book QA (closed-book: no ``context`` field).
+
+    ``language`` (of the answers) decides the token split of ``exact_match`` / ``token_f1`` for
+    every row alike: Chinese and Japanese by character, others by whitespace; ``None`` detects
+    it once from the script of the references. ``squad_version`` picks the official script
+    followed where v1.1 and v2.0 disagree (answers that normalise to nothing, see
+    :mod:`promptkit.metrics.qa`); "1.1" by default, the version of the shipped SQuAD tasks.
+    """
+
+    kind: Literal["qa"] = "qa"
+    fields: QAFields
+    language: str | None = None
+    squad_version: Literal["1.1", "2.0"] = "1.1"
+
+
+@register_adapter(QAAdapterConfig)
 class QAAdapter(Adapter):
     """Fields for templates: ``question``, ``context`` (if mapped), ``answers``, ``answer``."""
 
-    kind = "qa"
 
     def variables(self) -> set[str]:
         names = {"question", "answers", "answer"}

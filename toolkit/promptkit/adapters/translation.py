@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from promptkit.adapters.base import ADAPTERS, Adapter
+from promptkit.adapters.base import Adapter, register_adapter
+from promptkit.config import BleuTokenize, FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 
@@ -30,12 +31,29 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(base, code)
 
 
-@ADAPTERS.register("translation")
+class TranslationFields(Strict):
+    source: FieldPaths
+    references: FieldPaths
+    id: FieldPath | None = None
+
+
+class TranslationAdapterConfig(Strict):
+    """``bleu_tokenize`` overrides the BLEU tokenizer derived from ``target_lang`` (``ja-mecab``
+    for WMT-comparable Japanese BLEU; the default is ``char`` for Japanese and Korean, see
+    ``metrics.translation.bleu_tokenizer``)."""
+
+    kind: Literal["translation"] = "translation"
+    source_lang: str
+    target_lang: str
+    fields: TranslationFields
+    bleu_tokenize: BleuTokenize | None = None
+
+
+@register_adapter(TranslationAdapterConfig)
 class TranslationAdapter(Adapter):
     """Fields: ``source``, ``reference``, ``references``, ``source_lang``, ``target_lang``,
     ``source_language``, ``target_language`` (full names)."""
 
-    kind = "translation"
 
     def variables(self) -> set[str]:
         return {"source", "reference", "references", "source_lang", "target_lang", "source_language", "target_language"}

@@ -33,7 +33,8 @@ from typing import Any
 from promptkit.errors import ModelError
 from promptkit.models.backend import Generation, LogLikelihood
 from promptkit.models.batching import Runtime
-from promptkit.models.hf import HFCausalLM
+from promptkit.models.hf import HFCausalLM, HFLanguageModel
+from promptkit.models.loading import Backend
 
 
 def check_vllm() -> None:
@@ -44,6 +45,20 @@ def check_vllm() -> None:
     """
     if importlib.util.find_spec("vllm") is None:
         raise ModelError("--backend vllm needs vllm (a CUDA GPU): pip install 'promptkit[vllm]'; or --backend hf")
+
+
+class VLLMBackend(Backend):
+    """``model.backend: vllm``: decoder-only models evaluated on a vLLM engine, trained with transformers."""
+
+    def check(self, config: Any) -> None:
+        check_vllm()
+
+    def build(self, architecture: type[HFLanguageModel], model: Any, tokenizer: Any, config: Any, **fields: Any) -> HFLanguageModel:
+        if architecture is not HFCausalLM:
+            raise ModelError(f"--backend vllm: {type(model).__name__} is not a decoder-only model; vLLM runs decoder-only "
+                             "models here; use --backend hf")
+        engine = Engine(fields["source"], dtype=str(fields["dtype"]).replace("torch.", ""), memory=config.vllm_memory)
+        return VLLMCausalLM(model=model, tokenizer=tokenizer, engine=engine, **fields)
 
 
 @dataclass

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from promptkit.adapters import ADAPTERS
 from promptkit.catalog import default_data_dir, display_path, resolve_task
-from promptkit.config import ClassificationAdapterConfig, MultipleChoiceAdapterConfig, TunableBase, dump
+from promptkit.config import TunableBase, dump
 from promptkit.errors import ConfigError, LeakageError, PromptkitError
 from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig
@@ -350,8 +351,7 @@ def _tuning_split(config: RunConfig, task: Task, data_dir: Path | None) -> list[
 
 def choice_normalization(tc: Any) -> str:
     """How a task's choice scores are length-normalised (``none`` unless a task scoring choices says)."""
-    adapter = tc.adapter
-    return str(adapter.normalization) if isinstance(adapter, (ClassificationAdapterConfig, MultipleChoiceAdapterConfig)) else "none"
+    return str(tc.adapter.normalization) if ADAPTERS.get(tc.adapter.kind).scores_choices else "none"
 
 
 def task_fingerprint(task: Task, *splits: Sequence[Example]) -> str:
