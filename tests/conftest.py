@@ -9,6 +9,7 @@ They are built from a fixed seed in well under a second and never touch the netw
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# tests/helpers.py (shared plain functions) is imported as ``helpers``: its folder, this one, on sys.path.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"
 CLS, SEP, MASK = "[CLS]", "[SEP]", "[MASK]"  # the masked LM's own, after every other id
@@ -249,6 +254,17 @@ def tiny_llama(tiny_llama_dir: Path) -> Any:
     from promptkit.models import load_model
 
     return load_model(ModelConfig(name=str(tiny_llama_dir), device="cpu"))
+
+
+@pytest.fixture
+def fresh(tiny_llama_dir: Path, tiny_t5_dir: Path) -> Callable[..., Any]:
+    """Factory of private copies of a tiny model, ``fresh()`` or ``fresh("t5")``: trainable methods
+    wrap the model they get, so a test that trains one must not use the shared ``tiny_llama``."""
+    from promptkit.config import ModelConfig
+    from promptkit.models import load_model
+
+    dirs = {"llama": tiny_llama_dir, "t5": tiny_t5_dir}
+    return lambda arch="llama": load_model(ModelConfig(name=str(dirs[arch]), device="cpu"))
 
 
 @pytest.fixture(scope="session")

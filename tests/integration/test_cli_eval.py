@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from promptkit.cli import cli
+from click.testing import Result
+from helpers import error_lines, invoke, read_jsonl
 from promptkit.config import ModelConfig
 from promptkit.runconfig import RunConfig
 
@@ -42,24 +42,12 @@ SHOTS = {"tiny_qa": 2, "tiny_sentiment": 2, "tiny_translation": 1}
 LIMIT = 6
 
 
-def invoke(args: Sequence[str]) -> Result:
-    return CliRunner().invoke(cli, list(args))
-
-
 def eval_args(model: Path, out: Path, run_id: str, *extra: str, tasks: Sequence[Path] = tuple(TASKS.values())) -> list[str]:
     args = ["eval"]
     for task in tasks:
         args += ["--task", str(task)]
     return [*args, "--model", str(model), "--method", "zero-shot", "--method", "few-shot",
             "--limit", str(LIMIT), "--out", str(out), "--run-id", run_id, *extra]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def error_lines(result: Result) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
 @pytest.fixture(scope="module")
@@ -359,7 +347,7 @@ def test_debug_raises_instead_of_one_line(tmp_path: Path, tiny_llama_dir: Path) 
     from promptkit.errors import ConfigError
 
     task = bad_task(tmp_path, "metrics: [exact_match, token_f1]", "metrics: [exact_match, token_f2]")
-    result = CliRunner().invoke(cli, ["--debug", *eval_args(tiny_llama_dir, tmp_path, "x", tasks=[task])])
+    result = invoke(["--debug", *eval_args(tiny_llama_dir, tmp_path, "x", tasks=[task])])
     assert isinstance(result.exception, ConfigError)
     assert "unknown metric 'token_f2'" in str(result.exception)
     # Without --debug again: back to one line (the flag does not stick between invocations).

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import tiny_training
 from promptkit.prompting.context import ContextLengthError, fit_prompts
 from promptkit.records import Example, Prompt
 from promptkit.run import run as run_config
@@ -114,7 +115,7 @@ def run(task: Path, model: Path, out: Path, policy: str | None, methods: list[An
     config = RunConfig.model_validate({
         "tasks": [str(task)], "methods": methods or [{"kind": "zero-shot"}], "model": {"name": str(model), "device": "cpu"},
         "limit": 3, "batch_size": 2, "out_dir": str(out), "run_id": policy or "default", "bootstrap_samples": 20,
-        "context_policy": policy, "training": {"steps": 2, "batch_size": 2},
+        "context_policy": policy, "training": tiny_training(2),
     })
     result = run_config(config)
     samples = out / (policy or "default") / "samples/tiny_qa/zero-shot.jsonl"

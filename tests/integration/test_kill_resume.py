@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import torch
+from helpers import checkpoint_fields
 from safetensors.torch import load_file
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
@@ -38,14 +39,6 @@ SETTINGS = ["--limit", "8", "--batch-size", "2", "--seed", "0", "--device", "cpu
 TIMING = {"timings", "throughput"}
 TRAINING_TIMING = {"wall_s", "tokens_per_s", "peak_memory_mb", "resumed_from"}
 COST_TIMING = {"train_s", "train_tokens_per_s", "peak_memory_mb"}
-
-
-def checkpoint_fields(path: Path) -> dict[str, Any]:
-    """The checkpoint's JSON header, read with safetensors alone: the file is safetensors, not a pickle."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as fh:
-        return dict(json.loads(fh.metadata()["promptkit.checkpoint"])["data"])
 
 
 def promptkit(*args: str, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:

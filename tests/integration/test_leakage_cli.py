@@ -4,18 +4,16 @@ model loads, unless ``--allow-overlap``, in which case results.json records the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import promptkit.models
 import pytest
-from click.testing import CliRunner, Result
-from promptkit.cli import cli
+from helpers import error_lines, invoke, tiny_budget
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
-BUDGET = ["--set", "training.steps=2", "--set", "training.batch_size=2", "--set", "lora.rank=2",
-          "--set", "bootstrap_samples=10"]
+BUDGET = tiny_budget(2, bootstrap_samples=10)
 
 
 class ModelLoaded(Exception):
@@ -29,14 +27,6 @@ def leaky_task(tmp_path: Path) -> Path:
     path = tmp_path / "leaky.yaml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def invoke(args: Sequence[str]) -> Result:
-    return CliRunner().invoke(cli, list(args))
-
-
-def error_lines(result: Result) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
 @pytest.fixture

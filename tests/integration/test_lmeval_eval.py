@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from promptkit.cli import cli
+from helpers import invoke, tiny_budget
 from promptkit.methods import TrainableMethod
 
 LMEVAL = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval"
 FILES = {"toy_qa": "qa_generate.yaml", "toy_sst2": "sst2_choice.yaml", "toy_arc": "arc_style.yaml"}
 METHODS = ("zero-shot", "few-shot", "prompt-tuning", "lora")
-BUDGET = ["--set", "training.steps=3", "--set", "training.batch_size=2", "--set", "lora.rank=2",
-          "--set", "prompt-tuning.num_virtual_tokens=4", "--set", "bootstrap_samples=20"]
+BUDGET = tiny_budget(3, "prompt-tuning.num_virtual_tokens=4")
 SST2_Q = "\nQuestion: Is this sentence positive or negative?\nAnswer:"
 
 
@@ -52,7 +50,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path, fit_targ
         args += ["--task", f"lm-eval:{LMEVAL / file}"]
     for method in METHODS:
         args += ["--method", method]
-    result = CliRunner().invoke(cli, args)
+    result = invoke(args)
     assert result.exit_code == 0, result.output
     return out / "lmeval"
 

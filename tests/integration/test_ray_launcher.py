@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from promptkit.cli import cli
+from helpers import invoke, tiny_budget
 
 ray = pytest.importorskip("ray")
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 SETTINGS = ["--task", str(TINY / "qa.yaml"), "--task", str(TINY / "sentiment.yaml"), "--method", "zero-shot", "--method", "few-shot",
-            "--method", "lora", "--seeds", "2", "--limit", "4", "--device", "cpu", "--set", "training.steps=3",
-            "--set", "training.batch_size=2", "--set", "lora.rank=2", "--set", "bootstrap_samples=50"]
+            "--method", "lora", "--seeds", "2", "--limit", "4", "--device", "cpu", *tiny_budget(3, bootstrap_samples=50)]
 TIMING = {"timings", "throughput"}
 
 
@@ -47,9 +45,9 @@ def local_ray() -> Any:
 
 def test_cells_on_ray_workers_give_the_local_run(tmp_path: Path, tiny_llama_dir: Path, local_ray: Any) -> None:
     args = [*SETTINGS, "--model", str(tiny_llama_dir), "--out", str(tmp_path)]
-    here = CliRunner().invoke(cli, ["eval", *args, "--run-id", "local"])
+    here = invoke(["eval", *args, "--run-id", "local"])
     assert here.exit_code == 0, here.output
-    there = CliRunner().invoke(cli, ["eval", *args, "--run-id", "ray", "--launcher", "ray", "--report-to", "tensorboard"])
+    there = invoke(["eval", *args, "--run-id", "ray", "--launcher", "ray", "--report-to", "tensorboard"])
     assert there.exit_code == 0, there.output
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
     # every cell computed on a worker is logged by the driver (tracker runs named task/prompt/method[/seed-k])
@@ -71,7 +69,7 @@ def test_cells_on_ray_workers_give_the_local_run(tmp_path: Path, tiny_llama_dir:
     results = json.loads((tmp_path / "ray" / "results.json").read_text())
     dropped = results["cells"].pop()
     (tmp_path / "ray" / "results.json").write_text(json.dumps(results))
-    again = CliRunner().invoke(cli, ["eval", "--resume", str(tmp_path / "ray")])
+    again = invoke(["eval", "--resume", str(tmp_path / "ray")])
     assert again.exit_code == 0, again.output
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
     assert json.loads((tmp_path / "ray" / "results.json").read_text())["cells"][-1]["method"] == dropped["method"]

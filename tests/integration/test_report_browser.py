@@ -12,8 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from promptkit.cli import cli
+from helpers import invoke, set_args, tiny_budget
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium (apt-get install chromium)")
@@ -75,12 +74,11 @@ def report(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Pa
         "adapter: {kind: qa, fields: {context: context, question: question, answers: answers}}\n"
         "prompts: [qa/extractive]\nmetrics: [exact_match, token_f1]\ngeneration: {max_new_tokens: 4}\nfewshot: {shots: 1}\n")
     out = tmp / "runs"
-    result = CliRunner().invoke(cli, [
+    result = invoke([
         "eval", "--task", str(tmp / "hostile.yaml"), "--model", str(tiny_llama_dir), "--out", str(out), "--run-id", "r",
         "--device", "cpu", "--method", "zero-shot", "--method", "few-shot", "--method", "prompt-tuning", "--method", "lora",
-        "--set", "training.steps=4", "--set", "training.batch_size=2", "--set", "lora.rank=2",
-        "--set", "prompt-tuning.num_virtual_tokens=4", "--set", "bootstrap_samples=50",
-        "--set", "training.eval_every=2", "--set", "training.dev_size=3"])
+        *tiny_budget(4, "prompt-tuning.num_virtual_tokens=4", bootstrap_samples=50),
+        *set_args("training.eval_every=2", "training.dev_size=3")])
     assert result.exit_code == 0, result.output
     return out / "r" / "report.html"
 

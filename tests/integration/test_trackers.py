@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from promptkit.cli import cli
+from helpers import invoke, set_args, tiny_budget
 
 pytest.importorskip("tensorboard")
 pytest.importorskip("mlflow")
@@ -20,11 +19,10 @@ QA = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "qa.yaml"
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("tracked")
-    outcome = CliRunner().invoke(cli, [
+    outcome = invoke([
         "eval", "--task", str(QA), "--model", str(tiny_llama_dir), "--out", str(out), "--run-id", "t", "--device", "cpu",
         "--limit", "4", "--method", "zero-shot", "--method", "lora", "--report-to", "tensorboard", "--report-to", "mlflow",
-        "--set", "training.steps=4", "--set", "training.batch_size=2", "--set", "lora.rank=2", "--set", "bootstrap_samples=20",
-        "--set", "training.dev_size=2", "--set", "training.eval_every=2"])
+        *tiny_budget(4), *set_args("training.dev_size=2", "training.eval_every=2")])
     assert outcome.exit_code == 0, outcome.output
     run_dir = out / "t"
     return run_dir, json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
@@ -75,8 +73,8 @@ def test_a_missing_tracker_package_is_a_one_line_error_before_the_model_loads(tm
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else real(name, *a))
-    outcome = CliRunner().invoke(cli, ["eval", "--task", str(QA), "--model", str(tmp_path / "no-model"), "--out", str(tmp_path),
-                                       "--report-to", "wandb"])
+    outcome = invoke(["eval", "--task", str(QA), "--model", str(tmp_path / "no-model"), "--out", str(tmp_path),
+                      "--report-to", "wandb"])
     assert outcome.exit_code == 2, outcome.output
     assert outcome.output.strip().splitlines()[-1] == "error: --report-to wandb needs the wandb package: pip install 'promptkit[wandb]'"
     assert "loading the model" not in outcome.output and "Traceback" not in outcome.output

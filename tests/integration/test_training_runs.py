@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 import torch
-from click.testing import CliRunner, Result
-from promptkit.cli import cli
+from helpers import checkpoint_fields, error_lines, invoke, read_jsonl, tiny_budget, tiny_training
 from promptkit.methods import TrainableMethod
 from promptkit.methods import training as training_module
 from promptkit.methods.zero_shot import ZeroShotMethod
@@ -33,21 +32,7 @@ LIMIT = 4
 HIDDEN = 48  # the tiny Llama's hidden size (tests/conftest.py)
 METHODS = ("zero-shot", "prompt-tuning", "lora")
 COST_KEYS = {"trainable_params", "trainable_pct", "adapter_bytes", "train_s", "train_tokens_per_s", "peak_memory_mb"}
-BUDGET = ["--set", "training.steps=3", "--set", "training.batch_size=2", "--set", "lora.rank=2",
-          "--set", "prompt-tuning.num_virtual_tokens=4", "--set", "bootstrap_samples=20"]
-
-
-def checkpoint_fields(path: Path) -> dict[str, Any]:
-    """The checkpoint's JSON header, read with safetensors alone: the file is safetensors, not a pickle."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as fh:
-        return dict(json.loads(fh.metadata()["promptkit.checkpoint"])["data"])
-
-
-
-def invoke(args: Sequence[str]) -> Result:
-    return CliRunner().invoke(cli, list(args))
+BUDGET = tiny_budget(3, "prompt-tuning.num_virtual_tokens=4")
 
 
 def eval_args(model: Path, out: Path, run_id: str, *extra: str, methods: Sequence[str] = METHODS) -> list[str]:
@@ -57,20 +42,12 @@ def eval_args(model: Path, out: Path, run_id: str, *extra: str, methods: Sequenc
     return [*args, *extra]
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def load_results(run_dir: Path) -> dict[str, Any]:
     return dict(json.loads((run_dir / "results.json").read_text(encoding="utf-8")))
 
 
 def cells_by_method(run_dir: Path) -> dict[str, dict[str, Any]]:
     return {c["method"]: c for c in load_results(run_dir)["cells"]}
-
-
-def error_lines(result: Result) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
 def split_ids(split: str) -> list[str]:
@@ -252,9 +229,7 @@ def test_two_configurations_of_one_method_in_one_run(tiny_llama_dir: Path, tmp_p
     # LoRA rank 2 against rank 4 (named), on the same batches; --set reaches each by its label.
     config = tmp_path / "run.yaml"
     config.write_text("methods: [lora, {kind: lora, rank: 4, name: lora-r4}]\n")
-    args = eval_args(tiny_llama_dir, tmp_path, "ranks", "--config", str(config), "--set", "training.steps=3",
-                     "--set", "training.batch_size=2", "--set", "lora.rank=2", "--set", "lora-r4.dropout=0",
-                     "--set", "bootstrap_samples=20", methods=())
+    args = eval_args(tiny_llama_dir, tmp_path, "ranks", "--config", str(config), *tiny_budget(3, "lora-r4.dropout=0"), methods=())
     result = invoke(args)
     assert result.exit_code == 0, result.output
     cells = cells_by_method(tmp_path / "ranks")
@@ -272,10 +247,9 @@ def test_two_configurations_of_one_method_in_one_run(tiny_llama_dir: Path, tmp_p
 # ----------------------------------------------------------------------------- budgets
 def test_early_stopping_keeps_a_curve_and_the_best_step(tiny_llama_dir: Path, tmp_path: Path, fit_calls: list[dict[str, Any]]) -> None:
     start = len(fit_calls)
-    result = invoke(eval_args(tiny_llama_dir, tmp_path, "early", "--set", "training.steps=8", "--set", "training.batch_size=2",
-                              "--set", "training.dev_size=2", "--set", "training.eval_every=1",
-                              "--set", "training.early_stopping_patience=1", "--set", "lora.rank=2",
-                              "--set", "bootstrap_samples=20", methods=("lora",)))
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "early",
+                              *tiny_budget(8, "training.dev_size=2", "training.eval_every=1", "training.early_stopping_patience=1"),
+                              methods=("lora",)))
     assert result.exit_code == 0, result.output
     training = cells_by_method(tmp_path / "early")["lora"]["training"]
     curve = training["curve"]
@@ -306,9 +280,8 @@ def test_epochs_set_the_budget(tiny_llama_dir: Path, tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- failures
 def test_diverging_training_fails_only_its_cell(tiny_llama_dir: Path, tmp_path: Path) -> None:
-    result = invoke(eval_args(tiny_llama_dir, tmp_path, "nan", "--set", "training.steps=30", "--set", "training.batch_size=2",
-                              "--set", "lora.rank=2", "--set", "lora.lr=1e6", "--set", "prompt-tuning.num_virtual_tokens=4",
-                              "--set", "bootstrap_samples=20", methods=("zero-shot", "lora", "prompt-tuning")))
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "nan", *tiny_budget(30, "lora.lr=1e6", "prompt-tuning.num_virtual_tokens=4"),
+                              methods=("zero-shot", "lora", "prompt-tuning")))
     assert result.exit_code == 1, result.output
     assert error_lines(result) == ["error: some cells failed (see above); finished cells are saved"]
     assert "Traceback" not in result.output
@@ -334,7 +307,7 @@ def lora_only(model: Path, out: Path, training: dict[str, Any]) -> RunConfig:
 
 
 def test_training_progress_uses_one_label_per_cell(tiny_llama_dir: Path, tmp_path: Path) -> None:
-    config = lora_only(tiny_llama_dir, tmp_path, {"steps": 3, "batch_size": 2})
+    config = lora_only(tiny_llama_dir, tmp_path, tiny_training(3))
     calls: list[tuple[str, int, int]] = []
     run_config(config, progress=lambda *a: calls.append(a))
     labels = {label for label, _, _ in calls if label.startswith("train")}
@@ -359,7 +332,7 @@ def resume_config(model: Path, out: Path, run_id: str) -> RunConfig:
     return RunConfig.model_validate({
         "tasks": [str(QA)], "methods": RESUME_METHODS, "model": {"name": str(model), "device": "cpu"},
         "limit": LIMIT, "batch_size": 4, "out_dir": str(out), "run_id": run_id, "bootstrap_samples": 20,
-        "training": {"steps": 5, "batch_size": 2, "checkpoint_every": 2},
+        "training": tiny_training(5, checkpoint_every=2),
     })
 
 

@@ -5,25 +5,19 @@ the chosen settings trained once per seed, and what results.json and the report 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from promptkit.cli import cli
+from helpers import invoke, set_args, tiny_budget
 from promptkit.methods import TrainableMethod
 from promptkit.run.plan import prepare, tuned_spaces
 from promptkit.runconfig import build_run_config
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 QA = TINY / "qa.yaml"
-BUDGET = ["--set", "training.steps=2", "--set", "training.batch_size=2", "--set", "lora.rank=2",
-          "--set", "prompt-tuning.num_virtual_tokens=4", "--set", "bootstrap_samples=20", "--set", "tuning.dev_size=2"]
-
-
-def invoke(args: Sequence[str]) -> Result:
-    return CliRunner().invoke(cli, list(args))
+BUDGET = [*tiny_budget(2, "prompt-tuning.num_virtual_tokens=4"), *set_args("tuning.dev_size=2")]
 
 
 def ids(split: str) -> list[str]:

@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from promptkit.cli import cli
+from helpers import invoke, tiny_budget
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 FAKES = Path(__file__).resolve().parents[1] / "fakes"
-BUDGET = ["--set", "training.steps=3", "--set", "training.batch_size=2", "--set", "lora.rank=2", "--set", "bootstrap_samples=20",
-          "--device", "cpu"]
+BUDGET = [*tiny_budget(3), "--device", "cpu"]
 SOFT = ("prompt-tuning", "p-tuning", "prefix-tuning")
 
 
@@ -38,7 +36,7 @@ def run(out: Path, run_id: str, model: Path, task: Path, methods: list[str], *ex
     args = ["eval", "--task", str(task), "--model", str(model), "--out", str(out), "--run-id", run_id, "--limit", "4", *BUDGET, *extra]
     for m in methods:
         args += ["--method", m] + (["--set", f"{m}.num_virtual_tokens=4"] if m in SOFT else [])
-    outcome = CliRunner().invoke(cli, args)
+    outcome = invoke(args)
     assert outcome.exit_code == 0, outcome.output
     return dict(json.loads((out / run_id / "results.json").read_text(encoding="utf-8")))
 
@@ -86,8 +84,8 @@ def test_without_vllm_the_backend_is_a_one_line_error(tmp_path: Path, tiny_llama
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a))
-    outcome = CliRunner().invoke(cli, ["eval", "--task", str(TINY / "qa.yaml"), "--model", str(tiny_llama_dir), "--out", str(tmp_path),
-                                       "--method", "zero-shot", "--backend", "vllm", "--device", "cpu"])
+    outcome = invoke(["eval", "--task", str(TINY / "qa.yaml"), "--model", str(tiny_llama_dir), "--out", str(tmp_path),
+                      "--method", "zero-shot", "--backend", "vllm", "--device", "cpu"])
     assert outcome.exit_code == 2 and "Traceback" not in outcome.output
     assert outcome.output.strip().splitlines()[-1] == (
         "error: --backend vllm needs vllm (a CUDA GPU): pip install 'promptkit[vllm]'; or --backend hf")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from helpers import error_lines, invoke
 from promptkit import __version__
 from promptkit.catalog import prompt_files, task_files
 from promptkit.cli import cli
@@ -22,14 +23,6 @@ INVALID = FIXTURES / "invalid_tasks"
 TOY_QA = FIXTURES / "toy_tasks" / "toy_qa.yaml"
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
-
-
-def error_lines(result: Result) -> list[str]:
-    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
-
-
 def assert_no_traceback(result: Result) -> None:
     assert "Traceback" not in result.output
     # The CLI exits on purpose (sys.exit with the error's code), nothing escaped.
@@ -38,22 +31,22 @@ def assert_no_traceback(result: Result) -> None:
 
 # ----------------------------------------------------------------------------- help
 def test_help() -> None:
-    result = invoke("--help")
+    result = invoke(["--help"])
     assert result.exit_code == 0
     for command in ("eval", "tasks", "report", "--debug"):
         assert command in result.output
-    assert invoke("-h").output == result.output
+    assert invoke(["-h"]).output == result.output
 
 
 def test_subcommand_help() -> None:
     for args in (("tasks", "--help"), ("eval", "--help"), ("tasks", "validate", "--help")):
-        result = invoke(*args)
+        result = invoke(args)
         assert result.exit_code == 0, result.output
-    assert "--set KEY=VALUE" in invoke("eval", "--help").output
+    assert "--set KEY=VALUE" in invoke(["eval", "--help"]).output
 
 
 def test_version() -> None:
-    result = invoke("--version")
+    result = invoke(["--version"])
     assert result.exit_code == 0 and __version__ in result.output
 
 
@@ -72,7 +65,7 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
 
 # ----------------------------------------------------------------------------- tasks list
 def test_tasks_list_shows_builtin_tasks() -> None:
-    result = invoke("tasks", "list")
+    result = invoke(["tasks", "list"])
     assert result.exit_code == 0, result.output
     for name in task_files():
         assert name in result.stdout
@@ -84,7 +77,7 @@ def test_tasks_list_shows_builtin_tasks() -> None:
 def test_tasks_list_with_a_user_dir(tmp_path: Path) -> None:
     (tmp_path / "mine.yaml").write_text(TOY_QA.read_text().replace("name: toy_qa", "name: mine"))
     (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
-    result = invoke("tasks", "list", "--tasks-dir", str(tmp_path))
+    result = invoke(["tasks", "list", "--tasks-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     mine = next(line for line in lines if " mine " in line)
@@ -95,7 +88,7 @@ def test_tasks_list_with_a_user_dir(tmp_path: Path) -> None:
 
 
 def test_tasks_list_bad_tasks_dir(tmp_path: Path) -> None:
-    result = invoke("tasks", "list", "--tasks-dir", str(tmp_path / "nope"))
+    result = invoke(["tasks", "list", "--tasks-dir", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert error_lines(result) == [f"error: --tasks-dir {str(tmp_path / 'nope')!r} is not a directory"]
     assert_no_traceback(result)
@@ -103,7 +96,7 @@ def test_tasks_list_bad_tasks_dir(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- tasks validate
 def test_validate_every_shipped_file() -> None:
-    result = invoke("tasks", "validate", str(REPO / "tasks"), str(REPO / "prompts"))
+    result = invoke(["tasks", "validate", str(REPO / "tasks"), str(REPO / "prompts")])
     assert result.exit_code == 0, result.output
     count = len(list((REPO / "tasks").rglob("*.yaml"))) + len(list((REPO / "prompts").rglob("*.yaml")))
     assert count == len(task_files()) + len(prompt_files())
@@ -114,7 +107,7 @@ def test_validate_every_shipped_file() -> None:
 
 def test_validate_bad_task_one_line_per_problem() -> None:
     path = INVALID / "bad_task.yaml"
-    result = invoke("tasks", "validate", str(path))
+    result = invoke(["tasks", "validate", str(path)])
     assert result.exit_code == 2
     assert_no_traceback(result)
     assert sorted(error_lines(result)) == sorted(
@@ -131,7 +124,7 @@ def test_validate_bad_task_one_line_per_problem() -> None:
 
 
 def test_validate_mixed_good_and_bad(tmp_path: Path) -> None:
-    result = invoke("tasks", "validate", str(TOY_QA), str(INVALID))
+    result = invoke(["tasks", "validate", str(TOY_QA), str(INVALID)])
     assert result.exit_code == 2
     assert_no_traceback(result)
     assert f"ok: {TOY_QA}" in result.stdout
@@ -144,7 +137,7 @@ def test_validate_mixed_good_and_bad(tmp_path: Path) -> None:
 def test_validate_duplicate_keys_and_bad_yaml(tmp_path: Path) -> None:
     (tmp_path / "dup.yaml").write_text("name: a\nname: b\n")
     (tmp_path / "syntax.yaml").write_text("name: a\n  bad: [\n")
-    result = invoke("tasks", "validate", str(tmp_path))
+    result = invoke(["tasks", "validate", str(tmp_path)])
     assert result.exit_code == 2
     assert_no_traceback(result)
     lines = error_lines(result)
@@ -154,17 +147,17 @@ def test_validate_duplicate_keys_and_bad_yaml(tmp_path: Path) -> None:
 
 
 def test_validate_missing_file_and_empty_dir(tmp_path: Path) -> None:
-    result = invoke("tasks", "validate", str(tmp_path / "nope.yaml"))
+    result = invoke(["tasks", "validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert error_lines(result) == [f"error: {tmp_path / 'nope.yaml'}: file not found"]
-    result = invoke("tasks", "validate", str(tmp_path))
+    result = invoke(["tasks", "validate", str(tmp_path)])
     assert result.exit_code == 1
     assert error_lines(result) == [f"error: no YAML files found in {tmp_path}"]
     assert_no_traceback(result)
 
 
 def test_validate_needs_a_path() -> None:
-    result = invoke("tasks", "validate")
+    result = invoke(["tasks", "validate"])
     assert result.exit_code == 2 and "Missing argument" in result.output
 
 
@@ -187,7 +180,7 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def test_eval_unknown_task_fails_before_the_model(no_model_load: list[Any], tmp_path: Path) -> None:
-    result = invoke("eval", "--task", "squd", "--out", str(tmp_path))
+    result = invoke(["eval", "--task", "squd", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert_no_traceback(result)
     assert error_lines(result) == ["error: unknown task 'squd'; did you mean 'squad'?"]
@@ -197,7 +190,7 @@ def test_eval_unknown_task_fails_before_the_model(no_model_load: list[Any], tmp_
 
 def test_eval_bad_task_file_lists_every_problem(no_model_load: list[Any]) -> None:
     path = INVALID / "bad_task.yaml"
-    result = invoke("eval", "--task", str(path))
+    result = invoke(["eval", "--task", str(path)])
     assert result.exit_code == 2
     assert_no_traceback(result)
     assert len(error_lines(result)) == 4
@@ -206,12 +199,12 @@ def test_eval_bad_task_file_lists_every_problem(no_model_load: list[Any]) -> Non
 
 
 def test_eval_bad_set_fails_before_the_model(no_model_load: list[Any]) -> None:
-    result = invoke("eval", "--task", "squad", "--set", "batchsize=2")
+    result = invoke(["eval", "--task", "squad", "--set", "batchsize=2"])
     assert result.exit_code == 2
     assert_no_traceback(result)
     (line,) = error_lines(result)
     assert "unknown key 'batchsize'; did you mean 'batch_size'?" in line
-    result = invoke("eval", "--method", "zero-shot", "--set", "few-shot.shots=5")
+    result = invoke(["eval", "--method", "zero-shot", "--set", "few-shot.shots=5"])
     assert result.exit_code == 2
     assert error_lines(result) == [
         "error: --set 'few-shot.shots=5': method 'few-shot' is not in this run (methods: zero-shot); add --method few-shot"
@@ -221,7 +214,7 @@ def test_eval_bad_set_fails_before_the_model(no_model_load: list[Any]) -> None:
 
 def test_eval_missing_data_dir_source(no_model_load: list[Any], tmp_path: Path) -> None:
     # squad reads the hub unless --data-dir is given; an empty data dir is a clear error.
-    result = invoke("eval", "--task", "squad", "--data-dir", str(tmp_path))
+    result = invoke(["eval", "--task", "squad", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert_no_traceback(result)
     (line,) = error_lines(result)
@@ -230,22 +223,22 @@ def test_eval_missing_data_dir_source(no_model_load: list[Any], tmp_path: Path) 
 
 
 def test_eval_rejects_unknown_method_choice() -> None:
-    result = invoke("eval", "--method", "lora-ish")
+    result = invoke(["eval", "--method", "lora-ish"])
     assert result.exit_code == 2
     assert "Invalid value for '--method'" in result.output
 
 
 def test_debug_shows_the_exception() -> None:
-    result = invoke("--debug", "tasks", "show", "squd")
+    result = invoke(["--debug", "tasks", "show", "squd"])
     assert isinstance(result.exception, UnknownNameError)
     # The flag does not stick to later invocations.
-    result = invoke("tasks", "show", "squd")
+    result = invoke(["tasks", "show", "squd"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
 
 
 # ----------------------------------------------------------------------------- tasks show
 def test_tasks_show_unknown_task() -> None:
-    result = invoke("tasks", "show", "sqaud")
+    result = invoke(["tasks", "show", "sqaud"])
     assert result.exit_code == 2
     assert error_lines(result) == ["error: unknown task 'sqaud'; did you mean 'squad'?"]
     assert_no_traceback(result)

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import torch
+from helpers import make_trainable, qa_prompt, snapshot
 from promptkit.config import GenerationSettings, ModelConfig, TrainingConfig
 from promptkit.harness import Runtime, predict
-from promptkit.methods import METHODS, FitContext, TrainableMethod
+from promptkit.methods import TrainableMethod
 from promptkit.methods.lora import ResidualAdaptation
 from promptkit.models import load_model
 from promptkit.records import Prompt
@@ -25,40 +26,22 @@ SETTINGS = GenerationSettings(max_new_tokens=5, stop=["\n"])
 BUDGET = TrainingConfig(steps=3, batch_size=3, max_length=128, warmup_ratio=0)
 
 
-def qa(i: int, context: str, question: str, answer: str) -> Prompt:
-    return Prompt(f"qa-{i}", "tiny/qa", f"context : {context}\nquestion : {question}\nanswer :", answer, (answer,),
-                  instruction="answer the question .")
-
-
 TRAIN = [
-    qa(10, "the white boat belongs to tom .", "who owns the white boat ?", "tom"),
-    qa(11, "maria lives in rome .", "where does maria live ?", "in rome"),
-    qa(12, "the old table has four legs .", "how many legs does the old table have ?", "four"),
-    qa(13, "leo has a red bike .", "what color is the bike of leo ?", "red"),
+    qa_prompt(10, "the white boat belongs to tom .", "who owns the white boat ?", "tom"),
+    qa_prompt(11, "maria lives in rome .", "where does maria live ?", "in rome"),
+    qa_prompt(12, "the old table has four legs .", "how many legs does the old table have ?", "four"),
+    qa_prompt(13, "leo has a red bike .", "what color is the bike of leo ?", "red"),
 ]
 EVAL = [
-    qa(0, "the red car belongs to anna .", "who owns the red car ?", "anna"),
-    qa(1, "maria lives in paris and works in berlin .", "where does maria work ?", "berlin"),
-    qa(2, " ".join(["the small dog sleeps under the old table ."] * 3), "where does the dog sleep ?", "under the old table"),
+    qa_prompt(0, "the red car belongs to anna .", "who owns the red car ?", "anna"),
+    qa_prompt(1, "maria lives in paris and works in berlin .", "where does maria work ?", "berlin"),
+    qa_prompt(2, " ".join(["the small dog sleeps under the old table ."] * 3), "where does the dog sleep ?", "under the old table"),
 ]
-
-
-@pytest.fixture
-def fresh(tiny_llama_dir: Path, tiny_t5_dir: Path) -> Callable[..., Any]:
-    dirs = {"llama": tiny_llama_dir, "t5": tiny_t5_dir}
-    return lambda arch="llama": load_model(ModelConfig(name=str(dirs[arch]), device="cpu"))
 
 
 def make(kind: str, lm: Any, workdir: Path | None = None, **fields: Any) -> TrainableMethod:
-    cls = METHODS.get(kind)
-    config = cls.config_class.model_validate({"kind": kind, **fields})
-    method = cls(config, lm, Runtime(batch_size=8), FitContext(training=BUDGET, seed=0, workdir=workdir))
-    assert isinstance(method, TrainableMethod)
-    return method
-
-
-def snapshot(model: Any) -> dict[str, torch.Tensor]:
-    return {n: p.detach().clone() for n, p in model.named_parameters()}
+    """A trainable method on this file's BUDGET, its config the kind's defaults and ``fields`` (no SMALL sizes)."""
+    return make_trainable(kind, lm, BUDGET, small=False, workdir=workdir, **fields)
 
 
 def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:

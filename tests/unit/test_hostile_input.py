@@ -188,18 +188,7 @@ def test_an_adamw_checkpoint_restores_the_optimizer_exactly(tmp_path: Path) -> N
 
 
 # ----------------------------------------------------------------------------- the run directory
-def test_a_second_run_under_the_same_id_is_refused_and_the_first_kept(tmp_path: Path, tiny_llama_dir: Path) -> None:
-    args = ["eval", "--task", "demo_qa", "--model", str(tiny_llama_dir), "--limit", "2", "--method", "zero-shot",
-            "--out", str(tmp_path), "--run-id", "same", "--device", "cpu"]
-    first = CliRunner().invoke(cli, args)
-    assert first.exit_code == 0, first.output
-    results = (tmp_path / "same" / "results.json").read_bytes()
-    again = CliRunner().invoke(cli, args)
-    assert again.exit_code == 2
-    assert "already holds a run (results.json); pass --resume" in again.output and "Traceback" not in again.output
-    assert (tmp_path / "same" / "results.json").read_bytes() == results
-
-
+# (a second run under an existing run id, end to end: tests/integration/test_run_directory_cli.py)
 def test_written_reports_follow_the_umask(tmp_path: Path) -> None:
     from promptkit.records.results import write_atomic
 

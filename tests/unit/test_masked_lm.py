@@ -2,19 +2,18 @@
 
 Scores are checked against a forward pass built by hand from token ids; zero-shot, prompt
 tuning and LoRA run through the same training loop; generation and cloze-on-causal are refused.
+``promptkit eval`` on the tiny BERT is in tests/integration/test_masked_lm_cli.py.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from click.testing import CliRunner
-from promptkit.cli import cli
+from helpers import make_method
 from promptkit.config import GenerationSettings, ModelConfig, PromptConfig, TrainingConfig
 from promptkit.errors import ModelError, PromptkitError
 from promptkit.harness import Runtime, predict
@@ -114,12 +113,8 @@ def test_learning_methods_train_a_masked_lm_through_the_shared_loop(kind: str, b
     lm = bert()
     base = {n: p.detach().clone() for n, p in lm.model.named_parameters()}
     before = predict(lm, CLOZE, SETTINGS, Runtime(batch_size=8))
-    cls = METHODS.get(kind)
-    fields = {"num_virtual_tokens": 4, "rank": 2, "encoder_hidden_size": 8}
-    config = cls.config_class.model_validate({"kind": kind, **{k: v for k, v in fields.items() if k in cls.config_class.model_fields},
-                                              "lr": 0.05 if kind != "full" else 1e-3})
     training = TrainingConfig(steps=8, batch_size=4, warmup_ratio=0, max_length=64)
-    method = cls(config, lm, Runtime(batch_size=8), FitContext(training=training, seed=0)).fit(CLOZE)
+    method = make_method(kind, lm, training, lr=0.05 if kind != "full" else 1e-3).fit(CLOZE)
     assert len(method.training_.losses) == 8
     after = method.predict(CLOZE, SETTINGS)
     # Trained on these very prompts: the gold verbalizer gains on the other one.
@@ -142,39 +137,6 @@ def test_prefix_tuning_and_generation_are_refused_on_a_masked_lm(bert: Callable[
         method.fit(CLOZE)
     with pytest.raises(ModelError, match="is a masked language model .* cannot generate text"):
         lm.generate(["review : a good film"], max_new_tokens=2, stop=[], runtime=Runtime())
-
-
-def run_cli(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args))
-
-
-def test_cli_runs_a_cloze_task_on_a_masked_lm(tiny_bert_dir: Path, tmp_path: Path) -> None:
-    result = run_cli("eval", "--task", str(TINY / "sentiment_cloze.yaml"), "--model", str(tiny_bert_dir),
-                     "--method", "zero-shot", "--method", "few-shot", "--method", "prompt-tuning", "--method", "lora",
-                     "--set", "training.steps=2", "--set", "training.batch_size=2", "--set", "bootstrap_samples=20",
-                     "--out", str(tmp_path), "--run-id", "mlm")
-    assert result.exit_code == 0, result.output
-    results = json.loads((tmp_path / "mlm" / "results.json").read_text())
-    cells = {c["method"]: c for c in results["cells"]}
-    assert set(cells) == {"zero-shot", "few-shot", "prompt-tuning", "lora"}
-    assert all(c["error"] is None and c["metrics"]["accuracy"]["value"] is not None for c in cells.values())
-    assert cells["lora"]["cost"]["trainable_params"] > 0
-
-
-def test_a_generation_task_on_a_masked_lm_is_refused_before_anything_runs(tiny_bert_dir: Path, tmp_path: Path) -> None:
-    result = run_cli("eval", "--task", str(TINY / "qa.yaml"), "--model", str(tiny_bert_dir), "--method", "zero-shot",
-                     "--out", str(tmp_path), "--run-id", "qa")
-    assert result.exit_code != 0
-    assert "task 'tiny_qa' (qa) needs text generation" in result.output and "masked LM" in result.output
-    assert not (tmp_path / "qa" / "results.json").exists()
-
-
-def test_a_cloze_prompt_on_a_causal_model_is_refused(tiny_llama_dir: Path, tmp_path: Path) -> None:
-    result = run_cli("eval", "--task", str(TINY / "sentiment_cloze.yaml"), "--model", str(tiny_llama_dir),
-                     "--method", "zero-shot", "--out", str(tmp_path), "--run-id", "c")
-    assert result.exit_code != 0
-    assert "prompt 'tiny/sentiment-cloze' is a cloze prompt ({{ mask }})" in result.output
-    assert "does not fill masks" in result.output
 
 
 def test_a_cloze_prompt_is_refused_where_a_causal_model_would_read_it(tiny_llama_dir: Path) -> None:

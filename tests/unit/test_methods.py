@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 import torch
+from helpers import make_method
 from promptkit import cli
-from promptkit.config import GenerationSettings, ModelConfig, TrainingConfig
+from promptkit.config import GenerationSettings, ModelConfig
 from promptkit.harness import Runtime
 from promptkit.methods import (
     METHODS,
     FewShotConfig,
-    FitContext,
     Method,
     MethodConfig,
     ZeroShotConfig,
@@ -38,9 +38,6 @@ from promptkit.records import Prompt, Turn
 
 KINDS = METHODS.names()
 SETTINGS = GenerationSettings(max_new_tokens=5, stop=["\n"])
-TINY_TRAINING = TrainingConfig(steps=2, batch_size=4, max_length=128)
-# Applied to a method config when it has the field: small adapters keep training in milliseconds.
-SMALL = {"num_virtual_tokens": 4, "rank": 2, "encoder_hidden_size": 8}
 
 
 def qa_prompt(i: int, context: str, question: str, answer: str) -> Prompt:
@@ -115,23 +112,18 @@ def needs_path(kind: str) -> bool:
     return field is not None and field.is_required()
 
 
-def method_config(kind: str, adapter: Path | None = None) -> Any:
-    cls = config_class(kind)
-    data: dict[str, Any] = {"kind": kind, **{k: v for k, v in SMALL.items() if k in cls.model_fields}}
-    if needs_path(kind):
-        if adapter is None:
-            pytest.skip(f"{kind!r} needs a saved adapter and no trainable method is registered to make one")
-        data["path"] = str(adapter)
-    return cls.model_validate(data)
+def adapter_path(kind: str, adapter: Path | None) -> dict[str, Any]:
+    """The ``path`` field of a kind that needs a saved adapter (skips the test when there is none)."""
+    if not needs_path(kind):
+        return {}
+    if adapter is None:
+        pytest.skip(f"{kind!r} needs a saved adapter and no trainable method is registered to make one")
+    return {"path": str(adapter)}
 
 
 def make(kind: str, lm: Any, adapter: Path | None = None, batch_size: int = 8, workdir: Path | None = None) -> Method:
-    cls = METHODS.get(kind)
-    runtime = Runtime(batch_size=batch_size)
-    config = method_config(kind, adapter)
-    if cls.adapts:
-        return cls(config, lm, runtime, FitContext(training=TINY_TRAINING, seed=0, workdir=workdir))  # type: ignore[call-arg]
-    return cls(config, lm, runtime)
+    """``make_method`` (SMALL sizes, TINY_TRAINING) with the saved adapter a kind may need."""
+    return make_method(kind, lm, batch_size=batch_size, workdir=workdir, **adapter_path(kind, adapter))
 
 
 def with_batch_size(method: Method, batch_size: int) -> Method:

@@ -25,15 +25,16 @@ from typing import Any
 
 import pytest
 import torch
-from promptkit.config import GenerationSettings, ModelConfig, TrainingConfig
+from helpers import TINY_TRAINING, make_trainable, qa_prompt, snapshot
+from promptkit.config import GenerationSettings, TrainingConfig
 from promptkit.harness import Runtime, predict
 from promptkit.harness.predict import choice_continuation
-from promptkit.methods import METHODS, FitContext, SavedAdapterConfig, TrainableMethod
+from promptkit.methods import METHODS, SavedAdapterConfig, TrainableMethod
 from promptkit.methods import trainable as trainable_module
 from promptkit.methods.peft import PeftAdaptation
 from promptkit.methods.trainable import ADAPTER_META
 from promptkit.methods.training import Trainer, TrainingError, batch_schedule, total_steps
-from promptkit.models import HFCausalLM, load_model
+from promptkit.models import HFCausalLM
 from promptkit.models.backend import IGNORE, TrainingExample
 from promptkit.models.hf import split_tokens
 from promptkit.prompting.chat import format_prompt
@@ -58,8 +59,6 @@ def test_prefix_tuning_refuses_encoder_decoder(tiny_t5: Any) -> None:
     method = METHODS.get("prefix-tuning")(PrefixTuningConfig(num_virtual_tokens=2), tiny_t5, Runtime())
     with pytest.raises(PromptkitError, match=r"^prefix-tuning needs a decoder-only model \(its key/value prefix would be dropped by T5ForConditionalGeneration\)"):
         method.fit([])
-SMALL = {"num_virtual_tokens": 4, "rank": 2, "encoder_hidden_size": 8}
-TINY = TrainingConfig(steps=2, batch_size=4, max_length=128)
 SETTINGS = GenerationSettings(max_new_tokens=5, stop=["\n"])
 # Parameters each kind may train (PEFT names); everything else must stay as it was.
 ADAPTER_PARAM = {
@@ -72,31 +71,20 @@ ADAPTER_PARAM = {
 }
 
 
-def qa(i: int, context: str, question: str, answer: str) -> Prompt:
-    return Prompt(
-        example_id=f"qa-{i}",
-        template="tiny/qa",
-        instruction="answer the question .",
-        query=f"context : {context}\nquestion : {question}\nanswer :",
-        target=answer,
-        references=(answer,),
-    )
-
-
 # Answers of different lengths (gradient accumulation must weight their tokens as one batch).
 TRAIN = [
-    qa(10, "the white boat belongs to tom .", "who owns the white boat ?", "tom"),
-    qa(11, "maria lives in rome .", "where does maria live ?", "in rome"),
-    qa(12, "the old table has four legs .", "how many legs does the old table have ?", "four"),
-    qa(13, "the small dog sleeps under the old table .", "where does the dog sleep ?", "under the old table"),
-    qa(14, "the cat sleeps in the sun .", "where does the cat sleep ?", "in the sun"),
-    qa(15, "leo has a red bike .", "what color is the bike of leo ?", "red"),
+    qa_prompt(10, "the white boat belongs to tom .", "who owns the white boat ?", "tom"),
+    qa_prompt(11, "maria lives in rome .", "where does maria live ?", "in rome"),
+    qa_prompt(12, "the old table has four legs .", "how many legs does the old table have ?", "four"),
+    qa_prompt(13, "the small dog sleeps under the old table .", "where does the dog sleep ?", "under the old table"),
+    qa_prompt(14, "the cat sleeps in the sun .", "where does the cat sleep ?", "in the sun"),
+    qa_prompt(15, "leo has a red bike .", "what color is the bike of leo ?", "red"),
 ]
 EVAL = [
-    qa(0, "the red car belongs to anna .", "who owns the red car ?", "anna"),
-    qa(1, "maria lives in paris and works in berlin .", "where does maria work ?", "berlin"),
-    qa(2, "the blue house has seven windows .", "how many windows does the blue house have ?", "seven"),
-    qa(3, " ".join(["the small dog sleeps under the old table ."] * 4), "where does the dog sleep ?", "under the old table"),
+    qa_prompt(0, "the red car belongs to anna .", "who owns the red car ?", "anna"),
+    qa_prompt(1, "maria lives in paris and works in berlin .", "where does maria work ?", "berlin"),
+    qa_prompt(2, "the blue house has seven windows .", "how many windows does the blue house have ?", "seven"),
+    qa_prompt(3, " ".join(["the small dog sleeps under the old table ."] * 4), "where does the dog sleep ?", "under the old table"),
 ]
 SENTIMENT = [("a good film", 1), ("a bad film", 0), ("i love this song", 1), ("boring and sad", 0),
              ("a great book", 1), ("a terrible car", 0), ("happy summer", 1), ("i hate this food", 0)]
@@ -109,31 +97,6 @@ CHOICES = [
 
 
 # ----------------------------------------------------------------------------- helpers
-def config_class(kind: str) -> Any:
-    return METHODS.get(kind).config_class
-
-
-def make(kind: str, lm: Any, training: TrainingConfig = TINY, *, chat: bool = False, batch_size: int = 8,
-         workdir: Path | None = None, **fields: Any) -> TrainableMethod:
-    cls = config_class(kind)
-    data = {"kind": kind, **{k: v for k, v in SMALL.items() if k in cls.model_fields}, **fields}
-    context = FitContext(training=training, seed=0, workdir=workdir)
-    method = METHODS.get(kind)(cls.model_validate(data), lm, Runtime(batch_size=batch_size, chat=chat), context)
-    assert isinstance(method, TrainableMethod)
-    return method
-
-
-@pytest.fixture
-def fresh(tiny_llama_dir: Path, tiny_t5_dir: Path) -> Callable[..., Any]:
-    """Factory of private copies of a tiny model (trainable methods wrap the model they get)."""
-    dirs = {"llama": tiny_llama_dir, "t5": tiny_t5_dir}
-    return lambda arch="llama": load_model(ModelConfig(name=str(dirs[arch]), device="cpu"))
-
-
-def snapshot(model: Any) -> dict[str, torch.Tensor]:
-    return {n: p.detach().clone() for n, p in model.named_parameters()}
-
-
 def zero_shot(lm: Any, prompts: list[Prompt], chat: bool = False) -> list[Any]:
     return predict(lm, prompts, SETTINGS, Runtime(batch_size=8, chat=chat))
 
@@ -192,7 +155,7 @@ def test_chat_mode_trains_on_the_assistant_turn_without_an_extra_eos(tiny_llama:
 
 
 def test_truncation_cuts_the_prompt_from_the_left_and_keeps_the_target(tiny_llama: Any) -> None:
-    long = qa(20, " ".join(["the cat sleeps in the sun ."] * 20), "where does the cat sleep ?", "in the sun")
+    long = qa_prompt(20, " ".join(["the cat sleeps in the sun ."] * 20), "where does the cat sleep ?", "in the sun")
     full = tiny_llama.training_examples([long], chat=False, max_length=512)[0]
     cut = tiny_llama.training_examples([long], chat=False, max_length=16)[0]
     n_target = sum(label != IGNORE for label in full.labels)
@@ -211,7 +174,7 @@ def test_seq2seq_layout_prompt_to_encoder_target_to_labels(tiny_t5: Any) -> None
         assert ex.input_ids == tok(prompt.text)["input_ids"] and ex.input_ids[-1] == tok.eos_token_id
         assert ex.labels == tok(prompt.target, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         assert IGNORE not in ex.labels
-    long = qa(20, " ".join(["the cat sleeps in the sun ."] * 20), "where does the cat sleep ?", "in the sun")
+    long = qa_prompt(20, " ".join(["the cat sleeps in the sun ."] * 20), "where does the cat sleep ?", "in the sun")
     full = tiny_t5.training_examples([long], chat=False, max_length=512)[0]
     cut = tiny_t5.training_examples([long], chat=False, max_length=16)[0]
     assert cut.input_ids == full.input_ids[-16:] and cut.labels == full.labels
@@ -277,7 +240,7 @@ def test_learning_rate_warms_up_then_follows_the_schedule(schedule: str, fresh: 
     lr, steps, warmup = 0.1, 10, 2
     cfg = TrainingConfig(steps=steps, batch_size=2, warmup_ratio=0.2, schedule=schedule)  # type: ignore[arg-type]
     with optimizer_steps() as records:
-        make("prompt-tuning", fresh(), cfg, lr=lr).fit(TRAIN)
+        make_trainable("prompt-tuning", fresh(), cfg, lr=lr).fit(TRAIN)
     lrs = [r.lr for r in records]
     assert len(lrs) == steps
     assert lrs[:warmup] == pytest.approx([0.0, lr / 2])
@@ -297,7 +260,7 @@ def test_learning_rate_warms_up_then_follows_the_schedule(schedule: str, fresh: 
 def test_gradient_norm_is_clipped(max_grad_norm: float | None, fresh: Callable[..., Any]) -> None:
     cfg = TrainingConfig(steps=3, batch_size=2, warmup_ratio=0, max_grad_norm=max_grad_norm)
     with optimizer_steps() as records:
-        make("lora", fresh(), cfg).fit(TRAIN)
+        make_trainable("lora", fresh(), cfg).fit(TRAIN)
     assert len(records) == 3
     if max_grad_norm is None:
         assert all(r.norm > 1e-2 for r in records)
@@ -317,7 +280,7 @@ def test_gradient_accumulation_equals_one_larger_batch(arch: str, fresh: Callabl
         no_dropout(lm.model)  # T5's dropout would draw different masks for other batch shapes
         cfg = TrainingConfig(steps=1, batch_size=batch_size, grad_accum=accum, warmup_ratio=0, max_grad_norm=None)
         with optimizer_steps() as records:
-            method = make("prompt-tuning", lm, cfg).fit(data)
+            method = make_trainable("prompt-tuning", lm, cfg).fit(data)
         assert len(records) == 1
         results.append((records[0].grads, method.training_, snapshot(method.adaptation_.module)))
     (grads_a, report_a, params_a), (grads_b, report_b, params_b) = results
@@ -344,7 +307,7 @@ def test_gradient_accumulation_counts_steps_and_examples(fresh: Callable[..., An
     handle = lm.model.register_forward_pre_hook(lambda mod, args, kwargs: batches.append(_rows(kwargs)), with_kwargs=True)
     cfg = TrainingConfig(steps=3, batch_size=2, grad_accum=2)
     with optimizer_steps() as records:
-        method = make("lora", lm, cfg).fit(TRAIN)
+        method = make_trainable("lora", lm, cfg).fit(TRAIN)
     handle.remove()
     report = method.training_
     assert len(records) == 3 and report.steps == report.planned_steps == 3 and len(report.losses) == 3
@@ -403,7 +366,7 @@ def test_diverging_lora_raises_and_release_still_restores_the_model(fresh: Calla
     lm = fresh()
     before = snapshot(lm.model)
     baseline = zero_shot(lm, EVAL)
-    method = make("lora", lm, TrainingConfig(steps=20, batch_size=2), lr=1e6)
+    method = make_trainable("lora", lm, TrainingConfig(steps=20, batch_size=2), lr=1e6)
     with pytest.raises(TrainingError, match=r"training loss became (nan|-?inf) at step \d+ \(lr=1000000\.0\)"):
         method.fit(TRAIN)
     method.release()
@@ -434,7 +397,7 @@ def test_only_the_adapter_trains_and_release_restores_the_model(kind: str, arch:
     lm = fresh(arch)
     base = snapshot(lm.model)
     baseline = zero_shot(lm, EVAL)
-    method = make(kind, lm).fit(TRAIN)
+    method = make_trainable(kind, lm).fit(TRAIN)
     (initial,) = SnapshotTrainer.seen
     trained = sorted(n for n, (_, grad) in initial.items() if grad)
     with lm.adapted(method.adaptation_) as adapted:  # LoRA layers are switched off outside
@@ -471,7 +434,7 @@ def test_saved_adapter_reloads_with_peft_to_the_same_predictions(kind: str, arch
     from peft import PeftModel
 
     lm = fresh(arch)
-    method = make(kind, lm).fit(TRAIN)
+    method = make_trainable(kind, lm).fit(TRAIN)
     path = method.save(tmp_path / "adapter")
     assert (path / "adapter_config.json").is_file()
     assert json.loads((path / ADAPTER_META).read_text()) == {"method": kind, "chat_template": False, "base_model": lm.name}
@@ -501,7 +464,7 @@ def test_saved_adapter_reloads_with_peft_to_the_same_predictions(kind: str, arch
 
 @pytest.mark.parametrize("chat", [True, False])
 def test_adapter_method_formats_prompts_as_in_training(chat: bool, fresh: Callable[..., Any], tmp_path: Path) -> None:
-    method = make("lora", fresh(), chat=chat).fit(TRAIN)
+    method = make_trainable("lora", fresh(), chat=chat).fit(TRAIN)
     path = method.save(tmp_path / "adapter")
     trained = method.predict(EVAL, SETTINGS)
     assert trained[0].prompt.startswith("<s><|user|>") is chat
@@ -521,7 +484,7 @@ def test_choice_scores_with_a_trained_soft_prompt(kind: str, fresh: Callable[...
     """Trained on the sentiment prompts themselves; the scores of every batch size equal a
     one-sequence forward pass through PEFT (virtual-token logits left out)."""
     lm = fresh()
-    method = make(kind, lm, TrainingConfig(steps=4, batch_size=4)).fit(CHOICES)
+    method = make_trainable(kind, lm, TrainingConfig(steps=4, batch_size=4)).fit(CHOICES)
     runs = {bs: replace_batch(method, bs).predict(CHOICES, SETTINGS) for bs in (1, 3, 8)}
     tok = lm.tokenizer
     model = method.adaptation_.module.eval()
@@ -558,7 +521,7 @@ def test_adapter_init_draws_from_its_own_stream(fresh: Callable[..., Any], monke
 
     monkeypatch.setattr(Trainer, "train", record)
     lm = fresh()
-    method = make("lora", lm)
+    method = make_trainable("lora", lm)
     with pytest.raises(TrainingError):
         method.fit(TRAIN)
     method.release()
@@ -578,7 +541,7 @@ def test_loss_at_target_positions_equals_the_full_loss_and_its_gradient(kind: st
     """The training loss projects only target positions onto the vocabulary; it must equal the
     model's own loss over all positions (same value, same gradient), soft prompts included."""
     lm = fresh("llama")
-    method = make(kind, lm, TINY.model_copy(update={"steps": 1})).fit(TRAIN)
+    method = make_trainable(kind, lm, TINY_TRAINING.model_copy(update={"steps": 1})).fit(TRAIN)
     with lm.adapted(method.adaptation_) as adapted:
         module = adapted.module
         batch = adapted.collate(adapted.training_examples(TRAIN, chat=False, max_length=128))
@@ -614,8 +577,8 @@ def test_gradient_checkpointing_recomputes_layers_and_keeps_the_losses(kind: str
             return forward(*args, **kwargs)
 
         inner.forward = counted
-        cfg = TINY.model_copy(update={"steps": 3, "gradient_checkpointing": checkpointing})
-        method = make(kind, lm, cfg).fit(TRAIN)
+        cfg = TINY_TRAINING.model_copy(update={"steps": 3, "gradient_checkpointing": checkpointing})
+        method = make_trainable(kind, lm, cfg).fit(TRAIN)
         still_on = lm.model.is_activation_checkpointing
         losses = method.training_.losses
         method.release()
@@ -630,7 +593,7 @@ def test_gradient_checkpointing_recomputes_layers_and_keeps_the_losses(kind: str
 
 def test_gradient_checkpointing_refuses_a_key_value_prefix(fresh: Callable[..., Any]) -> None:
     lm = fresh("llama")
-    cfg = TINY.model_copy(update={"gradient_checkpointing": True})
+    cfg = TINY_TRAINING.model_copy(update={"gradient_checkpointing": True})
     with pytest.raises(TrainingError, match=r"^training.gradient_checkpointing cannot train a key/value prefix \(prefix-tuning\)"):
-        make("prefix-tuning", lm, cfg).fit(TRAIN)
+        make_trainable("prefix-tuning", lm, cfg).fit(TRAIN)
     assert not lm.model.is_activation_checkpointing
