@@ -1,5 +1,5 @@
 """Comparisons, their families and adjustments, seed summaries and the declared verdict
-(promptkit.report.compare, promptkit.report.verdict).
+(promptkit.analysis.compare, promptkit.analysis.verdict).
 
 References are independent of the code under test: scipy's paired t-test and t quantiles,
 scipy's binomial test for the exact-test floor, Holm and Bonferroni written out from their
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from promptkit.analysis.compare import compare_runs
 from promptkit.records import Cost, MetricScore
 from promptkit.records.results import CellResult, RunResult, TaskInfo
-from promptkit.report.compare import compare_runs
 from promptkit.report.markdown import render_markdown
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -397,9 +397,9 @@ def test_the_committed_default_runs_verdict_is_the_same_for_20_resampling_seeds(
 def _global_null_claims(k: int, reps: int, adjust_over: str) -> float:
     """Share of simulated runs in which the verdict rule calls some method worse than the best when
     all k methods are equally good (16 articles x 5 questions, article difficulty shared, ICC 0.25)."""
+    from promptkit.analysis.verdict import family_size
     from promptkit.metrics import get_metric
     from promptkit.metrics.paired import paired_test
-    from promptkit.report.verdict import family_size
 
     rng = np.random.default_rng(2024)
     metric = get_metric("exact_match")

@@ -405,9 +405,9 @@ def tasks_convert(path: str, out: str | None) -> None:
                    "written with different seeds must give the same verdict.")
 def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], bootstrap_seed: int | None) -> None:
     """Re-render a run's report (adding metrics), or merge several runs into one report."""
+    from promptkit.analysis.merge import merge_runs, rescore
     from promptkit.records.results import write_atomic
     from promptkit.report import RunResult, render_comparison
-    from promptkit.report.merge import merge_runs, rescore
     from promptkit.report.outputs import write_outputs
 
     results = [RunResult.load(r) for r in runs]

@@ -184,7 +184,7 @@ class FewShotSettings(Strict):
 
 
 class VerdictSettings(Strict):
-    """How a task's verdict is decided (promptkit.report.verdict): set in a task file, or for the
+    """How a task's verdict is decided (promptkit.analysis.verdict): set in a task file, or for the
     whole run with ``--set verdict.margin=1``, which overrides every task's."""
 
     # The selection metric the verdict is decided on; None: the task's first metric.

@@ -390,7 +390,7 @@ class RunResult:
     cells: list[CellResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # Every pair of methods per task/prompt and metric, and the verdict drawn from them
-    # (promptkit.report.compare).
+    # (promptkit.analysis.compare).
     comparisons: list[PairComparison] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     seed_summaries: list[SeedSummary] = field(default_factory=list)
@@ -460,15 +460,74 @@ class RunResult:
         )
 
 
-def row_key(row: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """The cell a samples row belongs to, within its file (one file per task x method entry)."""
-    return (row.get("prompt_name"), row.get("method"), row.get("seed"))
+@dataclass
+class SampleRow:
+    """One evaluated example of one cell: a line of ``samples/<task>/<method>.jsonl`` (a file holds
+    every prompt template and seed of one task x method entry).
+
+    Attributes:
+        scores: the per-example score of every metric that has one (corpus metrics have none).
+        group: the example's group (``group_by``; written only when the split has one): the
+            paired tests of ``promptkit report`` resample by it.
+        choices / choice_logprobs / label / predicted_label: tasks that score choices only.
+        extra: keys of a hand-edited or newer file, kept as they were.
+    """
+
+    example_id: str
+    prompt_name: str
+    method: str
+    seed: int | None
+    prompt: str = ""
+    prediction: str = ""
+    raw_output: str = ""
+    references: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    group: str | None = None
+    choices: list[str] | None = None
+    choice_logprobs: list[float] | None = None
+    label: int | None = None
+    predicted_label: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, int | None]:
+        """The cell it belongs to within its file: prompt template, method entry, seed."""
+        return (self.prompt_name, self.method, self.seed)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        if self.group is None:
+            del data["group"]
+        if self.choices is None:
+            for key in ("choices", "choice_logprobs", "label", "predicted_label"):
+                del data[key]
+        return {**data, **extra}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SampleRow:
+        known = {f.name for f in fields(cls)} - {"extra"}
+        return cls(**{k: v for k, v in data.items() if k in known},
+                   extra={k: v for k, v in data.items() if k not in known})
 
 
-def cell_rows(path: Path, cells: Iterable[CellResult]) -> list[dict[str, Any]]:
+def sample_lines(rows: Iterable[SampleRow]) -> str:
+    """A samples file's text (one JSON line per row)."""
+    return "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in rows)
+
+
+def read_samples(path: Path) -> list[SampleRow]:
+    """Every row of a samples file (lines end at ``\\n`` only: text may hold U+2028)."""
+    with path.open(encoding="utf-8", newline="\n") as fh:
+        return [SampleRow.from_json(json.loads(line)) for line in fh]
+
+
+def cell_rows(path: Path, cells: Iterable[CellResult]) -> list[SampleRow]:
     """The rows of the samples file ``path`` that belong to one of ``cells``, in file order."""
     keys = {(c.prompt, c.method, c.seed) for c in cells}
-    return [r for r in read_jsonl(path) if row_key(r) in keys] if path.is_file() else []
+    return [r for r in read_samples(path) if r.key in keys] if path.is_file() else []
 
 
 class SampleFiles:
@@ -477,25 +536,23 @@ class SampleFiles:
 
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
-        self._files: dict[Path, list[dict[str, Any]]] = {}
+        self._files: dict[Path, list[SampleRow]] = {}
 
-    def file(self, rel: str) -> list[dict[str, Any]]:
+    def file(self, rel: str) -> list[SampleRow]:
         path = self.run_dir / rel
         if path not in self._files:
-            self._files[path] = read_jsonl(path) if path.is_file() else []
+            self._files[path] = read_samples(path) if path.is_file() else []
         return self._files[path]
 
-    def rows(self, cell: CellResult) -> list[dict[str, Any]]:
+    def loaded(self) -> dict[Path, list[SampleRow]]:
+        """The files read so far (their rows are the objects ``rows`` returned)."""
+        return dict(self._files)
+
+    def rows(self, cell: CellResult) -> list[SampleRow]:
         if not cell.samples:
             return []
         key = (cell.prompt, cell.method, cell.seed)
-        return [r for r in self.file(cell.samples) if row_key(r) == key]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every line of a JSON-lines file (lines end at ``\\n`` only: text may hold U+2028)."""
-    with path.open(encoding="utf-8", newline="\n") as fh:
-        return [json.loads(line) for line in fh]
+        return [r for r in self.file(cell.samples) if r.key == key]
 
 
 def write_atomic(path: Path, text: str) -> None:

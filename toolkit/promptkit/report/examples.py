@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from promptkit.records.results import CellResult, RunResult
+from promptkit.records.results import CellResult, RunResult, SampleFiles, SampleRow
 
 LIMIT = 200
 PROMPT_CHARS = 2400
@@ -34,12 +34,6 @@ def cell_label(cell: CellResult, cells: Sequence[CellResult]) -> str:
     return f"{cell.method} (seed {cell.seed})" if several else cell.method
 
 
-def _read(path: Path, files: dict[Path, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    if path not in files:
-        files[path] = [json.loads(line) for line in path.open(encoding="utf-8")] if path.is_file() else []
-    return files[path]
-
-
 def browser_data(result: RunResult, run_dir: str | Path | None, task: str, prompt: str, metric: str,
                  binary: bool, limit: int = LIMIT) -> dict[str, Any] | None:
     """The browser payload of one task/prompt, or None without samples (or with one method).
@@ -54,11 +48,10 @@ def browser_data(result: RunResult, run_dir: str | Path | None, task: str, promp
     cells = [c for c in result.cells if c.task == task and c.prompt == prompt and c.error is None and c.samples]
     if len(cells) < 2:
         return None
-    files: dict[Path, list[dict[str, Any]]] = {}
-    by_cell: list[tuple[str, dict[str, dict[str, Any]]]] = []
+    files = SampleFiles(Path(run_dir))
+    by_cell: list[tuple[str, dict[str, SampleRow]]] = []
     for c in cells:
-        rows = {r["example_id"]: r for r in _read(Path(run_dir) / c.samples, files)
-                if r.get("prompt_name") == c.prompt and r.get("method") == c.method and r.get("seed") == c.seed}
+        rows = {r.example_id: r for r in files.rows(c)}
         by_cell.append((cell_label(c, cells), rows))
     ids = [i for i in by_cell[0][1] if all(i in rows for _, rows in by_cell)]
     if not ids:
@@ -69,14 +62,14 @@ def browser_data(result: RunResult, run_dir: str | Path | None, task: str, promp
         outputs: dict[str, dict[str, Any]] = {}
         for label, rows in by_cell:
             row = rows[ex_id]
-            out: dict[str, Any] = {"prediction": row.get("prediction", ""), "score": row.get("scores", {}).get(metric)}
-            if row.get("prompt") != first.get("prompt"):
-                out["prompt"] = _cut(str(row.get("prompt", "")))
+            out: dict[str, Any] = {"prediction": row.prediction, "score": row.scores.get(metric)}
+            if row.prompt != first.prompt:
+                out["prompt"] = _cut(row.prompt)
             outputs[label] = out
         scores = [o["score"] for o in outputs.values() if isinstance(o["score"], (int, float))]
         spread = (max(scores) - min(scores)) if scores else 0.0
-        examples.append((-spread, order, {"id": ex_id, "prompt": _cut(str(first.get("prompt", ""))),
-                                          "references": list(first.get("references", [])), "group": first.get("group"),
+        examples.append((-spread, order, {"id": ex_id, "prompt": _cut(first.prompt),
+                                          "references": list(first.references), "group": first.group,
                                           "outputs": outputs, "spread": round(spread, 2)}))
     examples.sort(key=lambda e: (e[0], e[1]))
     shown = [e[2] for e in examples[:limit]]

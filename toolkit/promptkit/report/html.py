@@ -275,7 +275,7 @@ def _metadata(result: RunResult) -> str:
 def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
     """The report of one run as a standalone HTML page (``run_dir``: where its samples are, for
     the example browser)."""
-    from promptkit.report.compare import method_order
+    from promptkit.analysis.compare import method_order
 
     colors = method_colors(method_order(result))
     tasks = list(dict.fromkeys(c.task for c in result.cells))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from promptkit.analysis.compare import compare_runs
 from promptkit.faults import kill_point
 from promptkit.records.results import RunResult, write_atomic
-from promptkit.report.compare import compare_runs
 from promptkit.report.html import render_html
 from promptkit.report.markdown import render_markdown
 from promptkit.seeding import derive

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from promptkit.analysis.verdict import size_text
 from promptkit.metrics.significance import format_p, format_p_bound
 from promptkit.prompting.context import context_phrase
 from promptkit.records.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
-from promptkit.report.verdict import size_text
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from promptkit.faults import kill_point
 from promptkit.harness import Runtime
 from promptkit.models.batching import ProgressFn
 from promptkit.records import Prediction, Prompt
-from promptkit.records.results import CellResult, TuningResult
+from promptkit.records.results import CellResult, SampleRow, TuningResult
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import chunks, fingerprint
@@ -34,7 +34,7 @@ from promptkit.run.prompts import PromptFitter, TrainingPrompts
 from promptkit.run.store import RunStore
 from promptkit.seeding import derive
 
-Rows = dict[Path, list[dict[str, Any]]]  # samples file (relative) -> its rows so far
+Rows = dict[Path, list[SampleRow]]  # samples file (relative) -> its rows so far
 
 
 @dataclass(frozen=True)
@@ -293,29 +293,17 @@ def _offset(progress: ProgressFn | None, start: int, size: int, total: int) -> P
 
 
 def sample_rows(prompt_name: str, method: str, seed: int | None, prompts: Sequence[Prompt], preds: Sequence[Prediction],
-                scores: dict[str, Any], groups: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                scores: dict[str, Any], groups: Sequence[str] | None = None) -> list[SampleRow]:
     """The samples-file rows of a cell, one per evaluated example."""
     rows = []
     for i, (_prompt, pd) in enumerate(zip(prompts, preds, strict=True)):
-        row: dict[str, Any] = {
-            "example_id": pd.example_id,
-            "prompt_name": prompt_name,
-            "method": method,
-            "seed": seed,
-            "prompt": pd.prompt,
-            "prediction": pd.output,
-            "raw_output": pd.raw_output,
-            "references": list(pd.references),
-            "scores": {name: s.per_sample[i] for name, s in scores.items() if len(s.per_sample) == len(preds)},
-            "prompt_tokens": pd.prompt_tokens,
-            "output_tokens": pd.output_tokens,
-        }
-        if groups is not None:
-            row["group"] = groups[i]  # the paired tests of `promptkit report` resample by it
-        if pd.choices:
-            row["choices"] = list(pd.choices)
-            row["choice_logprobs"] = list(pd.choice_logprobs)
-            row["label"] = pd.label
-            row["predicted_label"] = pd.predicted_label
+        row = SampleRow(example_id=pd.example_id, prompt_name=prompt_name, method=method, seed=seed, prompt=pd.prompt,
+                        prediction=pd.output, raw_output=pd.raw_output, references=list(pd.references),
+                        scores={name: s.per_sample[i] for name, s in scores.items() if len(s.per_sample) == len(preds)},
+                        prompt_tokens=pd.prompt_tokens, output_tokens=pd.output_tokens,
+                        group=groups[i] if groups is not None else None)
+        if pd.choices:  # tasks that score choices
+            row = dataclasses.replace(row, choices=list(pd.choices), choice_logprobs=list(pd.choice_logprobs), label=pd.label,
+                                      predicted_label=pd.predicted_label)
         rows.append(row)
     return rows

@@ -32,7 +32,7 @@ from typing import Any
 
 from promptkit.config import dump, slug
 from promptkit.errors import ConfigError, PromptkitError
-from promptkit.records.results import CellResult, RunResult, cell_rows
+from promptkit.records.results import CellResult, RunResult, SampleRow, cell_rows
 from promptkit.run.cell import new_cell
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan
@@ -138,7 +138,7 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
     result.tasks = {p.name: p.info() for p in plan.tasks}
     if options.command:
         result.commands.append(options.command)
-    rows: list[tuple[int, Path, dict[str, Any]]] = [(order.get(c.key, len(order)), Path(c.samples), r)
+    rows: list[tuple[int, Path, SampleRow]] = [(order.get(c.key, len(order)), Path(c.samples), r)
                                                     for c in done.values() for r in store.rows(c)]
     for (name, members), future in zip(todo, futures, strict=True):
         try:
@@ -174,7 +174,7 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
                 _log(trackers, specs[c.key], c, cfg)
     result.cells.sort(key=lambda c: order.get(c.key, len(order)))
     rows.sort(key=lambda kr: kr[0])  # stable: a cell's rows keep their order
-    files: dict[Path, list[dict[str, Any]]] = {}
+    files: dict[Path, list[SampleRow]] = {}
     for _, rel, r in rows:
         files.setdefault(rel, []).append(r)
     for rel, file_rows in files.items():

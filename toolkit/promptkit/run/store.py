@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from promptkit.catalog import display_path
 from promptkit.config import slug
 from promptkit.errors import ConfigError, Problem
-from promptkit.records.results import CellResult, RunResult, cell_rows, write_atomic
+from promptkit.records.results import CellResult, RunResult, SampleRow, cell_rows, sample_lines, write_atomic
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import PARTIAL_DIR, PartialCell, SavedCandidates
@@ -68,25 +67,25 @@ class RunStore:
             result.save(self.run_dir)
 
     # ------------------------------------------------------------------ samples
-    def finished_rows(self, result: RunResult) -> dict[Path, list[dict[str, Any]]]:
+    def finished_rows(self, result: RunResult) -> dict[Path, list[SampleRow]]:
         """Resumed: the samples files' rows of the finished cells. A cell killed after its rows
         were written but before results.json listed it runs again, so its rows are dropped."""
-        samples: dict[Path, list[dict[str, Any]]] = {}
+        samples: dict[Path, list[SampleRow]] = {}
         for c in result.cells:
             if c.samples and (self.run_dir / c.samples).is_file() and Path(c.samples) not in samples:
                 samples[Path(c.samples)] = cell_rows(self.run_dir / c.samples, [x for x in result.cells if x.task == c.task])
         return samples
 
-    def rows(self, cell: CellResult) -> list[dict[str, Any]]:
+    def rows(self, cell: CellResult) -> list[SampleRow]:
         """The samples rows of one cell."""
         return cell_rows(self.run_dir / cell.samples, [cell]) if cell.samples else []
 
-    def write_rows(self, rel: Path, rows: Iterable[dict[str, Any]]) -> None:
+    def write_rows(self, rel: Path, rows: Iterable[SampleRow]) -> None:
         """Replace the samples file ``rel`` with ``rows``."""
         if self.main:
             path = self.run_dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+            write_atomic(path, sample_lines(rows))
 
     @staticmethod
     def samples_file(task: str, method: str) -> Path:

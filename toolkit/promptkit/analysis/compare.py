@@ -11,7 +11,7 @@ Two families, kept apart:
 
 - **confirmatory**: on the task's selection metric, each competing method against the best of
   its prompt template; Bonferroni over every pair of competing methods (the best is chosen from
-  the same data), across the task's templates. The verdict (:mod:`promptkit.report.verdict`) is
+  the same data), across the task's templates. The verdict (:mod:`promptkit.analysis.verdict`) is
   decided from these alone.
 - **secondary**: every pair on every metric, Holm-adjusted across all of them; reported,
   labelled, and never used by the verdict.
@@ -19,7 +19,6 @@ Two families, kept apart:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,14 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from promptkit.config import entry_label
-from promptkit.metrics import MetricContext, get_metric
-from promptkit.metrics.base import FloatArray, MeanMetric
-from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
-from promptkit.metrics.paired import PairTest, paired_test
-from promptkit.metrics.significance import holm, two_level_bootstrap_ci
-from promptkit.records.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo
-from promptkit.report.verdict import (
+from promptkit.analysis.verdict import (
     POWER,
     PromptEvidence,
     ResolvedVerdict,
@@ -44,21 +36,16 @@ from promptkit.report.verdict import (
     family_size,
     resolve_settings,
 )
+from promptkit.config import entry_label
+from promptkit.metrics import MetricContext, get_metric
+from promptkit.metrics.base import FloatArray, MeanMetric
+from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
+from promptkit.metrics.paired import PairTest, paired_test
+from promptkit.metrics.significance import holm, two_level_bootstrap_ci
+from promptkit.records.results import CellResult, PairComparison, RunResult, SampleFiles, SeedSummary, TaskInfo
 
 # 95% intervals: the unadjusted interval of each comparison, and the seed summaries
 INTERVAL_ALPHA = 0.05
-
-
-def _rows(run_dir: Path, cell: CellResult, files: dict[Path, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """The cell's sample rows by example id. A samples file holds every prompt and seed of a
-    method, so each file is parsed once (``files``) however many cells read it."""
-    path = run_dir / cell.samples
-    if not cell.samples or not path.is_file():
-        return {}
-    if path not in files:
-        files[path] = [json.loads(line) for line in path.open(encoding="utf-8")]
-    return {row["example_id"]: row for row in files[path]
-            if row.get("prompt_name") == cell.prompt and row.get("method") == cell.method and row.get("seed") == cell.seed}
 
 
 def method_order(result: RunResult) -> list[str]:
@@ -98,7 +85,7 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
     order = method_order(result)
     recorded = (result.comparisons, result.verdicts, result.seed_summaries)
     result.comparisons, result.verdicts, result.seed_summaries = [], [], []
-    files: dict[Path, list[dict[str, Any]]] = {}
+    files = SampleFiles(run_dir)
     tasks: dict[str, dict[str, dict[str, list[CellResult]]]] = {}
     for c in result.cells:
         if c.error is None:
@@ -110,7 +97,7 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
         data: list[_PromptData] = []
         for prompt, by_method in prompts.items():
             labels = [m for m in order if m in by_method]
-            rows = {m: [_rows(run_dir, c, files) for c in by_method[m]] for m in labels}
+            rows = {m: [{row.example_id: row for row in files.rows(c)} for c in by_method[m]] for m in labels}
             if not all(rows[m][k] or not by_method[m][k].samples for m in labels for k in range(len(rows[m]))):
                 # samples files missing (a results.json copied without samples/): keep what the run
                 # computed for this task/prompt instead of dropping it
@@ -122,17 +109,17 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
             ids = [i for i in rows[labels[0]][0]] if labels else []
             ids = [i for i in ids if all(i in r for m in labels for r in rows[m])]
             # the rows' groups (articles...) when the split has group_by: clustered inference
-            group_of = [rows[labels[0]][0][i].get("group") for i in ids]
+            group_of = [rows[labels[0]][0][i].group for i in ids]
             groups = None if any(g is None for g in group_of) else [str(g) for g in group_of]
             metrics = [m for m in info.metrics if all(m in c.metrics for cs in by_method.values() for c in cs)]
             if not metrics:
                 metrics = list(dict.fromkeys(m for cs in by_method.values() for c in cs for m in c.metrics))
             stats: dict[str, dict[str, list[Any]]] = {}
             if len(ids) >= 2:
-                refs = [rows[labels[0]][0][i]["references"] for i in ids]
+                refs = [rows[labels[0]][0][i].references for i in ids]
                 for name in metrics:
                     metric = get_metric(name)
-                    stats[name] = {m: [metric.stats([r[i]["prediction"] for i in ids], refs, ctx) for r in rows[m]]
+                    stats[name] = {m: [metric.stats([r[i].prediction for i in ids], refs, ctx) for r in rows[m]]
                                    for m in labels}
                     for m in labels:
                         if len(stats[name][m]) > 1:
@@ -171,7 +158,7 @@ def _record(task: str, prompt: str, name: str, a: str, b: str, test: PairTest | 
 def _confirmatory(result: RunResult, task: str, info: TaskInfo, data: Sequence[_PromptData], n_boot: int, seed: int,
                   settings: ResolvedVerdict) -> None:
     """Each competing method against the best of its template on the selection metric, adjusted
-    over every pair of competing methods (promptkit.report.verdict), and the verdicts."""
+    over every pair of competing methods (promptkit.analysis.verdict), and the verdicts."""
     plans = []
     for d in data:
         if settings.metric not in d.stats or len(d.labels) < 2:

@@ -14,7 +14,6 @@ intervals included, without loading a model.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -22,18 +21,7 @@ from typing import Any
 
 from promptkit.config import slug
 from promptkit.errors import PromptkitError
-from promptkit.records.results import CellResult, RunResult, TaskInfo, write_atomic
-
-
-def _samples(run_dir: Path, cell: CellResult, files: dict[Path, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The cell's rows of its samples file, in file order (the order it was scored in)."""
-    path = run_dir / cell.samples
-    if not cell.samples or not path.is_file():
-        return []
-    if path not in files:
-        files[path] = [json.loads(line) for line in path.open(encoding="utf-8")]
-    return [r for r in files[path] if r.get("prompt_name") == cell.prompt and r.get("method") == cell.method
-            and r.get("seed") == cell.seed]
+from promptkit.records.results import RunResult, SampleFiles, SampleRow, TaskInfo, sample_lines, write_atomic
 
 
 def _labels(results: Sequence[RunResult]) -> list[str]:
@@ -62,7 +50,7 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
     if any(out.resolve() == d.resolve() for d in dirs):
         raise PromptkitError(f"--out {out}: is one of the runs being merged; choose a new directory")
     labels = _labels(results)
-    files: dict[Path, list[dict[str, Any]]] = {}
+    files = [SampleFiles(d) for d in dirs]
     first = results[0]
     merged = RunResult(
         run_id=out.name, created=first.created,
@@ -73,7 +61,7 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
         commands=[c for r in results for c in r.commands],
         timings={"total_s": sum(r.timings.get("total_s", 0.0) for r in results)},
     )
-    rows_out: dict[Path, list[dict[str, Any]]] = {}
+    rows_out: dict[Path, list[SampleRow]] = {}
     for task in dict.fromkeys(c.task for r in results for c in r.cells):
         # runs that evaluated this task on the same examples form one group
         groups: dict[Any, list[int]] = {}
@@ -82,7 +70,7 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
             if not cells:
                 continue
             info = r.tasks.get(task, TaskInfo())
-            ids = frozenset(row["example_id"] for c in cells for row in _samples(dirs[i], c, files))
+            ids = frozenset(row.example_id for c in cells for row in files[i].rows(c))
             key = (info.version, info.eval_split, ids or info.fingerprint or (info.n, info.selection, r.run_id))
             groups.setdefault(key, []).append(i)
         for members in groups.values():
@@ -92,14 +80,14 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
                 for c in (c for c in results[i].cells if c.task == task):
                     method = f"{c.method} @ {labels[i]}" if len(results) > 1 else c.method
                     rel = Path("samples") / slug(name) / f"{slug(method)}.jsonl"
-                    rows = [{**row, "method": method} for row in _samples(dirs[i], c, files)]
+                    rows = [replace(row, method=method) for row in files[i].rows(c)]
                     rows_out.setdefault(rel, []).extend(rows)
                     merged.cells.append(replace(c, task=name, method=method, samples=rel.as_posix() if rows else "",
                                                 adapter=str(dirs[i] / c.adapter) if c.adapter else ""))
     for rel, rows in rows_out.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write_atomic(path, sample_lines(rows))
     return merged
 
 
@@ -124,28 +112,29 @@ def rescore(result: RunResult, run_dir: str | Path, names: Sequence[str]) -> lis
     for name in names:
         get_metric(name)  # unknown names fail before anything is written
     run_dir = Path(run_dir)
-    files: dict[Path, list[dict[str, Any]]] = {}
+    files = SampleFiles(run_dir)
     n_boot = int(result.config.get("bootstrap_samples", 1000))
     seed = derive(int(result.config.get("seed", 0)), "bootstrap")
     for c in result.cells:
         if c.error is not None:
             continue
-        rows = _samples(run_dir, c, files)
+        rows = files.rows(c)
         if not rows:
             raise PromptkitError(f"{run_dir / (c.samples or 'samples')}: no saved samples for {c.task} / {c.method}; "
                                  "metrics can only be added from a run's samples files")
         info = result.tasks.get(c.task, TaskInfo())
         ctx = MetricContext(language=info.language, labels=info.labels, squad_version=info.squad_version,
                             bleu_tokenize=info.bleu_tokenize)
-        preds = [Prediction(example_id=r["example_id"], prompt=r.get("prompt", ""), output=r["prediction"],
-                            references=tuple(r["references"])) for r in rows]
-        groups = [r.get("group") for r in rows]
+        preds = [Prediction(example_id=r.example_id, prompt=r.prompt, output=r.prediction, references=tuple(r.references))
+                 for r in rows]
+        groups = [r.group for r in rows]
         scores = score(list(names), preds, ctx, n_boot=n_boot, seed=seed,
                        groups=None if any(g is None for g in groups) else [str(g) for g in groups])
         c.metrics.update(scores)
         for i, r in enumerate(rows):  # the dicts are the file's own rows: updated in place
-            r["scores"] = {**r.get("scores", {}), **{k: s.per_sample[i] for k, s in scores.items()}}
+            r.scores = {**r.scores, **{k: s.per_sample[i] for k, s in scores.items()}}
         result.tasks[c.task] = replace(info, metrics=tuple(dict.fromkeys([*info.metrics, *names])))
-    for path, rows in files.items():
-        write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    return list(files)
+    loaded = files.loaded()
+    for path, rows in loaded.items():
+        write_atomic(path, sample_lines(rows))
+    return list(loaded)
