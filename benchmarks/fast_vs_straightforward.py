@@ -20,13 +20,13 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     args = ap.parse_args()
 
-    from promptkit.catalog import default_data_dir, resolve_task
     from promptkit.config import ModelConfig
     from promptkit.harness import Runtime
     from promptkit.harness.predict import choice_continuation
     from promptkit.models import load_model
     from promptkit.prompting.chat import format_prompt
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     data_dir = default_data_dir(args.data_dir)
     lm = load_model(ModelConfig(device="cpu"))

@@ -64,13 +64,13 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from promptkit.catalog import default_data_dir, resolve_task
     from promptkit.config import ModelConfig
     from promptkit.methods import METHODS
     from promptkit.models import load_model
     from promptkit.models.decoding import Prefilled
     from promptkit.prompting.chat import format_prompt
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     peak = matmul_peak(torch.get_num_threads())
     lm = load_model(ModelConfig(device="cpu"))

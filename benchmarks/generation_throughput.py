@@ -43,12 +43,12 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from promptkit.catalog import default_data_dir, resolve_task
     from promptkit.config import ModelConfig
     from promptkit.harness import Runtime, predict
     from promptkit.models import load_model
     from promptkit.prompting.chat import format_prompt, use_chat_template
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     task = load_task(resolve_task(args.task))
     data_dir = default_data_dir(args.data_dir)

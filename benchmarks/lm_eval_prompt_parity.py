@@ -53,9 +53,9 @@ def shot_counts(num_fewshot: int | None) -> list[int]:
 def promptkit_requests(path: Path) -> list[dict[str, Any]]:
     """Each evaluated row's context and continuations (or generation settings), per shot count."""
     from promptkit.harness.predict import choice_continuation
-    from promptkit.lmeval import read_lm_eval
     from promptkit.prompting.chat import format_prompt
     from promptkit.tasks import load_task
+    from promptkit.tasks.lmeval import read_lm_eval
 
     task = load_task(f"lm-eval:{path}")
     tc = task.config

@@ -29,8 +29,8 @@ from common import OFFLINE_ENV, markdown_table, summary  # noqa: E402
 
 
 def cell_seconds(out: Path, run_id: str, limit: int, batch: int, save_every: int | None) -> float:
+    from promptkit.config.run import RunConfig
     from promptkit.run import run as run_config
-    from promptkit.runconfig import RunConfig
 
     config = RunConfig.model_validate({"tasks": ["squad_demo"], "methods": ["zero-shot"], "limit": limit, "batch_size": batch,
                                        "out_dir": str(out), "run_id": run_id, "save_every": save_every, "bootstrap_samples": 100})

@@ -46,8 +46,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
+    from promptkit.config.run import build_run_config
     from promptkit.run import run
-    from promptkit.runconfig import build_run_config
 
     out = args.out or Path(tempfile.mkdtemp(prefix="pk-sweep-"))
     out.mkdir(parents=True, exist_ok=True)

@@ -44,9 +44,9 @@ def long_prompts(data_dir: str, n: int) -> list[Any]:
     """SQuAD questions with two solved questions (other paragraphs) in front: ~500-token prompts."""
     from dataclasses import replace
 
-    from promptkit.catalog import default_data_dir, resolve_task
     from promptkit.records import Turn
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     task = load_task(resolve_task("squad"))
     rows = task.examples(task.config.eval_split, default_data_dir(data_dir), 3 * n)
@@ -60,7 +60,6 @@ def long_prompts(data_dir: str, n: int) -> list[Any]:
 
 def run_promptkit(args: argparse.Namespace) -> dict[str, Any]:
     import torch
-    from promptkit.catalog import default_data_dir, resolve_task
     from promptkit.config import ModelConfig, TrainingConfig
     from promptkit.harness import Runtime
     from promptkit.methods import METHODS, FitContext
@@ -68,6 +67,7 @@ def run_promptkit(args: argparse.Namespace) -> dict[str, Any]:
     from promptkit.models import load_model
     from promptkit.seeding import derive
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     lm = load_model(ModelConfig(device="cpu"))
     if args.long:

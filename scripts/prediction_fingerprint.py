@@ -31,8 +31,8 @@ TINY_BUDGET = {
 
 
 def run(model: str, tasks: list[str], methods: tuple[str, ...], limit: int, out: Path, budget: dict[str, Any]) -> dict[str, Any]:
+    from promptkit.config.run import RunConfig
     from promptkit.run import run as run_config
-    from promptkit.runconfig import RunConfig
 
     entries: list[dict[str, Any]] = []
     for m in methods:

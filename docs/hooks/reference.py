@@ -136,8 +136,8 @@ def models_markdown(roots: list[type]) -> str:
 
 def reference_roots(name: str) -> list[type]:
     from promptkit.config import PromptConfig
+    from promptkit.config.run import RunConfig
     from promptkit.methods import METHODS
-    from promptkit.runconfig import RunConfig
     from promptkit.tasks import TaskConfig
 
     if name == "task":

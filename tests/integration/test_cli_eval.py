@@ -20,7 +20,7 @@ import pytest
 from click.testing import Result
 from helpers import error_lines, invoke, read_jsonl
 from promptkit.config import ModelConfig
-from promptkit.runconfig import RunConfig
+from promptkit.config.run import RunConfig
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 TASKS = {

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from helpers import tiny_training
+from promptkit.config.run import RunConfig
 from promptkit.prompting.context import ContextLengthError, fit_prompts
 from promptkit.records import Example, Prompt
 from promptkit.run import run as run_config
-from promptkit.runconfig import RunConfig
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 POSITIONS = 512  # the tiny Llama's max_position_embeddings (tests/conftest.py)

@@ -14,8 +14,8 @@ from typing import Any
 
 import promptkit
 import pytest
+from promptkit.config.run import RunConfig
 from promptkit.run import run
-from promptkit.runconfig import RunConfig
 
 QA = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "qa.yaml"
 BUDGET = {"limit": 3, "bootstrap_samples": 20, "model": {"device": "cpu"}}
@@ -103,7 +103,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from promptkit.adapters.base import Adapter, register_adapter
+from promptkit.tasks.adapters.base import Adapter, register_adapter
 from promptkit.config import FieldPath, Strict
 from promptkit.records import Example
 
@@ -141,24 +141,24 @@ metrics: [exact_match]
 
 
 def test_a_new_adapter_is_one_module_plus_its_import_line(tmp_path: Path) -> None:
-    """A copy of the package with the toy module and one line in ``promptkit/adapters/__init__.py``
+    """A copy of the package with the toy module and one line in ``promptkit/tasks/adapters/__init__.py``
     loads and renders a task of the new kind (in a fresh interpreter: the task config's adapter
-    union is built when ``promptkit.adapters`` is imported)."""
+    union is built when ``promptkit.tasks.adapters`` is imported)."""
     package = Path(promptkit.__file__).parent
     copy = tmp_path / "toolkit" / "promptkit"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
     for data in ("tasks", "prompts"):  # the built-in YAML, found beside the source tree as in a checkout
         (tmp_path / data).symlink_to(package.parents[1] / data)
-    (copy / "adapters" / "echo.py").write_text(TOY_ADAPTER, encoding="utf-8")
-    init = copy / "adapters" / "__init__.py"
+    (copy / "tasks" / "adapters" / "echo.py").write_text(TOY_ADAPTER, encoding="utf-8")
+    init = copy / "tasks" / "adapters" / "__init__.py"
     text = init.read_text(encoding="utf-8")
-    line = "from promptkit.adapters import qa, translation, generation, classification, multiple_choice  # noqa: F401\n"
+    line = "from promptkit.tasks.adapters import qa, translation, generation, classification, multiple_choice  # noqa: F401\n"
     assert line in text
-    init.write_text(text.replace(line, line + "from promptkit.adapters import echo  # noqa: F401\n"), encoding="utf-8")
+    init.write_text(text.replace(line, line + "from promptkit.tasks.adapters import echo  # noqa: F401\n"), encoding="utf-8")
     changed = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*.py")
                      if not (package / p.relative_to(copy)).is_file()
                      or (package / p.relative_to(copy)).read_bytes() != p.read_bytes())
-    assert changed == ["adapters/__init__.py", "adapters/echo.py"]
+    assert changed == ["tasks/adapters/__init__.py", "tasks/adapters/echo.py"]
     (tmp_path / "echo.jsonl").write_text('{"text": "hello"}\n{"text": "world"}\n', encoding="utf-8")
     (tmp_path / "echo.yaml").write_text(TOY_TASK, encoding="utf-8")
     probe = ("import json, promptkit\nfrom promptkit.tasks import load_task\n"

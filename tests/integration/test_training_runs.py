@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import torch
 from helpers import checkpoint_fields, error_lines, invoke, read_jsonl, tiny_budget, tiny_training
+from promptkit.config.run import RunConfig, resume_run_config
 from promptkit.methods import TrainableMethod
 from promptkit.methods import training as training_module
 from promptkit.methods.zero_shot import ZeroShotMethod
 from promptkit.run import run as run_config
-from promptkit.runconfig import RunConfig, resume_run_config
 from promptkit.seeding import derive
 from safetensors.torch import load_file
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from helpers import invoke, set_args, tiny_budget
+from promptkit.config.run import build_run_config
 from promptkit.methods import TrainableMethod
 from promptkit.run.plan import prepare, tuned_spaces
-from promptkit.runconfig import build_run_config
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 QA = TINY / "qa.yaml"

@@ -60,7 +60,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contains_the_catalogues(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-    assert "promptkit/__init__.py" in names and "promptkit/cli.py" in names
+    assert "promptkit/__init__.py" in names and "promptkit/cli/__init__.py" in names
     tasks = {p.relative_to(REPO).as_posix() for p in (REPO / "tasks").rglob("*") if p.is_file()}
     prompts = {p.relative_to(REPO).as_posix() for p in (REPO / "prompts").rglob("*.yaml")}
     assert any(t.endswith(".yaml") for t in tasks) and prompts
@@ -73,7 +73,7 @@ def test_wheel_contains_the_catalogues(wheel: Path) -> None:
 
 
 def test_installed_wheel_lists_builtin_tasks(installed: Path, tmp_path: Path) -> None:
-    where = run([str(installed / "python"), "-c", "import promptkit, promptkit.catalog as c; print(promptkit.__file__); print(c.builtin_dir('tasks'))"], cwd=tmp_path)
+    where = run([str(installed / "python"), "-c", "import promptkit, promptkit.tasks.catalog as c; print(promptkit.__file__); print(c.builtin_dir('tasks'))"], cwd=tmp_path)
     module, tasks_dir = where.stdout.split()
     venv = installed.parent
     assert Path(module).is_relative_to(venv), "promptkit was not imported from the installed wheel"
@@ -85,7 +85,7 @@ def test_installed_wheel_lists_builtin_tasks(installed: Path, tmp_path: Path) ->
 
 
 def test_installed_wheel_validates_its_catalogues(installed: Path, tmp_path: Path) -> None:
-    builtin = run([str(installed / "python"), "-c", "import promptkit.catalog as c; print(c.builtin_dir('tasks').parent)"], cwd=tmp_path).stdout.strip()
+    builtin = run([str(installed / "python"), "-c", "import promptkit.tasks.catalog as c; print(c.builtin_dir('tasks').parent)"], cwd=tmp_path).stdout.strip()
     done = run([str(installed / "promptkit"), "tasks", "validate", builtin], cwd=tmp_path)
     assert done.stdout.strip().endswith(" valid, 0 invalid")
     shipped = [*(REPO / "tasks").rglob("*.yaml"), *(REPO / "prompts").rglob("*.yaml")]

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from promptkit.catalog import resolve_task
 from promptkit.cli import cli
 from promptkit.config import GenerationSettings, ModelConfig
 from promptkit.harness import Runtime, predict
@@ -23,6 +22,7 @@ from promptkit.models.embedded import converted_dir, locate_embedded
 from promptkit.prompting.chat import use_chat_template
 from promptkit.records import Prompt
 from promptkit.tasks import load_task
+from promptkit.tasks.catalog import resolve_task
 
 pytestmark = pytest.mark.slow
 

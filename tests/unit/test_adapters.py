@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promptkit.adapters import ADAPTERS
-from promptkit.adapters.translation import language_name
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.tasks import Task, TaskConfig, build_adapter, load_task, merged_fields
+from promptkit.tasks.adapters import ADAPTERS
+from promptkit.tasks.adapters.translation import language_name
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOY_TASKS = FIXTURES / "toy_tasks"

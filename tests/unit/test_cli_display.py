@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from promptkit.cli_display import LiveDisplay
+from promptkit.cli.display import LiveDisplay
 from promptkit.records import MetricScore
 from promptkit.records.results import CellResult
 
@@ -42,7 +42,7 @@ def test_trained_cell_line_has_training_and_evaluation_time(capsys: pytest.Captu
 
 def test_progress_prints_plain_lines_when_not_on_a_terminal(capsys: pytest.CaptureFixture[str],
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import promptkit.cli_display as display
+    import promptkit.cli.display as display
 
     clock = iter([0.0, 5.0, 31.0, 40.0, 75.0, 80.0])
     monkeypatch.setattr(display.time, "monotonic", lambda: next(clock))

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import error_lines, invoke
 from promptkit import __version__
-from promptkit.catalog import prompt_files, task_files
 from promptkit.cli import cli
 from promptkit.errors import UnknownNameError
+from promptkit.tasks.catalog import prompt_files, task_files
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from promptkit.config import PromptConfig, SplitFiles, slug
+from promptkit.config.documents import apply_overrides, format_path, iter_yaml_files, parse_yaml, read_yaml, validate
+from promptkit.config.run import RunConfig
 from promptkit.errors import ConfigError, Problem, PromptkitError, UnknownNameError, suggest
-from promptkit.loading import apply_overrides, format_path, iter_yaml_files, parse_yaml, read_yaml, validate
 from promptkit.methods import FewShotConfig, method_kinds
 from promptkit.registry import Registry
-from promptkit.runconfig import RunConfig
 from promptkit.tasks import TaskConfig
 from pydantic import ValidationError
 

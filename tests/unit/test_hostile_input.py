@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from promptkit.cli import cli
 from promptkit.config import PromptConfig
+from promptkit.config.documents import MAX_YAML_CHARS, parse_yaml, validate
+from promptkit.config.run import RunConfig
 from promptkit.errors import ConfigError
-from promptkit.loading import MAX_YAML_CHARS, parse_yaml, validate
 from promptkit.methods.training import TrainingError, _load_checkpoint, _rng_state, _set_rng_state, _write_checkpoint
-from promptkit.runconfig import RunConfig
 from promptkit.tasks import TaskConfig
 from pydantic import ValidationError
 
@@ -458,8 +458,8 @@ def test_a_users_own_task_may_point_anywhere(tmp_path: Path) -> None:
 
 
 def test_data_file_size_and_row_limits_have_clear_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptkit import sources
     from promptkit.errors import DatasetError
+    from promptkit.tasks import sources
 
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(f'{{"id": {i}}}\n' for i in range(5)))

@@ -37,7 +37,7 @@ def heavy_after(code: str) -> list[str]:
     [
         "promptkit",
         "promptkit.cli",
-        "promptkit.config, promptkit.runconfig, promptkit.tasks, promptkit.run, promptkit.report",
+        "promptkit.config, promptkit.config.run, promptkit.tasks, promptkit.run, promptkit.report",
         "promptkit.run.plan, promptkit.run.launch, promptkit.run.local, promptkit.run.ray, promptkit.run.tuning",
         "promptkit.harness, promptkit.methods, promptkit.models, promptkit.prompting.chat",
     ],

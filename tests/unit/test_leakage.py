@@ -1,4 +1,4 @@
-"""Train/test leakage guards (``promptkit.leakage``): one test per kind of overlap, on toy JSONL
+"""Train/test leakage guards (``promptkit.tasks.leakage``): one test per kind of overlap, on toy JSONL
 written to ``tmp_path``, through :func:`find_overlaps` and through ``promptkit.run.plan.prepare``."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from promptkit.config.run import RunConfig
 from promptkit.errors import LeakageError
-from promptkit.leakage import ComparedSplit, find_overlaps, normalise
 from promptkit.records import Example
-from promptkit.runconfig import RunConfig
 from promptkit.tasks import Task, load_task
+from promptkit.tasks.leakage import ComparedSplit, find_overlaps, normalise
 
 QA = """\
 adapter:

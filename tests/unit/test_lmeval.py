@@ -16,16 +16,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from promptkit.catalog import LmEvalTaskFile, resolve_task
 from promptkit.cli import cli
 from promptkit.config import GenerationSettings
 from promptkit.errors import ConfigError, PromptkitError
 from promptkit.harness.predict import predict
-from promptkit.lmeval import FunctionRef, convert_file, read_lm_eval
 from promptkit.models.backend import Generation, LogLikelihood
 from promptkit.models.batching import Runtime
 from promptkit.records import Example
 from promptkit.tasks import Task, load_task, validate_files
+from promptkit.tasks.catalog import LmEvalTaskFile, resolve_task
+from promptkit.tasks.lmeval import FunctionRef, convert_file, read_lm_eval
 
 LMEVAL = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval"
 QA, SST2, ARC = LMEVAL / "qa_generate.yaml", LMEVAL / "sst2_choice.yaml", LMEVAL / "arc_style.yaml"

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promptkit.adapters.multiple_choice import MultipleChoiceAdapter, MultipleChoiceAdapterConfig, parse_list
 from promptkit.config import GenerationSettings, PromptConfig
 from promptkit.errors import ConfigError, DatasetError, TemplateError
 from promptkit.harness.predict import predict
@@ -16,6 +15,7 @@ from promptkit.models.batching import Runtime
 from promptkit.prompting import PromptTemplate
 from promptkit.run.plan import choice_normalization
 from promptkit.tasks import TaskConfig, load_task
+from promptkit.tasks.adapters.multiple_choice import MultipleChoiceAdapter, MultipleChoiceAdapterConfig, parse_list
 
 
 def adapter(**config: Any) -> MultipleChoiceAdapter:

@@ -16,7 +16,6 @@ from typing import Any
 
 import jinja2.sandbox
 import pytest
-from promptkit.catalog import prompt_files
 from promptkit.config import PromptConfig
 from promptkit.errors import ModelError, PromptkitError, TemplateError
 from promptkit.prompting import FewShotSampler, PromptTemplate
@@ -24,6 +23,7 @@ from promptkit.prompting.chat import format_prompt, format_target, messages, use
 from promptkit.prompting.template import template_variables
 from promptkit.records import Example, Prompt, Turn
 from promptkit.tasks import Task, load_task
+from promptkit.tasks.catalog import prompt_files
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 

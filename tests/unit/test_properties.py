@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from promptkit.config import PromptConfig
+from promptkit.config.documents import parse_yaml, validate
 from promptkit.errors import PromptkitError
-from promptkit.loading import parse_yaml, validate
 from promptkit.metrics import MetricContext, score
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction

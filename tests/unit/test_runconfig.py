@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from promptkit.config.run import RunConfig, build_run_config
 from promptkit.errors import ConfigError
 from promptkit.methods import FewShotConfig, ZeroShotConfig
-from promptkit.runconfig import RunConfig, build_run_config
 
 RUN_YAML = """\
 batch_size: 4

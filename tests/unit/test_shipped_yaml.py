@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from promptkit.catalog import builtin_dir, prompt_files, task_files
 from promptkit.config import FilesSource, PromptConfig
-from promptkit.loading import read_yaml, validate
+from promptkit.config.documents import read_yaml, validate
 from promptkit.prompting import FewShotSampler
 from promptkit.records import Example
 from promptkit.tasks import Task, load_task, validate_files
+from promptkit.tasks.catalog import builtin_dir, prompt_files, task_files
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS_DIR = REPO / "tasks"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from promptkit.config import FilesSource, HubSource, SplitFiles
 from promptkit.errors import DatasetError, PromptkitError
-from promptkit.sources import (
+from promptkit.tasks.sources import (
     detect_format,
     extract,
     get_path,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from promptkit.catalog import builtin_dir, default_data_dir, is_builtin, prompt_files, resolve_task, task_files
 from promptkit.errors import ConfigError, Problem, PromptkitError, UnknownNameError
 from promptkit.tasks import load_task, validate_files
+from promptkit.tasks.catalog import builtin_dir, default_data_dir, is_builtin, prompt_files, resolve_task, task_files
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 from promptkit.config import TuningConfig
+from promptkit.config.run import build_run_config
 from promptkit.errors import ConfigError, PromptkitError
 from promptkit.methods import LoraConfig, PromptTuningConfig
 from promptkit.run.search import GridSampler, budget, check_budgets, grid, make_sampler
-from promptkit.runconfig import build_run_config
 
 
 def drain(sampler: object) -> list[dict[str, object]]:

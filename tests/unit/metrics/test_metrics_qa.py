@@ -15,12 +15,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from promptkit.adapters import Adapter
 from promptkit.metrics import MetricContext, get_metric, normalize_language, score
 from promptkit.metrics.language import split_cjk
 from promptkit.metrics.qa import answer_tokens
 from promptkit.records import Prediction
 from promptkit.tasks import TaskConfig, build_adapter
+from promptkit.tasks.adapters import Adapter
 
 EN = MetricContext(language="en")
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from promptkit import interrupt
-from promptkit.catalog import display_path
 from promptkit.config import TrainingConfig
 from promptkit.distributed import current
 from promptkit.errors import PromptkitError
@@ -27,6 +26,7 @@ from promptkit.faults import kill_point
 from promptkit.methods.checkpoint import read_checkpoint, write_checkpoint
 from promptkit.models.backend import IGNORE, LanguageModel, TrainingExample
 from promptkit.records import TrainingReport
+from promptkit.tasks.catalog import display_path
 
 CHECKPOINT = "checkpoint.safetensors"
 

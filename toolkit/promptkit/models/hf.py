@@ -15,7 +15,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-from promptkit.catalog import display_path
 from promptkit.models.backend import IGNORE, Adaptation, Generation, LogLikelihood, TrainingExample
 from promptkit.models.batching import Runtime, length_sorted_batches
 from promptkit.models.decoding import (
@@ -32,6 +31,7 @@ from promptkit.models.quantization import logical_numel, quantization_of
 from promptkit.models.stopping import StopOnStrings, count_generated, cut_at_stop, whole_characters
 from promptkit.prompting.chat import format_prompt, format_target
 from promptkit.records import Prompt
+from promptkit.tasks.catalog import display_path
 
 
 def encode(tokenizer: Any, text: str, chat: bool) -> list[int]:

@@ -19,11 +19,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from promptkit.config.run import RunConfig
     from promptkit.models.batching import ProgressFn
     from promptkit.records.results import RunResult
     from promptkit.run.options import RunOptions
     from promptkit.run.plan import Plan
-    from promptkit.runconfig import RunConfig
 
 
 def prepare(config: RunConfig) -> Plan:

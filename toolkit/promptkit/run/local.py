@@ -14,7 +14,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from promptkit.adapters import ADAPTERS
 from promptkit.config import dump
 from promptkit.errors import ModelError
 from promptkit.faults import kill_point
@@ -26,6 +25,7 @@ from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.prompts import PromptFitter
 from promptkit.run.store import RunStore, open_run
 from promptkit.run.tuning import tune, tuned
+from promptkit.tasks.adapters import ADAPTERS
 
 PACKAGES = ("promptkit", "torch", "transformers", "peft", "accelerate", "datasets", "sacrebleu", "rouge-score", "numpy")
 

@@ -16,20 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promptkit.adapters import ADAPTERS
-from promptkit.catalog import default_data_dir, display_path, resolve_task
 from promptkit.config import TunableBase, dump
+from promptkit.config.run import RunConfig
 from promptkit.errors import ConfigError, LeakageError, PromptkitError
-from promptkit.leakage import ComparedSplit, find_overlaps
 from promptkit.methods import METHODS, FewShotConfig, LoraConfig, PromptTuningConfig, ZeroShotConfig
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction
 from promptkit.records.results import TaskInfo
 from promptkit.run.progress import fingerprint
 from promptkit.run.search import check_budgets
-from promptkit.runconfig import RunConfig
 from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task, render_all
+from promptkit.tasks.adapters import ADAPTERS
+from promptkit.tasks.catalog import default_data_dir, display_path, resolve_task
+from promptkit.tasks.leakage import ComparedSplit, find_overlaps
 
 # What `promptkit eval` runs with no arguments: real SQuAD v1.1 questions shipped with the
 # repository (short contexts, train and test split by article). The fictional demo tasks are

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from promptkit.config.run import RunConfig
 from promptkit.errors import PromptkitError
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.context import DEFAULT_POLICY, Fitted, fit_prompts
 from promptkit.records import Example, Prompt
 from promptkit.run.plan import CellSpec, PreparedTask, RunSeeds, training_split
-from promptkit.runconfig import RunConfig
 
 BOUND_MARGIN = 16  # special tokens a tokenizer may add beyond one token per byte
 

@@ -57,9 +57,9 @@ def execute(plan: Plan, options: RunOptions) -> RunResult:
 
 def _run_group(config: dict[str, Any], resume: bool) -> str:
     """A Ray task: an ordinary local run of some cells of the parent run; returns its directory."""
+    from promptkit.config.run import RunConfig
     from promptkit.run.local import execute
     from promptkit.run.plan import prepare
-    from promptkit.runconfig import RunConfig
 
     cfg = RunConfig.model_validate(config)
     execute(prepare(cfg), RunOptions(resume=resume))

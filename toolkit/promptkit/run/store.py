@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptkit.catalog import display_path
 from promptkit.config import slug
 from promptkit.errors import ConfigError, Problem
 from promptkit.records.results import CellResult, RunResult, SampleRow, cell_rows, sample_lines, write_atomic
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import PARTIAL_DIR, PartialCell, SavedCandidates
+from promptkit.tasks.catalog import display_path
 
 if TYPE_CHECKING:
     from promptkit.run.tracking import Trackers

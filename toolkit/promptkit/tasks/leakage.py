@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptkit.catalog import display_path
 from promptkit.config import FilesSource, HubSource, SplitFiles
 from promptkit.records import Example
 from promptkit.tasks import Task
+from promptkit.tasks.catalog import display_path
 
 # Row ids quoted per problem: enough to find the rows, short enough for one line.
 SHOWN_IDS = 3

@@ -1,4 +1,4 @@
-"""A :class:`~promptkit.lmeval.convert.Conversion` as the text of a promptkit task YAML file."""
+"""A :class:`~promptkit.tasks.lmeval.convert.Conversion` as the text of a promptkit task YAML file."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
+from promptkit.config.documents import parse_yaml
 from promptkit.errors import PromptkitError
-from promptkit.lmeval.convert import Conversion
-from promptkit.loading import parse_yaml
+from promptkit.tasks.lmeval.convert import Conversion
 
 # The order of a hand-written promptkit task file (README, tasks/*.yaml).
 KEY_ORDER = ("name", "version", "description", "tags", "dataset", "adapter", "eval_split", "train_split",

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from promptkit.adapters.base import Adapter, register_adapter
 from promptkit.config import BleuTokenize, FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError
 from promptkit.records import Example
+from promptkit.tasks.adapters.base import Adapter, register_adapter
 
 if TYPE_CHECKING:
     from promptkit.metrics.base import MetricContext

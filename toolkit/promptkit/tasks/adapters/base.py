@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.registry import Registry
-from promptkit.sources import extract, sequence_of_str
+from promptkit.tasks.sources import extract, sequence_of_str
 
 if TYPE_CHECKING:
     from promptkit.metrics.base import MetricContext
@@ -44,7 +44,7 @@ class Adapter(ABC):
     @abstractmethod
     def input_fields(self) -> tuple[str, ...]:
         """Names of the example fields the model reads (never the references): a row whose
-        inputs equal a training row's leaks (:mod:`promptkit.leakage`)."""
+        inputs equal a training row's leaks (:mod:`promptkit.tasks.leakage`)."""
 
     @property
     def target_language(self) -> str | None:
@@ -110,7 +110,7 @@ A = TypeVar("A", bound=type[Adapter])
 def register_adapter(config: type[BaseModel]) -> Callable[[A], A]:
     """Class decorator: register an adapter class with its config class (defined beside it),
     under the config's ``kind``; the task config's ``adapter`` union is derived from the
-    registry (``promptkit.adapters.AdapterConfig``)."""
+    registry (``promptkit.tasks.adapters.AdapterConfig``)."""
     kind = config.model_fields["kind"].default
 
     def decorator(cls: A) -> A:

@@ -13,9 +13,9 @@ from pathlib import Path, PosixPath, WindowsPath
 
 from promptkit.errors import PromptkitError, UnknownNameError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the promptkit package
 DATA_DIR_ENV = "PROMPTKIT_DATA_DIR"
-# ``--task lm-eval:PATH.yaml``: a task file written for lm-evaluation-harness (promptkit.lmeval).
+# ``--task lm-eval:PATH.yaml``: a task file written for lm-evaluation-harness (promptkit.tasks.lmeval).
 LM_EVAL_PREFIX = "lm-eval:"
 _ConcretePath = WindowsPath if os.name == "nt" else PosixPath
 

@@ -10,8 +10,6 @@ from typing import Any, Union
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from promptkit.adapters import ADAPTERS, Adapter, AdapterConfig
-from promptkit.catalog import LM_EVAL_PREFIX, LmEvalTaskFile, is_builtin, prompt_files
 from promptkit.config import (
     FILE_NAME_RE,
     ContextPolicy,
@@ -25,6 +23,13 @@ from promptkit.config import (
     Strict,
     VerdictSettings,
 )
+from promptkit.config.documents import (
+    YamlDocument,
+    format_path,
+    read_yaml,
+    validate,
+    validation_problems,
+)
 from promptkit.errors import (
     ConfigError,
     DatasetError,
@@ -33,16 +38,11 @@ from promptkit.errors import (
     TemplateError,
     UnknownNameError,
 )
-from promptkit.loading import (
-    YamlDocument,
-    format_path,
-    read_yaml,
-    validate,
-    validation_problems,
-)
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example
-from promptkit.sources import extract, read_rows
+from promptkit.tasks.adapters import ADAPTERS, Adapter, AdapterConfig
+from promptkit.tasks.catalog import LM_EVAL_PREFIX, LmEvalTaskFile, is_builtin, prompt_files
+from promptkit.tasks.sources import extract, read_rows
 
 
 class TaskConfig(Strict):
@@ -318,7 +318,7 @@ def load_task(path: str | Path) -> Task:
     """Read, validate and compile a task file. Every problem is reported at once.
 
     An lm-evaluation-harness task file (an :class:`LmEvalTaskFile` from ``resolve_task``, or a
-    string ``lm-eval:PATH``) is converted first (:mod:`promptkit.lmeval`); its data paths are
+    string ``lm-eval:PATH``) is converted first (:mod:`promptkit.tasks.lmeval`); its data paths are
     relative to its own folder, as a promptkit task's are.
 
     Raises:
@@ -327,7 +327,7 @@ def load_task(path: str | Path) -> Task:
     if isinstance(path, str) and path.startswith(LM_EVAL_PREFIX):
         path = LmEvalTaskFile(path[len(LM_EVAL_PREFIX):])
     if isinstance(path, LmEvalTaskFile):
-        from promptkit.lmeval import convert_file
+        from promptkit.tasks.lmeval import convert_file
 
         path = Path(str(path))  # the task's own path is a plain one from here on
         doc = YamlDocument(convert_file(path).task, {}, str(path))

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from promptkit.adapters.base import Adapter, register_adapter
 from promptkit.config import FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError
 from promptkit.records import Example
-from promptkit.sources import extract
+from promptkit.tasks.adapters.base import Adapter, register_adapter
+from promptkit.tasks.sources import extract
 
 
 class Label(Strict):

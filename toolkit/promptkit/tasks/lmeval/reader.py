@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from promptkit.config.documents import YamlDocument, read_yaml
 from promptkit.errors import ConfigError, Problem
-from promptkit.loading import YamlDocument, read_yaml
 
 # An include chain this deep is a mistake (lm-eval's own templates nest two or three levels).
 MAX_INCLUDE_DEPTH = 16

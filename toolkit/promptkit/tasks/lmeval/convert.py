@@ -24,9 +24,9 @@ import jinja2
 
 from promptkit.config import FILE_NAME_RE, slug
 from promptkit.errors import ConfigError, Problem, suggest
-from promptkit.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
-from promptkit.lmeval.source import dataset_source
 from promptkit.prompting.template import environment, template_variables
+from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
+from promptkit.tasks.lmeval.source import dataset_source
 
 OUTPUT_TYPES = ("generate_until", "multiple_choice")
 # Keys read (``include`` is merged by the reader).

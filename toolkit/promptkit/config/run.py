@@ -25,13 +25,13 @@ from promptkit.config import (
     VerdictSettings,
     entry_label,
 )
-from promptkit.errors import ConfigError, Problem, suggest
-from promptkit.loading import (
+from promptkit.config.documents import (
     YamlDocument,
     apply_overrides,
     read_yaml,
     validate,
 )
+from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.methods import MethodConfig, method_kinds
 
 
@@ -75,7 +75,7 @@ class RunConfig(Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     tuning: TuningConfig = Field(default_factory=TuningConfig)
     # Run although evaluated rows also occur in the train split or few-shot pool
-    # (promptkit.leakage); the overlaps found are recorded per task in results.json.
+    # (promptkit.tasks.leakage); the overlaps found are recorded per task in results.json.
     allow_overlap: bool = False
     # Experiment trackers each cell is logged to (promptkit.run.tracking): --report-to.
     report_to: list[str] = Field(default_factory=list)

@@ -157,7 +157,7 @@ class PromptConfig(Strict):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str | None) -> str | None:
-        from promptkit.adapters import ADAPTERS
+        from promptkit.tasks.adapters import ADAPTERS
 
         if value is not None and value not in ADAPTERS:
             raise ValueError(f"unknown adapter kind {value!r}; {suggest(value, ADAPTERS.in_order())}")

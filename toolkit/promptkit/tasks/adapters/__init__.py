@@ -13,8 +13,8 @@ from pydantic import Field
 
 # isort: off
 # Registration lines: importing a module registers its adapter, in this order.
-from promptkit.adapters import qa, translation, generation, classification, multiple_choice  # noqa: F401
-from promptkit.adapters.base import ADAPTERS, Adapter, register_adapter
+from promptkit.tasks.adapters import qa, translation, generation, classification, multiple_choice  # noqa: F401
+from promptkit.tasks.adapters.base import ADAPTERS, Adapter, register_adapter
 
 # isort: on
 

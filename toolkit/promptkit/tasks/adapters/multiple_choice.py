@@ -15,12 +15,12 @@ from typing import Any, Literal
 import jinja2
 from pydantic import Field, model_validator
 
-from promptkit.adapters.base import Adapter, register_adapter
 from promptkit.config import FieldPath, FieldPaths, Strict
 from promptkit.errors import DatasetError, TemplateError
 from promptkit.prompting.template import RenderLimit, environment, render_limited
 from promptkit.records import Example
-from promptkit.sources import extract
+from promptkit.tasks.adapters.base import Adapter, register_adapter
+from promptkit.tasks.sources import extract
 
 # Exceptions a sandboxed expression over a row may raise (``choices.label.index(answerKey)``
 # when the key is not there): the row's fault, reported with the row.

@@ -40,8 +40,8 @@ def literal(field: str) -> Callable[[], list[str]]:
 
     def values() -> list[str]:
         from promptkit.config import ModelConfig
-        from promptkit.loading import literal_values
-        from promptkit.runconfig import RunConfig
+        from promptkit.config.documents import literal_values
+        from promptkit.config.run import RunConfig
 
         owner, name = field.split(".")
         owners: dict[str, Any] = {"model": ModelConfig, "run": RunConfig}
@@ -201,8 +201,8 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     zero-shot prompting, prompt tuning and LoRA.
     """
     from promptkit.config import dump
+    from promptkit.config.run import build_run_config, check_resume_settings, resume_run_config
     from promptkit.run.plan import default_methods, default_tasks
-    from promptkit.runconfig import build_run_config, check_resume_settings, resume_run_config
 
     method_list: list[Any] = list(methods) + adapter_entries(adapters)
     options = {
@@ -228,7 +228,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         if n_seeds is not None:
             seeds = list(range(config.seed, config.seed + n_seeds))
             config = config.model_copy(update={"training": config.training.model_copy(update={"seeds": seeds})})
-    from promptkit.cli_display import LiveDisplay
+    from promptkit.cli.display import LiveDisplay
     from promptkit.distributed import current
     from promptkit.run import execute, prepare
     from promptkit.run.options import RunOptions
@@ -271,9 +271,9 @@ def tasks() -> None:
 @click.option("--tasks-dir", multiple=True, help="Extra directory of task YAML files.")
 def tasks_list(tasks_dir: Sequence[str]) -> None:
     """List built-in and user tasks."""
-    from promptkit.catalog import is_builtin, task_files
-    from promptkit.cli_display import print_task_list
-    from promptkit.loading import read_yaml
+    from promptkit.cli.display import print_task_list
+    from promptkit.config.documents import read_yaml
+    from promptkit.tasks.catalog import is_builtin, task_files
 
     rows = []
     for name, path in sorted(task_files(tasks_dir).items()):
@@ -297,12 +297,12 @@ def tasks_list(tasks_dir: Sequence[str]) -> None:
 def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model: str | None, shots: int,
                chat_template: str, count: int) -> None:
     """Render real examples of a task with every prompt template, with token counts."""
-    from promptkit.catalog import default_data_dir, resolve_task
-    from promptkit.cli_display import print_rendered
+    from promptkit.cli.display import print_rendered
     from promptkit.models.loading import resolve_reference
     from promptkit.prompting import FewShotSampler
     from promptkit.prompting.chat import format_prompt, use_chat_template
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     task = load_task(resolve_task(name, tasks_dir))
     ddir = default_data_dir(data_dir)
@@ -335,9 +335,9 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
     every evaluated row rendered with every prompt, so template errors show now rather than in
     `eval`. Reports every problem in every file; exits 2 if any file is invalid.
     """
-    from promptkit.catalog import default_data_dir
-    from promptkit.loading import iter_yaml_files
+    from promptkit.config.documents import iter_yaml_files
     from promptkit.tasks import validate_files
+    from promptkit.tasks.catalog import default_data_dir
 
     files = list(iter_yaml_files(paths))
     if not files:
@@ -368,11 +368,11 @@ def tasks_convert(path: str, out: str | None) -> None:
     own loader before this exits. Code hooks (!function, process_docs, filter_list...) are
     reported with file and line, never run.
     """
-    from promptkit.catalog import LM_EVAL_PREFIX
-    from promptkit.lmeval import convert_file
-    from promptkit.lmeval.export import task_yaml
     from promptkit.records.results import write_atomic
     from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import LM_EVAL_PREFIX
+    from promptkit.tasks.lmeval import convert_file
+    from promptkit.tasks.lmeval.export import task_yaml
 
     source = Path(path.removeprefix(LM_EVAL_PREFIX))
     if not source.is_file():

@@ -4,7 +4,7 @@
 :func:`convert_file`); ``promptkit tasks convert PATH.yaml`` writes the converted task YAML.
 """
 
-from promptkit.lmeval.convert import Conversion, convert, convert_file
-from promptkit.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
+from promptkit.tasks.lmeval.convert import Conversion, convert, convert_file
+from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
 
 __all__ = ["Conversion", "FunctionRef", "LmEvalDocument", "convert", "convert_file", "read_lm_eval"]
