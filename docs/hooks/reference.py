@@ -158,9 +158,9 @@ RECORD_CLASSES = ("MetricScore", "Cost", "TrainingReport", "TuningResult")
 
 def result_classes() -> list[type]:
     from promptkit import records
-    from promptkit.records import results
+    from promptkit.records import comparisons, results
 
-    found = [getattr(results, n) for n in RESULT_CLASSES]
+    found = [getattr(results, n, None) or getattr(comparisons, n) for n in RESULT_CLASSES]
     found += [getattr(records, n, None) or getattr(results, n) for n in RECORD_CLASSES]
     return found
 

@@ -42,7 +42,9 @@ from promptkit.metrics.base import FloatArray, MeanMetric
 from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
 from promptkit.metrics.paired import PairTest, paired_test
 from promptkit.metrics.significance import holm, two_level_bootstrap_ci
-from promptkit.records.results import CellResult, PairComparison, RunResult, SampleFiles, SeedSummary, TaskInfo
+from promptkit.records.comparisons import PairComparison, SeedSummary
+from promptkit.records.results import CellResult, RunResult, TaskInfo
+from promptkit.records.samples import SampleFiles
 
 # 95% intervals: the unadjusted interval of each comparison, and the seed summaries
 INTERVAL_ALPHA = 0.05

@@ -21,7 +21,8 @@ from typing import Any
 
 from promptkit.config import slug
 from promptkit.errors import PromptkitError
-from promptkit.records.results import RunResult, SampleFiles, SampleRow, TaskInfo, sample_lines, write_atomic
+from promptkit.records.results import RunResult, TaskInfo, write_atomic
+from promptkit.records.samples import SampleFiles, SampleRow, sample_lines
 
 
 def _labels(results: Sequence[RunResult]) -> list[str]:

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from promptkit.metrics.paired import PairTest
-from promptkit.records.results import CellResult, MethodOutcome, Outcome, Verdict
+from promptkit.records.comparisons import MethodOutcome, Outcome, Verdict
+from promptkit.records.results import CellResult
 
 DEFAULT_ALPHA = 0.05
 # Points of the selection metric within which a method counts as equivalent to the best.

@@ -73,6 +73,25 @@ class DevEvaluator:
     metric_name: str = ""
 
 
+@dataclass
+class _Loop:
+    """One training run as the loop sees it: what accelerate prepared, the batches, the report
+    being filled and the early-stopping state (a resumed run restores the last three)."""
+
+    accelerator: Any
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    params: list[Any]
+    use_cuda: bool
+    steps: int
+    schedule: list[list[int]]
+    n_targets: list[int]
+    report: TrainingReport
+    state: dict[str, Any]
+    start_step: int = 0
+
+
 class Trainer:
     """Trains the parameters of ``model`` that require grad.
 
@@ -130,13 +149,69 @@ class Trainer:
 
     def _train(self, examples: Sequence[TrainingExample]) -> TrainingReport:
         import torch
-        from accelerate import Accelerator
-        from transformers import get_scheduler
 
         if not examples:
             raise TrainingError("no training examples")
         cfg = self.cfg
-        procs = current()
+        loop = self._setup(examples)
+        ckpt = self.checkpoint_dir / CHECKPOINT if self.checkpoint_dir else None
+        torch.manual_seed(self.seed)
+        if ckpt is not None and ckpt.is_file():
+            finished = self._resume(loop, ckpt)
+            if finished is not None:  # trained to the end before an interruption: nothing to redo
+                return finished
+        if loop.use_cuda:
+            torch.cuda.reset_peak_memory_stats()
+        rss = _RssPeak()
+        loop.model.train()
+        t_start = time.perf_counter()
+        eval_time = 0.0
+        report, steps = loop.report, loop.steps
+        tokens = report.tokens
+        for step in range(loop.start_step, steps):
+            step_loss, step_tokens = self._step(loop, examples, step)
+            tokens += step_tokens
+            rss.sample()
+            report.losses.append(round(step_loss, 6))
+            done = step + 1
+            if self.dev is not None and cfg.eval_every and (done % cfg.eval_every == 0 or done == steps):
+                t0 = time.perf_counter()
+                point = self._evaluate(done, step_loss)
+                eval_time += time.perf_counter() - t0
+                report.curve.append(point)
+                if self.on_log is not None:
+                    self.on_log(done, {"dev/" + k.removeprefix("dev_"): v for k, v in point.items() if k.startswith("dev_")})
+                loop.model.train()
+                if self._early_stop(point, loop.state, done):
+                    report.stopped_early = done < steps
+                    if report.stopped_early:
+                        report.steps = done
+                        break
+            report.steps = done
+            report.tokens = tokens
+            if self.on_step is not None:
+                self.on_step(done, step_loss)
+            if self.on_log is not None:
+                self.on_log(done, {"train/loss": step_loss, "train/lr": float(loop.scheduler.get_last_lr()[0])})
+            stop = interrupt.requested() and done < steps  # Ctrl-C: this step is the last
+            if ckpt is not None and done < steps and (stop or (cfg.checkpoint_every and done % cfg.checkpoint_every == 0)):
+                report.wall_s += time.perf_counter() - t_start - eval_time
+                t_start, eval_time = time.perf_counter(), 0.0
+                self._save(ckpt, done, loop.optimizer, loop.scheduler, report, loop.state)
+            if stop:
+                raise interrupt.Interrupted(f"training stopped after step {done} of {steps}"
+                                            + (" (checkpointed)" if ckpt is not None else ""))
+        report.wall_s += time.perf_counter() - t_start - eval_time
+        report.tokens = tokens
+        return self._finish(loop, len(examples), rss, ckpt)
+
+    def _setup(self, examples: Sequence[TrainingExample]) -> _Loop:
+        """The optimizer, schedule and batches of a training run, prepared by accelerate."""
+        import torch
+        from accelerate import Accelerator
+        from transformers import get_scheduler
+
+        cfg = self.cfg
         params = self._params()
         if not params:
             raise TrainingError("the model has no trainable parameters")
@@ -154,120 +229,99 @@ class Trainer:
         # step (it assumes each process adds a batch); here the processes share one batch.
         model, optimizer = accelerator.prepare(self.model, optimizer)
         schedule = batch_schedule([len(e.input_ids) for e in examples], cfg.batch_size, steps * cfg.grad_accum, self.seed)
-        n_targets = [sum(1 for t in e.labels if t != IGNORE) for e in examples]
-        report = TrainingReport(planned_steps=steps, examples=len(examples))
-        state: dict[str, Any] = {"best": None, "best_state": None, "bad_evals": 0}
-        start_step = 0
-        ckpt = self.checkpoint_dir / CHECKPOINT if self.checkpoint_dir else None
-        torch.manual_seed(self.seed)
-        if ckpt is not None and ckpt.is_file():
-            saved = _load_checkpoint(ckpt)
-            self._load_trainable_state(saved["trainable"])
-            if saved.get("final"):  # trained to the end before an interruption: nothing to redo
-                model.eval()
-                self.model = accelerator.unwrap_model(model)
-                procs.barrier()
-                return TrainingReport(**saved["report"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            rng = saved["rng"]
-            _set_rng_state(rng[procs.rank] if len(rng) == procs.world else rng[0])
-            start_step = saved["step"]
-            report = TrainingReport(**saved["report"])
-            report.resumed_from = start_step
-            state = saved["state"]
-        if use_cuda:
-            torch.cuda.reset_peak_memory_stats()
-        rss = _RssPeak()
-        model.train()
-        t_start = time.perf_counter()
-        eval_time = 0.0
-        tokens = report.tokens
-        for step in range(start_step, steps):
-            rows = [schedule[step * cfg.grad_accum + micro] for micro in range(cfg.grad_accum)]
-            # Each micro-batch's loss is the mean over its own target tokens; weighted by its share
-            # of the step's target tokens, accumulation equals one batch of batch_size * grad_accum.
-            # Several processes split every micro-batch and DDP averages their gradients, hence
-            # the factor `world`: the update equals the single-process one.
-            step_targets = sum(n_targets[i] for micro in rows for i in micro)
-            step_loss = 0.0
-            for micro, micro_rows in enumerate(rows):
-                tokens += sum(len(examples[i].input_ids) for i in micro_rows)
-                mine = procs.shard(micro_rows)
-                # A process left without rows still runs a forward/backward (weight 0): DDP needs
-                # every process in every gradient exchange.
-                batch = self.lm.collate([examples[i] for i in (mine or micro_rows[:1])])
-                share = sum(n_targets[i] for i in mine) / max(step_targets, 1)
-                batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-                last = micro == len(rows) - 1
-                with accelerator.no_sync(model) if not last else contextlib.nullcontext():
-                    with accelerator.autocast():
-                        loss = self.lm.training_loss(model, batch) * share
-                    accelerator.backward(loss * procs.world)
-                step_loss += float(loss.detach())
-            step_loss = procs.sum([step_loss])[0]
-            if not math.isfinite(step_loss):
-                raise TrainingError(
-                    f"training loss became {step_loss!r} at step {step + 1} (lr={self.lr}); "
-                    "lower the learning rate or check the data"
-                )
-            if cfg.max_grad_norm:
-                accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            rss.sample()
-            report.losses.append(round(step_loss, 6))
-            done = step + 1
-            if self.dev is not None and cfg.eval_every and (done % cfg.eval_every == 0 or done == steps):
-                t0 = time.perf_counter()
-                point = self._evaluate(done, step_loss)
-                eval_time += time.perf_counter() - t0
-                report.curve.append(point)
-                if self.on_log is not None:
-                    self.on_log(done, {"dev/" + k.removeprefix("dev_"): v for k, v in point.items() if k.startswith("dev_")})
-                model.train()
-                if self._early_stop(point, state, done):
-                    report.stopped_early = done < steps
-                    if report.stopped_early:
-                        report.steps = done
-                        break
-            report.steps = done
-            report.tokens = tokens
-            if self.on_step is not None:
-                self.on_step(done, step_loss)
-            if self.on_log is not None:
-                self.on_log(done, {"train/loss": step_loss, "train/lr": float(scheduler.get_last_lr()[0])})
-            stop = interrupt.requested() and done < steps  # Ctrl-C: this step is the last
-            if ckpt is not None and done < steps and (stop or (cfg.checkpoint_every and done % cfg.checkpoint_every == 0)):
-                report.wall_s += time.perf_counter() - t_start - eval_time
-                t_start, eval_time = time.perf_counter(), 0.0
-                self._save(ckpt, done, optimizer, scheduler, report, state)
-            if stop:
-                raise interrupt.Interrupted(f"training stopped after step {done} of {steps}"
-                                            + (" (checkpointed)" if ckpt is not None else ""))
-        report.wall_s += time.perf_counter() - t_start - eval_time
-        report.tokens = tokens
-        report.tokens_per_s = round(tokens / report.wall_s, 2) if report.wall_s > 0 else 0.0
+        return _Loop(accelerator=accelerator, model=model, optimizer=optimizer, scheduler=scheduler, params=params,
+                     use_cuda=use_cuda, steps=steps, schedule=schedule,
+                     n_targets=[sum(1 for t in e.labels if t != IGNORE) for e in examples],
+                     report=TrainingReport(planned_steps=steps, examples=len(examples)),
+                     state={"best": None, "best_state": None, "bad_evals": 0})
+
+    def _resume(self, loop: _Loop, ckpt: Path) -> TrainingReport | None:
+        """Continue from the checkpoint: optimizer, schedule, random state and report as they
+        were; the finished report when the checkpoint is the final one."""
+        procs = current()
+        saved = _load_checkpoint(ckpt)
+        self._load_trainable_state(saved["trainable"])
+        if saved.get("final"):
+            loop.model.eval()
+            self.model = loop.accelerator.unwrap_model(loop.model)
+            procs.barrier()
+            return TrainingReport(**saved["report"])
+        loop.optimizer.load_state_dict(saved["optimizer"])
+        loop.scheduler.load_state_dict(saved["scheduler"])
+        rng = saved["rng"]
+        _set_rng_state(rng[procs.rank] if len(rng) == procs.world else rng[0])
+        loop.start_step = saved["step"]
+        loop.report = TrainingReport(**saved["report"])
+        loop.report.resumed_from = loop.start_step
+        loop.state = saved["state"]
+        return None
+
+    def _step(self, loop: _Loop, examples: Sequence[TrainingExample], step: int) -> tuple[float, int]:
+        """One optimizer step over its micro-batches; the step's loss and the tokens it read."""
+        cfg = self.cfg
+        procs = current()
+        accelerator, model = loop.accelerator, loop.model
+        rows = [loop.schedule[step * cfg.grad_accum + micro] for micro in range(cfg.grad_accum)]
+        # Each micro-batch's loss is the mean over its own target tokens; weighted by its share
+        # of the step's target tokens, accumulation equals one batch of batch_size * grad_accum.
+        # Several processes split every micro-batch and DDP averages their gradients, hence
+        # the factor `world`: the update equals the single-process one.
+        step_targets = sum(loop.n_targets[i] for micro in rows for i in micro)
+        step_loss = 0.0
+        tokens = 0
+        for micro, micro_rows in enumerate(rows):
+            tokens += sum(len(examples[i].input_ids) for i in micro_rows)
+            mine = procs.shard(micro_rows)
+            # A process left without rows still runs a forward/backward (weight 0): DDP needs
+            # every process in every gradient exchange.
+            batch = self.lm.collate([examples[i] for i in (mine or micro_rows[:1])])
+            share = sum(loop.n_targets[i] for i in mine) / max(step_targets, 1)
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            last = micro == len(rows) - 1
+            with accelerator.no_sync(model) if not last else contextlib.nullcontext():
+                with accelerator.autocast():
+                    loss = self.lm.training_loss(model, batch) * share
+                accelerator.backward(loss * procs.world)
+            step_loss += float(loss.detach())
+        step_loss = procs.sum([step_loss])[0]
+        if not math.isfinite(step_loss):
+            raise TrainingError(
+                f"training loss became {step_loss!r} at step {step + 1} (lr={self.lr}); "
+                "lower the learning rate or check the data"
+            )
+        if cfg.max_grad_norm:
+            accelerator.clip_grad_norm_(loop.params, cfg.max_grad_norm)
+        loop.optimizer.step()
+        loop.scheduler.step()
+        loop.optimizer.zero_grad(set_to_none=True)
+        return step_loss, tokens
+
+    def _finish(self, loop: _Loop, n_examples: int, rss: _RssPeak, ckpt: Path | None) -> TrainingReport:
+        """The report completed (speed, epochs, peak memory), the best dev state restored, the
+        final checkpoint written."""
+        import torch
+
+        cfg, report = self.cfg, loop.report
+        report.tokens_per_s = round(report.tokens / report.wall_s, 2) if report.wall_s > 0 else 0.0
         report.wall_s = round(report.wall_s, 3)
         report.final_loss = report.losses[-1] if report.losses else float("nan")
-        report.epochs = round(report.steps * cfg.batch_size * cfg.grad_accum / len(examples), 3)
-        if state["best_state"] is not None:
+        report.epochs = round(report.steps * cfg.batch_size * cfg.grad_accum / n_examples, 3)
+        if loop.state["best_state"] is not None:
             # Early stopping / dev selection: keep the best parameters seen on the dev slice.
-            self._load_trainable_state(state["best_state"])
-            report.best_step = state["best_step"]
-        if use_cuda:
+            self._load_trainable_state(loop.state["best_state"])
+            report.best_step = loop.state["best_step"]
+        if loop.use_cuda:
             report.peak_memory_mb = round(torch.cuda.max_memory_allocated() / 2**20, 1)
             report.peak_memory_kind = "cuda_max_allocated"
         else:
             report.peak_memory_mb = round(rss.peak / 2**20, 1)
             report.peak_memory_kind = "process_rss"
-        model.eval()
-        self.model = accelerator.unwrap_model(model)
+        loop.model.eval()
+        self.model = loop.accelerator.unwrap_model(loop.model)
         if ckpt is not None:
             # The finished state (trainable parameters and this report) replaces the last
             # checkpoint: a run killed while this cell is evaluated does not train it again. The
-            # runner deletes it once the cell is in results.json.
+            # run deletes it once the cell is in results.json.
             self._save_final(ckpt, report)
         return report
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from promptkit.records.results import CellResult, RunResult, SampleFiles, SampleRow
+from promptkit.records.results import CellResult, RunResult
+from promptkit.records.samples import SampleFiles, SampleRow
 
 LIMIT = 200
 PROMPT_CHARS = 2400

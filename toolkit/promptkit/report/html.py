@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from promptkit.records.results import CellResult, RunResult, TaskInfo, Verdict
+from promptkit.records.comparisons import Verdict
+from promptkit.records.results import CellResult, RunResult, TaskInfo
 from promptkit.report.examples import browser_data, script_json
 from promptkit.report.plots import CostPoint, Curve, Estimate, cost_plot, curves_plot, method_colors, summary_plot
 from promptkit.report.tables import (

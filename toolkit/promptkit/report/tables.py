@@ -15,7 +15,8 @@ import numpy as np
 from promptkit.analysis.verdict import size_text
 from promptkit.metrics.significance import format_p, format_p_bound
 from promptkit.prompting.context import context_phrase
-from promptkit.records.results import CellResult, PairComparison, RunResult, SeedSummary, TaskInfo, Verdict
+from promptkit.records.comparisons import PairComparison, SeedSummary, Verdict
+from promptkit.records.results import CellResult, RunResult, TaskInfo
 
 
 @dataclass(frozen=True)

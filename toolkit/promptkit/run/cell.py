@@ -26,7 +26,8 @@ from promptkit.faults import kill_point
 from promptkit.harness import Runtime
 from promptkit.models.batching import ProgressFn
 from promptkit.records import Prediction, Prompt
-from promptkit.records.results import CellResult, SampleRow, TuningResult
+from promptkit.records.results import CellResult, TuningResult
+from promptkit.records.samples import SampleRow
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import chunks, fingerprint

@@ -32,7 +32,8 @@ from typing import Any
 
 from promptkit.config import dump, slug
 from promptkit.errors import ConfigError, PromptkitError
-from promptkit.records.results import CellResult, RunResult, SampleRow, cell_rows
+from promptkit.records.results import CellResult, RunResult
+from promptkit.records.samples import SampleRow, cell_rows
 from promptkit.run.cell import new_cell
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan

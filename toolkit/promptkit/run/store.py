@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from promptkit.config import slug
 from promptkit.errors import ConfigError, Problem
-from promptkit.records.results import CellResult, RunResult, SampleRow, cell_rows, sample_lines, write_atomic
+from promptkit.records.results import CellResult, RunResult, write_atomic
+from promptkit.records.samples import SampleRow, cell_rows, sample_lines
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import PARTIAL_DIR, PartialCell, SavedCandidates
