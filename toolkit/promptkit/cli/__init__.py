@@ -200,10 +200,6 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     With no arguments: the built-in demo tasks on the embedded default model, comparing
     zero-shot prompting, prompt tuning and LoRA.
     """
-    from promptkit.config import dump
-    from promptkit.config.run import build_run_config, check_resume_settings, resume_run_config
-    from promptkit.run.plan import default_methods, default_tasks
-
     method_list: list[Any] = list(methods) + adapter_entries(adapters)
     options = {
         "tasks": tuple(tasks), "methods": tuple(method_list), "model.name": model, "limit": limit,
@@ -212,22 +208,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
         "tuning.builtin": tune, "report_to": tuple(report_to), "model.backend": backend, "launcher": launcher,
     }
-    if resume_dir is not None:
-        config = resume_run_config(resume_dir)
-        if config_file is not None or sets or n_seeds is not None or any(v not in (None, ()) for v in options.values()):
-            # Flags given with --resume must describe the run being continued (or only move its data).
-            asked = build_run_config(config_file, options, sets, base=dump(config))
-            if n_seeds is not None:
-                asked = asked.model_copy(update={"training": asked.training.model_copy(
-                    update={"seeds": list(range(asked.seed, asked.seed + n_seeds))})})
-            config = check_resume_settings(config, asked, resume_dir)
-    else:
-        config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
-        if not config.tasks and not config_file:
-            config = config.model_copy(update={"tasks": default_tasks()})
-        if n_seeds is not None:
-            seeds = list(range(config.seed, config.seed + n_seeds))
-            config = config.model_copy(update={"training": config.training.model_copy(update={"seeds": seeds})})
+    config = _eval_config(options, config_file, sets, n_seeds, resume_dir)
     from promptkit.cli.display import LiveDisplay
     from promptkit.distributed import current
     from promptkit.run import execute, prepare
@@ -260,6 +241,33 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
     if any(c.error for c in result.cells):
         click.echo("error: some cells failed (see above); finished cells are saved", err=True)
         sys.exit(1)
+
+
+def _eval_config(options: dict[str, Any], config_file: str | None, sets: Sequence[str], n_seeds: int | None,
+                 resume_dir: str | None) -> Any:
+    """The run config of ``promptkit eval``: defaults, the run YAML, the flags, ``--set``; or,
+    with ``--resume``, the config of the run being continued (flags must agree with it)."""
+    from promptkit.config import dump
+    from promptkit.config.run import build_run_config, check_resume_settings, resume_run_config
+    from promptkit.run.plan import default_methods, default_tasks
+
+    if resume_dir is not None:
+        config = resume_run_config(resume_dir)
+        if config_file is not None or sets or n_seeds is not None or any(v not in (None, ()) for v in options.values()):
+            # Flags given with --resume must describe the run being continued (or only move its data).
+            asked = build_run_config(config_file, options, sets, base=dump(config))
+            if n_seeds is not None:
+                asked = asked.model_copy(update={"training": asked.training.model_copy(
+                    update={"seeds": list(range(asked.seed, asked.seed + n_seeds))})})
+            return check_resume_settings(config, asked, resume_dir)
+        return config
+    config = build_run_config(config_file, options, sets, default_methods=[m.kind for m in default_methods()])
+    if not config.tasks and not config_file:
+        config = config.model_copy(update={"tasks": default_tasks()})
+    if n_seeds is not None:
+        seeds = list(range(config.seed, config.seed + n_seeds))
+        config = config.model_copy(update={"training": config.training.model_copy(update={"seeds": seeds})})
+    return config
 
 
 @cli.group()

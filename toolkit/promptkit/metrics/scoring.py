@@ -7,6 +7,7 @@ metrics.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,17 +86,7 @@ def score(
             ``alpha``.
         UnknownNameError: an unknown metric name.
     """
-    if not predictions:
-        raise MetricError("no predictions to score: the evaluation split produced no rows")
-    for prediction in predictions:
-        if not prediction.references:
-            raise MetricError(
-                f"example {prediction.example_id!r} has no reference to score against"
-            )
-    if n_boot < 0:
-        raise MetricError(f"n_boot must be 0 (no interval) or more, got {n_boot!r}")
-    percentile_interval(np.zeros(1), alpha)  # validates alpha before any work is done
-
+    _check(predictions, n_boot, alpha)
     metrics = {name: get_metric(name) for name in dict.fromkeys(names)}
     outputs = [p.output for p in predictions]
     references = [p.references for p in predictions]
@@ -116,15 +107,9 @@ def score(
     scores: dict[str, MetricScore] = {}
     for name, metric in metrics.items():
         details = dict(metric.describe(ctx, references))
-        if isinstance(metric, MeanMetric):
-            low, high = _mean_interval(metric, stats[name], groups, alpha)
-            details["interval"] = ("wilson-design-effect" if metric.binary else "cluster-t-cr2") if clustered else \
-                ("wilson" if metric.binary else "t")
-        elif n_boot:
-            low, high = percentile_interval(np.concatenate(resampled[name]), alpha)
-            details["interval"] = "cluster-bootstrap-percentile" if clustered else "bootstrap-percentile"
-        else:
-            low, high = float("nan"), float("nan")
+        (low, high), how = _interval(metric, stats[name], resampled.get(name), groups, alpha, clustered)
+        if how is not None:
+            details["interval"] = how
         scores[name] = MetricScore(
             name=name,
             value=float(metric.aggregate(stats[name])),
@@ -135,6 +120,31 @@ def score(
             details=details,
         )
     return scores
+
+
+def _check(predictions: Sequence[Prediction], n_boot: int, alpha: float) -> None:
+    if not predictions:
+        raise MetricError("no predictions to score: the evaluation split produced no rows")
+    for prediction in predictions:
+        if not prediction.references:
+            raise MetricError(
+                f"example {prediction.example_id!r} has no reference to score against"
+            )
+    if n_boot < 0:
+        raise MetricError(f"n_boot must be 0 (no interval) or more, got {n_boot!r}")
+    percentile_interval(np.zeros(1), alpha)  # validates alpha before any work is done
+
+
+def _interval(metric: Any, stats: FloatArray, resampled: list[FloatArray] | None, groups: Sequence[object] | None,
+              alpha: float, clustered: bool) -> tuple[tuple[float, float], str | None]:
+    """A metric's interval and the name of the method that gave it (None: no interval)."""
+    if isinstance(metric, MeanMetric):
+        kind = ("wilson-design-effect" if metric.binary else "cluster-t-cr2") if clustered else ("wilson" if metric.binary else "t")
+        return _mean_interval(metric, stats, groups, alpha), kind
+    if resampled:
+        return percentile_interval(np.concatenate(resampled), alpha), \
+            "cluster-bootstrap-percentile" if clustered else "bootstrap-percentile"
+    return (float("nan"), float("nan")), None
 
 
 def _mean_interval(metric: MeanMetric, stats: FloatArray, groups: Sequence[object] | None,

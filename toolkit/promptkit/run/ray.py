@@ -118,7 +118,6 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
         raise PromptkitError("--launcher ray needs ray: pip install 'promptkit[ray]'") from None
 
     cfg = plan.config
-    run_dir = store.run_dir
     previous = store.load() if options.resume and store.has_run() else None
     done = {c.key: c for c in (previous.cells if previous else []) if c.error is None}
     order = {spec.key: i for i, spec in enumerate(plan.cells)}
@@ -126,7 +125,7 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
     if not ray.is_initialized():
         init: dict[str, Any] = {} if address else {"num_cpus": os.cpu_count() or 1}  # a local instance: this machine
         ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
-    sub_root = run_dir / RAY_DIR
+    sub_root = store.run_dir / RAY_DIR
     sub_root.mkdir(parents=True, exist_ok=True)
     task = ray.remote(num_cpus=cfg.ray.num_cpus, num_gpus=cfg.ray.num_gpus)(_run_group)
     futures = [task.remote(_sub_config(plan, members, sub_root, name), (sub_root / name / "results.json").is_file())
@@ -140,51 +139,70 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
     if options.command:
         result.commands.append(options.command)
     rows: list[tuple[int, Path, SampleRow]] = [(order.get(c.key, len(order)), Path(c.samples), r)
-                                                    for c in done.values() for r in store.rows(c)]
+                                               for c in done.values() for r in store.rows(c)]
     for (name, members), future in zip(todo, futures, strict=True):
         try:
             sub_dir = Path(ray.get(future))
         except Exception as exc:  # the task's own error, without Ray's traceback around it
-            cause = getattr(exc, "cause", None) or exc
-            text = str(cause).strip().splitlines()[0][:300] if str(cause).strip() else type(cause).__name__
-            error = (f"--launcher ray: the Ray task {name} failed ({type(cause).__name__}: {text}); "
-                     f"continue with --resume {run_dir}")
-            for spec in members:
-                if spec.key not in done:
-                    cell = new_cell(spec, spec.method)
-                    cell.error = error
-                    result.cells.append(cell)
-                    _log(trackers, spec, cell, cfg)
+            _fail_group(result, trackers, cfg, name, members, done, exc, store)
             continue
-        sub = RunResult.load(sub_dir)
-        if not result.model:
-            result.model, result.environment, result.chat_template = sub.model, sub.environment, sub.chat_template
-            result.timings["model_load_s"] = sub.timings.get("model_load_s", 0.0)
-        specs = {spec.key: spec for spec in members}
-        for c in sub.cells:
-            if c.key in done:
-                continue
-            rows += [(order.get(c.key, len(order)), Path(c.samples), r) for r in cell_rows(sub_dir / c.samples, [c])]
-            if c.adapter and (sub_dir / c.adapter).exists():
-                target = run_dir / c.adapter
-                shutil.rmtree(target, ignore_errors=True)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(sub_dir / c.adapter), str(target))
-            result.cells.append(c)
-            if c.key in specs:
-                _log(trackers, specs[c.key], c, cfg)
+        rows += _collect(result, trackers, cfg, store, sub_dir, members, done, order)
     result.cells.sort(key=lambda c: order.get(c.key, len(order)))
-    rows.sort(key=lambda kr: kr[0])  # stable: a cell's rows keep their order
-    files: dict[Path, list[SampleRow]] = {}
-    for _, rel, r in rows:
-        files.setdefault(rel, []).append(r)
-    for rel, file_rows in files.items():
-        store.write_rows(rel, file_rows)
+    _write_rows(store, rows)
     result.timings["total_s"] = round(time.perf_counter() - started, 3)
     store.save(result)
     if all(c.error is None for c in result.cells):
         shutil.rmtree(sub_root, ignore_errors=True)  # nothing left to resume
     return result
+
+
+def _fail_group(result: RunResult, trackers: Any, cfg: Any, name: str, members: Sequence[CellSpec],
+                done: dict[Any, CellResult], exc: Exception, store: RunStore) -> None:
+    """A Ray task that failed as a whole: each of its cells not finished before gets its error."""
+    cause = getattr(exc, "cause", None) or exc
+    text = str(cause).strip().splitlines()[0][:300] if str(cause).strip() else type(cause).__name__
+    error = (f"--launcher ray: the Ray task {name} failed ({type(cause).__name__}: {text}); "
+             f"continue with --resume {store.run_dir}")
+    for spec in members:
+        if spec.key not in done:
+            cell = new_cell(spec, spec.method)
+            cell.error = error
+            result.cells.append(cell)
+            _log(trackers, spec, cell, cfg)
+
+
+def _collect(result: RunResult, trackers: Any, cfg: Any, store: RunStore, sub_dir: Path, members: Sequence[CellSpec],
+             done: dict[Any, CellResult], order: dict[Any, int]) -> list[tuple[int, Path, SampleRow]]:
+    """A finished Ray task's cells into the run (adapters moved, cells logged); their rows."""
+    sub = RunResult.load(sub_dir)
+    if not result.model:
+        result.model, result.environment, result.chat_template = sub.model, sub.environment, sub.chat_template
+        result.timings["model_load_s"] = sub.timings.get("model_load_s", 0.0)
+    specs = {spec.key: spec for spec in members}
+    rows: list[tuple[int, Path, SampleRow]] = []
+    for c in sub.cells:
+        if c.key in done:
+            continue
+        rows += [(order.get(c.key, len(order)), Path(c.samples), r) for r in cell_rows(sub_dir / c.samples, [c])]
+        if c.adapter and (sub_dir / c.adapter).exists():
+            target = store.run_dir / c.adapter
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(sub_dir / c.adapter), str(target))
+        result.cells.append(c)
+        if c.key in specs:
+            _log(trackers, specs[c.key], c, cfg)
+    return rows
+
+
+def _write_rows(store: RunStore, rows: list[tuple[int, Path, SampleRow]]) -> None:
+    """One samples file per task x method entry, its rows in plan order (a cell's rows keep theirs)."""
+    rows.sort(key=lambda kr: kr[0])  # stable
+    files: dict[Path, list[SampleRow]] = {}
+    for _, rel, r in rows:
+        files.setdefault(rel, []).append(r)
+    for rel, file_rows in files.items():
+        store.write_rows(rel, file_rows)
 
 
 def _log(trackers: Any, spec: CellSpec, cell: CellResult, cfg: Any) -> None:

@@ -61,35 +61,47 @@ def tune(session: Session, spec: CellSpec) -> TuningResult:
         cand_cfg = spec.method.with_settings(params)
         chosen = {k: getattr(cand_cfg, k) for k in params}
         key = fingerprint(chosen)
-        if key in done:
+        if key in done:  # finished before an interruption
             candidates.append(done[key])
             sampler.tell(chosen, done[key].dev_score)
             continue
-        label = f"tune {spec.method.label} {len(candidates) + 1}"
-
-        def on_step(step: int, loss: float, label: str = label) -> None:
-            if session.options.progress is not None:
-                session.options.progress(label, step, cfg.training.steps)
-
-        value, error = float("nan"), None
-        with built(spec, cand_cfg, session, dataclasses.replace(final_context, on_step=on_step)) as method:
-            t0 = time.perf_counter()
-            try:
-                preds, _, _ = fit_and_predict(method, training.train,
-                                              lambda m: m.predict(dev_prompts, tc.generation, p.normalization))
-                value = selection_score(p, preds)
-            except PromptkitError as exc:  # e.g. a learning rate that diverges: a result, not a crash
-                error = str(exc)
-        candidates.append(Candidate(chosen, round(value, 4), round(time.perf_counter() - t0, 3), error))
+        candidate, value = _candidate(session, spec, cand_cfg, chosen, len(candidates) + 1, final_context, training.train,
+                                      dev_prompts)
+        candidates.append(candidate)
         sampler.tell(chosen, value)
         if session.store.main:
-            saved.append(key, candidates[-1])
+            saved.append(key, candidate)
         interrupt.check(f"tuning {spec.method.label} stopped after candidate {len(candidates)} (saved)")
     ok = [c for c in candidates if c.dev_score == c.dev_score]
     if not ok:
         raise PromptkitError(f"task {p.name!r}: every tuning candidate of {spec.method.label} failed; first: {candidates[0].error}")
     best = max(ok, key=lambda c: c.dev_score)  # the first of equal scores (grid order)
     return TuningResult(tc.metrics[0], split, len(dev_prompts), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
+
+
+def _candidate(session: Session, spec: CellSpec, cand_cfg: Any, chosen: dict[str, Any], number: int, context: Any,
+               train_prompts: Sequence[Any], dev_prompts: Sequence[Any]) -> tuple[Candidate, float]:
+    """One candidate trained on the train prompts and scored on the dev prompts, and its score
+    unrounded (what the sampler learns). A failure, such as a learning rate that diverges, is a
+    result: its score is NaN."""
+    p = spec.task
+    label = f"tune {spec.method.label} {number}"
+    steps = session.plan.config.training.steps
+
+    def on_step(step: int, loss: float) -> None:
+        if session.options.progress is not None:
+            session.options.progress(label, step, steps)
+
+    value, error = float("nan"), None
+    with built(spec, cand_cfg, session, dataclasses.replace(context, on_step=on_step)) as method:
+        t0 = time.perf_counter()
+        try:
+            preds, _, _ = fit_and_predict(method, train_prompts,
+                                          lambda m: m.predict(dev_prompts, p.task.config.generation, p.normalization))
+            value = selection_score(p, preds)
+        except PromptkitError as exc:
+            error = str(exc)
+    return Candidate(chosen, round(value, 4), round(time.perf_counter() - t0, 3), error), value
 
 
 def _saved_candidates(session: Session, spec: CellSpec, train_prompts: Sequence[Any], dev_prompts: Sequence[Any]) -> SavedCandidates:
