@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,6 +129,41 @@ class RunConfig(Strict):
         return value
 
 
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings of a recorded run that reports and statistics read, typed: from a run's
+    results.json ``config`` (a :class:`RunConfig` dumped) or a merged run's (``merged_from``
+    and the first run's seed and resampling). A key the file lacks takes :class:`RunConfig`'s
+    default, so no reader restates one.
+    """
+
+    seed: int
+    bootstrap_samples: int
+    batch_size: int | None
+    limit: int | None
+    training_seeds: tuple[int, ...]
+    methods: tuple[str, ...]  # entry labels, in the order the run lists them
+    verdict: dict[str, Any]
+    merged_from: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> RunSettings:
+        defaults = RunConfig.model_fields
+        seed = int(config.get("seed", defaults["seed"].default))
+        merged = tuple(config.get("merged_from") or ())
+        training = config.get("training") or {}
+        return cls(
+            seed=seed,
+            bootstrap_samples=int(config.get("bootstrap_samples", defaults["bootstrap_samples"].default)),
+            batch_size=None if merged else config.get("batch_size", defaults["batch_size"].default),
+            limit=config.get("limit"),
+            training_seeds=tuple(training.get("seeds") or [seed]),
+            methods=tuple(entry_label(m) for m in config.get("methods") or []),
+            verdict=dict(config.get("verdict") or {}),
+            merged_from=merged,
+        )
 
 
 def _apply_method_sets(data: dict[str, Any], sets: Sequence[str]) -> tuple[dict[str, Any], list[str], dict[str, str]]:

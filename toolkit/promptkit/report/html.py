@@ -252,13 +252,13 @@ def _browser(result: RunResult, run_dir: str | Path | None, task: str, prompts: 
 
 def _metadata(result: RunResult) -> str:
     m = result.model
-    training = result.config.get("training") or {}
+    settings = result.settings
     rows = [["run id", result.run_id], ["created", result.created],
             ["model", f"{m.get('name', '?')} ({m.get('architecture', '?')}, {m.get('parameters', 0) / 1e6:.1f}M parameters, "
                       f"{m.get('dtype', '?')} on {m.get('device', '?')})"],
             ["chat template", "on" if result.chat_template else "off"],
-            ["seed", str(result.config.get("seed"))], ["training seeds", str(training.get("seeds") or [result.config.get("seed")])],
-            ["bootstrap resamples", str(result.config.get("bootstrap_samples"))],
+            ["seed", str(settings.seed)], ["training seeds", str(list(settings.training_seeds))],
+            ["bootstrap resamples", str(settings.bootstrap_samples)],
             ["total time", f"{result.timings.get('total_s', 0):.1f} s (model load {result.timings.get('model_load_s', 0):.1f} s)"],
             ["python", str(result.environment.get("python", "?"))], ["platform", str(result.environment.get("platform", "?"))]]
     rows += [["command", c] for c in result.commands]
@@ -285,7 +285,7 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
            f"<title>promptkit {_e(result.run_id)}</title><style>{STYLE}</style></head><body>",
            f"<h1>promptkit run <code>{_e(result.run_id)}</code></h1>",
            f"<p class='meta'>{_e(m.get('name', '?'))}, {len(tasks)} task(s), {len(result.cells)} cell(s), seed "
-           f"{_e(result.config.get('seed'))}, {result.timings.get('total_s', 0):.0f} s. Values are on a 0-100 scale with 95% "
+           f"{_e(result.settings.seed)}, {result.timings.get('total_s', 0):.0f} s. Values are on a 0-100 scale with 95% "
            "confidence intervals (Wilson with the design effect for right/wrong metrics, cluster-robust t for other "
            "means, bootstrap for corpus metrics).</p>",
            "<nav>" + "".join(f"<a href='#task-{_slug(t)}'>{_e(t)}</a>" for t in tasks) + "<a href='#metadata'>run metadata</a></nav>"]

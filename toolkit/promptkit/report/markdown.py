@@ -43,7 +43,7 @@ def _limit(limit: object) -> str:
 def render_markdown(result: RunResult) -> str:
     """The report of one run: setup, then per task the verdict and its evidence."""
     model = result.model
-    training = result.config.get("training", {})
+    settings = result.settings
     lines = [
         f"# promptkit run `{result.run_id}`",
         "",
@@ -51,11 +51,11 @@ def render_markdown(result: RunResult) -> str:
         f"- model: `{model.get('name', '?')}` ({model.get('architecture', '?')}, "
         f"{model.get('parameters', 0) / 1e6:.1f}M parameters, {model.get('dtype', '?')} on {model.get('device', '?')})",
         f"- chat template: {'on' if result.chat_template else 'off'}",
-        f"- seed: {result.config.get('seed')}, training seeds: {training.get('seeds') or [result.config.get('seed')]}, "
-        f"batch size: {result.config.get('batch_size')}, limit: {_limit(result.config.get('limit'))}",
+        f"- seed: {settings.seed}, training seeds: {list(settings.training_seeds)}, "
+        f"batch size: {settings.batch_size}, limit: {_limit(settings.limit)}",
         f"- total time: {result.timings.get('total_s', 0):.1f} s (model load {result.timings.get('model_load_s', 0):.1f} s)",
         *(f"- command: `{c}`" for c in result.commands),
-        *(f"- merged from: `{m['run_id']}` ({m['model']}, {m['dir']})" for m in result.config.get("merged_from", [])),
+        *(f"- merged from: `{m['run_id']}` ({m['model']}, {m['dir']})" for m in settings.merged_from),
         "",
         "Values are on a 0-100 scale with 95% confidence intervals in brackets (test-sample variance): Wilson "
         "with the design effect for right/wrong metrics, cluster-robust t for other means of per-example "

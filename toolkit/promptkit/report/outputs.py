@@ -24,8 +24,9 @@ def analyse(result: RunResult, run_dir: str | Path, bootstrap_seed: int | None =
     replaces that stream (``promptkit report --bootstrap-seed K``), to show that no decision
     depends on it.
     """
-    n_boot = int(result.config.get("bootstrap_samples", 1000))
-    seed = derive(int(result.config.get("seed", 0)), "bootstrap") if bootstrap_seed is None else bootstrap_seed
+    settings = result.settings
+    n_boot = settings.bootstrap_samples
+    seed = derive(settings.seed, "bootstrap") if bootstrap_seed is None else bootstrap_seed
     compare_runs(result, run_dir, n_boot=n_boot, seed=seed)
 
 
