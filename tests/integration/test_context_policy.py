@@ -93,7 +93,7 @@ def test_skip_and_error_policies() -> None:
     assert str(exc.value) == (f"task 't', m: example 'ex-1' has {n} prompt tokens, {n - 40} more than the 40 the model can "
                               "read here; set context_policy: truncate-left (cut the longest field from the left) or skip")
     unbounded = fit(examples, budget=None, policy="error")  # a model without a position limit
-    assert unbounded.skip == frozenset() and unbounded.report.to_dict()["budget"] is None
+    assert unbounded.skip == frozenset() and unbounded.report.summary().budget is None
 
 
 # ----------------------------------------------------------------------------- runs
@@ -128,9 +128,9 @@ def test_the_default_truncates_the_long_row_to_the_model_and_counts_it(long_task
     result, rows = run(long_task, tiny_llama_dir, tmp_path, None)
     cell = result.cells[0]
     assert cell.error is None
-    assert cell.context["policy"] == "truncate-left" and cell.context["truncated"] == 1 and cell.context["skipped"] == 0
-    assert cell.context["truncated_ids"] == ["long-test"] and cell.context["budget"] == POSITIONS - MAX_NEW
-    assert cell.context["longest_prompt_tokens"] > LONG_WORDS
+    assert cell.context.to_dict()["policy"] == "truncate-left" and cell.context.to_dict()["truncated"] == 1 and cell.context.to_dict()["skipped"] == 0
+    assert cell.context.to_dict()["truncated_ids"] == ["long-test"] and cell.context.to_dict()["budget"] == POSITIONS - MAX_NEW
+    assert cell.context.to_dict()["longest_prompt_tokens"] > LONG_WORDS
     long_row = rows[0]
     assert long_row["example_id"] == "long-test"
     assert 0.9 * (POSITIONS - MAX_NEW) < long_row["prompt_tokens"] <= POSITIONS - MAX_NEW
@@ -139,14 +139,14 @@ def test_the_default_truncates_the_long_row_to_the_model_and_counts_it(long_task
     assert all(r["prompt_tokens"] + r["output_tokens"] <= POSITIONS for r in rows)
     report = (tmp_path / "default" / "report.md").read_text(encoding="utf-8")
     assert (f"- Context length, zero-shot / qa/extractive: evaluated prompts: 1 truncated (policy truncate-left, at most "
-            f"{POSITIONS - MAX_NEW} tokens, longest {cell.context['longest_prompt_tokens']:,}).") in report
+            f"{POSITIONS - MAX_NEW} tokens, longest {cell.context.to_dict()['longest_prompt_tokens']:,}).") in report
 
 
 def test_skip_gives_the_long_row_an_empty_answer_and_error_fails_the_cell(long_task: Path, tiny_llama_dir: Path,
                                                                          tmp_path: Path) -> None:
     result, rows = run(long_task, tiny_llama_dir, tmp_path, "skip")
     cell = result.cells[0]
-    assert cell.context["skipped"] == 1 and cell.context["skipped_ids"] == ["long-test"] and cell.n == 3
+    assert cell.context.to_dict()["skipped"] == 1 and cell.context.to_dict()["skipped_ids"] == ["long-test"] and cell.n == 3
     assert rows[0]["prediction"] == "" and rows[0]["prompt_tokens"] == 0 and rows[0]["scores"]["exact_match"] == 0.0
     assert all(r["prompt_tokens"] > 0 for r in rows[1:])
 
@@ -160,9 +160,9 @@ def test_training_prompts_follow_the_policy_within_max_length(long_task: Path, t
     result, _ = run(long_task, tiny_llama_dir, tmp_path, None, methods=[{"kind": "lora", "rank": 2}])
     cell = result.cells[0]
     assert cell.error is None, cell.error
-    training = cell.context["training"]
+    training = cell.context.to_dict()["training"]
     assert training["truncated"] == 1 and training["truncated_ids"] == ["long-train"] and training["budget"] == 512
-    assert cell.context["truncated"] == 1  # and its evaluated long row
+    assert cell.context.to_dict()["truncated"] == 1  # and its evaluated long row
 
 
 def test_a_prompt_within_the_byte_bound_is_not_tokenized_and_the_result_is_the_same() -> None:
@@ -193,8 +193,8 @@ def test_few_shot_prompts_lose_the_long_demonstration_rather_than_being_skipped(
     cell = result.cells[0]
     assert cell.error is None, cell.error
     # only the row too long with no demonstrations is skipped; the two others ran shorter
-    assert cell.context["skipped_ids"] == ["long-test"] and cell.context["truncated"] == 0
-    assert cell.context["shots_dropped"] == 2 and cell.context["demonstrations_dropped"] >= 2
+    assert cell.context.to_dict()["skipped_ids"] == ["long-test"] and cell.context.to_dict()["truncated"] == 0
+    assert cell.context.to_dict()["shots_dropped"] == 2 and cell.context.to_dict()["demonstrations_dropped"] >= 2
     samples = tmp_path / "skip" / "samples/tiny_qa/few-shot.jsonl"
     rows = [json.loads(line) for line in samples.open(encoding="utf-8")]
     ran = [r for r in rows if r["example_id"] != "long-test"]

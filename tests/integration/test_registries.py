@@ -90,7 +90,7 @@ def test_a_registered_backend_serves_the_run(tmp_path: Path, tiny_llama_dir: Pat
         plain = run(config(tmp_path, tiny_llama_dir, run_id="plain"))
     finally:
         BACKENDS.pop("toy")
-    assert toy.cells[0].context is not None and toy.cells[0].context["backend"] == ["served by the toy backend"]
+    assert toy.cells[0].context is not None and toy.cells[0].context.backend == ("served by the toy backend",)
     assert toy.cells[0].metrics["exact_match"].value == plain.cells[0].metrics["exact_match"].value
     with pytest.raises(Exception, match="unknown backend 'toy'"):
         config(tmp_path, tiny_llama_dir, model={"backend": "toy"})

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from promptkit.analysis.compare import compare_runs
 from promptkit.records import Cost, MetricScore
-from promptkit.records.results import CellResult, RunResult, TaskInfo
+from promptkit.records.results import CellContext, CellResult, PolicyReport, RunResult, TaskInfo
 from promptkit.report.markdown import render_markdown
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -186,7 +186,7 @@ def test_an_underpowered_run_does_not_reward_the_cheap_method(tmp_path: Path) ->
 
 def test_a_method_that_mostly_did_not_run_is_excluded(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:
     few = _write_cell(tmp_path, "few-shot", np.zeros(N, dtype=bool))
-    few.context = {"policy": "truncate-left", "skipped": N, "truncated": 0}
+    few.context = CellContext(evaluation=PolicyReport(policy="truncate-left", skipped=N, truncated=0))
     cells = [few, _write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000)]
     run = _run(cells, ["few-shot", "lora"], verdict={"margin": 100.0})  # even a margin that admits anything
     compare_runs(run, tmp_path, n_boot=100, seed=1)
@@ -428,7 +428,7 @@ def test_no_recommendation_when_no_method_ran(tmp_path: Path) -> None:
     cells = []
     for method in ("zero-shot", "few-shot"):
         cell = _write_cell(tmp_path, method, np.zeros(N, dtype=bool))
-        cell.context = {"policy": "skip", "budget": 512, "skipped": N - 2, "truncated": 0}
+        cell.context = CellContext(evaluation=PolicyReport(policy="skip", budget=512, skipped=N - 2, truncated=0))
         cells.append(cell)
     run = _run(cells, ["zero-shot", "few-shot"])
     compare_runs(run, tmp_path, n_boot=0, seed=1)

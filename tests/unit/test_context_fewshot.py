@@ -14,6 +14,7 @@ from promptkit.config import PromptConfig
 from promptkit.prompting import FewShotSampler, PromptTemplate
 from promptkit.prompting.context import ContextLengthError, context_phrase, fit_prompts
 from promptkit.records import Example, Prompt
+from promptkit.records.results import PolicyReport
 
 TEMPLATE = PromptTemplate(PromptConfig(name="test/qa", instruction="Read it.",
                                        input="Context: {{ context }}\nQuestion: {{ question }}\nAnswer:",
@@ -64,11 +65,11 @@ def test_the_report_counts_prompts_that_lost_demonstrations_and_how_many_went() 
     fitted = fit([example("a", 20), ex, example("b", 21)], two, "skip")
     assert [len(p.shots) for p in fitted.prompts] == [2, 2, 1]
     assert [p.shots for p in fitted.prompts[:2]] == [TEMPLATE.render(ex, DEMOS[2:]).shots] * 2  # d2 and d3 stay
-    report = fitted.report.to_dict()
+    report = fitted.report.summary().to_dict()
     assert (report["shots_dropped"], report["demonstrations_dropped"], report["shots_dropped_ids"]) == (3, 7, ["a", "q", "b"])
     assert report["truncated"] == report["skipped"] == 0 and report["longest_prompt_tokens"] == words(
         TEMPLATE.render(example("b", 21), DEMOS))
-    assert context_phrase(report) == ["3 lost demonstrations (7 dropped, oldest first)"]
+    assert context_phrase(fitted.report.summary()) == ["3 lost demonstrations (7 dropped, oldest first)"]
 
 
 def test_truncate_left_cuts_the_field_of_the_prompt_without_demonstrations() -> None:
@@ -81,7 +82,7 @@ def test_truncate_left_cuts_the_field_of_the_prompt_without_demonstrations() -> 
     assert cut == TEMPLATE.render(Example("q", {**ex.fields, "context": tail}, ("x",)))
     assert fitted.report.truncated == ["q"] and fitted.report.skipped == [] and fitted.skip == frozenset()
     assert fitted.report.shots_dropped == ["q"] and fitted.report.demonstrations_dropped == SHOTS
-    assert context_phrase(fitted.report.to_dict()) == ["1 truncated", "1 lost demonstrations (4 dropped, oldest first)"]
+    assert context_phrase(fitted.report.summary()) == ["1 truncated", "1 lost demonstrations (4 dropped, oldest first)"]
 
 
 def test_skip_skips_what_does_not_fit_even_without_demonstrations() -> None:
@@ -90,7 +91,7 @@ def test_skip_skips_what_does_not_fit_even_without_demonstrations() -> None:
     assert fitted.skip == {0} and fitted.report.skipped == ["q"] and fitted.report.truncated == []
     assert fitted.report.shots_dropped == [] and fitted.report.demonstrations_dropped == 0  # skipped, not run shorter
     assert fitted.prompts[0] == TEMPLATE.render(ex, DEMOS)
-    assert context_phrase(fitted.report.to_dict()) == ["1 skipped"]
+    assert context_phrase(fitted.report.summary()) == ["1 skipped"]
     # truncate-left skips too when the prompt is too long with no demonstrations and the field emptied
     tiny = fit([ex], 3, "truncate-left")
     assert tiny.skip == {0} and tiny.report.skipped == ["q"] and tiny.report.shots_dropped == []
@@ -116,12 +117,12 @@ def test_prompts_that_fit_are_untouched(policy: str) -> None:
                          encode=lambda t: [vocab.append(w) or len(vocab) - 1 for w in t.split()],
                          decode=lambda ids: " ".join(vocab[i] for i in ids), where="")
     assert fitted.prompts == rendered and all(len(p.shots) == 3 for p in fitted.prompts) and fitted.skip == frozenset()
-    report = fitted.report.to_dict()
+    report = fitted.report.summary().to_dict()
     assert report["shots_dropped"] == report["demonstrations_dropped"] == report["truncated"] == report["skipped"] == 0
-    assert report["shots_dropped_ids"] == [] and context_phrase(report) == []
+    assert report["shots_dropped_ids"] == [] and context_phrase(fitted.report.summary()) == []
 
 
 def test_context_phrase_of_a_report_written_before_demonstrations_were_dropped() -> None:
     old = {"policy": "truncate-left", "budget": 506, "truncated": 2, "skipped": 1, "longest_prompt_tokens": 9000,
            "truncated_ids": ["a", "b"], "skipped_ids": ["c"]}
-    assert context_phrase(old) == ["2 truncated", "1 skipped"]
+    assert context_phrase(PolicyReport.from_dict(old)) == ["2 truncated", "1 skipped"]

@@ -81,8 +81,9 @@ def resolve_settings(run_verdict: Mapping[str, object] | None, task_verdict: Map
 
 def skipped_rows(cells: Sequence[CellResult]) -> tuple[int, int]:
     """Evaluated rows the context policy skipped and truncated (the most of any seed)."""
-    skipped = max((int((c.context or {}).get("skipped", 0) or 0) for c in cells), default=0)
-    truncated = max((int((c.context or {}).get("truncated", 0) or 0) for c in cells), default=0)
+    evaluated = [c.context.evaluation for c in cells if c.context is not None and c.context.evaluation is not None]
+    skipped = max((e.skipped for e in evaluated), default=0)
+    truncated = max((e.truncated for e in evaluated), default=0)
     return skipped, truncated
 
 

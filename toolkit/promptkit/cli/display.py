@@ -108,8 +108,7 @@ class LiveDisplay:
         if cell.training is not None:
             spent.append(f"training {cell.timings.get('fit_s', 0):.1f} s")
         spent.append(f"evaluation {cell.timings.get('predict_s', 0):.1f} s")
-        ctx = cell.context or {}
-        spent += [f"{phrase} for context length" for phrase in context_phrase(ctx)]
+        spent += [f"{phrase} for context length" for phrase in context_phrase(cell.context.evaluation if cell.context else None)]
         console.print(f"[green]✓[/green] {escape(f'{cell.task} / {cell.prompt} / {cell.method}{seed}')}: {metrics} "
                       f"[dim]({', '.join(spent)})[/dim]", soft_wrap=True)
 

@@ -28,10 +28,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from promptkit.errors import PromptkitError
 from promptkit.records import Example, Prompt
+from promptkit.records.results import PolicyReport
 
 ContextPolicy = Literal["truncate-left", "skip", "error"]
 DEFAULT_POLICY: ContextPolicy = "truncate-left"
@@ -56,24 +57,24 @@ class ContextReport:
     # the budget (a prompt the byte bound clears is shorter than any that was not)
     longest: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "budget": self.budget, "truncated": len(self.truncated), "skipped": len(self.skipped),
-                "longest_prompt_tokens": self.longest, "truncated_ids": self.truncated[:SHOWN_IDS],
-                "skipped_ids": self.skipped[:SHOWN_IDS], "shots_dropped": len(self.shots_dropped),
-                "demonstrations_dropped": self.demonstrations_dropped, "shots_dropped_ids": self.shots_dropped[:SHOWN_IDS]}
+    def summary(self) -> PolicyReport:
+        """What results.json records (counts, and the first ids of each kind)."""
+        return PolicyReport(policy=self.policy, budget=self.budget, truncated=len(self.truncated), skipped=len(self.skipped),
+                            longest_prompt_tokens=self.longest, truncated_ids=tuple(self.truncated[:SHOWN_IDS]),
+                            skipped_ids=tuple(self.skipped[:SHOWN_IDS]), shots_dropped=len(self.shots_dropped),
+                            demonstrations_dropped=self.demonstrations_dropped,
+                            shots_dropped_ids=tuple(self.shots_dropped[:SHOWN_IDS]))
 
 
-def context_phrase(report: dict[str, Any]) -> list[str]:
-    """What the policy did to one list of prompts, in words: a ``ContextReport.to_dict()``
-    (results.json ``context``, or its ``training`` / ``dev``) -> e.g. ``["2 truncated",
-    "3 lost demonstrations (12 dropped, oldest first)"]``; empty when every prompt fit as rendered.
-
-    A results.json written before demonstrations were dropped has no such keys: nothing is said.
-    """
-    phrases = [f"{report[k]} {k}" for k in ("truncated", "skipped") if report.get(k)]
-    if report.get("shots_dropped"):
-        phrases.append(f"{report['shots_dropped']} lost demonstrations "
-                       f"({report.get('demonstrations_dropped', 0)} dropped, oldest first)")
+def context_phrase(report: PolicyReport | None) -> list[str]:
+    """What the policy did to one list of prompts, in words, e.g. ``["2 truncated", "3 lost
+    demonstrations (12 dropped, oldest first)"]``; empty when every prompt fit as rendered (or
+    nothing was recorded)."""
+    if report is None:
+        return []
+    phrases = [f"{n} {k}" for k, n in (("truncated", report.truncated), ("skipped", report.skipped)) if n]
+    if report.shots_dropped:
+        phrases.append(f"{report.shots_dropped} lost demonstrations ({report.demonstrations_dropped} dropped, oldest first)")
     return phrases
 
 

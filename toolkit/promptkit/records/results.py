@@ -127,6 +127,76 @@ class TaskInfo:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class PolicyReport:
+    """What the context-length policy did to one list of a cell's prompts (evaluated, training
+    or dev), as results.json records it (``promptkit.prompting.context.ContextReport.summary``).
+
+    Attributes:
+        budget: tokens a prompt could have (None: the model sets no limit).
+        truncated / skipped / shots_dropped: how many prompts were cut, left out, or run with
+            fewer demonstrations; ``*_ids`` the first of them.
+        longest_prompt_tokens: the longest prompt before the policy.
+    """
+
+    policy: str = ""
+    budget: int | None = None
+    truncated: int = 0
+    skipped: int = 0
+    longest_prompt_tokens: int = 0
+    truncated_ids: tuple[str, ...] = ()
+    skipped_ids: tuple[str, ...] = ()
+    shots_dropped: int = 0
+    demonstrations_dropped: int = 0
+    shots_dropped_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PolicyReport:
+        """Keys a file lacks (written before they existed) take their defaults."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
+
+
+@dataclass
+class CellContext:
+    """What a cell's prompts went through: the context-length policy on its evaluated prompts,
+    on its training and dev prompts (trained cells), and the backend's notes (``--backend vllm``:
+    what ran on the Hugging Face path instead, and why).
+
+    In results.json it keeps the layout it always had: the evaluated prompts' report at the top,
+    the training prompts' under ``training`` (the dev prompts' under ``training.dev``) and the
+    notes under ``backend``.
+    """
+
+    evaluation: PolicyReport | None = None
+    training: PolicyReport | None = None
+    dev: PolicyReport | None = None
+    backend: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.training is not None:
+            data["training"] = {**self.training.to_dict(), **({"dev": self.dev.to_dict()} if self.dev is not None else {})}
+        if self.evaluation is not None:
+            data.update(self.evaluation.to_dict())
+        if self.backend:
+            data["backend"] = list(self.backend)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CellContext:
+        training = dict(data.get("training") or {})
+        dev = training.pop("dev", None)
+        top = {k: v for k, v in data.items() if k not in ("training", "backend")}
+        return cls(evaluation=PolicyReport.from_dict(top) if top else None,
+                   training=PolicyReport.from_dict(training) if training else None,
+                   dev=PolicyReport.from_dict(dev) if dev else None, backend=tuple(data.get("backend") or ()))
+
+
 @dataclass
 class CellResult:
     """One task x prompt template x method evaluation."""
@@ -154,9 +224,8 @@ class CellResult:
     seed: int | None = None
     # Tuned methods: the candidates tried on the dev split and the settings chosen.
     tuning: TuningResult | None = None
-    # The context-length policy and what it did (promptkit.prompting.context.ContextReport.to_dict);
-    # trained cells also hold it for their training prompts under "training".
-    context: dict[str, Any] | None = None
+    # What the context-length policy did to its prompts, and the backend's notes.
+    context: CellContext | None = None
 
     @property
     def key(self) -> tuple[str, str, str, int | None]:
@@ -173,6 +242,7 @@ class CellResult:
         data["tuning"] = self.tuning.to_dict() if self.tuning else None
         data["cost"] = self.cost.to_dict() if self.cost else None
         data["training"] = self.training.to_dict() if self.training else None
+        data["context"] = self.context.to_dict() if self.context is not None else None
         return data
 
     @classmethod
@@ -184,7 +254,9 @@ class CellResult:
         # files written before these were typed hold {} for methods without them
         data["cost"] = Cost.from_dict(data["cost"]) if data.get("cost") else None
         data["training"] = TrainingReport.from_dict(data["training"]) if data.get("training") else None
+        data["context"] = CellContext.from_dict(data["context"]) if data.get("context") else None
         return cls(**data)
+
 
 @dataclass
 class RunResult:

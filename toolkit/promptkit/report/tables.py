@@ -298,16 +298,15 @@ def context_lines(result: RunResult, task: str) -> list[str]:
     (evaluation, training or dev prompts); none when every prompt fit."""
     lines = []
     for c in result.cells:
-        ctx = c.context or {}
-        if c.task != task or not ctx:
+        ctx = c.context
+        if c.task != task or ctx is None:
             continue
         parts = []
-        for label, report in (("evaluated", ctx), ("training", ctx.get("training") or {}),
-                              ("dev", (ctx.get("training") or {}).get("dev") or {})):
+        for label, report in (("evaluated", ctx.evaluation), ("training", ctx.training), ("dev", ctx.dev)):
             done = context_phrase(report)
-            if done:
-                parts.append(f"{label} prompts: {' and '.join(done)} (policy {report.get('policy')}, "
-                             f"at most {report.get('budget'):,} tokens, longest {report.get('longest_prompt_tokens', 0):,})")
+            if report is not None and done:
+                parts.append(f"{label} prompts: {' and '.join(done)} (policy {report.policy}, "
+                             f"at most {report.budget:,} tokens, longest {report.longest_prompt_tokens:,})")
         if parts:
             seed = "" if c.seed is None else f" seed {c.seed}"
             lines.append(f"Context length, {c.method}{seed} / {c.prompt}: " + "; ".join(parts) + ".")

@@ -26,7 +26,7 @@ from promptkit.faults import kill_point
 from promptkit.harness import Runtime
 from promptkit.models.batching import ProgressFn
 from promptkit.records import Prediction, Prompt
-from promptkit.records.results import CellResult, TuningResult
+from promptkit.records.results import CellContext, CellResult, TuningResult
 from promptkit.records.samples import SampleRow
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
@@ -150,7 +150,7 @@ def _fit_and_predict_cell(session: Session, spec: CellSpec, cell: CellResult, me
         context = None
         if spec.seed is not None:
             training = session.prompts.training(spec, method_cfg)
-            cell.context = {"training": training.report}
+            cell.context = CellContext(training=training.train_report, dev=training.dev_report)
             train_prompts = training.train
             context = fit_context(session, spec, spec.seed, training,
                                   session.store.cell_dir(spec.task.name, spec.template.name, method_cfg.label, spec.seed),
@@ -160,13 +160,13 @@ def _fit_and_predict_cell(session: Session, spec: CellSpec, cell: CellResult, me
         with built(spec, method_cfg, session, context) as method:
             cell.shots = session.prompts.shots(spec, method_cfg)
             fitted = session.prompts.evaluation(spec, method_cfg, method.model, method.chat, cell.method)
-            cell.context = {**(cell.context or {}), **fitted.report.to_dict()}
+            cell.context = dataclasses.replace(cell.context or CellContext(), evaluation=fitted.report.summary())
             prompts = fitted.prompts
             preds, fit_s, predict_s = fit_and_predict(
                 method, train_prompts, lambda m: _predict_saved(session, spec, m, prompts, cell, train_prompts, fitted.skip))
             fallbacks = session.lm.take_notes()
             if fallbacks:  # --backend vllm: what ran on the Hugging Face backend instead, and why
-                cell.context = {**(cell.context or {}), "backend": fallbacks}
+                cell.context = dataclasses.replace(cell.context or CellContext(), backend=tuple(fallbacks))
             if method.adapts:
                 _record_adaptation(session, cell, method)
     except Exception as exc:

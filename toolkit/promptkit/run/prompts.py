@@ -18,6 +18,7 @@ from promptkit.errors import PromptkitError
 from promptkit.prompting import FewShotSampler
 from promptkit.prompting.context import DEFAULT_POLICY, Fitted, fit_prompts
 from promptkit.records import Example, Prompt
+from promptkit.records.results import PolicyReport
 from promptkit.run.plan import CellSpec, PreparedTask, RunSeeds, training_split
 
 BOUND_MARGIN = 16  # special tokens a tokenizer may add beyond one token per byte
@@ -31,7 +32,8 @@ class TrainingPrompts:
     dev: list[Prompt]
     n_train_examples: int
     n_dev_examples: int
-    report: dict[str, Any]
+    train_report: PolicyReport
+    dev_report: PolicyReport
 
 
 @dataclass
@@ -78,10 +80,9 @@ class PromptFitter:
         fitted = self.fit(p, train, spec.template.render, self.lm, self.chat, budget, f"{label} training", target=True)
         dev_fitted = self.fit(p, dev, spec.template.render, self.lm, self.chat, self.eval_budget(self.lm, method_cfg, spec),
                               f"{label} dev")
-        report = fitted.report.to_dict()
-        report["dev"] = dev_fitted.report.to_dict()
         return TrainingPrompts([pr for i, pr in enumerate(fitted.prompts) if i not in fitted.skip],
-                               [pr for i, pr in enumerate(dev_fitted.prompts) if i not in dev_fitted.skip], len(train), len(dev), report)
+                               [pr for i, pr in enumerate(dev_fitted.prompts) if i not in dev_fitted.skip], len(train), len(dev), fitted.report.summary(),
+                               dev_fitted.report.summary())
 
     def fit(self, p: PreparedTask, examples: Sequence[Example], render: Callable[[Example], Prompt], lm: Any,
             chat: bool, budget: int | None, label: str, target: bool = False) -> Fitted:
