@@ -14,7 +14,8 @@ from promptkit.config import PromptConfig
 from promptkit.config.documents import MAX_YAML_CHARS, parse_yaml, validate
 from promptkit.config.run import RunConfig
 from promptkit.errors import ConfigError
-from promptkit.methods.training import TrainingError, _load_checkpoint, _rng_state, _set_rng_state, _write_checkpoint
+from promptkit.methods.checkpoint import load_training_checkpoint, rng_state, set_rng_state, write_checkpoint
+from promptkit.methods.training import TrainingError
 from promptkit.tasks import TaskConfig
 from pydantic import ValidationError
 
@@ -112,7 +113,7 @@ def test_a_planted_checkpoint_does_not_run_code(tmp_path: Path, monkeypatch: pyt
     # a pickle under the checkpoint's name: read as safetensors, it is refused, never unpickled
     torch.save({"step": 1, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": _Planted()}, ckpt)
     with pytest.raises(TrainingError, match=r"checkpoint.safetensors: cannot resume from this checkpoint \(.*\); delete it"):
-        _load_checkpoint(ckpt)
+        load_training_checkpoint(ckpt)
     assert not marker.exists()
 
 
@@ -123,18 +124,18 @@ def test_a_safetensors_file_that_is_not_a_checkpoint_is_refused(tmp_path: Path) 
     ckpt = tmp_path / "checkpoint.safetensors"
     save_file({"w": torch.ones(2)}, str(ckpt))  # an adapter's weights, say
     with pytest.raises(TrainingError, match="without promptkit's checkpoint metadata"):
-        _load_checkpoint(ckpt)
+        load_training_checkpoint(ckpt)
 
 
 def test_a_truncated_checkpoint_is_a_one_line_error(tmp_path: Path) -> None:
     import torch
 
     ckpt = tmp_path / "checkpoint.safetensors"
-    _write_checkpoint(ckpt, {"step": 3, "trainable": {"w": torch.ones(100)}, "optimizer": {}, "scheduler": {}, "rng": _rng_state()})
-    assert _load_checkpoint(ckpt)["step"] == 3
+    write_checkpoint(ckpt, {"step": 3, "trainable": {"w": torch.ones(100)}, "optimizer": {}, "scheduler": {}, "rng": rng_state()})
+    assert load_training_checkpoint(ckpt)["step"] == 3
     ckpt.write_bytes(ckpt.read_bytes()[:200])
     with pytest.raises(TrainingError, match="cannot resume from this checkpoint") as info:
-        _load_checkpoint(ckpt)
+        load_training_checkpoint(ckpt)
     assert "\n" not in str(info.value)
 
 
@@ -144,11 +145,11 @@ def test_random_states_survive_the_round_trip(tmp_path: Path) -> None:
     import numpy as np
     import torch
 
-    state = _rng_state()
+    state = rng_state()
     expected = (random.random(), float(np.random.random()), float(torch.rand(1)))
     ckpt = tmp_path / "checkpoint.safetensors"
-    _write_checkpoint(ckpt, {"step": 0, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": [state]})
-    _set_rng_state(_load_checkpoint(ckpt)["rng"][0])
+    write_checkpoint(ckpt, {"step": 0, "trainable": {}, "optimizer": {}, "scheduler": {}, "rng": [state]})
+    set_rng_state(load_training_checkpoint(ckpt)["rng"][0])
     assert (random.random(), float(np.random.random()), float(torch.rand(1))) == expected
 
 
@@ -172,9 +173,9 @@ def test_an_adamw_checkpoint_restores_the_optimizer_exactly(tmp_path: Path) -> N
     lin, opt, sched = model_and_optimizer()
     step(lin, opt, sched)
     odd = {"__tuple__": 1, 7: (1, [2.5, None]), "nan": float("nan")}  # keys that look like tags, int keys
-    _write_checkpoint(tmp_path / "c.safetensors", {"step": 1, "trainable": dict(lin.state_dict()), "optimizer": opt.state_dict(),
+    write_checkpoint(tmp_path / "c.safetensors", {"step": 1, "trainable": dict(lin.state_dict()), "optimizer": opt.state_dict(),
                                                    "scheduler": sched.state_dict(), "rng": [], "odd": odd})
-    saved = _load_checkpoint(tmp_path / "c.safetensors")
+    saved = load_training_checkpoint(tmp_path / "c.safetensors")
     assert saved["odd"][7] == (1, [2.5, None]) and saved["odd"]["__tuple__"] == 1 and saved["odd"]["nan"] != saved["odd"]["nan"]
     lin2, opt2, sched2 = model_and_optimizer()
     lin2.load_state_dict(saved["trainable"])

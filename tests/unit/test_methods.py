@@ -283,7 +283,7 @@ def test_running_batch_decodes_what_generate_decodes(kind: str, fresh_lm: Callab
     """The running-batch decoder (rows leave when they stop, waiting prompts join) gives every
     prompt exactly what ``model.generate`` gives it alone, for every method's way of placing its
     adaptation (LoRA layers, soft prompt embeddings, key/value prefix)."""
-    from promptkit.models.hf import HFCausalLM
+    from promptkit.models.causal import HFCausalLM
 
     method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
     prompts = [replace(p, example_id=f"{p.example_id}-{k}") for k in range(2) for p in GEN_PROMPTS] + SHARED_PARAGRAPH
@@ -303,7 +303,7 @@ def test_shared_context_scoring_equals_scoring_each_pair(kind: str, fresh_lm: Ca
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Choices of several tokens scored from their context's cache give the log-probabilities of
     reading every (context, choice) sequence whole, under every method's adaptation."""
-    from promptkit.models.hf import HFCausalLM
+    from promptkit.models.causal import HFCausalLM
 
     method = make(kind, fresh_lm(), saved_adapter).fit(TRAIN)
     choices = ("anna", "the old table", "in the sun and the sea", "maria lives in rome")

@@ -106,3 +106,7 @@ class ModelError(PromptkitError):
     """A model could not be resolved or loaded."""
 
     exit_code = 2
+
+
+class TrainingError(PromptkitError):
+    """Training cannot continue (non-finite loss, empty training set, an unreadable checkpoint)."""

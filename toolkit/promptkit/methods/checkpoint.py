@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any
+
+from promptkit.errors import TrainingError
+from promptkit.tasks.catalog import display_path
 
 # Tag keys of the JSON structure; a dict using one of them as a key of its own is stored tagged.
 _TENSOR, _TUPLE, _ITEMS = "__tensor__", "__tuple__", "__items__"
@@ -101,3 +105,45 @@ def read_checkpoint(path: Path) -> Any:
                                         f"this promptkit reads format {FORMAT}")
         tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118 (safe_open has no __iter__)
     return _decode(header["data"], tensors)
+
+
+def load_training_checkpoint(path: Path) -> dict[str, Any]:
+    """A training checkpoint. Its format holds tensors and plain values only, so a checkpoint
+    from elsewhere cannot run code. Unreadable: a one-line error saying what to do."""
+    try:
+        saved = read_checkpoint(path)
+        needed = {"step", "trainable", "report"} if isinstance(saved, dict) and saved.get("final") else \
+            {"step", "trainable", "optimizer", "scheduler", "rng"}
+        if not isinstance(saved, dict) or not needed <= set(saved):
+            raise ValueError("not a promptkit training checkpoint")
+    except Exception as e:  # truncated file, a pickle or another format
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise TrainingError(f"{display_path(path)}: cannot resume from this checkpoint ({reason}); "
+                            "delete it to train this cell from the start") from None
+    return saved
+
+
+def rng_state() -> dict[str, Any]:
+    """Every random state training draws from (dropout, shuffles)."""
+    import numpy as np
+    import torch
+
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    # numpy's key array as a tensor: a checkpoint stores tensors and plain values only
+    state = {"torch": torch.get_rng_state(), "py": random.getstate(),
+             "np": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(gauss))}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    import numpy as np
+    import torch
+
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["py"])
+    kind, keys, pos, has_gauss, gauss = state["np"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])

@@ -13,7 +13,7 @@ import contextlib
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,18 +21,14 @@ from typing import Any
 from promptkit import interrupt
 from promptkit.config import TrainingConfig
 from promptkit.distributed import current
-from promptkit.errors import PromptkitError
+from promptkit.errors import TrainingError
 from promptkit.faults import kill_point
-from promptkit.methods.checkpoint import read_checkpoint, write_checkpoint
+from promptkit.methods.checkpoint import load_training_checkpoint, rng_state, set_rng_state, write_checkpoint
+from promptkit.methods.memory import RssPeak, gradient_checkpointing
 from promptkit.models.backend import IGNORE, LanguageModel, TrainingExample
 from promptkit.records import TrainingReport
-from promptkit.tasks.catalog import display_path
 
 CHECKPOINT = "checkpoint.safetensors"
-
-
-class TrainingError(PromptkitError):
-    """Training cannot continue (non-finite loss, empty training set)."""
 
 
 def batch_schedule(lengths: Sequence[int], batch_size: int, n_batches: int, seed: int) -> list[list[int]]:
@@ -162,7 +158,7 @@ class Trainer:
                 return finished
         if loop.use_cuda:
             torch.cuda.reset_peak_memory_stats()
-        rss = _RssPeak()
+        rss = RssPeak()
         loop.model.train()
         t_start = time.perf_counter()
         eval_time = 0.0
@@ -239,7 +235,7 @@ class Trainer:
         """Continue from the checkpoint: optimizer, schedule, random state and report as they
         were; the finished report when the checkpoint is the final one."""
         procs = current()
-        saved = _load_checkpoint(ckpt)
+        saved = load_training_checkpoint(ckpt)
         self._load_trainable_state(saved["trainable"])
         if saved.get("final"):
             loop.model.eval()
@@ -249,7 +245,7 @@ class Trainer:
         loop.optimizer.load_state_dict(saved["optimizer"])
         loop.scheduler.load_state_dict(saved["scheduler"])
         rng = saved["rng"]
-        _set_rng_state(rng[procs.rank] if len(rng) == procs.world else rng[0])
+        set_rng_state(rng[procs.rank] if len(rng) == procs.world else rng[0])
         loop.start_step = saved["step"]
         loop.report = TrainingReport(**saved["report"])
         loop.report.resumed_from = loop.start_step
@@ -296,7 +292,7 @@ class Trainer:
         loop.optimizer.zero_grad(set_to_none=True)
         return step_loss, tokens
 
-    def _finish(self, loop: _Loop, n_examples: int, rss: _RssPeak, ckpt: Path | None) -> TrainingReport:
+    def _finish(self, loop: _Loop, n_examples: int, rss: RssPeak, ckpt: Path | None) -> TrainingReport:
         """The report completed (speed, epochs, peak memory), the best dev state restored, the
         final checkpoint written."""
         import torch
@@ -329,7 +325,7 @@ class Trainer:
         procs = current()
         procs.barrier()  # every process is past its last read of the checkpoint
         if procs.is_main:
-            _write_checkpoint(path, {"step": report.steps, "final": True, "trainable": self._trainable_state(),
+            write_checkpoint(path, {"step": report.steps, "final": True, "trainable": self._trainable_state(),
                                      "report": report.to_dict()})
         procs.barrier()
 
@@ -381,9 +377,9 @@ class Trainer:
     def _save(self, path: Path, step: int, optimizer: Any, scheduler: Any, report: TrainingReport, state: dict[str, Any]) -> None:
         """Write the checkpoint (main process; every process's random state goes in it)."""
         procs = current()
-        rng = procs.all_gather(_rng_state())
+        rng = procs.all_gather(rng_state())
         if procs.is_main:
-            _write_checkpoint(path, {
+            write_checkpoint(path, {
                 "step": step,
                 "trainable": self._trainable_state(),
                 "optimizer": optimizer.state_dict(),
@@ -394,98 +390,3 @@ class Trainer:
             })
         procs.barrier()
         kill_point("checkpoint-saved")
-
-
-@contextlib.contextmanager
-def gradient_checkpointing(lm: LanguageModel, on: bool) -> Iterator[None]:
-    """Activation checkpointing of the transformers model inside ``lm.module`` for the block.
-
-    Non-reentrant checkpointing needs no gradient on the inputs, so it works when only a soft
-    prompt or an adapter trains. The base model is shared by the run's other cells: switched
-    off again on the way out. A key/value prefix is refused: transformers drops the cache of a
-    checkpointed layer, which would train without the prefix.
-    """
-    if not on:
-        yield
-        return
-    module = lm.module
-    model = module.get_base_model() if hasattr(module, "get_base_model") else module
-    if not getattr(model, "supports_gradient_checkpointing", False):
-        raise TrainingError(f"{type(model).__name__} does not support gradient checkpointing; "
-                            "set training.gradient_checkpointing: false")
-    adaptation = getattr(lm, "adaptation", None)
-    soft = adaptation.soft_prompt if adaptation is not None else None
-    if soft is not None and soft.placement == "cache":
-        raise TrainingError("training.gradient_checkpointing cannot train a key/value prefix (prefix-tuning): "
-                            "checkpointed layers drop the cache; set it to false or use prompt-tuning / p-tuning")
-    # transformers 5 renamed the switch (the old name warns and goes in v6)
-    kwargs = {"use_reentrant": False}
-    if hasattr(model, "activation_checkpointing_enable"):
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
-    else:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
-    try:
-        yield
-    finally:
-        off = getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable
-        off()
-
-
-def _write_checkpoint(path: Path, data: dict[str, Any]) -> None:
-    """safetensors plus a JSON header, atomically (see :mod:`promptkit.methods.checkpoint`)."""
-    write_checkpoint(path, data)
-
-
-def _load_checkpoint(path: Path) -> dict[str, Any]:
-    """A training checkpoint. Its format holds tensors and plain values only, so a checkpoint
-    from elsewhere cannot run code. Unreadable: a one-line error saying what to do."""
-    try:
-        saved = read_checkpoint(path)
-        needed = {"step", "trainable", "report"} if isinstance(saved, dict) and saved.get("final") else \
-            {"step", "trainable", "optimizer", "scheduler", "rng"}
-        if not isinstance(saved, dict) or not needed <= set(saved):
-            raise ValueError("not a promptkit training checkpoint")
-    except Exception as e:  # truncated file, a pickle or another format
-        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        raise TrainingError(f"{display_path(path)}: cannot resume from this checkpoint ({reason}); "
-                            "delete it to train this cell from the start") from None
-    return saved
-
-
-def _rng_state() -> dict[str, Any]:
-    """Every random state training draws from (dropout, shuffles)."""
-    import numpy as np
-    import torch
-
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    # numpy's key array as a tensor: a checkpoint stores tensors and plain values only
-    state = {"torch": torch.get_rng_state(), "py": random.getstate(),
-             "np": (kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(gauss))}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda"] = torch.cuda.get_rng_state()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    import numpy as np
-    import torch
-
-    torch.set_rng_state(state["torch"])
-    random.setstate(state["py"])
-    kind, keys, pos, has_gauss, gauss = state["np"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, gauss))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state["cuda"])
-
-
-class _RssPeak:
-    """Peak resident memory of this process while training (CPU runs)."""
-
-    def __init__(self) -> None:
-        import psutil
-
-        self._proc = psutil.Process()
-        self.peak = self._proc.memory_info().rss
-
-    def sample(self) -> None:
-        self.peak = max(self.peak, self._proc.memory_info().rss)

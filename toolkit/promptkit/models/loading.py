@@ -8,6 +8,7 @@ from typing import Any
 
 from promptkit.config import ModelConfig
 from promptkit.errors import ModelError, UnknownNameError
+from promptkit.models.causal import HFCausalLM
 from promptkit.models.devices import resolve_device, resolve_dtype
 from promptkit.models.embedded import (
     DEFAULT_MODEL,
@@ -16,10 +17,11 @@ from promptkit.models.embedded import (
     convert_gguf,
     locate_embedded,
 )
-from promptkit.models.hf import HFCausalLM, HFLanguageModel, HFSeq2SeqLM
+from promptkit.models.hf import HFLanguageModel
 from promptkit.models.masked import HFMaskedLM
 from promptkit.models.placement import attention_kernel, device_map
 from promptkit.models.quantization import check_quantization, prepare_quantized, quantization_config
+from promptkit.models.seq2seq import HFSeq2SeqLM
 
 
 def _looks_like_path(name: str) -> bool:

@@ -33,7 +33,8 @@ from typing import Any
 from promptkit.errors import ModelError
 from promptkit.models.backend import Generation, LogLikelihood
 from promptkit.models.batching import Runtime
-from promptkit.models.hf import HFCausalLM, HFLanguageModel
+from promptkit.models.causal import HFCausalLM
+from promptkit.models.hf import HFLanguageModel
 from promptkit.models.loading import Backend
 
 
