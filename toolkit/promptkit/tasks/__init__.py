@@ -6,22 +6,15 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from promptkit.config import (
-    FILE_NAME_RE,
-    ContextPolicy,
-    FewShotSettings,
     FilesSource,
-    GenerationSettings,
     HubSource,
     PromptConfig,
-    Source,
     SplitFiles,
-    Strict,
-    VerdictSettings,
 )
 from promptkit.config.documents import (
     YamlDocument,
@@ -40,69 +33,10 @@ from promptkit.errors import (
 )
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example
-from promptkit.tasks.adapters import ADAPTERS, Adapter, AdapterConfig
+from promptkit.tasks.adapters import ADAPTERS, Adapter
 from promptkit.tasks.catalog import LM_EVAL_PREFIX, LmEvalTaskFile, is_builtin, prompt_files
+from promptkit.tasks.config import TaskConfig
 from promptkit.tasks.sources import extract, read_rows
-
-
-class TaskConfig(Strict):
-    """A task: where the data is, how rows become examples, how they are prompted and scored."""
-
-    # a directory name under samples/: one segment
-    name: str = Field(pattern=FILE_NAME_RE, max_length=100)
-    version: int | str = 1
-    description: str = ""
-    tags: list[str] = Field(default_factory=list)
-    dataset: Source
-    # Alternative source used when a data directory is given (offline copies).
-    offline: FilesSource | None = None
-    adapter: AdapterConfig
-    eval_split: str = "test"
-    train_split: str | None = "train"
-    prompts: list[Union[str, PromptConfig]] = Field(min_length=1)
-    metrics: list[str] = Field(min_length=1)
-    generation: GenerationSettings = Field(default_factory=GenerationSettings)
-    fewshot: FewShotSettings = Field(default_factory=FewShotSettings)
-    # Default --limit for this task (None: the whole eval split).
-    limit: int | None = Field(default=None, ge=1)
-    # Prompts longer than the model reads: truncate-left (the longest field loses its oldest
-    # tokens), skip or error (promptkit.prompting.context). None: the run's setting, else truncate-left.
-    context_policy: ContextPolicy | None = None
-    # How the verdict is decided: selection metric, equivalence margin, alpha.
-    verdict: VerdictSettings = Field(default_factory=VerdictSettings)
-
-    @model_validator(mode="after")
-    def _check_splits(self) -> TaskConfig:
-        for label, source in (("dataset", self.dataset), ("offline", self.offline)):
-            if source is None:
-                continue
-            needed = {self.eval_split}
-            if self.train_split:
-                needed.add(self.train_split)
-            missing = sorted(needed - set(source.splits))
-            if missing:
-                raise ValueError(
-                    f"{label}.splits has no {', '.join(map(repr, missing))}; "
-                    f"it defines {sorted(source.splits)} (eval_split={self.eval_split!r}, "
-                    f"train_split={self.train_split!r})"
-                )
-        if self.fewshot.split == self.eval_split:
-            raise ValueError(
-                f"fewshot.split {self.fewshot.split!r} is the evaluated split; demonstrations "
-                "must come from another split (e.g. 'train')"
-            )
-        if self.verdict.metric is not None and self.verdict.metric not in self.metrics:
-            raise ValueError(f"verdict.metric {self.verdict.metric!r} is not one of the task's metrics {self.metrics}")
-        return self
-
-    @field_validator("metrics")
-    @classmethod
-    def _unique_metrics(cls, value: list[str]) -> list[str]:
-        dupes = sorted({m for m in value if value.count(m) > 1})
-        if dupes:
-            raise ValueError(f"metrics listed twice: {dupes}")
-        return value
-
 
 
 def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:

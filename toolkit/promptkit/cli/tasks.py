@@ -1,0 +1,143 @@
+"""``promptkit tasks``: list, show, validate and convert task definitions."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from promptkit.cli.options import LazyChoice, literal, quiet_libraries
+from promptkit.errors import ConfigError, PromptkitError
+
+
+@click.group("tasks")
+def tasks() -> None:
+    """List, show and validate task definitions."""
+
+
+@tasks.command("list")
+@click.option("--tasks-dir", multiple=True, help="Extra directory of task YAML files.")
+def tasks_list(tasks_dir: Sequence[str]) -> None:
+    """List built-in and user tasks."""
+    from promptkit.cli.display import print_task_list
+    from promptkit.config.documents import read_yaml
+    from promptkit.tasks.catalog import is_builtin, task_files
+
+    rows = []
+    for name, path in sorted(task_files(tasks_dir).items()):
+        try:
+            data = read_yaml(path).data
+        except ConfigError:
+            data = {}
+        adapter = data.get("adapter", {}).get("kind", "?") if isinstance(data.get("adapter"), dict) else "?"
+        rows.append((name, adapter, "built-in" if is_builtin(path) else str(path), str(data.get("description", "")).strip()))
+    print_task_list(rows)
+
+
+@tasks.command("show")
+@click.argument("name")
+@click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR).")
+@click.option("--tasks-dir", multiple=True)
+@click.option("--model", default=None, help="Tokenizer used for token counts and chat formatting.")
+@click.option("--shots", type=click.IntRange(min=0, max=64), default=0, help="Demonstrations to include.")
+@click.option("--chat-template", type=LazyChoice(literal("model.chat_template")), default="auto")
+@click.option("-n", "count", type=click.IntRange(min=1), default=2, help="Examples to render.")
+def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model: str | None, shots: int,
+               chat_template: str, count: int) -> None:
+    """Render real examples of a task with every prompt template, with token counts."""
+    from promptkit.cli.display import print_rendered
+    from promptkit.models.loading import resolve_reference
+    from promptkit.prompting import FewShotSampler
+    from promptkit.prompting.chat import format_prompt, use_chat_template
+    from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import default_data_dir, resolve_task
+
+    task = load_task(resolve_task(name, tasks_dir))
+    ddir = default_data_dir(data_dir)
+    examples = task.examples(task.config.eval_split, ddir, count)
+    pool = task.examples(task.config.fewshot.split, ddir) if shots else []
+    quiet_libraries()
+    from transformers import AutoTokenizer
+
+    _, source, _ = resolve_reference(model)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    chat = use_chat_template(tokenizer, chat_template)  # type: ignore[arg-type]
+    sampler = FewShotSampler(pool, shots)
+    blocks = []
+    for template in task.prompts:
+        for ex in examples:
+            prompt = template.render(ex, sampler.sample(ex))
+            text = format_prompt(prompt, tokenizer, chat)
+            n_tokens = len(tokenizer(text, add_special_tokens=not chat)["input_ids"])
+            blocks.append((template.name, ex.id, text, prompt.target, list(ex.references), n_tokens))
+    print_rendered(task.name, str(task.path), chat, blocks)
+
+
+@tasks.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR): render their rows too.")
+def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
+    """Validate task and prompt YAML files (directories are searched recursively).
+
+    A task whose rows are readable here (its own files, or its offline copy under --data-dir) has
+    every evaluated row rendered with every prompt, so template errors show now rather than in
+    `eval`. Reports every problem in every file; exits 2 if any file is invalid.
+    """
+    from promptkit.config.documents import iter_yaml_files
+    from promptkit.tasks import validate_files
+    from promptkit.tasks.catalog import default_data_dir
+
+    files = list(iter_yaml_files(paths))
+    if not files:
+        raise PromptkitError(f"no YAML files found in {', '.join(paths)}")
+    rendered: dict[Path, int] = {}
+    results = validate_files(files, default_data_dir(data_dir), rendered)
+    bad = 0
+    for path, problems in results.items():
+        if problems:
+            bad += 1
+            for p in problems:
+                click.echo(f"error: {p}", err=True)
+        else:
+            click.echo(f"ok: {path}" + (f" ({rendered[path]:,} prompts rendered)" if path in rendered else ""))
+    click.echo(f"{len(files) - bad} valid, {bad} invalid", err=bad > 0)
+    if bad:
+        sys.exit(2)
+
+
+@tasks.command("convert")
+@click.argument("path")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write the promptkit task YAML here (data paths relative to it). Default: print it.")
+def tasks_convert(path: str, out: str | None) -> None:
+    """Convert an lm-evaluation-harness task YAML (PATH, or lm-eval:PATH) into a promptkit task.
+
+    The task builds the prompts lm-eval builds (docs/lm-eval.md) and is loaded with promptkit's
+    own loader before this exits. Code hooks (!function, process_docs, filter_list...) are
+    reported with file and line, never run.
+    """
+    from promptkit.records.results import write_atomic
+    from promptkit.tasks import load_task
+    from promptkit.tasks.catalog import LM_EVAL_PREFIX
+    from promptkit.tasks.lmeval import convert_file
+    from promptkit.tasks.lmeval.export import task_yaml
+
+    source = Path(path.removeprefix(LM_EVAL_PREFIX))
+    if not source.is_file():
+        raise PromptkitError(f"lm-eval task file not found: {str(source)!r}")
+    conversion = convert_file(source)
+    for note in conversion.notes:
+        click.echo(f"note: {note}", err=True)
+    if out is None:
+        click.echo(task_yaml(conversion, Path.cwd(), "Data paths are relative to the folder it was printed in "
+                                                     "(--out FILE writes them relative to FILE)."), nl=False)
+        return
+    target = Path(out)
+    text = task_yaml(conversion, target.parent, "Data paths are relative to this file's folder.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, text)
+    task = load_task(target)  # what was written loads with promptkit's own loader
+    click.echo(f"wrote {target} (task {task.name!r}, adapter {task.config.adapter.kind}, "
+               f"{len(task.config.metrics)} metric(s): {', '.join(task.config.metrics)})")
