@@ -74,7 +74,7 @@ def test_an_unknown_tracker_is_refused_with_a_suggestion(tmp_path: Path) -> None
 
 
 def test_a_registered_backend_serves_the_run(tmp_path: Path, tiny_llama_dir: Path) -> None:
-    from promptkit.models.loading import BACKENDS, Backend, register_backend
+    from promptkit.models.backends import BACKENDS, Backend, register_backend
 
     class ToyBackend(Backend):
         def build(self, architecture: Any, model: Any, tokenizer: Any, config: Any, **fields: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from promptkit.errors import UnknownNameError
 
@@ -29,6 +29,20 @@ class Registry(Generic[T]):
                 raise ValueError(f"{self.kind} {name!r} is already registered")
             self._items[name] = obj
             return obj
+
+        return decorator
+
+    def register_with_config(self, config: Any) -> Callable[[T], T]:
+        """Class decorator: register a class with its config class (a pydantic model whose
+        ``kind`` field defaults to the name), under that ``kind``; the class gets ``kind`` and
+        ``config_class``. Methods and task adapters are registered this way, and the config
+        unions that pick them are derived from the registry."""
+        kind = config.model_fields["kind"].default
+
+        def decorator(cls: T) -> T:
+            cls.kind = kind  # type: ignore[attr-defined]
+            cls.config_class = config  # type: ignore[attr-defined]
+            return self.register(kind)(cls)
 
         return decorator
 

@@ -36,6 +36,7 @@ from promptkit.analysis.verdict import (
     family_size,
     resolve_settings,
 )
+from promptkit.config.run import RunSettings
 from promptkit.metrics import MetricContext, get_metric
 from promptkit.metrics.base import FloatArray, MeanMetric
 from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
@@ -51,7 +52,7 @@ INTERVAL_ALPHA = 0.05
 
 def method_order(result: RunResult) -> list[str]:
     """Method labels in the order the run lists them (the cells' order for older runs)."""
-    labels = list(result.settings.methods)
+    labels = list(RunSettings.of(result.config).methods)
     for c in result.cells:
         if c.method not in labels:
             labels.append(c.method)
@@ -130,7 +131,7 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
         usable = [d for d in data if d.stats]
         if not usable:
             continue
-        settings = resolve_settings(result.settings.verdict, info.verdict, list(usable[0].stats))
+        settings = resolve_settings(RunSettings.of(result.config).verdict, info.verdict, list(usable[0].stats))
         _confirmatory(result, task, info, usable, n_boot, seed, settings)
         _secondary(result, task, data, n_boot, seed, settings.alpha)
 

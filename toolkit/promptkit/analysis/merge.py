@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.config import slug
+from promptkit.config.run import RunSettings
 from promptkit.errors import PromptkitError
 from promptkit.records.results import RunResult, TaskInfo, write_atomic
 from promptkit.records.samples import SampleFiles, SampleRow, sample_lines
@@ -56,7 +57,7 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
     merged = RunResult(
         run_id=out.name, created=first.created,
         config={"merged_from": [{"run_id": r.run_id, "dir": str(d), "model": r.model.get("name", "?")} for r, d in zip(results, dirs, strict=True)],
-                "seed": first.settings.seed, "bootstrap_samples": first.settings.bootstrap_samples, "methods": []},
+                "seed": RunSettings.of(first.config).seed, "bootstrap_samples": RunSettings.of(first.config).bootstrap_samples, "methods": []},
         model={**first.model, "name": " + ".join(dict.fromkeys(str(r.model.get("name", "?")) for r in results))},
         chat_template=first.chat_template, environment=first.environment,
         commands=[c for r in results for c in r.commands],
@@ -114,8 +115,8 @@ def rescore(result: RunResult, run_dir: str | Path, names: Sequence[str]) -> lis
         get_metric(name)  # unknown names fail before anything is written
     run_dir = Path(run_dir)
     files = SampleFiles(run_dir)
-    n_boot = result.settings.bootstrap_samples
-    seed = derive(result.settings.seed, "bootstrap")
+    n_boot = RunSettings.of(result.config).bootstrap_samples
+    seed = derive(RunSettings.of(result.config).seed, "bootstrap")
     for c in result.cells:
         if c.error is not None:
             continue

@@ -48,7 +48,7 @@ def method_choices() -> list[str]:
 
 
 def backend_choices() -> list[str]:
-    from promptkit.models.loading import BACKENDS
+    from promptkit.models.backends import BACKENDS
 
     return list(BACKENDS)
 

@@ -138,7 +138,9 @@ class PromptConfig(Strict):
 
     name: str = Field(pattern=NAME_RE, max_length=128)
     version: int | str = 1
-    kind: str | None = None  # the adapter kind it is written for (a registered adapter)
+    # The adapter kind it is written for (checked against the adapter registry where prompts
+    # are loaded, promptkit.tasks; a task refuses a prompt for another kind).
+    kind: str | None = None
     description: str = ""
     instruction: str | None = None
     input: str
@@ -153,15 +155,6 @@ class PromptConfig(Strict):
     @classmethod
     def _name_segments(cls, value: str) -> str:
         return check_segments("prompt name", value)
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str | None) -> str | None:
-        from promptkit.tasks.adapters import ADAPTERS
-
-        if value is not None and value not in ADAPTERS:
-            raise ValueError(f"unknown adapter kind {value!r}; {suggest(value, ADAPTERS.in_order())}")
-        return value
 
     @model_serializer(mode="wrap")
     def _omit_default_delimiter(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -359,7 +352,7 @@ class ModelConfig(Strict):
     quantization: Literal["none", "nf4", "int8"] = "none"
     # Where evaluation runs: transformers (hf), or a vLLM engine (vllm, decoder-only models;
     # training stays on transformers; promptkit.models.vllm) given this share of GPU memory.
-    # A name registered in promptkit.models.loading.BACKENDS.
+    # A name registered in promptkit.models.backends.BACKENDS.
     backend: str = "hf"
     # Attention kernels: auto = FlashAttention 2 on CUDA in bf16/fp16 when flash-attn is
     # installed, else PyTorch's SDPA (promptkit.models.placement).
@@ -371,7 +364,7 @@ class ModelConfig(Strict):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        from promptkit.models.loading import BACKENDS
+        from promptkit.models.backends import BACKENDS
 
         if value not in BACKENDS:
             raise ValueError(f"unknown backend {value!r}; {suggest(value, BACKENDS)}")

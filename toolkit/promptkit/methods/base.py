@@ -96,12 +96,4 @@ M = TypeVar("M", bound=type[Method])
 
 def register_method(config: type[MethodBase]) -> Callable[[M], M]:
     """Class decorator: register a method class with its config class, under the config's ``kind``."""
-    kind = config.model_fields["kind"].default
-
-    def decorator(cls: M) -> M:
-        cls.kind = kind
-        cls.config_class = config
-        METHODS.register(kind)(cls)
-        return cls
-
-    return decorator
+    return METHODS.register_with_config(config)  # type: ignore[return-value]

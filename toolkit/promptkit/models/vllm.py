@@ -32,10 +32,10 @@ from typing import Any
 
 from promptkit.errors import ModelError
 from promptkit.models.backend import Generation, LogLikelihood
+from promptkit.models.backends import Backend
 from promptkit.models.batching import Runtime
 from promptkit.models.causal import HFCausalLM
 from promptkit.models.hf import HFLanguageModel
-from promptkit.models.loading import Backend
 
 
 def check_vllm() -> None:

@@ -281,13 +281,6 @@ class RunResult:
     commands: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
-    @property
-    def settings(self) -> Any:
-        """The run's settings, typed (:class:`promptkit.config.run.RunSettings`)."""
-        from promptkit.config.run import RunSettings
-
-        return RunSettings.of(self.config)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": self.schema_version,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from promptkit.config.run import RunSettings
 from promptkit.records.comparisons import Verdict
 from promptkit.records.results import CellResult, RunResult, TaskInfo
 from promptkit.report.examples import browser_data, script_json
@@ -252,7 +253,7 @@ def _browser(result: RunResult, run_dir: str | Path | None, task: str, prompts: 
 
 def _metadata(result: RunResult) -> str:
     m = result.model
-    settings = result.settings
+    settings = RunSettings.of(result.config)
     rows = [["run id", result.run_id], ["created", result.created],
             ["model", f"{m.get('name', '?')} ({m.get('architecture', '?')}, {m.get('parameters', 0) / 1e6:.1f}M parameters, "
                       f"{m.get('dtype', '?')} on {m.get('device', '?')})"],
@@ -285,7 +286,7 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
            f"<title>promptkit {_e(result.run_id)}</title><style>{STYLE}</style></head><body>",
            f"<h1>promptkit run <code>{_e(result.run_id)}</code></h1>",
            f"<p class='meta'>{_e(m.get('name', '?'))}, {len(tasks)} task(s), {len(result.cells)} cell(s), seed "
-           f"{_e(result.settings.seed)}, {result.timings.get('total_s', 0):.0f} s. Values are on a 0-100 scale with 95% "
+           f"{_e(RunSettings.of(result.config).seed)}, {result.timings.get('total_s', 0):.0f} s. Values are on a 0-100 scale with 95% "
            "confidence intervals (Wilson with the design effect for right/wrong metrics, cluster-robust t for other "
            "means, bootstrap for corpus metrics).</p>",
            "<nav>" + "".join(f"<a href='#task-{_slug(t)}'>{_e(t)}</a>" for t in tasks) + "<a href='#metadata'>run metadata</a></nav>"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from promptkit.config.run import RunSettings
 from promptkit.records.results import RunResult, TaskInfo
 from promptkit.report.tables import (
     TableData,
@@ -43,7 +44,7 @@ def _limit(limit: object) -> str:
 def render_markdown(result: RunResult) -> str:
     """The report of one run: setup, then per task the verdict and its evidence."""
     model = result.model
-    settings = result.settings
+    settings = RunSettings.of(result.config)
     lines = [
         f"# promptkit run `{result.run_id}`",
         "",

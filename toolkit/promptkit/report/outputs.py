@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from promptkit.analysis.compare import compare_runs
+from promptkit.config.run import RunSettings
 from promptkit.faults import kill_point
 from promptkit.records.results import RunResult, write_atomic
 from promptkit.report.html import render_html
@@ -24,7 +25,7 @@ def analyse(result: RunResult, run_dir: str | Path, bootstrap_seed: int | None =
     replaces that stream (``promptkit report --bootstrap-seed K``), to show that no decision
     depends on it.
     """
-    settings = result.settings
+    settings = RunSettings.of(result.config)
     n_boot = settings.bootstrap_samples
     seed = derive(settings.seed, "bootstrap") if bootstrap_seed is None else bootstrap_seed
     compare_runs(result, run_dir, n_boot=n_boot, seed=seed)

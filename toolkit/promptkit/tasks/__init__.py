@@ -41,7 +41,15 @@ from promptkit.tasks.sources import extract, read_rows
 
 def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:
     doc = read_yaml(path, display)
-    return PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
+    return PromptTemplate(prompt_config(doc), origin=doc.file)
+
+
+def prompt_config(doc: YamlDocument) -> PromptConfig:
+    """A prompt file validated, its ``kind`` (when given) a registered adapter's."""
+    config = validate(PromptConfig, doc)
+    if config.kind is not None and config.kind not in ADAPTERS:
+        raise ConfigError([doc.problem(UnknownNameError("adapter kind", config.kind, ADAPTERS.in_order()).message, ("kind",))])
+    return config
 
 
 @dataclass
@@ -340,7 +348,7 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
             lm_eval = str(p).startswith(LM_EVAL_PREFIX)  # an lm-evaluation-harness task file
             doc = read_yaml(p) if not lm_eval else None
             if doc is not None and "dataset" not in doc.data and ("input" in doc.data or "prompts" in p.parts):
-                PromptTemplate(validate(PromptConfig, doc), origin=doc.file)
+                PromptTemplate(prompt_config(doc), origin=doc.file)
             else:
                 task = load_task(str(p) if lm_eval else p)
                 tc = task.config

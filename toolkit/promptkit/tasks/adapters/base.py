@@ -111,12 +111,4 @@ def register_adapter(config: type[BaseModel]) -> Callable[[A], A]:
     """Class decorator: register an adapter class with its config class (defined beside it),
     under the config's ``kind``; the task config's ``adapter`` union is derived from the
     registry (``promptkit.tasks.adapters.AdapterConfig``)."""
-    kind = config.model_fields["kind"].default
-
-    def decorator(cls: A) -> A:
-        cls.kind = kind
-        cls.config_class = config
-        ADAPTERS.register(kind)(cls)
-        return cls
-
-    return decorator
+    return ADAPTERS.register_with_config(config)  # type: ignore[return-value]

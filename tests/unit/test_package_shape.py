@@ -1,5 +1,5 @@
-"""The run package's shape: no import cycle (module-level or inside functions), modules of a
-readable size, and no method or adapter kind names in its code (capabilities decide)."""
+"""The package's shape: no import cycle anywhere (module-level or inside functions), run modules of
+a readable size, and no method or adapter kind names in the run's code (capabilities decide)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,21 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def type_checking_only(tree: ast.Module) -> set[ast.AST]:
+    """The nodes under ``if TYPE_CHECKING:`` (annotations only: never imported at run time)."""
+    return {node for block in ast.walk(tree) if isinstance(block, ast.If) and isinstance(block.test, ast.Name)
+            and block.test.id == "TYPE_CHECKING" for stmt in block.body for node in ast.walk(stmt)}
+
+
 def imports(path: Path) -> set[str]:
-    """Every ``promptkit`` module ``path`` imports, anywhere in the file (lazy imports included)."""
+    """Every ``promptkit`` module ``path`` imports, anywhere in the file (lazy imports included,
+    ``if TYPE_CHECKING:`` blocks not)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = type_checking_only(tree)
+    for node in ast.walk(tree):
+        if node in skip:
+            continue
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("promptkit")}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("promptkit") and node.level == 0:
@@ -68,6 +79,12 @@ def test_the_run_package_has_no_import_cycle() -> None:
     edges = graph(RUN)
     assert {"promptkit.run.plan", "promptkit.run.cell", "promptkit.run.local", "promptkit.run.ray"} <= set(edges)
     assert "promptkit.run.plan" in edges["promptkit.run.cell"]  # the graph sees the package's own imports
+    assert cycles(edges) == []
+
+
+def test_the_whole_package_has_no_import_cycle() -> None:
+    edges = graph(PACKAGE)
+    assert len(edges) > 90 and "promptkit.tasks.adapters.base" in edges["promptkit.tasks.adapters.qa"]
     assert cycles(edges) == []
 
 
