@@ -304,8 +304,22 @@ def test_models_are_frozen_and_strict() -> None:
         PromptConfig.model_validate({"name": "qa/x", "input": "", "target": "", "delimiter": "\n"})
     with pytest.raises(ValidationError):
         PromptConfig(name="bad name", input="", target="")
-    with pytest.raises(ValidationError):
-        PromptConfig(name="x", kind="summarization", input="", target="")  # type: ignore[arg-type]
+    # a prompt's adapter kind is checked against the adapter registry where prompts meet tasks:
+    # inline in a task, and in a prompt file
+    inline = {"name": "t", "dataset": {"kind": "files", "splits": {"test": "t.jsonl", "train": "r.jsonl"}},
+              "adapter": {"kind": "qa", "fields": {"question": "q", "answers": "a"}}, "metrics": ["exact_match"],
+              "prompts": [{"name": "x", "kind": "sumarization", "input": "", "target": ""}]}
+    with pytest.raises(ValidationError, match="unknown adapter kind 'sumarization'; accepted: 'classification'"):
+        TaskConfig.model_validate(inline)
+
+
+def test_a_prompt_file_for_an_unknown_adapter_kind_is_refused_with_its_line(tmp_path: Path) -> None:
+    from promptkit.tasks import load_prompt_file
+
+    path = tmp_path / "p.yaml"
+    path.write_text("name: x\ninput: '{{ text }}'\nkind: clasification\ntarget: '{{ label }}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"p.yaml:3: kind: unknown adapter kind 'clasification'; did you mean 'classification'\?"):
+        load_prompt_file(path)
 
 
 def test_run_config_methods() -> None:

@@ -371,3 +371,11 @@ def test_chat_formatting_of_a_rendered_shipped_prompt(chat_tokenizer: Any) -> No
         "<|assistant|>\n"
     )
     assert format_target(prompt, chat_tokenizer, chat=True) == "pier 3<|end|>\n"
+
+
+@pytest.mark.parametrize("source", ["{{ 0|attr }}", "{{ 1 / 0 }}", "{{ question|join(1) }}x{{ question|center('a') }}"])
+def test_a_filter_or_expression_misused_on_a_row_is_a_template_error(source: str) -> None:
+    """Found by the template fuzz test: a filter called without its argument raised TypeError."""
+    template = PromptTemplate(PromptConfig(name="bad", kind="qa", input=source, target="t"))
+    with pytest.raises(TemplateError, match=r"prompt 'bad': input: \w+Error: .*\(example 'e'\)"):
+        template.render_input(Example("e", {"question": "12"}, ("a",)))

@@ -213,6 +213,11 @@ class PromptTemplate:
             raise TemplateError(
                 f"{self.origin}: prompt {self.name!r}: {part}: {exc} (example {example.id!r})"
             ) from exc
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            # a filter or expression misused on this example's values (`{{ 0|attr }}`, `{{ x / 0 }}`)
+            raise TemplateError(
+                f"{self.origin}: prompt {self.name!r}: {part}: {type(exc).__name__}: {exc} (example {example.id!r})"
+            ) from exc
 
     def render_input(self, example: Example, mask: str = MASK_SLOT) -> str:
         return self._render("input", example, mask)

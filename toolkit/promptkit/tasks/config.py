@@ -4,7 +4,7 @@ are prompted and scored. The ``adapter`` union is the adapter registry's
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Any, Union
 
 from pydantic import Field, field_validator, model_validator
 
@@ -19,7 +19,8 @@ from promptkit.config import (
     Strict,
     VerdictSettings,
 )
-from promptkit.tasks.adapters import AdapterConfig
+from promptkit.errors import suggest
+from promptkit.tasks.adapters import ADAPTERS, AdapterConfig
 
 
 class TaskConfig(Strict):
@@ -71,6 +72,15 @@ class TaskConfig(Strict):
         if self.verdict.metric is not None and self.verdict.metric not in self.metrics:
             raise ValueError(f"verdict.metric {self.verdict.metric!r} is not one of the task's metrics {self.metrics}")
         return self
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompt_kinds(cls, value: list[Any]) -> list[Any]:
+        for prompt in value:
+            kind = getattr(prompt, "kind", None)
+            if kind is not None and kind not in ADAPTERS:
+                raise ValueError(f"prompt {prompt.name!r}: unknown adapter kind {kind!r}; {suggest(kind, ADAPTERS.in_order())}")
+        return value
 
     @field_validator("metrics")
     @classmethod

@@ -78,6 +78,13 @@ class Adapter(ABC):
         value = self._input(row, spec, where, name)
         return " ".join(value) if isinstance(value, list) else str(value)
 
+    def _references(self, row: Mapping[str, Any], spec: Any, where: str) -> tuple[str, ...]:
+        """The row's non-blank references (at least one, or a DatasetError naming the row)."""
+        refs = tuple(r for r in self._strings(row, spec, where, "references") if r.strip())
+        if not refs:
+            raise DatasetError(f"{where}: field 'references' ({spec!r}) is empty")
+        return refs
+
     def _strings(self, row: Mapping[str, Any], spec: Any, where: str, field: str) -> tuple[str, ...]:
         return sequence_of_str(extract(row, spec, where=where), where, field)
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptkit.config import BleuTokenize, FieldPath, FieldPaths, Strict
-from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.tasks.adapters.base import Adapter, register_adapter
 
@@ -59,9 +58,7 @@ class GenerationAdapter(Adapter):
 
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields
-        refs = tuple(r for r in self._strings(row, f.references, where, "references") if r.strip())
-        if not refs:
-            raise DatasetError(f"{where}: field 'references' ({f.references!r}) is empty")
+        refs = self._references(row, f.references, where)
         fields: dict[str, Any] = {}
         for name, spec in f.inputs.items():
             fields[name] = self._input(row, spec, where, name)

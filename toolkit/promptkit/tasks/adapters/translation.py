@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptkit.config import BleuTokenize, FieldPath, FieldPaths, Strict
-from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.tasks.adapters.base import Adapter, register_adapter
 
@@ -70,9 +69,7 @@ class TranslationAdapter(Adapter):
 
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields
-        refs = tuple(r for r in self._strings(row, f.references, where, "references") if r.strip())
-        if not refs:
-            raise DatasetError(f"{where}: field 'references' ({f.references!r}) is empty")
+        refs = self._references(row, f.references, where)
         src, tgt = self.config.source_lang, self.config.target_lang
         fields = {
             "source": self._text(row, f.source, where, "source"),
