@@ -32,7 +32,7 @@ ADAPTER_META = "promptkit.json"
 
 @dataclass
 class FitContext:
-    """What a trainable method needs beyond its own config, supplied by the runner.
+    """What a trainable method needs beyond its own config, supplied by the run (``promptkit.run.cell.fit_context``).
 
     Attributes:
         training: the run's shared budget.

@@ -126,7 +126,7 @@ class VLLMCausalLM(HFCausalLM):
             self.engine.notes.append(reason)
 
     def take_notes(self) -> list[str]:
-        """Fallback reasons since the last call (the runner records them per cell)."""
+        """Fallback reasons since the last call (the run records them in the cell's context)."""
         if self.engine is None:
             return []
         notes, self.engine.notes = self.engine.notes, []

@@ -1,6 +1,6 @@
 """Finish a run: comparisons and verdicts from the saved samples, then every output file.
 
-One function, used by the runner when a run ends and by ``promptkit report`` when a run is
+One function, used by a run when it ends (``promptkit.run.store.RunStore.finish``) and by ``promptkit report`` when a run is
 re-rendered, so the two can never write different reports of the same run.
 """
 

@@ -2,7 +2,7 @@
 
 Split *names* do not keep a model from being scored on what it learnt: a task naming one file
 as both ``train`` and ``test`` used to run, and LoRA scored EM 100 on rows it had trained on.
-So before the model loads, the runner compares each evaluated split with the splits the run
+So before the model loads, the run (``promptkit.run.plan``) compares each evaluated split with the splits the run
 actually uses (the train split for a trainable method, the few-shot pool for few-shot; the dev
 slice is carved from train, so it is covered) in two ways:
 
