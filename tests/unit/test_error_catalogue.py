@@ -52,6 +52,29 @@ ROW = '{"id": "r1", "context": "The red car belongs to Anna .", "question": QUES
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{k}: &{k} [{', '.join(['*' + prev] * 10)}]\n" for prev, k in zip("abcdefgh", "bcdefghi", strict=False))
 
+def huge_task(tmp: Path) -> Path:
+    """A 3 GB task file (sparse: it takes no disk, but reading it would take 3 GB of memory)."""
+    path = tmp / "huge.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(3 * 1024**3)
+    return path
+
+
+def include_fan_out(tmp: Path) -> str:
+    """An lm-eval task whose includes fan out: 16 files, each including the next one 4 times."""
+    for i in range(16):
+        body = "task: leaf\n" if i == 15 else "include: [" + ", ".join([f"f{i + 1}.yaml"] * 4) + f"]\ntask: t{i}\n"
+        (tmp / f"f{i}.yaml").write_text(body, encoding="utf-8")
+    return f"lm-eval:{tmp / 'f0.yaml'}"
+
+
+def device_results(tmp: Path) -> list[str]:
+    """A run directory whose results.json is a symlink to /dev/zero (it never ends)."""
+    (tmp / "run").mkdir()
+    (tmp / "run" / "results.json").symlink_to("/dev/zero")
+    return ["report", str(tmp / "run")]
+
+
 # case id -> (build the command line in a temporary directory, exit code, message it must contain)
 CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "malformed-yaml": (lambda t: evaluate(task_copy(t, lambda s: s + "metrics: [exact_match\n"), t), 2,
@@ -112,6 +135,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
                           "sst2_choice.yaml:20: process_docs: lm-eval code hooks are never run by promptkit; rewrite the data file instead"),
     "lm-eval-missing-include": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "include: _missing_yaml\n"), t), 2,
                                 "sst2_choice.yaml:20: include: included file not found: '_missing_yaml'"),
+    "huge-task-file": (lambda t: evaluate(huge_task(t), t), 2, "is 3,221,225,472 bytes; at most 20,000,000 are read"),
+    "lm-eval-include-fan-out": (lambda t: evaluate(include_fan_out(t), t), 2,
+                                "f0.yaml: includes read more than 64 files for one task (a file counts each time it is included)"),
+    "results-json-device": (device_results, 2, "results.json: a run's results.json is a device; give a regular file"),
     "lm-eval-output-type": (lambda t: evaluate(lm_eval_copy(t, lambda s: s.replace("output_type: multiple_choice", "output_type: multiple_choise")), t), 2,
                             "sst2_choice.yaml:10: output_type: unknown output type 'multiple_choise'; did you mean 'multiple_choice'? "
                             "accepted: 'generate_until', 'multiple_choice'"),

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from promptkit.errors import ConfigError, Problem, suggest
+from promptkit.files import FileRefused, read_text
 
 M = TypeVar("M", bound=BaseModel)
 KeyPath = tuple[str | int, ...]
@@ -90,9 +91,12 @@ def read_yaml(path: str | Path, display: str | None = None, loader: type[yaml.Sa
     path = Path(path)
     file = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # bounded before the read: a FIFO, a device or a 3 GB file is refused, not read
+        text = read_text(path, "a task, prompt or run file", MAX_YAML_BYTES)
     except FileNotFoundError:
         raise ConfigError([Problem("file not found", file)]) from None
+    except FileRefused as exc:
+        raise ConfigError([Problem(str(exc).removeprefix(f"{path}: "), file)]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(f"cannot read file: {exc}", file)]) from exc
     return parse_yaml(text, file, loader)
@@ -101,6 +105,7 @@ def read_yaml(path: str | Path, display: str | None = None, loader: type[yaml.Sa
 # A task, prompt or run file is a few kilobytes; these bound what a hostile one can cost.
 MAX_YAML_CHARS = 5_000_000
 MAX_YAML_NODES = 200_000  # values after expanding aliases (a "billion laughs" file has 10^9)
+MAX_YAML_BYTES = 4 * MAX_YAML_CHARS  # UTF-8: at most 4 bytes a character
 
 
 def _expanded_size(node: yaml.Node, file: str) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from promptkit.errors import PromptkitError
+from promptkit.files import MB, read_text
 from promptkit.records import Cost, MetricScore, TrainingReport
 from promptkit.records.comparisons import PairComparison, SeedSummary, Verdict
 
@@ -21,6 +22,9 @@ from promptkit.records.comparisons import PairComparison, SeedSummary, Verdict
 # "tied" group; comparisons carry their family and interval. Verdicts and comparisons of older
 # files are dropped on reading (``promptkit report RUN`` recomputes them from the samples).
 SCHEMA_VERSION = 3
+# A results.json holds summaries (per-example rows are in the samples files): tens of kilobytes a
+# cell. The bound keeps a planted /dev/zero or a huge file from being read whole.
+MAX_RESULTS_BYTES = 256 * MB
 READABLE_VERSIONS = (1, 2, 3)
 
 
@@ -317,11 +321,13 @@ class RunResult:
         if path.is_dir():
             path = path / "results.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_text(path, "a run's results.json", MAX_RESULTS_BYTES))
         except FileNotFoundError:
             raise PromptkitError(f"{path}: not found; give a run directory or its results.json") from None
         except json.JSONDecodeError as exc:
             raise PromptkitError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+        except UnicodeDecodeError as exc:
+            raise PromptkitError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); not a results.json") from None
         version = data.get("schema_version")
         if version not in READABLE_VERSIONS:
             accepted = ", ".join(map(str, READABLE_VERSIONS))

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from promptkit.errors import PromptkitError
+from promptkit.files import MB, read_text
 from promptkit.records.results import CellResult
 
 
@@ -71,10 +73,31 @@ def sample_lines(rows: Iterable[SampleRow]) -> str:
     return "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in rows)
 
 
+# Rows hold prompts and outputs: a run of 100,000 long prompts is about a gigabyte.
+MAX_SAMPLES_BYTES = 2048 * MB
+
+
 def read_samples(path: Path) -> list[SampleRow]:
-    """Every row of a samples file (lines end at ``\\n`` only: text may hold U+2028)."""
-    with path.open(encoding="utf-8", newline="\n") as fh:
-        return [SampleRow.from_json(json.loads(line)) for line in fh]
+    """Every row of a samples file, read within a bound (lines end at ``\\n`` only: text may
+    hold U+2028, and JSON escapes every other line break)."""
+    text = read_text(path, "a samples file", MAX_SAMPLES_BYTES)
+    return [SampleRow.from_json(json.loads(line)) for line in text.split("\n") if line]
+
+
+def inside(run_dir: Path, rel: str, field_name: str) -> Path:
+    """``run_dir / rel`` when it stays inside the run directory, symlinks resolved: a results.json
+    whose paths lead elsewhere (``/etc/...``, ``../``, a planted symlink) must not make promptkit
+    read or rewrite another file.
+
+    Raises:
+        PromptkitError: naming the field and the path.
+    """
+    root = Path(run_dir).resolve()
+    path = Path(run_dir) / rel
+    if Path(rel).is_absolute() or not path.resolve().is_relative_to(root):
+        raise PromptkitError(f"{Path(run_dir) / 'results.json'}: {field_name} {rel!r} leads out of the run directory; "
+                             "a run's files are read and written inside it only")
+    return path
 
 
 def cell_rows(path: Path, cells: Iterable[CellResult]) -> list[SampleRow]:
@@ -92,7 +115,7 @@ class SampleFiles:
         self._files: dict[Path, list[SampleRow]] = {}
 
     def file(self, rel: str) -> list[SampleRow]:
-        path = self.run_dir / rel
+        path = inside(self.run_dir, rel, "cells[].samples")
         if path not in self._files:
             self._files[path] = read_samples(path) if path.is_file() else []
         return self._files[path]

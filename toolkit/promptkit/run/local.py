@@ -37,8 +37,11 @@ def execute(plan: Plan, options: RunOptions) -> RunResult:
 
     started = time.perf_counter()
     store, trackers, options = open_run(plan, options)
-    result = run_cells(plan, store, trackers, options, started)
-    store.finish(result, trackers)
+    try:
+        result = run_cells(plan, store, trackers, options, started)
+        store.finish(result, trackers)
+    finally:
+        store.release()
     current().barrier()
     return result
 
@@ -56,6 +59,7 @@ def run_cells(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, s
     chat = use_chat_template(lm.tokenizer, cfg.model.chat_template)
     session = Session(plan, store, lm, Runtime(batch_size=cfg.batch_size, chat=chat, progress=options.progress),
                       PromptFitter(cfg, plan.seeds, plan.dev_size, lm, chat), trackers, options)
+    store.claim()  # before the first write: one writer per run directory
     result = start_record(plan, store, options, lm.describe(), chat, load_s)
     store.save(result)
     done = {c.key for c in result.cells}

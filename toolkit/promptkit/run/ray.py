@@ -33,7 +33,7 @@ from typing import Any
 from promptkit.config import dump, slug
 from promptkit.errors import ConfigError, PromptkitError
 from promptkit.records.results import CellResult, RunResult
-from promptkit.records.samples import SampleRow, cell_rows
+from promptkit.records.samples import SampleRow, cell_rows, inside
 from promptkit.run.cell import new_cell
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan
@@ -51,8 +51,11 @@ def execute(plan: Plan, options: RunOptions) -> RunResult:
                           "accelerate launch / torchrun")
     started = time.perf_counter()
     store, trackers, options = open_run(plan, options)
-    result = run_on_ray(plan, store, trackers, options, started)
-    store.finish(result, trackers)
+    try:
+        result = run_on_ray(plan, store, trackers, options, started)
+        store.finish(result, trackers)
+    finally:
+        store.release()
     return result
 
 
@@ -118,6 +121,7 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
         raise PromptkitError("--launcher ray needs ray: pip install 'promptkit[ray]'") from None
 
     cfg = plan.config
+    store.claim()  # before the first write: one writer per run directory
     previous = store.load() if options.resume and store.has_run() else None
     done = {c.key: c for c in (previous.cells if previous else []) if c.error is None}
     order = {spec.key: i for i, spec in enumerate(plan.cells)}
@@ -183,9 +187,10 @@ def _collect(result: RunResult, trackers: Any, cfg: Any, store: RunStore, sub_di
     for c in sub.cells:
         if c.key in done:
             continue
-        rows += [(order.get(c.key, len(order)), Path(c.samples), r) for r in cell_rows(sub_dir / c.samples, [c])]
-        if c.adapter and (sub_dir / c.adapter).exists():
-            target = store.run_dir / c.adapter
+        rows += [(order.get(c.key, len(order)), Path(c.samples), r)
+                 for r in (cell_rows(inside(sub_dir, c.samples, "cells[].samples"), [c]) if c.samples else [])]
+        if c.adapter and inside(sub_dir, c.adapter, "cells[].adapter").exists():
+            target = inside(store.run_dir, c.adapter, "cells[].adapter")
             shutil.rmtree(target, ignore_errors=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(sub_dir / c.adapter), str(target))

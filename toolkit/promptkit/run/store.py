@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptkit.config import slug
 from promptkit.errors import ConfigError, Problem
 from promptkit.records.results import CellResult, RunResult, write_atomic
-from promptkit.records.samples import SampleRow, cell_rows, sample_lines
+from promptkit.records.samples import SampleRow, cell_rows, inside, sample_lines
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import PARTIAL_DIR, PartialCell, SavedCandidates
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 SAMPLES_DIR = "samples"
 ADAPTERS_DIR = "adapters"
+LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -48,6 +51,46 @@ class RunStore:
     run_dir: Path
     main: bool = True
     resume: bool = False
+    _lock: int | None = field(default=None, repr=False, compare=False)
+
+    def claim(self) -> None:
+        """Hold the run directory for this process (an OS lock on ``<run>/.lock``, released by
+        :meth:`release` or when the process ends, however it ends): a second ``promptkit eval``
+        on the same run id, or a ``--resume`` of a run still being written, is refused in one
+        line naming the holder instead of both writing and the first being lost."""
+        if not self.main or self._lock is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # no POSIX locks (Windows): one writer is the user's to ensure
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.run_dir / LOCK_FILE
+        for _ in range(5):  # the holder may remove the file as we open it: lock the file that is there
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+                os.close(fd)
+                shown = display_path(self.run_dir)
+                raise ConfigError(f"{shown} is being written by {holder}; wait for it to end (then --resume {shown} "
+                                  "continues it if it stopped early), or choose another --run-id") from None
+            if path.exists() and os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+            os.close(fd)
+        else:
+            raise ConfigError(f"{display_path(self.run_dir)}: cannot lock the run directory ({LOCK_FILE} keeps changing)")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"promptkit pid {os.getpid()} on {socket.gethostname()}".encode())
+        self._lock = fd
+
+    def release(self) -> None:
+        """Let go of the run directory (see :meth:`claim`)."""
+        if self._lock is not None:
+            (self.run_dir / LOCK_FILE).unlink(missing_ok=True)  # still held: no one else has it
+            os.close(self._lock)
+            self._lock = None
 
     @property
     def run_id(self) -> str:
@@ -74,12 +117,13 @@ class RunStore:
         samples: dict[Path, list[SampleRow]] = {}
         for c in result.cells:
             if c.samples and (self.run_dir / c.samples).is_file() and Path(c.samples) not in samples:
-                samples[Path(c.samples)] = cell_rows(self.run_dir / c.samples, [x for x in result.cells if x.task == c.task])
+                samples[Path(c.samples)] = cell_rows(inside(self.run_dir, c.samples, "cells[].samples"),
+                                                     [x for x in result.cells if x.task == c.task])
         return samples
 
     def rows(self, cell: CellResult) -> list[SampleRow]:
         """The samples rows of one cell."""
-        return cell_rows(self.run_dir / cell.samples, [cell]) if cell.samples else []
+        return cell_rows(inside(self.run_dir, cell.samples, "cells[].samples"), [cell]) if cell.samples else []
 
     def write_rows(self, rel: Path, rows: Iterable[SampleRow]) -> None:
         """Replace the samples file ``rel`` with ``rows``."""

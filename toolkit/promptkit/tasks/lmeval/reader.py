@@ -20,6 +20,10 @@ from promptkit.errors import ConfigError, Problem
 
 # An include chain this deep is a mistake (lm-eval's own templates nest two or three levels).
 MAX_INCLUDE_DEPTH = 16
+# Files read for one task, a file counted each time it is included: depth alone does not bound
+# the work (16 files each including the next four times would be 4^16 reads). lm-eval's own task
+# files read one to three.
+MAX_INCLUDE_FILES = 64
 
 
 @dataclass(frozen=True)
@@ -72,13 +76,18 @@ def read_lm_eval(path: str | Path) -> LmEvalDocument:
             not a string or part of a cycle; each problem with file and line.
     """
     problems: list[Problem] = []
-    document = _read(Path(path), (), problems)
+    document = _read(Path(path), (), problems, [0])
     if problems:
         raise ConfigError(problems)
     return document
 
 
-def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LmEvalDocument:
+def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem], reads: list[int]) -> LmEvalDocument:
+    reads[0] += 1
+    if reads[0] > MAX_INCLUDE_FILES:
+        # stop at once: the rest of the tree would multiply, not add
+        raise ConfigError([Problem(f"includes read more than {MAX_INCLUDE_FILES} files for one task (a file counts each "
+                                   "time it is included); flatten the includes", str(chain[0] if chain else path))])
     doc = read_yaml(path, loader=LmEvalLoader)
     own = {k: v for k, v in doc.data.items() if k != "include"}
     merged: dict[str, Any] = {}
@@ -98,8 +107,10 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LmEva
                                         "relative to the including file's folder", where))
             continue
         try:
-            sub = _read(full, (*chain, path.resolve()), problems)
+            sub = _read(full, (*chain, path.resolve()), problems, reads)
         except ConfigError as exc:
+            if reads[0] > MAX_INCLUDE_FILES:
+                raise
             problems.extend(exc.problems)
             continue
         for key, value in sub.data.items():  # in order: the last include listed wins
