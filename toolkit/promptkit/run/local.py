@@ -23,7 +23,7 @@ from promptkit.run.cell import Session, new_cell, run_cell
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.prompts import PromptFitter
-from promptkit.run.store import RunStore, open_run
+from promptkit.run.store import RunStore, run_in_store
 from promptkit.run.tuning import tune, tuned
 from promptkit.tasks.adapters import ADAPTERS
 
@@ -35,13 +35,7 @@ def execute(plan: Plan, options: RunOptions) -> RunResult:
     of an ``accelerate launch`` computes; the main one writes)."""
     from promptkit.distributed import current
 
-    started = time.perf_counter()
-    store, trackers, options = open_run(plan, options)
-    try:
-        result = run_cells(plan, store, trackers, options, started)
-        store.finish(result, trackers)
-    finally:
-        store.release()
+    result = run_in_store(plan, options, run_cells)
     current().barrier()
     return result
 

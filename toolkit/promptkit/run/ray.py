@@ -37,7 +37,7 @@ from promptkit.records.samples import SampleRow, cell_rows, inside
 from promptkit.run.cell import new_cell
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan
-from promptkit.run.store import RunStore, open_run
+from promptkit.run.store import RunStore, run_in_store
 
 RAY_DIR = "ray"
 
@@ -49,14 +49,7 @@ def execute(plan: Plan, options: RunOptions) -> RunResult:
     if current().distributed:
         raise ConfigError("--launcher ray starts its own workers; run it as one process, not under "
                           "accelerate launch / torchrun")
-    started = time.perf_counter()
-    store, trackers, options = open_run(plan, options)
-    try:
-        result = run_on_ray(plan, store, trackers, options, started)
-        store.finish(result, trackers)
-    finally:
-        store.release()
-    return result
+    return run_in_store(plan, options, run_on_ray)
 
 
 def _run_group(config: dict[str, Any], resume: bool) -> str:

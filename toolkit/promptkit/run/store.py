@@ -15,8 +15,9 @@ import datetime as _dt
 import os
 import shutil
 import socket
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -181,6 +182,21 @@ class RunStore:
             shutil.rmtree(self.run_dir / PARTIAL_DIR, ignore_errors=True)
         write_outputs(result, self.run_dir)
         trackers.report([self.run_dir / name for name in ("results.json", "report.md", "report.html")])
+
+
+def run_in_store(plan: Plan, options: RunOptions,
+                 run: Callable[[Plan, RunStore, Any, RunOptions, float], RunResult]) -> RunResult:
+    """What every launcher does around its cells: open the run directory (:func:`open_run`),
+    ``run(plan, store, trackers, options, started)``, finish (reports, trackers), and let go of
+    the directory however it ends."""
+    started = time.perf_counter()
+    store, trackers, options = open_run(plan, options)
+    try:
+        result = run(plan, store, trackers, options, started)
+        store.finish(result, trackers)
+    finally:
+        store.release()
+    return result
 
 
 def new_run_id() -> str:
