@@ -97,3 +97,16 @@ def test_an_unknown_metric_changes_nothing(runs: tuple[Path, Path, Path], tmp_pa
     outcome = CliRunner().invoke(cli, ["report", str(run_dir), "--metric", "chrff"])
     assert outcome.exit_code != 0 and "did you mean 'chrf'" in outcome.output and "Traceback" not in outcome.output
     assert (run_dir / "results.json").read_bytes() == before
+
+
+def test_a_merged_report_never_replaces_a_run_unless_forced(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """Issue 22 item 7: ``report A B --out DIR`` replaced the run already in DIR."""
+    a, b, _ = runs
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "results.json").write_text('{"mine": true}', encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["report", str(a), str(b), "--out", str(target)])
+    assert refused.exit_code != 0 and "already holds a run (results.json); give another directory, or --force" in refused.output
+    assert (target / "results.json").read_text(encoding="utf-8") == '{"mine": true}'
+    forced = CliRunner().invoke(cli, ["report", str(a), str(b), "--out", str(target), "--force"])
+    assert forced.exit_code == 0, forced.output

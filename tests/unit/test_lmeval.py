@@ -9,6 +9,7 @@ target + fewshot_delimiter`` + ``doc_to_text(doc)``; a choice is scored as the c
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -364,3 +365,22 @@ def test_parity_benchmark_runs_or_says_why_not() -> None:
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("skipped: lm_eval is not importable here") or "no differences" in proc.stdout
+
+
+def test_convert_never_overwrites_its_source_and_replaces_a_file_only_with_force(tmp_path: Path) -> None:
+    """Issue 22 item 7: ``tasks convert X.yaml --out X.yaml`` overwrote the lm-eval source."""
+    source = tmp_path / "sst2.yaml"
+    source.write_bytes(SST2.read_bytes())
+    for fixture in SST2.parent.iterdir():  # the data files it points to
+        if fixture.is_dir():
+            shutil.copytree(fixture, tmp_path / fixture.name, dirs_exist_ok=True)
+    refused = CliRunner().invoke(cli, ["tasks", "convert", str(source), "--out", str(source), "--force"])
+    assert refused.exit_code != 0 and "is the lm-eval task file being converted" in refused.output
+    assert source.read_bytes() == SST2.read_bytes()
+    out = tmp_path / "task.yaml"
+    out.write_text("mine\n", encoding="utf-8")
+    kept = CliRunner().invoke(cli, ["tasks", "convert", str(source), "--out", str(out)])
+    assert kept.exit_code != 0 and "the file already exists; give another path, or --force" in kept.output
+    assert out.read_text(encoding="utf-8") == "mine\n"
+    forced = CliRunner().invoke(cli, ["tasks", "convert", str(source), "--out", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output

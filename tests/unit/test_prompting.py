@@ -379,3 +379,13 @@ def test_a_filter_or_expression_misused_on_a_row_is_a_template_error(source: str
     template = PromptTemplate(PromptConfig(name="bad", kind="qa", input=source, target="t"))
     with pytest.raises(TemplateError, match=r"prompt 'bad': input: \w+Error: .*\(example 'e'\)"):
         template.render_input(Example("e", {"question": "12"}, ("a",)))
+
+
+@pytest.mark.parametrize(("source", "tag"), [("{% include 'other' %}", "include"), ("{% import 'm' as m %}", "import"),
+                                             ("{% from 'm' import x %}{{ question }}", "from ... import"),
+                                             ("{% extends 'base' %}", "extends")])
+def test_a_template_reading_another_template_is_refused_when_it_is_compiled(source: str, tag: str) -> None:
+    """Issue 22 item 8: these raised ``TypeError: no loader`` at render time (and passed validation)."""
+    with pytest.raises(TemplateError, match=rf"prompt 'p': input: invalid Jinja2 on line 1 of the template: "
+                                            rf"\{{% {tag} %\}} is not available: a prompt is one template"):
+        PromptTemplate(PromptConfig(name="p", kind="qa", input=source, target="t"))

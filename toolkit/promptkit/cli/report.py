@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from promptkit.errors import PromptkitError
+
 
 @click.command("report")
 @click.argument("runs", nargs=-1, required=True, type=click.Path())
@@ -18,7 +20,8 @@ import click
 @click.option("--bootstrap-seed", "bootstrap_seed", type=click.IntRange(min=0), default=None,
               help="Seed of the resampling streams behind the comparisons (default: the run's own). Reports "
                    "written with different seeds must give the same verdict.")
-def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], bootstrap_seed: int | None) -> None:
+@click.option("--force", is_flag=True, help="Let --out replace a run or report already there.")
+def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], bootstrap_seed: int | None, force: bool) -> None:
     """Re-render a run's report (adding metrics), or merge several runs into one report."""
     from promptkit.analysis.merge import merge_runs, rescore
     from promptkit.records.results import write_atomic
@@ -38,6 +41,9 @@ def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], boo
         return
     if out is not None and not markdown_only:
         target_dir = Path(out)
+        if (target_dir / "results.json").exists() and not force and target_dir.resolve() not in [d.resolve() for d in dirs]:
+            raise PromptkitError(f"--out {out}: {target_dir} already holds a run (results.json); give another directory, "
+                                 "or --force to replace it")
         merged = merge_runs(results, dirs, target_dir)
         if metrics:
             rescore(merged, target_dir, metrics)

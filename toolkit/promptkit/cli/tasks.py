@@ -111,7 +111,8 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
 @click.argument("path")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Write the promptkit task YAML here (data paths relative to it). Default: print it.")
-def tasks_convert(path: str, out: str | None) -> None:
+@click.option("--force", is_flag=True, help="Let --out replace a file already there (never the lm-eval source).")
+def tasks_convert(path: str, out: str | None, force: bool) -> None:
     """Convert an lm-evaluation-harness task YAML (PATH, or lm-eval:PATH) into a promptkit task.
 
     The task builds the prompts lm-eval builds (docs/lm-eval.md) and is loaded with promptkit's
@@ -135,6 +136,10 @@ def tasks_convert(path: str, out: str | None) -> None:
                                                      "(--out FILE writes them relative to FILE)."), nl=False)
         return
     target = Path(out)
+    if target.exists() and target.resolve() == source.resolve():
+        raise PromptkitError(f"--out {out} is the lm-eval task file being converted; write the promptkit task elsewhere")
+    if target.exists() and not force:
+        raise PromptkitError(f"--out {out}: the file already exists; give another path, or --force to replace it")
     text = task_yaml(conversion, target.parent, "Data paths are relative to this file's folder.")
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, text)

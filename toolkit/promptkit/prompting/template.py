@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
@@ -78,6 +79,17 @@ def _range(*args: int) -> Iterator[int]:
 
 
 @lru_cache(maxsize=1)
+def _refuse_other_templates(tree: jinja2.nodes.Template) -> None:
+    """A prompt is one template: ``{% include %}``, ``{% import %}`` and ``{% extends %}`` would
+    read another template (there is none to read: the sandbox has no loader)."""
+    for kind, tag in ((jinja2.nodes.Include, "include"), (jinja2.nodes.Import, "import"),
+                      (jinja2.nodes.FromImport, "from ... import"), (jinja2.nodes.Extends, "extends")):
+        node = next(iter(tree.find_all(kind)), None)
+        if node is not None:
+            raise jinja2.TemplateSyntaxError(f"{{% {tag} %}} is not available: a prompt is one template; "
+                                              "write the text out (or use a macro defined in it)", node.lineno)
+
+
 def environment() -> ImmutableSandboxedEnvironment:
     env = LimitedSandbox(
         undefined=jinja2.StrictUndefined,
@@ -165,6 +177,7 @@ class PromptTemplate:
             if source is None:
                 continue
             try:
+                _refuse_other_templates(env.parse(source))
                 self._compiled[part] = env.from_string(source)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(
