@@ -121,3 +121,26 @@ def test_a_second_writer_of_a_run_directory_is_refused_naming_the_holder(tmp_pat
     second.claim()  # free again once the first let go (or its process ended)
     second.release()
     assert not (tmp_path / "r" / ".lock").exists()  # a finished run leaves no lock file behind
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "fifo"])
+def test_tasks_validate_names_a_data_file_that_is_missing_or_not_a_file(kind: str, tmp_path: Path) -> None:
+    """Issue 22 item 9: `tasks validate` said ok for a local-files task whose data file was
+    missing, a directory or a FIFO (and would have blocked on the FIFO when rendering rows)."""
+    from promptkit.tasks import validate_files
+
+    tiny = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "qa_train.jsonl").write_bytes((tiny / "data" / "qa_train.jsonl").read_bytes())
+    test = tmp_path / "data" / "qa_test.jsonl"
+    if kind == "directory":
+        test.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(test)
+    task = tmp_path / "qa.yaml"
+    task.write_text((tiny / "qa.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out, took = quickly(lambda: validate_files([task]))
+    problems = [str(p) for p in out["value"][task]]  # type: ignore[index]
+    expected = {"missing": f"split 'test': data file not found: {test}", "directory": "is a directory; give a regular file",
+                "fifo": "is a FIFO; give a regular file"}[kind]
+    assert len(problems) == 1 and expected in problems[0] and took < 1.0

@@ -174,6 +174,8 @@ def test_valid_overrides_load(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- validate_files
 def test_validate_files_tells_prompts_from_tasks(tmp_path: Path) -> None:
     good_task = write(tmp_path, TASK, "tasks/toy.yaml")
+    for split in ("train", "test"):  # a task is valid with its data files there (a missing one is named)
+        write(tmp_path, '{"q": "Who?", "a": ["Ann"]}\n', f"tasks/{split}.jsonl")
     bad_task = write(tmp_path, TASK.replace("[exact_match]", "[token_fl]"), "tasks/bad.yaml")
     good_prompt = write(tmp_path, "name: a/b\ninput: '{{ x }}'\ntarget: '{{ y }}'\n", "prompts/a/b.yaml")
     bad_prompt = write(tmp_path, "name: a/c\ninput: '{{ x '\ntarget: y\n", "prompts/a/c.yaml")

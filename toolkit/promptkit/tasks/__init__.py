@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -332,6 +333,34 @@ def readable_here(task: Task, data_dir: Path | None, split: str) -> bool:
     return all((base / p).is_file() for p in (spec.path if isinstance(spec.path, list) else [spec.path]))
 
 
+def data_file_problems(task: Task, data_dir: Path | None) -> list[Problem]:
+    """Every data file of a task's local source that is missing or not a regular file (a
+    directory, a FIFO, a device), one problem each; files meant to come from a ``--data-dir``
+    that was not given are not looked for."""
+    import stat
+
+    source, _ = task.source(data_dir)
+    if not isinstance(source, FilesSource):
+        return []
+    base = data_dir if source.relative_to == "data_dir" else task.path.parent
+    if base is None:
+        return []
+    problems = []
+    for split in source.splits:
+        spec = source.split_files(split)
+        for rel in spec.path if isinstance(spec.path, list) else [spec.path]:
+            path = base / rel
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                problems.append(Problem(f"split {split!r}: data file not found: {path}", str(task.path)))
+                continue
+            if not stat.S_ISREG(mode):
+                kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+                problems.append(Problem(f"split {split!r}: data file {path} is {kind}; give a regular file", str(task.path)))
+    return problems
+
+
 def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered: dict[Path, int] | None = None) -> dict[Path, list[Problem]]:
     """Validate task and prompt files; returns the problems of each file (empty when valid).
 
@@ -352,6 +381,10 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
             else:
                 task = load_task(str(p) if lm_eval else p)
                 tc = task.config
+                missing = data_file_problems(task, data_dir)
+                if missing:
+                    results[p] = missing
+                    continue
                 if readable_here(task, data_dir, tc.eval_split):  # else: the data is not here yet
                     pool = task.examples(tc.fewshot.split, data_dir) if readable_here(task, data_dir, tc.fewshot.split) else []
                     n = render_all(task, task.examples(tc.eval_split, data_dir), pool, tc.fewshot.shots)
