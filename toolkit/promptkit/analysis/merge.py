@@ -54,10 +54,11 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
     labels = _labels(results)
     files = [SampleFiles(d) for d in dirs]
     first = results[0]
+    settings = RunSettings.of(first.config)
     merged = RunResult(
         run_id=out.name, created=first.created,
         config={"merged_from": [{"run_id": r.run_id, "dir": str(d), "model": r.model.get("name", "?")} for r, d in zip(results, dirs, strict=True)],
-                "seed": RunSettings.of(first.config).seed, "bootstrap_samples": RunSettings.of(first.config).bootstrap_samples, "methods": []},
+                "seed": settings.seed, "bootstrap_samples": settings.bootstrap_samples, "methods": []},
         model={**first.model, "name": " + ".join(dict.fromkeys(str(r.model.get("name", "?")) for r in results))},
         chat_template=first.chat_template, environment=first.environment,
         commands=[c for r in results for c in r.commands],

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +32,7 @@ from promptkit.errors import (
     TemplateError,
     UnknownNameError,
 )
+from promptkit.files import FileRefused, check_regular
 from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example
 from promptkit.tasks.adapters import ADAPTERS, Adapter
@@ -337,8 +338,6 @@ def data_file_problems(task: Task, data_dir: Path | None) -> list[Problem]:
     """Every data file of a task's local source that is missing or not a regular file (a
     directory, a FIFO, a device), one problem each; files meant to come from a ``--data-dir``
     that was not given are not looked for."""
-    import stat
-
     source, _ = task.source(data_dir)
     if not isinstance(source, FilesSource):
         return []
@@ -351,13 +350,11 @@ def data_file_problems(task: Task, data_dir: Path | None) -> list[Problem]:
         for rel in spec.path if isinstance(spec.path, list) else [spec.path]:
             path = base / rel
             try:
-                mode = os.stat(path).st_mode
-            except OSError:
+                check_regular(path, "data file", sys.maxsize)  # the one test of a regular file (promptkit.files)
+            except FileNotFoundError:
                 problems.append(Problem(f"split {split!r}: data file not found: {path}", str(task.path)))
-                continue
-            if not stat.S_ISREG(mode):
-                kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
-                problems.append(Problem(f"split {split!r}: data file {path} is {kind}; give a regular file", str(task.path)))
+            except FileRefused as exc:
+                problems.append(Problem(f"split {split!r}: {exc}", str(task.path)))
     return problems
 
 
