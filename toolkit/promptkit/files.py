@@ -1,12 +1,14 @@
 """Reading a file a user (or someone else) handed over: only a regular file, and never more than a
 bound, checked before the read. A path can name a FIFO (``open`` would wait forever), a device
 (``/dev/zero`` never ends) or a 3 GB file; each is refused in one line, before any byte is read.
+Writing one: :func:`write_atomic`, so that a reader never sees half a file.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from promptkit.errors import PromptkitError
@@ -54,3 +56,21 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
 def read_text(path: str | Path, what: str, limit: int) -> str:
     """:func:`read_bytes` decoded as UTF-8 (``UnicodeDecodeError`` for callers to word)."""
     return read_bytes(path, what, limit).decode("utf-8")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file, fsync and rename, so readers never see half a file; the file's
+    mode follows the umask like any other file the user creates."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is as readable as any file the user writes
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename makes it the file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

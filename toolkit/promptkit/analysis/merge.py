@@ -23,7 +23,7 @@ from promptkit.config import slug
 from promptkit.config.run import RunSettings
 from promptkit.errors import PromptkitError
 from promptkit.records.results import RunResult, TaskInfo, write_atomic
-from promptkit.records.samples import SampleFiles, SampleRow, sample_lines
+from promptkit.records.samples import SampleFiles, SampleRow, inside, sample_lines
 
 
 def _labels(results: Sequence[RunResult]) -> list[str]:
@@ -88,7 +88,7 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
                     merged.cells.append(replace(c, task=name, method=method, samples=rel.as_posix() if rows else "",
                                                 adapter=str(dirs[i] / c.adapter) if c.adapter else ""))
     for rel, rows in rows_out.items():
-        path = out / rel
+        path = inside(out, rel.as_posix(), "samples")  # a planted link in --out DIR is not followed out of it
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, sample_lines(rows))
     return merged

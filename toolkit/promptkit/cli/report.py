@@ -24,12 +24,15 @@ from promptkit.errors import PromptkitError
 def report_cmd(runs: Sequence[str], out: str | None, metrics: Sequence[str], bootstrap_seed: int | None, force: bool) -> None:
     """Re-render a run's report (adding metrics), or merge several runs into one report."""
     from promptkit.analysis.merge import merge_runs, rescore
+    from promptkit.config.run import RunSettings
     from promptkit.records.results import write_atomic
     from promptkit.report import RunResult, render_comparison
     from promptkit.report.outputs import write_outputs
 
     results = [RunResult.load(r) for r in runs]
     dirs = [Path(r).parent if Path(r).is_file() else Path(r) for r in runs]
+    for result, run_dir in zip(results, dirs, strict=True):
+        RunSettings.of(result.config, f"{run_dir / 'results.json'}: config")  # one line naming a bad setting, not a traceback later
     markdown_only = out is not None and Path(out).suffix == ".md"
     if len(results) == 1 and out is None:
         # Recomputes the comparisons (also upgrades a schema-1 run) and rewrites its reports.

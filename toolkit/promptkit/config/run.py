@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 
 from promptkit.config import (
     FILE_NAME_RE,
+    MAX_BOOTSTRAP_SAMPLES,
     ContextPolicy,
     ModelConfig,
     Strict,
@@ -34,6 +35,7 @@ from promptkit.config.documents import (
 )
 from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.methods import MethodConfig, method_kinds
+from promptkit.records.validation import RecordError, conform_value
 
 
 class RayConfig(Strict):
@@ -68,7 +70,9 @@ class RunConfig(Strict):
     out_dir: str = "reports"
     # the run's directory under out_dir: one path segment ('' or None: a new timestamped id)
     run_id: str | None = None
-    bootstrap_samples: int = Field(default=1000, ge=0)
+    # Resamples of every bootstrap interval and test; 0: none (corpus metrics then get no
+    # interval). At most MAX_BOOTSTRAP_SAMPLES (promptkit.config says why).
+    bootstrap_samples: int = Field(default=1000, ge=0, le=MAX_BOOTSTRAP_SAMPLES)
     # Verdict settings for every task (None fields: each task's own, else the defaults).
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
     # Few-shot shot count for every task (None: each task's fewshot.shots).
@@ -149,19 +153,33 @@ class RunSettings:
     merged_from: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def of(cls, config: Mapping[str, Any]) -> RunSettings:
+    def of(cls, config: Mapping[str, Any], where: str = "config") -> RunSettings:
+        """Raises:
+            RecordError: a setting of the wrong type (a hand-edited results.json), naming it."""
         defaults = RunConfig.model_fields
-        seed = int(config.get("seed", defaults["seed"].default))
-        merged = tuple(config.get("merged_from") or ())
-        training = config.get("training") or {}
+
+        def get(key: str, hint: Any, default: Any = None) -> Any:
+            return conform_value(config.get(key, default), hint, f"{where}.{key}")
+
+        if not isinstance(config, Mapping):
+            raise RecordError(f"{where}: expected an object, got {type(config).__name__}")
+        seed = get("seed", int, defaults["seed"].default)
+        merged = tuple(get("merged_from", list[dict[str, Any]] | None) or ())
+        training = get("training", dict[str, Any] | None) or {}
+        seeds = conform_value(training.get("seeds"), list[int] | None, f"{where}.training.seeds")
+        methods = get("methods", list[str | dict[str, Any]] | None) or []
+        try:
+            labels = tuple(entry_label(m) for m in methods)
+        except (KeyError, TypeError, AttributeError):
+            raise RecordError(f"{where}.methods: every entry needs a 'kind' (or is a method name)") from None
         return cls(
             seed=seed,
-            bootstrap_samples=int(config.get("bootstrap_samples", defaults["bootstrap_samples"].default)),
-            batch_size=None if merged else config.get("batch_size", defaults["batch_size"].default),
-            limit=config.get("limit"),
-            training_seeds=tuple(training.get("seeds") or [seed]),
-            methods=tuple(entry_label(m) for m in config.get("methods") or []),
-            verdict=dict(config.get("verdict") or {}),
+            bootstrap_samples=get("bootstrap_samples", int, defaults["bootstrap_samples"].default),
+            batch_size=None if merged else get("batch_size", int | None, defaults["batch_size"].default),
+            limit=get("limit", int | None),
+            training_seeds=tuple(seeds or [seed]),
+            methods=labels,
+            verdict=dict(get("verdict", dict[str, Any] | None) or {}),
             merged_from=merged,
         )
 

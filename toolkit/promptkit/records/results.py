@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import typing
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 from promptkit.errors import PromptkitError
-from promptkit.files import MB, read_text
+from promptkit.files import MB, read_text, write_atomic  # noqa: F401  (write_atomic: re-exported)
 from promptkit.records import Cost, MetricScore, TrainingReport
 from promptkit.records.comparisons import PairComparison, SeedSummary, Verdict
+from promptkit.records.validation import RecordError, conform, strict
 
 # 2: cells carry the training seed (several seeds per method); all-pairs comparisons and
 # verdicts replace the per-cell comparison with the first method. Version 1 files are read by
@@ -89,6 +89,8 @@ class TaskInfo:
             templates changed since (empty in files of older promptkit versions: not checked).
     """
 
+    FILE_EXTRA: typing.ClassVar[str] = "keep"  # keys of a newer file are left for its reader to drop
+
     version: str = ""
     path: str = ""
     adapter: str = ""
@@ -143,6 +145,8 @@ class PolicyReport:
         longest_prompt_tokens: the longest prompt before the policy.
     """
 
+    FILE_EXTRA: typing.ClassVar[str] = "keep"
+
     policy: str = ""
     budget: int | None = None
     truncated: int = 0
@@ -176,10 +180,17 @@ class CellContext:
     notes under ``backend``.
     """
 
+    FILE_EXTRA: typing.ClassVar[str] = "keep"
+
     evaluation: PolicyReport | None = None
     training: PolicyReport | None = None
     dev: PolicyReport | None = None
     backend: tuple[str, ...] = ()
+
+    @staticmethod
+    def file_layout() -> dict[str, Any]:
+        """The types of its keys in results.json (see the class docstring)."""
+        return {**typing.get_type_hints(PolicyReport), "training": _TrainingPolicy | None, "backend": tuple[str, ...]}
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -201,9 +212,18 @@ class CellContext:
                    dev=PolicyReport.from_dict(dev) if dev else None, backend=tuple(data.get("backend") or ()))
 
 
+@dataclass(frozen=True)
+class _TrainingPolicy(PolicyReport):
+    """results.json's ``context.training``: the training prompts' report, the dev prompts' inside."""
+
+    dev: PolicyReport | None = None
+
+
 @dataclass
 class CellResult:
     """One task x prompt template x method evaluation."""
+
+    FILE_OLD_KEYS: typing.ClassVar[tuple[str, ...]] = ("comparison",)  # schema 1
 
     task: str
     prompt: str
@@ -307,7 +327,9 @@ class RunResult:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         path = run_dir / "results.json"
-        write_atomic(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        # strict JSON: a value that is not a number (a p-value never tested, a failed candidate's
+        # score) is written null; the record says why beside it (``test``, ``error``, ``note``)
+        write_atomic(path, json.dumps(strict(self.to_dict()), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         return path
 
     @classmethod
@@ -328,10 +350,19 @@ class RunResult:
             raise PromptkitError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
         except UnicodeDecodeError as exc:
             raise PromptkitError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); not a results.json") from None
+        if not isinstance(data, dict):
+            raise RecordError(f"{path}: a results.json holds an object, not {type(data).__name__}; not a run's results.json")
         version = data.get("schema_version")
         if version not in READABLE_VERSIONS:
             accepted = ", ".join(map(str, READABLE_VERSIONS))
             raise PromptkitError(f"{path}: schema_version {version!r} is not supported; accepted: {accepted}")
+        if version < 3:  # older comparisons and verdicts are dropped (report recomputes them)
+            data = {k: v for k, v in data.items() if k not in ("comparisons", "verdicts")}
+        try:
+            data = conform(RunResult, data, "", extra="ignore")
+            _check_cells(data)
+        except RecordError as exc:
+            raise RecordError(f"{path}: {exc}; the file was edited or damaged (promptkit writes it whole)") from None
         return cls(
             run_id=data["run_id"],
             created=data["created"],
@@ -342,25 +373,26 @@ class RunResult:
             tasks={name: TaskInfo.from_dict(info) for name, info in data.get("tasks", {}).items()},
             cells=[CellResult.from_dict(c) for c in data.get("cells", [])],
             timings=data.get("timings", {}),
-            comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])] if version >= 3 else [],
-            verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])] if version >= 3 else [],
+            comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])],
+            verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])],
             seed_summaries=[SeedSummary.from_dict(s) for s in data.get("seed_summaries", [])],
             commands=list(data.get("commands", [])),
         )
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file, fsync and rename, so readers never see half a file; the file's
-    mode follows the umask like any other file the user creates."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is as readable as any file the user writes
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())  # on disk before the rename makes it the file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+def _check_cells(data: Mapping[str, Any]) -> None:
+    """What types alone do not say: counts are not negative, every cell's task is one the run
+    recorded, and no two cells share a key."""
+    seen: dict[tuple[Any, ...], int] = {}
+    tasks = data.get("tasks") or {}
+    for i, cell in enumerate(data.get("cells", [])):
+        if tasks and cell["task"] not in tasks:
+            raise RecordError(f"cells[{i}].task: {cell['task']!r} is not one of the run's tasks ({', '.join(map(repr, tasks))})")
+        for name in ("n", "shots"):
+            if cell.get(name, 0) < 0:
+                raise RecordError(f"cells[{i}].{name}: {cell[name]} is negative")
+        key = (cell["task"], cell["prompt"], cell["method"], cell.get("seed"))
+        if key in seen:
+            raise RecordError(f"cells[{i}]: task {key[0]!r}, prompt {key[1]!r}, method {key[2]!r}, seed {key[3]!r} "
+                              f"is also cells[{seen[key]}]; a run holds one cell per key")
+        seen[key] = i

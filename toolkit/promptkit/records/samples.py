@@ -13,6 +13,7 @@ from typing import Any
 from promptkit.errors import PromptkitError
 from promptkit.files import MB, read_text
 from promptkit.records.results import CellResult
+from promptkit.records.validation import RecordError, conform
 
 
 @dataclass
@@ -63,8 +64,11 @@ class SampleRow:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SampleRow:
+        """A row as a samples file holds it, checked by field (:class:`RecordError` names it)."""
+        if not isinstance(data, dict):
+            raise RecordError(f"a row is an object, not {type(data).__name__}")
         known = {f.name for f in fields(cls)} - {"extra"}
-        return cls(**{k: v for k, v in data.items() if k in known},
+        return cls(**conform(cls, {k: v for k, v in data.items() if k in known}, ""),
                    extra={k: v for k, v in data.items() if k not in known})
 
 
@@ -80,8 +84,21 @@ MAX_SAMPLES_BYTES = 2048 * MB
 def read_samples(path: Path) -> list[SampleRow]:
     """Every row of a samples file, read within a bound (lines end at ``\\n`` only: text may
     hold U+2028, and JSON escapes every other line break)."""
-    text = read_text(path, "a samples file", MAX_SAMPLES_BYTES)
-    return [SampleRow.from_json(json.loads(line)) for line in text.split("\n") if line]
+    try:
+        text = read_text(path, "a samples file", MAX_SAMPLES_BYTES)
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); not a samples file") from None
+    rows = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line:
+            continue
+        try:
+            rows.append(SampleRow.from_json(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise RecordError(f"{path}:{number}: invalid JSON line: {exc.msg}; the file was edited or damaged") from None
+        except RecordError as exc:
+            raise RecordError(f"{path}:{number}: {exc}; the file was edited or damaged") from None
+    return rows
 
 
 def inside(run_dir: Path, rel: str, field_name: str) -> Path:
@@ -98,6 +115,28 @@ def inside(run_dir: Path, rel: str, field_name: str) -> Path:
         raise PromptkitError(f"{Path(run_dir) / 'results.json'}: {field_name} {rel!r} leads out of the run directory; "
                              "a run's files are read and written inside it only")
     return path
+
+
+def owned(cell: CellResult, rows: list[SampleRow], path: Path) -> list[SampleRow]:
+    """``rows``, a finished cell's rows read from ``path``, if they are the cell's: one per
+    evaluated example, none twice, as many as the cell's ``n`` (a tampered file could otherwise
+    make ``promptkit report`` score rows the cell never produced).
+
+    Raises:
+        RecordError: naming the file, the cell and what is wrong.
+    """
+    if not rows or cell.error is not None:
+        return rows
+    where = f"{path}: prompt {cell.prompt!r}, method {cell.method!r}, seed {cell.seed!r}"
+    seen: set[str] = set()
+    for row in rows:
+        if row.example_id in seen:
+            raise RecordError(f"{where}: example {row.example_id!r} has two rows; the file was edited or damaged")
+        seen.add(row.example_id)
+    if len(rows) != cell.n:
+        raise RecordError(f"{where}: {len(rows)} rows, but results.json says the cell evaluated n={cell.n}; "
+                          "the file was edited or damaged")
+    return rows
 
 
 def cell_rows(path: Path, cells: Iterable[CellResult]) -> list[SampleRow]:
@@ -128,4 +167,4 @@ class SampleFiles:
         if not cell.samples:
             return []
         key = (cell.prompt, cell.method, cell.seed)
-        return [r for r in self.file(cell.samples) if r.key == key]
+        return owned(cell, [r for r in self.file(cell.samples) if r.key == key], self.run_dir / cell.samples)

@@ -122,7 +122,7 @@ def run_on_ray(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, 
     if not ray.is_initialized():
         init: dict[str, Any] = {} if address else {"num_cpus": os.cpu_count() or 1}  # a local instance: this machine
         ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
-    sub_root = store.run_dir / RAY_DIR
+    sub_root = store.within(store.run_dir / RAY_DIR)
     sub_root.mkdir(parents=True, exist_ok=True)
     task = ray.remote(num_cpus=cfg.ray.num_cpus, num_gpus=cfg.ray.num_gpus)(_run_group)
     futures = [task.remote(_sub_config(plan, members, sub_root, name), (sub_root / name / "results.json").is_file())

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from promptkit.config import slug
 from promptkit.errors import ConfigError, Problem
 from promptkit.records.results import CellResult, RunResult, write_atomic
-from promptkit.records.samples import SampleRow, cell_rows, inside, sample_lines
+from promptkit.records.samples import SampleRow, cell_rows, inside, owned, sample_lines
 from promptkit.run.options import RunOptions
 from promptkit.run.plan import CellSpec, Plan, PreparedTask
 from promptkit.run.progress import PARTIAL_DIR, PartialCell, SavedCandidates
@@ -97,6 +97,20 @@ class RunStore:
     def run_id(self) -> str:
         return self.run_dir.name
 
+    def within(self, path: Path) -> Path:
+        """``path`` (under the run directory) if it stays inside it once symbolic links are
+        followed: a link planted in a run directory (``adapters/`` or ``samples/`` pointing
+        elsewhere) must not make a run delete or overwrite files outside it.
+
+        Raises:
+            ConfigError: naming the path and where it leads.
+        """
+        if not path.resolve().is_relative_to(self.run_dir.resolve()):
+            raise ConfigError(f"{display_path(path)} leads out of the run directory {display_path(self.run_dir)} "
+                              f"(to {path.resolve()}) through a symbolic link; a run writes inside its directory only: "
+                              "remove the link")
+        return path
+
     @property
     def results_file(self) -> Path:
         return self.run_dir / "results.json"
@@ -124,12 +138,15 @@ class RunStore:
 
     def rows(self, cell: CellResult) -> list[SampleRow]:
         """The samples rows of one cell."""
-        return cell_rows(inside(self.run_dir, cell.samples, "cells[].samples"), [cell]) if cell.samples else []
+        if not cell.samples:
+            return []
+        path = inside(self.run_dir, cell.samples, "cells[].samples")
+        return owned(cell, cell_rows(path, [cell]), path)
 
     def write_rows(self, rel: Path, rows: Iterable[SampleRow]) -> None:
         """Replace the samples file ``rel`` with ``rows``."""
         if self.main:
-            path = self.run_dir / rel
+            path = self.within(self.run_dir / rel)
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, sample_lines(rows))
 
@@ -141,18 +158,18 @@ class RunStore:
     # ------------------------------------------------------------------ adapters and progress
     def cell_dir(self, task: str, prompt: str, method: str, seed: int | None) -> Path:
         """Where a trained cell keeps its checkpoint and adapter."""
-        return self.run_dir / ADAPTERS_DIR / slug(task) / slug(prompt) / slug(method) / f"seed-{seed}"
+        return self.within(self.run_dir / ADAPTERS_DIR / slug(task) / slug(prompt) / slug(method) / f"seed-{seed}")
 
     def progress(self, spec: CellSpec, cell_hash: str) -> PartialCell:
         """The progress file of a cell's predictions."""
         seed = "" if spec.seed is None else f"__seed-{spec.seed}"
         name = f"{slug(spec.task.name)}__{slug(spec.template.name)}__{slug(spec.method.label)}{seed}.jsonl"
-        return PartialCell(self.run_dir / PARTIAL_DIR / name, cell_hash)
+        return PartialCell(self.within(self.run_dir / PARTIAL_DIR / name), cell_hash)
 
     def candidates(self, spec: CellSpec, digest: str) -> SavedCandidates:
         """The progress file of a method's tuning candidates."""
         name = f"tuning__{slug(spec.task.name)}__{slug(spec.template.name)}__{slug(spec.method.label)}.jsonl"
-        return SavedCandidates(self.run_dir / PARTIAL_DIR / name, digest)
+        return SavedCandidates(self.within(self.run_dir / PARTIAL_DIR / name), digest)
 
     def forget_progress(self, spec: CellSpec) -> None:
         """The cell is in results.json: its progress file and final checkpoint are not needed."""
@@ -179,7 +196,7 @@ class RunStore:
         from promptkit.report.outputs import write_outputs
 
         if all(c.error is None for c in result.cells):  # nothing left to resume
-            shutil.rmtree(self.run_dir / PARTIAL_DIR, ignore_errors=True)
+            shutil.rmtree(self.within(self.run_dir / PARTIAL_DIR), ignore_errors=True)
         write_outputs(result, self.run_dir)
         trackers.report([self.run_dir / name for name in ("results.json", "report.md", "report.html")])
 
@@ -227,6 +244,8 @@ def open_run(plan: Plan, options: RunOptions) -> tuple[RunStore, Trackers, RunOp
         check_same_tasks(store.load(), plan.tasks, store.run_dir)
     if store.main:
         check_writable(store.run_dir, cfg.out_dir)
+        for name in (SAMPLES_DIR, ADAPTERS_DIR, PARTIAL_DIR):  # refused before the model loads
+            store.within(store.run_dir / name)
     if options.on_start is not None:
         options.on_start(store.run_dir)
     return store, Trackers(cfg.report_to if store.main else [], store.run_dir, run_id), options
