@@ -123,6 +123,20 @@ BleuTokenize = Literal[
 
 
 
+# Choices scored per example (classification labels, a multiple-choice task's choices): each is
+# one scored continuation per example, so the cost of a task grows with it. Real tasks have 2 to
+# a few hundred (MMLU 4, HellaSwag 4, CLINC150's 150 intents); 1,000 already costs a thousand
+# forward passes an example, and a list longer than that is a data mistake, not a task.
+MAX_CHOICES = 1_000
+
+
+def check_choice_count(count: int) -> None:
+    """Refuse more than :data:`MAX_CHOICES` choices (a ``ValueError`` that says why)."""
+    if count > MAX_CHOICES:
+        raise ValueError(f"{count:,} choices; at most {MAX_CHOICES:,} (each choice is one scored continuation per "
+                         "example): give a shorter list")
+
+
 # ----------------------------------------------------------------------------- prompts
 class FewShotFormat(Strict):
     delimiter: str = "\n\n"
@@ -264,6 +278,29 @@ class TunableBase(MethodBase):
         return {k: list(v) for k, v in self.default_space.items()} if builtin else {}
 
 
+# Bounds of a training budget. Every trained method of a run, every training seed and every
+# tuning candidate spends it, and the loop runs to the end before anything is written: a budget
+# no one meant (an extra zero, epochs typed as steps) shows only days later. 1,000,000 optimizer
+# steps is about the longest published fine-tuning recipe (LoRA's RoBERTa run on MNLI, 30 epochs
+# at batch 16, is ~740,000) and days of GPU time even for a 135M model.
+MAX_TRAINING_STEPS = 1_000_000
+# Passes over the train split: prompt tuning on a few hundred examples uses tens to hundreds;
+# ten thousand passes memorise any train split long before they end.
+MAX_EPOCHS = 10_000
+# Micro-batches per optimizer step: each is a forward and backward pass, so this multiplies the
+# cost of a step; an effective batch of 1,024 micro-batches is beyond any fine-tuning recipe.
+MAX_GRAD_ACCUM = 1_024
+# Candidates one tuned method trains: each candidate is one whole training run with the run's
+# budget (the default budget is ~2.5 CPU minutes on the embedded model, a real one an hour on a
+# GPU), so 256 of them are already 10 CPU hours or days of GPU time. A wider search samples its
+# space (tuning.candidates, or the Optuna sampler) instead of enumerating it.
+MAX_TUNING_CANDIDATES = 256
+# Bootstrap resamples of a run (RunConfig.bootstrap_samples): the time of every interval and
+# paired test grows with it, while beyond ~10^4 resamples the Monte Carlo error of a 95%
+# percentile bound is far below the width of the interval itself.
+MAX_BOOTSTRAP_SAMPLES = 100_000
+
+
 class TrainingConfig(Strict):
     """One training budget shared by every trainable method of a run (fair comparison).
 
@@ -274,10 +311,10 @@ class TrainingConfig(Strict):
     # 20 steps of 8 teach a 135M model the answer format of a short-context QA task in ~2.5 CPU
     # minutes, which lets the default run (four methods) fit 10 minutes on a 2-core CPU; a real
     # comparison wants more (--set training.steps=200) and --tune.
-    steps: int = Field(default=20, ge=1)
-    epochs: float | None = Field(default=None, gt=0)
+    steps: int = Field(default=20, ge=1, le=MAX_TRAINING_STEPS)
+    epochs: float | None = Field(default=None, gt=0, le=MAX_EPOCHS)
     batch_size: int = Field(default=8, ge=1)
-    grad_accum: int = Field(default=1, ge=1)
+    grad_accum: int = Field(default=1, ge=1, le=MAX_GRAD_ACCUM)
     warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
     schedule: Literal["linear", "cosine", "constant"] = "linear"
     max_grad_norm: float | None = Field(default=1.0, gt=0)
@@ -326,9 +363,10 @@ class TuningConfig(Strict):
 
     # --tune: trained methods without a `tune` space of their own search their built-in one.
     builtin: bool = False
-    # Candidates per method. None: the whole grid, and every tuned method's grid must then have
-    # the same size; N: N candidates each (a seeded subset of the grid, or N Optuna trials).
-    candidates: int | None = Field(default=None, ge=1, le=256)
+    # Candidates per method. None: the whole grid (at most MAX_TUNING_CANDIDATES of them), and
+    # every tuned method's grid must then have the same size; N: N candidates each (a seeded
+    # subset of the grid, or N Optuna trials).
+    candidates: int | None = Field(default=None, ge=1, le=MAX_TUNING_CANDIDATES)
     # grid: the grid (or a seeded subset); optuna: Optuna's TPE sampler over the listed values
     # (pip install 'promptkit[tune]'), for spaces too large to enumerate.
     sampler: Literal["grid", "optuna"] = "grid"

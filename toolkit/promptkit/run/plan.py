@@ -24,7 +24,7 @@ from promptkit.prompting.template import PromptTemplate
 from promptkit.records import Example, Prediction
 from promptkit.records.results import TaskInfo
 from promptkit.run.progress import fingerprint
-from promptkit.run.search import check_budgets
+from promptkit.run.search import check_budgets, check_grid_sizes
 from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task, render_all
 from promptkit.tasks.adapters import ADAPTERS
@@ -235,6 +235,7 @@ def prepare(config: RunConfig) -> Plan:
     for m, cls in methods:
         cls.check(m)
     spaces = tuned_spaces(config)
+    check_grid_sizes(spaces, config.tuning)  # before any data is read: a grid's size is known now
     seeds = RunSeeds.of(config)
     refs = config.tasks or default_tasks()
     prepared = []

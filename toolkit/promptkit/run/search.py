@@ -17,8 +17,8 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from promptkit.config import TuningConfig
-from promptkit.errors import PromptkitError
+from promptkit.config import MAX_TUNING_CANDIDATES, TuningConfig
+from promptkit.errors import ConfigError, PromptkitError
 
 
 class Sampler(Protocol):
@@ -37,20 +37,39 @@ def grid(space: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(space[k] for k in keys))]
 
 
+def grid_size(space: Mapping[str, Sequence[Any]]) -> int:
+    """Points of the space's grid: the product of its value lists' lengths."""
+    return math.prod(len(v) for v in space.values())
+
+
 def budget(space: Mapping[str, Sequence[Any]], cfg: TuningConfig) -> int:
     """Candidates a method with this space gets under ``cfg``."""
-    return cfg.candidates if cfg.candidates is not None else math.prod(len(v) for v in space.values())
+    return cfg.candidates if cfg.candidates is not None else grid_size(space)
+
+
+def grid_point(space: Mapping[str, Sequence[Any]], index: int) -> dict[str, Any]:
+    """Point ``index`` of :func:`grid`'s order (the first key varying slowest), without the grid."""
+    point: dict[str, Any] = {}
+    for key in reversed(list(space)):
+        index, digit = divmod(index, len(space[key]))
+        point[key] = space[key][digit]
+    return {key: point[key] for key in space}
 
 
 class GridSampler:
-    """The grid in order, or ``n`` of its points drawn without replacement by ``seed``."""
+    """The grid in order, or ``n`` of its points drawn without replacement by ``seed``.
+
+    A drawn subset is indexed into the grid, never enumerated: ``tuning.candidates`` is how a
+    space of millions of points is searched at all.
+    """
 
     def __init__(self, space: Mapping[str, Sequence[Any]], n: int | None, seed: int):
-        points = grid(space)
-        if n is not None and n < len(points):
-            keep = sorted(random.Random(seed).sample(range(len(points)), n))
-            points = [points[i] for i in keep]
-        self._left = points
+        size = grid_size(space)
+        if n is not None and n < size:
+            keep = sorted(random.Random(seed).sample(range(size), n))
+            self._left = [grid_point(space, i) for i in keep]
+        else:
+            self._left = grid(space)
 
     def ask(self) -> dict[str, Any] | None:
         return self._left.pop(0) if self._left else None
@@ -94,6 +113,26 @@ def make_sampler(space: Mapping[str, Sequence[Any]], cfg: TuningConfig, seed: in
     return GridSampler(space, cfg.candidates, seed)
 
 
+def check_grid_sizes(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: TuningConfig) -> None:
+    """Refuse a whole grid of more than ``MAX_TUNING_CANDIDATES`` candidates (one training run
+    each) when ``tuning.candidates`` does not sample it.
+
+    Raises:
+        ConfigError: naming the method, its grid's size and the length of each value list.
+    """
+    if cfg.candidates is not None:
+        return
+    for label, space in spaces.items():
+        size = grid_size(space)
+        if size > MAX_TUNING_CANDIDATES:
+            lists = " x ".join(f"{key} {len(values)}" for key, values in space.items())
+            raise ConfigError(
+                f"tuning: the grid of {label} has {size:,} candidates ({lists}), each one training run; at most "
+                f"{MAX_TUNING_CANDIDATES} are tried whole: set tuning.candidates: N to sample N of them, or shorten "
+                "the value lists"
+            )
+
+
 def check_budgets(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: TuningConfig, untuned: Sequence[str] = ()) -> None:
     """Refuse tuned methods that would get different numbers of candidates.
 
@@ -115,7 +154,7 @@ def check_budgets(spaces: Mapping[str, Mapping[str, Sequence[Any]]], cfg: Tuning
             f"{'is' if len(untuned) == 1 else 'are'} not, so the trained methods would not get the same budget; give "
             "every trained method a `tune` space, or use --tune (built-in spaces for the entries without one)"
         )
-    sizes = {label: math.prod(len(v) for v in space.values()) for label, space in spaces.items()}
+    sizes = {label: grid_size(space) for label, space in spaces.items()}
     listed = ", ".join(f"{label} {n}" for label, n in sizes.items())
     if cfg.candidates is None and len(set(sizes.values())) > 1:
         raise PromptkitError(

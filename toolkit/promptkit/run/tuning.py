@@ -19,7 +19,7 @@ from promptkit.records.results import Candidate, RunResult, TuningResult
 from promptkit.run.cell import Session, built, fit_and_predict, fit_context, selection_score
 from promptkit.run.plan import CellSpec
 from promptkit.run.progress import SavedCandidates, fingerprint
-from promptkit.run.search import make_sampler
+from promptkit.run.search import budget, make_sampler
 
 
 def tuned(result: RunResult, spec: CellSpec) -> TuningResult | None:
@@ -51,7 +51,9 @@ def tune(session: Session, spec: CellSpec) -> TuningResult:
     if not dev_prompts:
         raise PromptkitError(f"task {p.name!r}: tuning {spec.method.label} needs dev examples; "
                              f"split {tc.train_split!r} has {len(p.train)} rows (tuning.dev_size={cfg.tuning.dev_size})")
-    sampler = make_sampler(plan.spaces[spec.method.label], cfg.tuning, plan.seeds.tuning)
+    space = plan.spaces[spec.method.label]
+    sampler = make_sampler(space, cfg.tuning, plan.seeds.tuning)
+    total = budget(space, cfg.tuning)
     candidates: list[Candidate] = []
     saved = _saved_candidates(session, spec, training.train, dev_prompts)
     done = saved.load(rewrite=session.store.main) if session.store.resume else {}
@@ -65,8 +67,9 @@ def tune(session: Session, spec: CellSpec) -> TuningResult:
             candidates.append(done[key])
             sampler.tell(chosen, done[key].dev_score)
             continue
-        candidate, value = _candidate(session, spec, cand_cfg, chosen, len(candidates) + 1, final_context, training.train,
-                                      dev_prompts)
+        label = f"tune {spec.method.label} candidate {len(candidates) + 1}/{total}"
+        candidate, value = _candidate(session, spec, cand_cfg, chosen, label, final_context, training.train,
+                                      training.n_train_examples, dev_prompts)
         candidates.append(candidate)
         sampler.tell(chosen, value)
         if session.store.main:
@@ -79,14 +82,15 @@ def tune(session: Session, spec: CellSpec) -> TuningResult:
     return TuningResult(tc.metrics[0], split, len(dev_prompts), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
 
 
-def _candidate(session: Session, spec: CellSpec, cand_cfg: Any, chosen: dict[str, Any], number: int, context: Any,
-               train_prompts: Sequence[Any], dev_prompts: Sequence[Any]) -> tuple[Candidate, float]:
+def _candidate(session: Session, spec: CellSpec, cand_cfg: Any, chosen: dict[str, Any], label: str, context: Any,
+               train_prompts: Sequence[Any], n_train: int, dev_prompts: Sequence[Any]) -> tuple[Candidate, float]:
     """One candidate trained on the train prompts and scored on the dev prompts, and its score
     unrounded (what the sampler learns). A failure, such as a learning rate that diverges, is a
-    result: its score is NaN."""
+    result: its score is NaN. ``label`` names it in the progress display."""
+    from promptkit.methods.training import total_steps
+
     p = spec.task
-    label = f"tune {spec.method.label} {number}"
-    steps = session.plan.config.training.steps
+    steps = total_steps(session.plan.config.training, n_train)  # the planned steps, also with an epochs budget
 
     def on_step(step: int, loss: float) -> None:
         if session.options.progress is not None:

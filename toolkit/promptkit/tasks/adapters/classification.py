@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from promptkit.config import FieldPath, FieldPaths, Strict
+from promptkit.config import FieldPath, FieldPaths, Strict, check_choice_count
 from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.tasks.adapters.base import Adapter, register_adapter
@@ -33,6 +33,12 @@ class ClassificationAdapterConfig(Strict):
     fields: ClassificationFields
     # "none": summed log-likelihood; "tokens"/"chars": divided by the verbalizer's length.
     normalization: Literal["none", "tokens", "chars"] = "none"
+
+    @field_validator("labels")
+    @classmethod
+    def _bounded(cls, value: list[Label]) -> list[Label]:
+        check_choice_count(len(value))  # each label is one scored continuation per example
+        return value
 
 
 @register_adapter(ClassificationAdapterConfig)

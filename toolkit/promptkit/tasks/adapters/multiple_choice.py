@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import jinja2
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from promptkit.config import FieldPath, FieldPaths, Strict
+from promptkit.config import FieldPath, FieldPaths, Strict, check_choice_count
 from promptkit.errors import DatasetError, TemplateError
 from promptkit.prompting.template import RenderLimit, environment, render_limited
 from promptkit.records import Example
@@ -70,6 +70,13 @@ class MultipleChoiceAdapterConfig(Strict):
     label_template: str | None = None
     # As classification's: "none" sums the choice's log-likelihood, "chars"/"tokens" divide it.
     normalization: Literal["none", "tokens", "chars"] = "none"
+
+    @field_validator("choices")
+    @classmethod
+    def _bounded(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            check_choice_count(len(value))
+        return value
 
     @model_validator(mode="after")
     def _one_source_each(self) -> MultipleChoiceAdapterConfig:
@@ -149,6 +156,10 @@ class MultipleChoiceAdapter(Adapter):
             raise DatasetError(f"{where}: {source}: choice {bad[0]!r} is not text; every choice must be a string")
         if len(values) < 2:
             raise DatasetError(f"{where}: {source} gives {len(values)} choice(s); a row needs at least two")
+        try:
+            check_choice_count(len(values))
+        except ValueError as exc:
+            raise DatasetError(f"{where}: {source} gives {exc}") from None
         return tuple(str(v) for v in values)
 
     def _label(self, row: Mapping[str, Any], choices: tuple[str, ...], where: str) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from promptkit.config import FILE_NAME_RE, slug
+from promptkit.config import FILE_NAME_RE, MAX_CHOICES, slug
 from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.prompting.template import environment, template_variables
 from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
@@ -107,8 +107,10 @@ class _Converter:
         self.notes: list[str] = []
         self.columns: set[str] | None = None
 
-    def fail(self, message: str, *path: str | int) -> None:
-        self.problems.append(self.doc.problem(message, path))
+    def fail(self, message: str, *path: str | int, quotes: bool = True) -> None:
+        """Record a problem at ``path``; ``quotes=False``: the message quotes no value of the
+        file (a key-level refusal), so it is kept for a key from an included file too."""
+        self.problems.append(self.doc.problem(message, path, quotes))
 
     # ------------------------------------------------------------------------- the whole task
     def run(self) -> Conversion:
@@ -182,9 +184,9 @@ class _Converter:
             self.notes.append(f"not used: {', '.join(ignored)} ({IGNORED_WHY})")
         for key, value in self.data.items():
             if key in CODE_HOOKS:
-                self.fail(f"lm-eval code hooks are never run by promptkit; {CODE_HOOKS[key]}", key)
+                self.fail(f"lm-eval code hooks are never run by promptkit; {CODE_HOOKS[key]}", key, quotes=False)
             elif key in UNSUPPORTED_KEYS:
-                self.fail(f"not supported: {UNSUPPORTED_KEYS[key]}", key)
+                self.fail(f"not supported: {UNSUPPORTED_KEYS[key]}", key, quotes=False)
             elif key not in READ_KEYS and key not in IGNORED_KEYS:
                 hint = suggest(key, READ_KEYS)
                 hint = f"{hint} " if hint.startswith("did you mean") else ""
@@ -371,9 +373,14 @@ class _Converter:
         elif isinstance(choices, Mapping):
             choices = list(choices.values())
         if isinstance(choices, list):
-            if not all(isinstance(c, str) for c in choices) or len(choices) < 2:
+            bad = next((c for c in choices if not isinstance(c, str)), None)
+            if len(choices) > MAX_CHOICES:
+                self.fail(f"{len(choices):,} choices; at most {MAX_CHOICES:,} (each choice is one scored continuation "
+                          "per example): give a shorter list", "doc_to_choice", quotes=False)
+            elif bad is not None or len(choices) < 2:
                 hint = " (YAML reads yes/no/true/false as booleans: quote them)" if any(isinstance(c, bool) for c in choices) else ""
-                self.fail(f"expected at least two choices, each text; got {choices!r}{hint}", "doc_to_choice")
+                got = f"{type(bad).__name__} {bad!r}" if bad is not None else repr(choices)
+                self.fail(f"expected at least two choices, each text; got {got}{hint}", "doc_to_choice")
             adapter["choices"] = [str(c) for c in choices]
         elif isinstance(choices, str):
             if self._is_column(choices):
