@@ -8,6 +8,7 @@ proves) and checks one ``error:`` line, or click's usage error.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -73,6 +74,24 @@ def device_results(tmp: Path) -> list[str]:
     (tmp / "run").mkdir()
     (tmp / "run" / "results.json").symlink_to("/dev/zero")
     return ["report", str(tmp / "run")]
+
+
+def tampered_results(tmp: Path) -> list[str]:
+    """A run whose results.json was hand-edited: a metric value that is a string."""
+    cell = {"task": "t", "prompt": "p", "method": "zero-shot", "method_config": {}, "task_version": "1", "prompt_version": "1",
+            "metrics": {"exact_match": {"value": "abc", "ci_low": 0, "ci_high": 0, "n": 1}}}
+    (tmp / "run").mkdir()
+    (tmp / "run" / "results.json").write_text(json.dumps({"schema_version": 3, "run_id": "run", "created": "", "config": {},
+                                                          "cells": [cell]}))
+    return ["report", str(tmp / "run")]
+
+
+def planted_link(tmp: Path) -> list[str]:
+    """A run directory whose ``adapters/`` is a symbolic link to another folder."""
+    (tmp / "elsewhere").mkdir()
+    (tmp / "out" / "r").mkdir(parents=True)
+    (tmp / "out" / "r" / "adapters").symlink_to(tmp / "elsewhere")
+    return evaluate(TINY / "qa.yaml", tmp, "--run-id", "r")
 
 
 # case id -> (build the command line in a temporary directory, exit code, message it must contain)
@@ -142,6 +161,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "lm-eval-output-type": (lambda t: evaluate(lm_eval_copy(t, lambda s: s.replace("output_type: multiple_choice", "output_type: multiple_choise")), t), 2,
                             "sst2_choice.yaml:10: output_type: unknown output type 'multiple_choise'; did you mean 'multiple_choice'? "
                             "accepted: 'generate_until', 'multiple_choice'"),
+    "results-json-edited": (tampered_results, 2, "results.json: cells[0].metrics.exact_match.value: expected a number, got 'abc'"),
+    "run-dir-link-out": (planted_link, 2, "adapters leads out of the run directory"),
+    "lm-eval-key-not-a-name": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "1: x\n"), t), 2,
+                               "sst2_choice.yaml:20: the key 1 (int) is not a name; lm-eval keys are names such as 'task'"),
 }
 
 
