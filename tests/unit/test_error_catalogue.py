@@ -94,6 +94,15 @@ def planted_link(tmp: Path) -> list[str]:
     return evaluate(TINY / "qa.yaml", tmp, "--run-id", "r")
 
 
+def included_secrets(tmp: Path, text: str, name: str) -> str:
+    """An lm-eval task including a file that is not an lm-eval task file (secrets, /etc/passwd)."""
+    (tmp / name).write_text(text, encoding="utf-8")
+    return lm_eval_copy(tmp, lambda s: s + f"include: {tmp / name}\n")
+
+
+GRID = "lora.tune={lr: [0.0001, 0.0003, 0.001], rank: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], alpha: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]}"
+MANY_CHOICES = "doc_to_choice: [" + ", ".join(f"c{i}" for i in range(1001)) + "]"
+
 # case id -> (build the command line in a temporary directory, exit code, message it must contain)
 CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "malformed-yaml": (lambda t: evaluate(task_copy(t, lambda s: s + "metrics: [exact_match\n"), t), 2,
@@ -161,6 +170,22 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "lm-eval-output-type": (lambda t: evaluate(lm_eval_copy(t, lambda s: s.replace("output_type: multiple_choice", "output_type: multiple_choise")), t), 2,
                             "sst2_choice.yaml:10: output_type: unknown output type 'multiple_choise'; did you mean 'multiple_choice'? "
                             "accepted: 'generate_until', 'multiple_choice'"),
+    "tuning-grid-too-big": (lambda t: evaluate(TINY / "qa.yaml", t, "--method", "lora", "--set", GRID), 2,
+                            "tuning: the grid of lora has 300 candidates (lr 3 x rank 10 x alpha 10), each one training run; at most "
+                            "256 are tried whole: set tuning.candidates: N to sample N of them, or shorten the value lists"),
+    "bootstrap-samples-over": (lambda t: evaluate(TINY / "qa.yaml", t, "--set", "bootstrap_samples=1000000000"), 2,
+                               "bootstrap_samples: input should be less than or equal to 100000 (got 1000000000)"),
+    "training-steps-over": (lambda t: evaluate(TINY / "qa.yaml", t, "--method", "lora", "--set", "training.steps=2000000"), 2,
+                            "training.steps: input should be less than or equal to 1000000 (got 2000000)"),
+    "lm-eval-too-many-choices": (lambda t: evaluate(lm_eval_copy(t, lambda s: s.replace('doc_to_choice: ["negative", "positive"]', MANY_CHOICES)), t), 2,
+                                 "sst2_choice.yaml:15: doc_to_choice: 1,001 choices; at most 1,000 (each choice is one scored "
+                                 "continuation per example)"),
+    "lm-eval-include-secrets": (lambda t: evaluate(included_secrets(t, "secret_token: hunter2-XYZ\napi_key: x\n", "secrets.txt"), t), 2,
+                                "secrets.txt:1: not an lm-eval task file (included by sst2_choice.yaml): a key that is not an "
+                                "lm-eval key; an included file's text is never quoted"),
+    "lm-eval-include-passwd": (lambda t: evaluate(included_secrets(t, "root:x:0:0:root:/root:/bin/bash\n", "passwd"), t), 2,
+                               "passwd:1: not an lm-eval task file (included by sst2_choice.yaml): its top level is not a "
+                               "mapping of lm-eval keys"),
     "results-json-edited": (tampered_results, 2, "results.json: cells[0].metrics.exact_match.value: expected a number, got 'abc'"),
     "run-dir-link-out": (planted_link, 2, "adapters leads out of the run directory"),
     "lm-eval-key-not-a-name": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "1: x\n"), t), 2,
