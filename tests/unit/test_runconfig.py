@@ -69,7 +69,7 @@ def test_set_over_cli_options(run_yaml: Path) -> None:
         ({}, ["data_dir="], lambda c: c.data_dir == ""),
         ({}, ['data_dir=""'], lambda c: c.data_dir == ""),
         ({}, ["data_dir=null"], lambda c: c.data_dir is None),
-        ({}, ["shots=0"], lambda c: c.shots == 0),
+        ({"methods": ("zero-shot",)}, ["shots=0"], lambda c: c.shots == 0),  # with few-shot, 0 is refused
         ({}, ["bootstrap_samples=0"], lambda c: c.bootstrap_samples == 0),
         ({"model.trust_remote_code": True}, ["model.trust_remote_code=false"], lambda c: c.model.trust_remote_code is False),
     ],

@@ -1,12 +1,19 @@
-"""Terminal display for the CLI (rich): progress bars, per-cell lines, summary tables."""
+"""Terminal display for the CLI (rich): progress bars, per-cell lines, summary tables.
+
+Names and rows come from task files, datasets and results.json: every piece of them passes
+:func:`printable` (and rich's ``escape`` where the text is read as markup) before it reaches the
+terminal, so a row holding ``ESC ] 0 ; title BEL`` shows those characters instead of retitling
+the window, recolouring the screen or writing to the clipboard.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,9 +27,36 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from promptkit.prompting.context import context_phrase
-from promptkit.records.results import CellResult, RunResult
-from promptkit.report.tables import context_lines, results_table, verdict_lines, verdict_table
+if TYPE_CHECKING:  # the report and prompting modules load on first use: _fail imports this module to print one error
+    from promptkit.records.results import CellResult, RunResult
+
+# C0 controls but newline and tab, DEL, and the C1 controls. ESC (0x1b) and its one-byte form
+# CSI (0x9b) start the sequences that move the cursor, recolour, clear the screen, set the window
+# title (OSC) or write the clipboard (OSC 52); CR overwrites a line, BS and DEL erase characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but newline and tab written as its escape
+    (``"\\x1b"`` for ESC): data shown in a terminal is read, never obeyed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _markup(text: str) -> str:
+    """User text inside rich markup: control characters made visible, brackets not tags."""
+    return escape(printable(text))
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: its middle replaced by ``... [N characters cut] ...``,
+    so that the start (the file, line and key a message names) and the end (what is accepted) stay."""
+    if len(text) <= limit:
+        return text
+    # the marker is sized for the largest count it could show, so the result never exceeds limit
+    keep = max(limit - len(f" ... [{len(text):,} characters cut] ... "), 0)
+    head, tail = keep - keep // 2, keep // 2
+    return f"{text[:head]} ... [{len(text) - head - tail:,} characters cut] ... {text[len(text) - tail:]}"
+
 
 console = Console(stderr=True)
 out = Console()
@@ -72,7 +106,7 @@ class LiveDisplay:
             self._plain_progress(label, done, total)
             return
         if label not in self._tasks:
-            self._tasks[label] = self.bar.add_task(label, total=total)
+            self._tasks[label] = self.bar.add_task(_markup(label), total=total)
         self.bar.update(self._tasks[label], completed=done, total=total)
         if done >= total:  # the next call with this label starts a new bar
             self.bar.remove_task(self._tasks.pop(label))
@@ -82,7 +116,7 @@ class LiveDisplay:
         started, last = self._lines.get(label, (now, -float("inf")))
         if done >= total or now - last >= self.every_s:
             share = f" ({100 * done / total:.0f}%)" if total else ""
-            console.print(f"{escape(label)}: {done}/{total}{share}, {_clock(now - started)} elapsed",
+            console.print(f"{_markup(label)}: {done}/{total}{share}, {_clock(now - started)} elapsed",
                           highlight=False, soft_wrap=True)
             last = now
         if done >= total:
@@ -91,12 +125,14 @@ class LiveDisplay:
             self._lines[label] = (started, last)
 
     def cell_done(self, cell: CellResult) -> None:
+        from promptkit.prompting.context import context_phrase
+
         for tid in self._tasks.values():
             self.bar.remove_task(tid)
         self._tasks.clear()
         if cell.error:
             # one line per cell whatever the width, so logs can be grepped
-            where = escape(f"{cell.task} / {cell.prompt} / {cell.method}: {cell.error}")
+            where = _markup(f"{cell.task} / {cell.prompt} / {cell.method}: {cell.error}")
             console.print(f"[red]✗[/red] {where}", soft_wrap=True, highlight=False)
             return
         self._lines.clear()
@@ -109,18 +145,20 @@ class LiveDisplay:
             spent.append(f"training {cell.timings.get('fit_s', 0):.1f} s")
         spent.append(f"evaluation {cell.timings.get('predict_s', 0):.1f} s")
         spent += [f"{phrase} for context length" for phrase in context_phrase(cell.context.evaluation if cell.context else None)]
-        console.print(f"[green]✓[/green] {escape(f'{cell.task} / {cell.prompt} / {cell.method}{seed}')}: {metrics} "
+        console.print(f"[green]✓[/green] {_markup(f'{cell.task} / {cell.prompt} / {cell.method}{seed}')}: {_markup(metrics)} "
                       f"[dim]({', '.join(spent)})[/dim]", soft_wrap=True)
 
     def summary(self, result: RunResult, run_dir: Path) -> None:
+        from promptkit.report.tables import context_lines, results_table, verdict_lines, verdict_table
+
         for task in dict.fromkeys(c.task for c in result.cells):
             data = results_table(result, task)
             keep = [i for i, h in enumerate(data.header) if h not in ("shots", "n")]  # the last column holds errors
-            table = Table(title=f"{task} (n={next(c.n for c in result.cells if c.task == task)})", title_justify="left")
+            table = Table(title=_markup(f"{task} (n={next(c.n for c in result.cells if c.task == task)})"), title_justify="left")
             for i in keep:
-                table.add_column(data.header[i])
+                table.add_column(_markup(data.header[i]))
             for row in data.rows:
-                table.add_row(*(escape(row[i]) for i in keep))
+                table.add_row(*(_markup(row[i]) for i in keep))
             out.print(table)
             pairs = verdict_table(result, task)
             if pairs is not None:
@@ -133,13 +171,13 @@ class LiveDisplay:
                 for i in cols:
                     ptable.add_column(pairs.header[i])
                 for row in pairs.rows:
-                    ptable.add_row(*(escape(row[i]) for i in cols))
+                    ptable.add_row(*(_markup(row[i]) for i in cols))
                 out.print(ptable)
             for text in verdict_lines(result, task):
-                out.print(f"[bold]{escape(text)}[/bold]", soft_wrap=True)
+                out.print(f"[bold]{_markup(text)}[/bold]", soft_wrap=True)
             for text in context_lines(result, task):
-                out.print(escape(text), soft_wrap=True, highlight=False)
-        out.print(escape(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)"), soft_wrap=True)
+                out.print(_markup(text), soft_wrap=True, highlight=False)
+        out.print(_markup(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'} (and report.html)"), soft_wrap=True)
 
 
 def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
@@ -147,15 +185,15 @@ def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
     for col in ("task", "adapter", "source", "description"):
         table.add_column(col)
     for row in rows:
-        table.add_row(*(escape(cell) for cell in row))  # descriptions are user text, not markup
+        table.add_row(*(_markup(cell) for cell in row))  # descriptions are user text, not markup
     out.print(table)
 
 
 def print_rendered(task: str, path: str, chat: bool, blocks: Sequence[tuple[str, str, str, str, list[str], int]]) -> None:
     # soft_wrap: a rendered prompt is shown exactly as the model sees it, never re-wrapped to the
     # terminal width (a wrapped line would read as a newline in the prompt)
-    out.print(f"[bold]{escape(task)}[/bold] ({escape(path)}), chat template {'on' if chat else 'off'}", soft_wrap=True)
+    out.print(f"[bold]{_markup(task)}[/bold] ({_markup(path)}), chat template {'on' if chat else 'off'}", soft_wrap=True)
     for prompt_name, ex_id, text, target, refs, n_tokens in blocks:
-        out.rule(f"{prompt_name} · {ex_id} · {n_tokens} tokens")
-        out.print(text, markup=False, highlight=False, soft_wrap=True)
-        out.print(f"[dim]target:[/dim] {escape(repr(target))}   [dim]references:[/dim] {escape(repr(refs))}", highlight=False, soft_wrap=True)
+        out.rule(_markup(f"{prompt_name} · {ex_id} · {n_tokens} tokens"))
+        out.print(printable(text), markup=False, highlight=False, soft_wrap=True)
+        out.print(f"[dim]target:[/dim] {_markup(repr(target))}   [dim]references:[/dim] {_markup(repr(refs))}", highlight=False, soft_wrap=True)

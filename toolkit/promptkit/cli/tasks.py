@@ -85,6 +85,7 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
     every evaluated row rendered with every prompt, so template errors show now rather than in
     `eval`. Reports every problem in every file; exits 2 if any file is invalid.
     """
+    from promptkit.cli.display import printable
     from promptkit.config.documents import iter_yaml_files
     from promptkit.tasks import validate_files
     from promptkit.tasks.catalog import default_data_dir
@@ -98,10 +99,10 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
     for path, problems in results.items():
         if problems:
             bad += 1
-            for p in problems:
-                click.echo(f"error: {p}", err=True)
+            for p in problems:  # problems quote data values: control characters shown as escapes
+                click.echo(f"error: {printable(str(p))}", err=True)
         else:
-            click.echo(f"ok: {path}" + (f" ({rendered[path]:,} prompts rendered)" if path in rendered else ""))
+            click.echo(f"ok: {printable(str(path))}" + (f" ({rendered[path]:,} prompts rendered)" if path in rendered else ""))
     click.echo(f"{len(files) - bad} valid, {bad} invalid", err=bad > 0)
     if bad:
         sys.exit(2)
@@ -119,6 +120,7 @@ def tasks_convert(path: str, out: str | None, force: bool) -> None:
     own loader before this exits. Code hooks (!function, process_docs, filter_list...) are
     reported with file and line, never run.
     """
+    from promptkit.cli.display import printable
     from promptkit.records.results import write_atomic
     from promptkit.tasks import load_task
     from promptkit.tasks.catalog import LM_EVAL_PREFIX
@@ -130,7 +132,7 @@ def tasks_convert(path: str, out: str | None, force: bool) -> None:
         raise PromptkitError(f"lm-eval task file not found: {str(source)!r}")
     conversion = convert_file(source)
     for note in conversion.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {printable(note)}", err=True)
     if out is None:
         click.echo(task_yaml(conversion, Path.cwd(), "Data paths are relative to the folder it was printed in "
                                                      "(--out FILE writes them relative to FILE)."), nl=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from promptkit.config import (
     FILE_NAME_RE,
@@ -34,7 +34,7 @@ from promptkit.config.documents import (
     validate,
 )
 from promptkit.errors import ConfigError, Problem, suggest
-from promptkit.methods import MethodConfig, method_kinds
+from promptkit.methods import METHODS, MethodConfig, method_kinds
 from promptkit.records.validation import RecordError, conform_value
 
 
@@ -119,6 +119,20 @@ class RunConfig(Strict):
                 f"methods listed twice: {dupes}; give each entry a different name to compare two "
                 f"configurations, e.g. {{kind: {example.kind}, name: {example.kind}-2, ...}}"
             )
+        return value
+
+    @field_validator("shots")
+    @classmethod
+    def _shots_for_few_shot(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # `--shots 0` (or `shots: 0`) would silently turn each entry that draws demonstrations and
+        # takes the run's count into a second zero-shot column; one with its own `shots` keeps it.
+        # The CLI always lists the methods (the default comparison included) before validating.
+        if value == 0:
+            for m in info.data.get("methods") or []:
+                method = METHODS.get(m.kind)
+                if method.needs_pool and method.wanted_shots(m, value) == 0:
+                    raise ValueError(f"{m.label} needs at least 1 demonstration (got 0; accepted: 1 to 64); "
+                                     "--method zero-shot is the zero-shot column")
         return value
 
     @field_validator("report_to")

@@ -9,15 +9,21 @@ methods disagree (the example browser). Run metadata closes the page.
 
 Every piece of dataset or user text is escaped (``html.escape`` in markup; the browser's data
 travels as JSON in a ``<script type="application/json">`` and is put on the page with
-``textContent`` only), so a ``<script>`` in a question renders as text.
+``textContent`` only), so a ``<script>`` in a question renders as text. It is also isolated for
+the Unicode bidi algorithm: each name, value or message sits in a ``<bdi>`` of its own (the page
+title, which holds text only, between FSI and PDI), and the embeddings, overrides and isolates it
+opens are closed where it ends (:func:`balance_bidi`), so a U+202E in a method name reverses that
+name at most, never the sentence or table around it.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +72,8 @@ border-radius:2px;margin-right:.35em;vertical-align:baseline}
 @media (max-width:700px){body{padding:.6rem}table{font-size:.8rem}h2{font-size:1.15rem}}
 """
 
-# The example browser: filters by a pair of method cells; every value is set with textContent.
+# The example browser: filters by a pair of method cells; every value is set with textContent,
+# each piece of data in a <bdi> (or an element of its own).
 SCRIPT = """
 (function(){
 function el(tag, cls, text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined)e.textContent=text;return e;}
@@ -89,13 +96,17 @@ document.querySelectorAll('.browser').forEach(function(root){
     data.examples.forEach(function(ex){
       if(!keep(ex))return; shown+=1; if(shown>100)return;
       var card=el('article','ex');
-      card.appendChild(el('h4','',ex.id+(ex.group?'  ('+ex.group+')':'')+'  spread '+ex.spread));
+      var head=el('h4'); head.appendChild(el('bdi','',ex.id));
+      if(ex.group){head.appendChild(document.createTextNode('  ('));head.appendChild(el('bdi','',ex.group));head.appendChild(document.createTextNode(')'));}
+      head.appendChild(document.createTextNode('  spread '+ex.spread)); card.appendChild(head);
       var d=el('details'); d.appendChild(el('summary','','prompt')); d.appendChild(el('pre','',ex.prompt)); card.appendChild(d);
-      card.appendChild(el('div','','references: '+ex.references.join(' | ')));
+      var refs=el('div','','references: ');
+      ex.references.forEach(function(r,i){if(i)refs.appendChild(document.createTextNode(' | '));refs.appendChild(el('bdi','',r));});
+      card.appendChild(refs);
       var t=el('table'), h=el('tr'); ['method','prediction',data.metric].forEach(function(x){h.appendChild(el('th','',x));}); t.appendChild(h);
       data.cells.forEach(function(c){
         var o=ex.outputs[c], r=el('tr'); r.appendChild(el('td','',c));
-        var p=el('td'); p.appendChild(el('span','',o.prediction));
+        var p=el('td'); p.appendChild(el('bdi','',o.prediction));
         if(o.prompt){var pd=el('details');pd.appendChild(el('summary','','its prompt'));pd.appendChild(el('pre','',o.prompt));p.appendChild(pd);}
         r.appendChild(p);
         var s=score(ex,c); r.appendChild(el('td', s===null?'':(s>=50?'right':'wrong'), s===null?'–':s.toFixed(1)));
@@ -110,18 +121,67 @@ document.querySelectorAll('.browser').forEach(function(root){
 """
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_EMBEDDINGS = "\u202a\u202b\u202d\u202e"  # LRE, RLE, LRO, RLO: closed by PDF
+_ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI: closed by PDI
+PDF, FSI, PDI = "\u202c", "\u2068", "\u2069"
+
+
+def balance_bidi(text: str) -> str:
+    """``text`` with its explicit bidi formatting self-contained: a PDF or PDI that closes nothing
+    opened in ``text`` is dropped (it would close the isolate ``text`` sits in), and every
+    embedding, override or isolate left open is closed at the end."""
+    if not _BIDI.search(text):
+        return text
+    out: list[str] = []
+    opened: list[str] = []
+    for ch in text:
+        if ch == PDF:
+            if not opened or opened[-1] not in _EMBEDDINGS:
+                continue
+            opened.pop()
+        elif ch == PDI:
+            if not any(c in _ISOLATES for c in opened):
+                continue
+            while opened.pop() not in _ISOLATES:  # a PDI also closes the embeddings opened inside its isolate
+                pass
+        elif ch in _EMBEDDINGS or ch in _ISOLATES:
+            opened.append(ch)
+        out.append(ch)
+    return "".join(out) + "".join(PDF if c in _EMBEDDINGS else PDI for c in reversed(opened))
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    """Text escaped for HTML, its bidi formatting balanced."""
+    return html.escape(balance_bidi(str(text)))
+
+
+def _u(text: object) -> str:
+    """User or dataset text (a name, a value, a message) escaped and isolated in a ``<bdi>``."""
+    return f"<bdi>{_e(text)}</bdi>"
+
+
+def _balanced(data: Any) -> Any:
+    """The browser's JSON with every string balanced (:func:`balance_bidi`)."""
+    if isinstance(data, str):
+        return balance_bidi(data)
+    if isinstance(data, dict):
+        return {balance_bidi(str(k)): _balanced(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_balanced(v) for v in data]
+    return data
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
+    head = "".join(f"<th>{_u(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_u(v)}</td>" for v in r) + "</tr>" for r in rows)
     return f"<div class='scroll'><table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
-def _data(table: TableData | None, caption: str) -> str:
-    return "" if table is None else f"<p class='meta'>{_e(caption)}</p>" + _table(table.header, table.rows)
+def _data(table: TableData | None, caption: str, name: str = "") -> str:
+    """A caption (``name``, user text, first) and its table; nothing without a table."""
+    lead = f"{_u(name)} " if name else ""
+    return "" if table is None else f"<p class='meta'>{lead}{_e(caption)}</p>" + _table(table.header, table.rows)
 
 
 def _slug(text: str) -> str:
@@ -147,13 +207,13 @@ def _estimates(result: RunResult, task: str, prompt: str, metric: str) -> list[E
 
 def _verdict_box(v: Verdict) -> str:
     by_outcome = {k: [o.method for o in v.outcomes if o.outcome == k] for k in ("equivalent", "worse", "inconclusive", "excluded")}
-    parts = [f"{k}: {', '.join(ms)}" for k, ms in by_outcome.items() if ms]
+    parts = [f"{k}: {', '.join(_u(m) for m in ms)}" for k, ms in by_outcome.items() if ms]
     group = ("; " + "; ".join(parts)) if parts else ""
-    head = (f"<strong>Use {_e(v.recommended)}</strong> for {_e(v.prompt)} (on {_e(v.metric)}, margin ±{v.margin:g}). "
-            f"Best: {_e(v.best)} ({v.best_value:.1f}){_e(group)}." if v.recommended else
-            f"<strong>No recommendation</strong> for {_e(v.prompt)}{_e(group)}.")
+    head = (f"<strong>Use {_u(v.recommended)}</strong> for {_u(v.prompt)} (on {_u(v.metric)}, margin ±{v.margin:g}). "
+            f"Best: {_u(v.best)} ({v.best_value:.1f}){group}." if v.recommended else
+            f"<strong>No recommendation</strong> for {_u(v.prompt)}{group}.")
     return (f"<div class='verdict'><p>{head}</p>"
-            f"<p class='meta'>{_e(verdict_text(v))}</p><p class='meta'>{_e(verdict_header(v))}</p></div>")
+            f"<p class='meta'>{_u(verdict_text(v))}</p><p class='meta'>{_u(verdict_header(v))}</p></div>")
 
 
 def _summary(result: RunResult, task: str, prompts: Sequence[str], metric: str, colors: dict[str, str]) -> str:
@@ -162,9 +222,9 @@ def _summary(result: RunResult, task: str, prompts: Sequence[str], metric: str, 
         v = next((x for x in result.verdicts if (x.task, x.prompt) == (task, prompt)), None)
         rows = _estimates(result, task, prompt, metric)
         if len(prompts) > 1:
-            out.append(f"<p class='meta'>prompt {_e(prompt)}</p>")
+            out.append(f"<p class='meta'>prompt {_u(prompt)}</p>")
         out.append(f"<figure>{summary_plot(rows, metric, colors, v.best if v else None, v.equivalent if v else ())}"
-                   f"<figcaption>{_e(metric)} per method, 95% interval (seeds + test sample for methods trained with "
+                   f"<figcaption>{_u(metric)} per method, 95% interval (seeds + test sample for methods trained with "
                    "several seeds).</figcaption></figure>")
     table = results_table(result, task)
     out.append("<details><summary>All metrics</summary>" + _table(table.header, table.rows) + "</details></section>")
@@ -191,7 +251,7 @@ def _matrix(result: RunResult, task: str, prompt: str, metric: str, colors: dict
     if len(methods) < 2:
         return ""
     alpha = next((v.alpha for v in result.verdicts if v.task == task), 0.05)
-    head = "".join(f"<th>{_swatch(colors, m)}{_e(m)}</th>" for m in methods)
+    head = "".join(f"<th>{_swatch(colors, m)}{_u(m)}</th>" for m in methods)
     rows = []
     for a in methods:
         tds = []
@@ -203,8 +263,8 @@ def _matrix(result: RunResult, task: str, prompt: str, metric: str, colors: dict
             significant = p.p_adjusted == p.p_adjusted and p.p_adjusted < alpha
             cls = ("sig-better" if p.delta > 0 else "sig-worse") if significant else "tie"
             tds.append(f"<td class='{cls}' title='{_e(p.test)}'>{p.delta:+.1f}<br><small>{_e(fmt_p_adjusted(p))}</small></td>")
-        rows.append(f"<tr><th>{_swatch(colors, a)}{_e(a)}</th>{''.join(tds)}</tr>")
-    return (f"<p class='meta'>{_e(metric)}, prompt {_e(prompt)}: row minus column, Holm-adjusted p; green: the row "
+        rows.append(f"<tr><th>{_swatch(colors, a)}{_u(a)}</th>{''.join(tds)}</tr>")
+    return (f"<p class='meta'>{_u(metric)}, prompt {_u(prompt)}: row minus column, Holm-adjusted p; green: the row "
             f"method is better at alpha {alpha}, red: worse, grey: no significant difference. These are the secondary "
             "comparisons (every pair and metric, Holm-adjusted over all of them); the verdict is decided from its own "
             "family, each method against the best, in the box above.</p>"
@@ -241,12 +301,12 @@ def _browser(result: RunResult, run_dir: str | Path | None, task: str, prompts: 
         source = f"examples-{_slug(task)}-{_slug(prompt)}"
         over, under = ("A right, B wrong", "A wrong, B right") if binary else ("A scores higher than B", "B scores higher than A")
         parts.append(
-            f"<div class='browser' data-source='{source}'><p class='meta'>prompt {_e(prompt)}, per-sample {_e(metric)}</p>"
+            f"<div class='browser' data-source='{source}'><p class='meta'>prompt {_u(prompt)}, per-sample {_u(metric)}</p>"
             "<div class='controls'><label>A <select class='sel-a'></select></label><label>B <select class='sel-b'></select></label>"
             f"<label>show <select class='mode'><option value='a-over-b'>{_e(over)}</option><option value='b-over-a'>{_e(under)}</option>"
             "<option value='differ'>methods disagree</option><option value='all'>all carried</option></select></label></div>"
             "<p class='count meta'></p><div class='list'></div>"
-            f"<script type='application/json' id='{source}'>{script_json(data)}</script></div>")
+            f"<script type='application/json' id='{source}'>{script_json(_balanced(data))}</script></div>")
     body = "".join(parts) or "<p>No saved samples to browse (or only one method).</p>"
     return f"<section class='examples'><h3>Examples where methods disagree</h3>{body}</section>"
 
@@ -283,25 +343,25 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
     tasks = list(dict.fromkeys(c.task for c in result.cells))
     m = result.model
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
-           f"<title>promptkit {_e(result.run_id)}</title><style>{STYLE}</style></head><body>",
-           f"<h1>promptkit run <code>{_e(result.run_id)}</code></h1>",
-           f"<p class='meta'>{_e(m.get('name', '?'))}, {len(tasks)} task(s), {len(result.cells)} cell(s), seed "
+           f"<title>promptkit {FSI}{_e(result.run_id)}{PDI}</title><style>{STYLE}</style></head><body>",
+           f"<h1>promptkit run <code>{_u(result.run_id)}</code></h1>",
+           f"<p class='meta'>{_u(m.get('name', '?'))}, {len(tasks)} task(s), {len(result.cells)} cell(s), seed "
            f"{_e(RunSettings.of(result.config).seed)}, {result.timings.get('total_s', 0):.0f} s. Values are on a 0-100 scale with 95% "
            "confidence intervals (Wilson with the design effect for right/wrong metrics, cluster-robust t for other "
            "means, bootstrap for corpus metrics).</p>",
-           "<nav>" + "".join(f"<a href='#task-{_slug(t)}'>{_e(t)}</a>" for t in tasks) + "<a href='#metadata'>run metadata</a></nav>"]
+           "<nav>" + "".join(f"<a href='#task-{_slug(t)}'>{_u(t)}</a>" for t in tasks) + "<a href='#metadata'>run metadata</a></nav>"]
     for task in tasks:
         cells = [c for c in result.cells if c.task == task]
         info = result.tasks.get(task, TaskInfo())
         metrics = [x for x in info.metrics if x in metric_names(cells)] or metric_names(cells)
         prompts = list(dict.fromkeys(c.prompt for c in cells))
-        out.append(f"<section class='task' id='task-{_slug(task)}'><h2>{_e(task)}</h2><p class='meta'>version {_e(info.version or '?')}, "
-                   f"split {_e(info.eval_split or '?')}, {_e(examples_phrase(info))}, source {_e(info.source or '?')}</p>")
+        out.append(f"<section class='task' id='task-{_slug(task)}'><h2>{_u(task)}</h2><p class='meta'>version {_u(info.version or '?')}, "
+                   f"split {_u(info.eval_split or '?')}, {_u(examples_phrase(info))}, source {_u(info.source or '?')}</p>")
         out += [_verdict_box(v) for v in result.verdicts if v.task == task]
-        out += [f"<p class='warn'>overlap allowed by --allow-overlap: {_e(o)}</p>" for o in info.overlaps]
-        out += [f"<p class='warn'>{_e(text)}</p>" for text in context_lines(result, task)]
+        out += [f"<p class='warn'>overlap allowed by --allow-overlap: {_u(o)}</p>" for o in info.overlaps]
+        out += [f"<p class='warn'>{_u(text)}</p>" for text in context_lines(result, task)]
         errors = [c for c in cells if c.error]
-        out += [f"<p class='warn'>{_e(c.method)} failed: {_e(c.error)}</p>" for c in errors]
+        out += [f"<p class='warn'>{_u(c.method)} failed: {_u(c.error)}</p>" for c in errors]
         if not metrics:
             out.append("</section>")
             continue
@@ -328,7 +388,7 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
         sensitivity = sensitivity_table(result, task, headline)
         if sensitivity is not None:
             out.append("<section class='sensitivity'><h3>Prompt sensitivity</h3>"
-                       + _data(sensitivity, f"{headline} per method across the task's templates") + "</section>")
+                       + _data(sensitivity, "per method across the task's templates", name=headline) + "</section>")
         out.append(_browser(result, run_dir, task, prompts, headline))
         out.append("</section>")
     out.append(_metadata(result))
