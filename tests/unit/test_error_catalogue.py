@@ -186,6 +186,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
     "lm-eval-include-passwd": (lambda t: evaluate(included_secrets(t, "root:x:0:0:root:/root:/bin/bash\n", "passwd"), t), 2,
                                "passwd:1: not an lm-eval task file (included by sst2_choice.yaml): its top level is not a "
                                "mapping of lm-eval keys"),
+    "control-characters-in-data": (lambda t: evaluate(task_copy(t, test_rows='{"id": "r1", "context": "c", "answers": ["a"], "\\u001b]0;pwned\\u0007q": "x"}\n'), t), 2,
+                                   "the row has: \\x1b]0;pwned\\x07q, answers, context, id"),
+    "few-shot-zero-shots": (lambda t: evaluate(TINY / "qa.yaml", t, "--method", "few-shot", "--shots", "0"), 2,
+                            "few-shot needs at least 1 demonstration (got 0; accepted: 1 to 64); --method zero-shot is the zero-shot column"),
     "results-json-edited": (tampered_results, 2, "results.json: cells[0].metrics.exact_match.value: expected a number, got 'abc'"),
     "run-dir-link-out": (planted_link, 2, "adapters leads out of the run directory"),
     "lm-eval-key-not-a-name": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "1: x\n"), t), 2,

@@ -32,28 +32,16 @@ class Context:
     debug = False
 
 
-# An error prints at most this many problems, each in at most this many characters: a config
-# with 90,000 bad rows, or a message quoting a 1.5-million-character value, stays readable.
-MAX_PROBLEMS = 50
-MAX_LINE = 2000
-
-
 def _fail(exc: PromptkitError) -> None:
-    from promptkit.cli.display import cut_middle, printable
+    from promptkit.cli.display import echo_errors
 
-    hint: list[str] = []
     if isinstance(exc, ConfigError) and len(exc.problems) > 1:
-        lines = [str(p) for p in exc.problems]
+        echo_errors([str(p) for p in exc.problems])
     elif isinstance(exc, LeakageError):  # one line per problem, then how to go on anyway
         *lines, last = str(exc).splitlines()
-        hint = [last]
+        echo_errors(lines, last)
     else:
-        lines = [str(exc)]
-    if len(lines) > MAX_PROBLEMS:
-        lines = [*lines[:MAX_PROBLEMS], f"... and {len(lines) - MAX_PROBLEMS:,} more problems"]
-    for line in [*lines, *hint]:
-        # messages quote data values: control characters shown as escapes, never sent to the terminal
-        click.echo(cut_middle(f"error: {printable(line)}", MAX_LINE), err=True)
+        echo_errors([str(exc)])
     sys.exit(exc.exit_code)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -60,6 +61,23 @@ def cut_middle(text: str, limit: int) -> str:
 
 console = Console(stderr=True)
 out = Console()
+
+
+# An error prints at most this many problems, each in at most this many characters: a config
+# with 90,000 bad rows, or a message quoting a 1.5-million-character value, stays readable.
+MAX_PROBLEMS = 50
+MAX_LINE = 2000
+
+
+def echo_errors(lines: Sequence[str], hint: str | None = None) -> None:
+    """``error:`` lines on stderr: at most :data:`MAX_PROBLEMS` of them (then how many more), each
+    cut to :data:`MAX_LINE` characters, control characters shown as escapes (messages quote data
+    values), and ``hint`` (how to go on) last, always."""
+    shown = list(lines[:MAX_PROBLEMS])
+    if len(lines) > MAX_PROBLEMS:
+        shown.append(f"... and {len(lines) - MAX_PROBLEMS:,} more problems")
+    for line in [*shown, *([hint] if hint is not None else [])]:
+        click.echo(cut_middle(f"error: {printable(line)}", MAX_LINE), err=True)
 
 
 def _clock(seconds: float) -> str:

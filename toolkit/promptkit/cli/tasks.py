@@ -85,7 +85,7 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
     every evaluated row rendered with every prompt, so template errors show now rather than in
     `eval`. Reports every problem in every file; exits 2 if any file is invalid.
     """
-    from promptkit.cli.display import printable
+    from promptkit.cli.display import LiveDisplay, echo_errors, printable
     from promptkit.config.documents import iter_yaml_files
     from promptkit.tasks import validate_files
     from promptkit.tasks.catalog import default_data_dir
@@ -94,13 +94,13 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
     if not files:
         raise PromptkitError(f"no YAML files found in {', '.join(paths)}")
     rendered: dict[Path, int] = {}
-    results = validate_files(files, default_data_dir(data_dir), rendered)
+    with LiveDisplay(every_s=10) as live:  # rendering a large split takes minutes: say how far it is
+        results = validate_files(files, default_data_dir(data_dir), rendered, progress=live.progress)
     bad = 0
     for path, problems in results.items():
         if problems:
             bad += 1
-            for p in problems:  # problems quote data values: control characters shown as escapes
-                click.echo(f"error: {printable(str(p))}", err=True)
+            echo_errors([str(p) for p in problems])
         else:
             click.echo(f"ok: {printable(str(path))}" + (f" ({rendered[path]:,} prompts rendered)" if path in rendered else ""))
     click.echo(f"{len(files) - bad} valid, {bad} invalid", err=bad > 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -303,10 +303,15 @@ def load_task(path: str | Path) -> Task:
     return Task(config=config, path=path, prompts=templates)
 
 
-def render_all(task: Task, examples: Sequence[Example], pool: Sequence[Example] = (), shots: int = 0, seed: int = 0) -> int:
+# How often (prompts) render_all reports progress: a 10^6-row task renders for minutes.
+RENDER_PROGRESS_EVERY = 2000
+
+
+def render_all(task: Task, examples: Sequence[Example], pool: Sequence[Example] = (), shots: int = 0, seed: int = 0,
+               progress: Callable[[str, int, int], None] | None = None) -> int:
     """Render every example with every prompt template of the task (and ``shots``
     demonstrations from ``pool``), so a template error shows before any model runs; returns the
-    number of prompts rendered.
+    number of prompts rendered. ``progress(label, done, total)`` is told as it goes.
 
     Raises:
         TemplateError: the first template and example that fail.
@@ -315,10 +320,16 @@ def render_all(task: Task, examples: Sequence[Example], pool: Sequence[Example] 
     from promptkit.seeding import derive
 
     sampler = FewShotSampler(list(pool), shots if pool else 0, seed=derive(seed, "fewshot"))
+    total, done, label = len(task.prompts) * len(examples), 0, f"render {task.name}"
     for template in task.prompts:
         for ex in examples:
             template.render(ex, sampler.sample(ex))
-    return len(task.prompts) * len(examples)
+            done += 1
+            if progress is not None and done % RENDER_PROGRESS_EVERY == 0:
+                progress(label, done, total)
+    if progress is not None:
+        progress(label, total, total)
+    return total
 
 
 def readable_here(task: Task, data_dir: Path | None, split: str) -> bool:
@@ -358,7 +369,8 @@ def data_file_problems(task: Task, data_dir: Path | None) -> list[Problem]:
     return problems
 
 
-def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered: dict[Path, int] | None = None) -> dict[Path, list[Problem]]:
+def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered: dict[Path, int] | None = None,
+                   progress: Callable[[str, int, int], None] | None = None) -> dict[Path, list[Problem]]:
     """Validate task and prompt files; returns the problems of each file (empty when valid).
 
     A file is a prompt when it lives under a ``prompts`` directory or has ``input``/``target``
@@ -366,7 +378,8 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
     lm-evaluation-harness task, converted). A task whose rows can be read
     here (local files, or its offline copy under ``data_dir``) also has every evaluated row
     rendered with every template, with its few-shot demonstrations; ``rendered`` receives the
-    number of prompts rendered per file.
+    number of prompts rendered per file, and ``progress(label, done, total)`` is told how the
+    rendering goes.
     """
     results: dict[Path, list[Problem]] = {}
     for p in paths:
@@ -384,7 +397,7 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
                     continue
                 if readable_here(task, data_dir, tc.eval_split):  # else: the data is not here yet
                     pool = task.examples(tc.fewshot.split, data_dir) if readable_here(task, data_dir, tc.fewshot.split) else []
-                    n = render_all(task, task.examples(tc.eval_split, data_dir), pool, tc.fewshot.shots)
+                    n = render_all(task, task.examples(tc.eval_split, data_dir), pool, tc.fewshot.shots, progress=progress)
                     if rendered is not None:
                         rendered[p] = n
             results[p] = []
