@@ -316,3 +316,11 @@ def test_a_few_shot_entry_with_zero_shots_was_already_refused(how: str, tmp_path
 def test_zero_shots_is_fine_without_few_shot(tmp_path: Path) -> None:
     result = invoke(evaluate(tmp_path, "--method", "zero-shot", "--shots", "0"))
     assert result.exit_code == 2 and "no-model" in result.output  # it got as far as loading the model
+
+
+def test_dollar_signs_in_names_are_plotted_as_text() -> None:
+    """matplotlib reads "$...$" as mathtext: a method named ``a$\\frac{$b`` made render_html raise."""
+    from promptkit.report.html import render_html
+
+    html = render_html(hostile_run(method="a$\\frac{$b", task="t$x$"))
+    assert "a$\\frac{$b" in html

@@ -86,7 +86,10 @@ def _pyplot() -> Any:
 def _style() -> dict[str, Any]:
     return {"svg.fonttype": "none", "svg.hashsalt": "promptkit", "font.family": "sans-serif",
             "font.sans-serif": [FONT, "Arial", "Helvetica"], "font.size": 10, "axes.spines.top": False,
-            "axes.spines.right": False, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.titlelocation": "left"}
+            "axes.spines.right": False, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.titlelocation": "left",
+            # labels are method and metric names: "$...$" in one is text, not mathtext to parse
+            # (a name like "a$\\frac{$b" made the whole report fail)
+            "text.parse_math": False}
 
 
 _counter = {"n": 0}
