@@ -61,8 +61,10 @@ class Group(click.Group):
         except OSError as exc:  # a full disk, a directory made read-only during the run
             if Context.debug:
                 raise
-            where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"error: {exc.strerror or exc}{where}; results saved so far are kept", err=True)
+            from promptkit.cli.display import echo_errors
+
+            where = f": {exc.filename}" if exc.filename else ""  # a path holds any character: shown escaped
+            echo_errors([f"{exc.strerror or exc}{where}; results saved so far are kept"])
             sys.exit(1)
 
 
