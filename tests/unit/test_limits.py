@@ -260,3 +260,13 @@ def test_every_key_the_converter_knows_is_an_lm_eval_key() -> None:
     from promptkit.tasks.lmeval.reader import LM_EVAL_KEYS
 
     assert {*READ_KEYS, *IGNORED_KEYS, *CODE_HOOKS, *UNSUPPORTED_KEYS, "include"} == LM_EVAL_KEYS
+
+
+@pytest.mark.parametrize(("method", "assignment"), [("lora", "lora.lr=inf"), ("lora", "lora.dropout=nan"),
+                                                     ("zero-shot", "verdict.margin=nan")])
+def test_no_setting_takes_infinity_or_nan(method: str, assignment: str, tmp_path: Path) -> None:
+    """``lora.lr: inf`` trained (and a NaN margin compares false with everything)."""
+    result = evaluate(tmp_path, TINY / "qa.yaml", *set_args(assignment), method=method)
+    errors = error_lines(result)
+    assert result.exit_code == 2 and len(errors) == 1, result.output
+    assert f"{assignment.split('=')[0]}: input should be a finite number" in errors[0]

@@ -36,7 +36,9 @@ def check_segments(kind: str, value: str) -> str:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: no setting means "infinity" or "not a number" (lr: inf trained, and a NaN
+    # margin would compare false with everything)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # A dotted path into a dataset row (``answers.text``); a list means "concatenate the values".
