@@ -61,6 +61,11 @@ def _line_map(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problem
             _line_map(item, (*path, i), lines, problems, file)
 
 
+def _as_written(key: Any) -> Any:
+    """How a key YAML read as a bool or null is most often written (the line map holds text)."""
+    return {True: "true", False: "false", None: "null"}.get(key, str(key)) if key is None or isinstance(key, bool | int | float) else key
+
+
 class YamlDocument:
     """A parsed YAML mapping plus where each key path sits in the file."""
 
@@ -74,6 +79,9 @@ class YamlDocument:
         while path:
             if path in self.lines:
                 return self.lines[path]
+            written = (*path[:-1], _as_written(path[-1]))  # a key YAML read as a number, bool or null
+            if written in self.lines:
+                return self.lines[written]
             path = path[:-1]
         return self.lines.get((), None)
 
