@@ -154,11 +154,16 @@ def test_a_training_budget_is_bounded(tmp_path: Path, setting: str, bound: str) 
 
 
 # ----------------------------------------------------------------------------- choice lists
-def choice_task(tmp: Path, edit: Callable[[str], str], name: str = "sentiment.yaml") -> Path:
-    shutil.copytree(TINY, tmp / "t")
-    path = tmp / "t" / name
+def fixture_copy(fixture: Path, tmp: Path, edit: Callable[[str], str], name: str) -> Path:
+    """A copy of the fixture folder ``fixture`` with its file ``name`` edited; the edited file."""
+    shutil.copytree(fixture, tmp / fixture.name)
+    path = tmp / fixture.name / name
     path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
     return path
+
+
+def choice_task(tmp: Path, edit: Callable[[str], str], name: str = "sentiment.yaml") -> Path:
+    return fixture_copy(TINY, tmp, edit, name)
 
 
 def test_classification_labels_are_bounded(tmp_path: Path) -> None:
@@ -178,10 +183,7 @@ def test_multiple_choice_choices_are_bounded(tmp_path: Path) -> None:
 
 
 def lm_eval_copy(tmp: Path, edit: Callable[[str], str], name: str = "sst2_choice.yaml") -> Path:
-    shutil.copytree(LMEVAL, tmp / "lm")
-    path = tmp / "lm" / name
-    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return path
+    return fixture_copy(LMEVAL, tmp, edit, name)
 
 
 def test_an_lm_eval_choice_list_is_bounded_and_not_echoed(tmp_path: Path) -> None:
@@ -196,7 +198,7 @@ def test_a_row_with_too_many_choices_is_refused(tmp_path: Path) -> None:
     row = {"id": "arc-test-0", "question": "q ?", "choices": {"text": [f"c{i}" for i in range(MAX_CHOICES + 1)],
                                                               "label": [f"L{i}" for i in range(MAX_CHOICES + 1)]},
            "answerKey": "L1"}
-    (tmp_path / "lm" / "data" / "arc_test.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (tmp_path / "lmeval" / "data" / "arc_test.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
     line = refused(evaluate(tmp_path, f"lm-eval:{path}"))
     assert "row 0" in line and "1,001 choices; at most 1,000" in line and "c999" not in line
 
