@@ -5,9 +5,10 @@ evaluated row's requests twice, zero-shot and with ``num_fewshot`` demonstration
 file sets none): once with promptkit (``--task lm-eval:FILE``: the converted task's plain prompt,
 ``target_delimiter + choice`` per choice, the stop strings and token budget of a generation) and
 once with lm-eval itself (``ConfigurableTask.fewshot_context`` and ``construct_requests``), and
-compare them character for character. Which rows serve as demonstrations is each tool's own
-draw, so both are given the first rows of the few-shot split (lm-eval's ``first_n`` sampler, set
-on lm-eval's side only); what is compared is the format.
+compare them character for character: the demonstrations drawn (lm-eval's sampler, seeded as
+``simple_evaluate`` seeds it, 1234, drawn in row order for each shot count) and their format.
+Until 2026-12-07 promptkit drew demonstrations with its own sampler, so both sides were given the
+first rows of the few-shot split and only the format was compared (the result below).
 
 lm-eval is not a promptkit dependency. Where ``import lm_eval`` works the comparison runs in this
 process; otherwise pass the python of an environment that has it (nothing else is needed there,
@@ -57,13 +58,16 @@ def promptkit_requests(path: Path) -> list[dict[str, Any]]:
     from promptkit.tasks import load_task
     from promptkit.tasks.lmeval import read_lm_eval
 
+    from promptkit.prompting.fewshot import make_sampler
+
     task = load_task(f"lm-eval:{path}")
     tc = task.config
-    pool = task.examples(tc.fewshot.split) if tc.fewshot.split in task.config.dataset.splits else []
+    pool = task.fewshot_pool() if tc.fewshot.rows or tc.fewshot.split in task.config.dataset.splits else []
     out = []
     for k in shot_counts(read_lm_eval(path).data.get("num_fewshot")):
+        sampler = make_sampler(tc.fewshot, pool, k, seed=0)  # a run per shot count, as lm-eval's
         for i, ex in enumerate(task.examples(tc.eval_split)):
-            prompt = task.prompts[0].render(ex, pool[:k])
+            prompt = task.prompts[0].render(ex, sampler.sample(ex))
             row: dict[str, Any] = {"shots": k, "row": i, "context": format_prompt(prompt, None, chat=False)}
             if prompt.choices:
                 row["continuations"] = [choice_continuation(prompt, c, chat=False) for c in prompt.choices]
@@ -82,7 +86,6 @@ def lm_eval_requests(path: Path) -> list[dict[str, Any]]:
     from lm_eval.tasks._yaml_loader import load_yaml
 
     config = load_yaml(path)  # includes merged, as lm-eval's task index reads a file
-    config["fewshot_config"] = {"sampler": "first_n"}  # the first rows, as promptkit is given
     cwd = os.getcwd()
     os.chdir(path.parent)  # lm-eval reads relative data_files from the working directory
     try:
@@ -92,6 +95,7 @@ def lm_eval_requests(path: Path) -> list[dict[str, Any]]:
     docs = list(task.eval_docs)
     out = []
     for k in shot_counts(config.get("num_fewshot")):
+        task.set_fewshot_seed(seed=1234)  # simple_evaluate's fewshot_random_seed, once per run
         for i, doc in enumerate(docs):
             context = task.fewshot_context(doc, k)
             row: dict[str, Any] = {"shots": k, "row": i, "context": context}

@@ -171,7 +171,10 @@ def test_sst2_converts_key_by_key() -> None:
                             "splits": {"train": "data/sst2_train.jsonl", "validation": "data/sst2_validation.jsonl"}}
     assert c["adapter"] == {"kind": "multiple_choice", "fields": {"inputs": {"sentence": "sentence"}, "label": "label"},
                             "choices": ["negative", "positive"]}
-    assert (c["eval_split"], c["train_split"], c["fewshot"]) == ("validation", "train", {"split": "train"})
+    # lm-eval's sampler, seeded as simple_evaluate seeds it; it draws one more row and drops the
+    # evaluated one because neither fewshot_split nor test_split is set (None == None in lm-eval)
+    assert (c["eval_split"], c["train_split"], c["fewshot"]) == (
+        "validation", "train", {"split": "train", "sampler": "lm-eval", "seed": 1234, "exclude_evaluated": True})
     assert c["metrics"] == ["accuracy"] and c["tags"] == ["lm-eval", "toy_glue"] and c["version"] == "1.0"
 
 
@@ -180,7 +183,8 @@ def test_qa_converts_key_by_key() -> None:
     c = conversion.task
     assert c["adapter"]["fields"] == {"inputs": {"context": "context", "question": "question"}, "references": "answers.0"}
     assert c["generation"] == {"max_new_tokens": 6, "stop": ["\n"]}
-    assert c["fewshot"] == {"split": "train", "shots": 2} and c["metrics"] == ["exact_match"]
+    assert c["fewshot"] == {"split": "train", "shots": 2, "sampler": "lm-eval", "seed": 1234, "exclude_evaluated": False}
+    assert c["metrics"] == ["exact_match"]
     assert conversion.notes == ["not used: should_decontaminate, doc_to_decontamination_query (decontamination: "
                                 "promptkit's leakage check compares the evaluated rows with the train split and few-shot "
                                 "pool; task_alias: the task is named by `task`)"]
@@ -257,12 +261,12 @@ def test_generation_defaults_are_lm_evals(tmp_path: Path) -> None:
 
 def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) -> None:
     path = mc_task(tmp_path, "doc_to_text: '{{sentence}} {{missing}}'\ndoc_to_target: label\ndoc_to_choice: [a, b]\n"
-                             "filter_list: []\nfewshot_config: {sampler: first_n}\nrepeat: 2\n"
+                             "filter_list: []\nfewshot_config: {sampler: balanced}\nrepeat: 2\n"
                              "metric_list: [{metric: mcc}, {metric: acc, regexes_to_ignore: [x]}]\n")
     found = problems(path)
     assert f"{path}:7: doc_to_text: the template reads 'missing', which is not a column of the data (columns: idx, label, sentence)" in found
     assert any(p.startswith(f"{path}:10: filter_list: lm-eval code hooks are never run") for p in found)
-    assert any(p.startswith(f"{path}:11: fewshot_config: not supported: promptkit draws demonstrations") for p in found)
+    assert f"{path}:11: fewshot_config.sampler: unknown sampler 'balanced'; accepted: 'default', 'first_n'" in found
     assert any(p.startswith(f"{path}:12: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'?") for p in found)
     assert f"{path}:13: metric_list[0].metric: unknown metric 'mcc' for multiple_choice; promptkit maps: acc, acc_norm, f1" in found
     assert any("regexes_to_ignore" in p and "is not applied by promptkit" in p for p in found)

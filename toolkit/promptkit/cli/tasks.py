@@ -49,22 +49,23 @@ def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model:
     """Render real examples of a task with every prompt template, with token counts."""
     from promptkit.cli.display import print_rendered
     from promptkit.models.loading import resolve_reference
-    from promptkit.prompting import FewShotSampler
     from promptkit.prompting.chat import format_prompt, use_chat_template
+    from promptkit.prompting.fewshot import make_sampler
+    from promptkit.seeding import derive
     from promptkit.tasks import load_task
     from promptkit.tasks.catalog import default_data_dir, resolve_task
 
     task = load_task(resolve_task(name, tasks_dir))
     ddir = default_data_dir(data_dir)
     examples = task.examples(task.config.eval_split, ddir, count)
-    pool = task.examples(task.config.fewshot.split, ddir) if shots else []
+    pool = task.fewshot_pool(ddir) if shots else []
     quiet_libraries()
     from transformers import AutoTokenizer
 
     _, source, _ = resolve_reference(model)
     tokenizer = AutoTokenizer.from_pretrained(source)
     chat = use_chat_template(tokenizer, chat_template)  # type: ignore[arg-type]
-    sampler = FewShotSampler(pool, shots)
+    sampler = make_sampler(task.config.fewshot, pool, shots, derive(0, "fewshot"))
     blocks = []
     for template in task.prompts:
         for ex in examples:

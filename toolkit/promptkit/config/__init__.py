@@ -141,7 +141,19 @@ def check_choice_count(count: int) -> None:
 
 # ----------------------------------------------------------------------------- prompts
 class FewShotFormat(Strict):
+    """How demonstrations are written: their delimiter and, when they are written unlike the
+    evaluated example (lm-evaluation-harness's ``fewshot_config.doc_to_text`` /
+    ``doc_to_target`` / ``target_delimiter``), their own input, target and target delimiter."""
+
     delimiter: str = "\n\n"
+    input: str | None = None
+    target: str | None = None
+    target_delimiter: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None}  # fingerprints of existing prompts stay as they were
 
 
 class PromptConfig(Strict):
@@ -186,10 +198,45 @@ class GenerationSettings(Strict):
     stop: list[str] = Field(default_factory=lambda: ["\n"])
 
 
+# lm-evaluation-harness's fewshot_random_seed (simple_evaluate's default).
+LM_EVAL_FEWSHOT_SEED = 1234
+# Inline demonstrations (fewshot.rows): a pool written into the task file, not a dataset.
+MAX_INLINE_ROWS = 1000
+
+
 class FewShotSettings(Strict):
+    """Where demonstrations come from and how they are drawn.
+
+    ``sampler``:
+        ``promptkit``: a seeded draw per example id (the same whatever the batch, order or
+            ``--limit``), never the example itself.
+        ``lm-eval``: lm-evaluation-harness's ``default`` sampler: one ``random.Random(seed)``
+            stream drawn once per evaluated row in split order (row r gets the r-th draw, so
+            the demonstrations are lm-eval's whatever ``--limit`` keeps); with
+            ``exclude_evaluated`` it draws one more and drops the evaluated row (lm-eval does
+            when its few-shot split is its test split, or when neither is set).
+        ``first-n``: the first ``shots`` rows of the pool, in order (lm-eval's ``first_n``:
+            MMLU's dev examples), the evaluated row left out under ``exclude_evaluated``.
+    ``rows``: the pool written inline (lm-eval's ``fewshot_config.samples``) instead of a split.
+    """
+
     split: str = "train"
     # Shots per prompt used by the few-shot method unless the run overrides it.
     shots: int = Field(default=3, ge=0, le=64)
+    sampler: Literal["promptkit", "lm-eval", "first-n"] = "promptkit"
+    seed: int = LM_EVAL_FEWSHOT_SEED
+    exclude_evaluated: bool = False
+    rows: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_INLINE_ROWS)
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("sampler") == "promptkit":  # tasks written before these settings dump as they did
+            for key in ("sampler", "seed", "exclude_evaluated", "rows"):
+                data.pop(key, None)
+        elif data.get("rows") is None:
+            data.pop("rows", None)
+        return data
 
 
 class VerdictSettings(Strict):

@@ -26,6 +26,8 @@ from promptkit.errors import TemplateError, suggest
 from promptkit.records import MASK_SLOT, Example, Prompt, Turn
 
 PARTS = ("instruction", "input", "target")
+# A demonstration written unlike the evaluated example (PromptConfig.fewshot.input / .target).
+SHOT_PARTS = {"fewshot.input": "input", "fewshot.target": "target"}
 # Variables every template may use besides the adapter's fields: ``mask``, the answer slot of a
 # cloze prompt (filled with a demonstration's own answer in its demonstrations).
 RESERVED = ("mask",)
@@ -172,8 +174,9 @@ class PromptTemplate:
         self.origin = origin or config.name
         env = environment()
         self._compiled: dict[str, jinja2.Template] = {}
-        for part in PARTS:
-            source = getattr(config, part)
+        sources = {**{part: getattr(config, part) for part in PARTS},
+                   **{part: getattr(config.fewshot, attr) for part, attr in SHOT_PARTS.items()}}
+        for part, source in sources.items():
             if source is None:
                 continue
             try:
@@ -187,7 +190,10 @@ class PromptTemplate:
 
     def variables(self) -> dict[str, set[str]]:
         """Variables used by each part of the template."""
-        return {part: template_variables(getattr(self.config, part)) for part in self._compiled}
+        return {part: template_variables(self._source(part)) for part in self._compiled}
+
+    def _source(self, part: str) -> str:
+        return str(getattr(self.config.fewshot, SHOT_PARTS[part]) if part in SHOT_PARTS else getattr(self.config, part))
 
     def check_fields(self, available: Iterable[str]) -> list[str]:
         """Messages for every variable the template uses that the adapter does not provide."""
@@ -238,10 +244,17 @@ class PromptTemplate:
     def render_target(self, example: Example) -> str:
         return self._render("target", example)
 
+    def render_shot(self, shot: Example) -> Turn:
+        """A demonstration: its input with its own answer in a cloze slot, and its target, each
+        from the demonstration's own template when the prompt has one (``fewshot.input``)."""
+        target = self._render("fewshot.target" if "fewshot.target" in self._compiled else "target", shot)
+        part = "fewshot.input" if "fewshot.input" in self._compiled else "input"
+        return Turn(self._render(part, shot, target.strip()), target)
+
     def render(self, example: Example, shots: Sequence[Example] = ()) -> Prompt:
         """Render ``example`` with demonstrations ``shots`` into a :class:`Prompt`."""
         instruction = self._render("instruction", example) if "instruction" in self._compiled else None
-        turns = tuple(Turn(self.render_input(s, self.render_target(s).strip()), self.render_target(s)) for s in shots)
+        turns = tuple(self.render_shot(s) for s in shots)
         return Prompt(
             example_id=example.id,
             template=self.name,
@@ -255,5 +268,6 @@ class PromptTemplate:
             fewshot_delimiter=self.config.fewshot.delimiter,
             target_delimiter=self.config.target_delimiter,
             instruction_delimiter=self.config.instruction_delimiter,
+            shot_target_delimiter=self.config.fewshot.target_delimiter,
         )
 

@@ -27,6 +27,8 @@ class Example:
         label: for classification, the index of the gold choice.
         group: the row's ``group_by`` value (its article, say) when the split declares one:
             intervals and paired tests then resample whole groups.
+        row: its index in its split as read (None: not read from a split); lm-eval's few-shot
+            sampler draws by it.
     """
 
     id: str
@@ -35,6 +37,7 @@ class Example:
     choices: tuple[str, ...] = ()
     label: int | None = None
     group: str | None = None
+    row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class Prompt:
     target_delimiter: str = " "
     # Between the instruction and the rest; None: fewshot_delimiter (PromptConfig's field).
     instruction_delimiter: str | None = None
+    # Between a demonstration's input and target; None: target_delimiter (lm-eval's
+    # fewshot_config.target_delimiter writes demonstrations unlike the evaluated example).
+    shot_target_delimiter: str | None = None
 
     @property
     def instruction_prefix(self) -> str:
@@ -83,7 +89,8 @@ class Prompt:
     @property
     def text(self) -> str:
         # A cloze demonstration carries its answer in the slot already.
-        parts = [shot.input if self.cloze else shot.input + self.target_delimiter + shot.target for shot in self.shots]
+        between = self.target_delimiter if self.shot_target_delimiter is None else self.shot_target_delimiter
+        parts = [shot.input if self.cloze else shot.input + between + shot.target for shot in self.shots]
         parts.append(self.query)
         return self.instruction_prefix + self.fewshot_delimiter.join(parts)
 

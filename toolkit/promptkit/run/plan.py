@@ -29,7 +29,7 @@ from promptkit.seeding import derive
 from promptkit.tasks import Task, load_task, render_all
 from promptkit.tasks.adapters import ADAPTERS
 from promptkit.tasks.catalog import default_data_dir, display_path, resolve_task
-from promptkit.tasks.leakage import ComparedSplit, find_overlaps
+from promptkit.tasks.leakage import INLINE_POOL, ComparedSplit, find_overlaps
 
 # What `promptkit eval` runs with no arguments: real SQuAD v1.1 questions shipped with the
 # repository (short contexts, train and test split by article). The fictional demo tasks are
@@ -276,14 +276,15 @@ def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, An
     group_by = _group_by(source, tc.eval_split)
     wants_pool = any(cls.needs_pool for _, cls in methods)
     pool: list[Example] = []
-    if wants_pool and tc.fewshot.split in source.splits:
-        pool = task.examples(tc.fewshot.split, data_dir)
+    if wants_pool and (tc.fewshot.rows is not None or tc.fewshot.split in source.splits):
+        pool = task.fewshot_pool(data_dir)
         _check_shots(config, task, pool, methods)
     train: list[Example] = []
     if any(cls.learns for _, cls in methods) and tc.train_split and tc.train_split in source.splits:
-        train = pool if tc.train_split == tc.fewshot.split and pool else task.examples(tc.train_split, data_dir)
+        same = tc.train_split == tc.fewshot.split and tc.fewshot.rows is None  # the pool is the train split
+        train = pool if same and pool else task.examples(tc.train_split, data_dir)
     compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
-    compared += [ComparedSplit(tc.fewshot.split, "few-shot pool", pool)] if pool else []
+    compared += [ComparedSplit(INLINE_POOL if tc.fewshot.rows is not None else tc.fewshot.split, "few-shot pool", pool)] if pool else []
     tune_dev = _tuning_split(config, task, data_dir) if tuned else []
     compared += [ComparedSplit(config.tuning.split, "tuning selection", tune_dev)] if config.tuning.split and tune_dev else []
     overlaps = find_overlaps(task, data_dir, examples, compared)
@@ -359,7 +360,10 @@ def task_fingerprint(task: Task, *splits: Sequence[Example]) -> str:
     """Digest of a task's rows as read (evaluated, pool, training, tuning) and its templates."""
     return fingerprint({
         "version": str(task.config.version),
-        "splits": [fingerprint({"rows": [dataclasses.asdict(ex) for ex in rows]}) for rows in splits],
+        # ``row`` (where a row sits in its split) is left out: it is not data, and fingerprints
+        # of runs made before it existed must stay what they were
+        "splits": [fingerprint({"rows": [{k: v for k, v in dataclasses.asdict(ex).items() if k != "row"} for ex in rows]})
+                   for rows in splits],
         "prompts": [dump(t.config) for t in task.prompts],
     })
 

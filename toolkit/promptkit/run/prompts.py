@@ -15,8 +15,8 @@ from typing import Any
 
 from promptkit.config.run import RunConfig
 from promptkit.errors import PromptkitError
-from promptkit.prompting import FewShotSampler
 from promptkit.prompting.context import DEFAULT_POLICY, Fitted, fit_prompts
+from promptkit.prompting.fewshot import make_sampler
 from promptkit.records import Example, Prompt
 from promptkit.records.results import PolicyReport
 from promptkit.run.plan import CellSpec, PreparedTask, RunSeeds, training_split
@@ -62,7 +62,7 @@ class PromptFitter:
         k = self.shots(spec, method_cfg)
         if k and not p.pool:
             raise PromptkitError(f"task {p.name!r}: few-shot needs a '{tc.fewshot.split}' split to draw demonstrations from")
-        sampler = FewShotSampler(p.pool, k, seed=self.seeds.fewshot)
+        sampler = make_sampler(tc.fewshot, p.pool, k, self.seeds.fewshot)
         return self.fit(p, p.examples, lambda ex: spec.template.render(ex, sampler.sample(ex)), lm, chat,
                         self.eval_budget(lm, method_cfg, spec), label)
 

@@ -102,15 +102,28 @@ class Task:
         groups = self.groups(split, data_dir, rows, where)
         if limit and limit < len(rows):
             keep = sample_indices(len(rows), limit, seed, groups) if seed is not None else keep[:limit]
-        examples = [adapter.example(rows[i], f"{split}-{i}", f"{where}: split {split!r} row {i}") for i in keep]
-        if groups is not None:
-            examples = [replace(ex, group=groups[i]) for i, ex in zip(keep, examples, strict=True)]
+        examples = [replace(adapter.example(rows[i], f"{split}-{i}", f"{where}: split {split!r} row {i}"), row=i,
+                            group=None if groups is None else groups[i]) for i in keep]
         seen: set[str] = set()
         for i, ex in zip(keep, examples, strict=True):
             if ex.id in seen:
                 raise DatasetError(f"{where}: split {split!r} row {i}: duplicate id {ex.id!r}; ids must be unique")
             seen.add(ex.id)
         return examples
+
+    def fewshot_pool(self, data_dir: Path | None = None) -> list[Example]:
+        """The demonstrations' pool: the rows written inline in the task (``fewshot.rows``,
+        lm-eval's ``fewshot_config.samples``), else the ``fewshot.split`` split.
+
+        Raises:
+            DatasetError: as :meth:`examples`, naming the inline row.
+        """
+        inline = self.config.fewshot.rows
+        if inline is None:
+            return self.examples(self.config.fewshot.split, data_dir)
+        where = f"task {self.name!r} ({self.path}): fewshot.rows"
+        adapter = self.adapter(data_dir, self.config.fewshot.split)
+        return [replace(adapter.example(row, f"fewshot-{i}", f"{where}[{i}]"), row=i) for i, row in enumerate(inline)]
 
     def groups(self, split: str, data_dir: Path | None, rows: Sequence[Any], where: str) -> list[str] | None:
         """Each row's ``group_by`` value (e.g. the article of a SQuAD question), or None when
@@ -316,10 +329,10 @@ def render_all(task: Task, examples: Sequence[Example], pool: Sequence[Example] 
     Raises:
         TemplateError: the first template and example that fail.
     """
-    from promptkit.prompting import FewShotSampler
+    from promptkit.prompting.fewshot import make_sampler
     from promptkit.seeding import derive
 
-    sampler = FewShotSampler(list(pool), shots if pool else 0, seed=derive(seed, "fewshot"))
+    sampler = make_sampler(task.config.fewshot, list(pool), shots if pool else 0, derive(seed, "fewshot"))
     total, done, label = len(task.prompts) * len(examples), 0, f"render {task.name}"
     for template in task.prompts:
         for ex in examples:
@@ -396,7 +409,7 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
                     results[p] = missing
                     continue
                 if readable_here(task, data_dir, tc.eval_split):  # else: the data is not here yet
-                    pool = task.examples(tc.fewshot.split, data_dir) if readable_here(task, data_dir, tc.fewshot.split) else []
+                    pool = task.fewshot_pool(data_dir) if tc.fewshot.rows or readable_here(task, data_dir, tc.fewshot.split) else []
                     n = render_all(task, task.examples(tc.eval_split, data_dir), pool, tc.fewshot.shots, progress=progress)
                     if rendered is not None:
                         rendered[p] = n

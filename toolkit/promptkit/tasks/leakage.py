@@ -82,6 +82,10 @@ def input_key(example: Example, fields: Sequence[str]) -> str:
     return "\x1f".join(normalise(_as_text(example.fields.get(name))) for name in fields)
 
 
+# The name a run gives the few-shot pool written inline in a task (``fewshot.rows``).
+INLINE_POOL = "fewshot.rows"
+
+
 def find_overlaps(task: Task, data_dir: Path | None, examples: Sequence[Example], compared: Sequence[ComparedSplit]) -> list[str]:
     """Every way the evaluated ``examples`` leak into the ``compared`` splits, one line each.
 
@@ -99,7 +103,9 @@ def find_overlaps(task: Task, data_dir: Path | None, examples: Sequence[Example]
     fields = task.adapter(data_dir, eval_split).input_fields()
     for split, role, other in _merge_roles(compared):
         label = f"{split!r} ({role})"
-        if isinstance(source, FilesSource):
+        if split == INLINE_POOL:  # rows written in the task file: compared by content only
+            problem = None
+        elif isinstance(source, FilesSource):
             base = task.path.parent if source.relative_to == "task" else data_dir
             problem = _files_overlap(source, base, eval_split, split, label)
         else:

@@ -25,6 +25,7 @@ import jinja2
 from promptkit.config import FILE_NAME_RE, MAX_CHOICES, slug
 from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.prompting.template import environment, template_variables
+from promptkit.tasks.lmeval.fewshot import demonstrations
 from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
 from promptkit.tasks.lmeval.source import dataset_source
 
@@ -34,7 +35,7 @@ READ_KEYS = (
     "task", "tag", "group", "dataset_path", "dataset_name", "dataset_kwargs", "training_split",
     "validation_split", "test_split", "fewshot_split", "output_type", "doc_to_text", "doc_to_target",
     "doc_to_choice", "description", "target_delimiter", "fewshot_delimiter", "num_fewshot",
-    "generation_kwargs", "metric_list", "metadata", "repeats",
+    "generation_kwargs", "metric_list", "metadata", "repeats", "fewshot_config",
 )
 # Keys that change neither the prompts nor the scores promptkit computes: read past, with a note.
 IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query", "task_alias")
@@ -51,7 +52,6 @@ CODE_HOOKS = {
     "doc_to_audio": "promptkit reads text tasks only",
 }
 UNSUPPORTED_KEYS = {
-    "fewshot_config": "promptkit draws demonstrations with its own seeded sampler (by example id); remove it",
     "gen_prefix": "promptkit has no answer prefix after the query; put it at the end of doc_to_text",
     "use_prompt": "promptsource templates are not read; write doc_to_text as a Jinja template",
     "unsafe_code": "promptkit runs no code from tasks",
@@ -127,6 +127,8 @@ class _Converter:
         if output_type is None or source is None:
             raise ConfigError(self.problems)
         prompt_input, inputs = self._input_template()
+        demos = demonstrations(self.data, self, output_type, fewshot_split, fewshot_delimiter)
+        inputs.update(demos.columns)
         if description and self.columns is not None and description in self.columns:  # lm-eval's rule, as for doc_to_*
             inputs[description] = description
             description = "{{ " + description + " }}"
@@ -151,13 +153,17 @@ class _Converter:
             "input": prompt_input,
             "target": target,
             "target_delimiter": target_delimiter,
-            "fewshot": {"delimiter": fewshot_delimiter},
+            "fewshot": {"delimiter": fewshot_delimiter, **demos.format},
         }
         if description:
             # lm-eval writes the description right before the first demonstration (or the query).
             prompt.update(instruction=description, instruction_delimiter="")
         shots = self._shots()
-        if shots and not fewshot_split:
+        pool = demos.settings.get("split")
+        if pool is not None and pool == eval_split:
+            self.fail(f"demonstrations from {pool!r}, the evaluated split: promptkit never draws them from the evaluated "
+                      "split; set another split", "fewshot_config", "split")
+        if shots and not pool and "rows" not in demos.settings:
             self.fail("num_fewshot > 0 needs a split to draw demonstrations from: set fewshot_split or training_split "
                       "(promptkit never draws them from the evaluated split)", "num_fewshot")
         if self.problems:
@@ -173,7 +179,7 @@ class _Converter:
             prompts=[prompt],
             metrics=metrics,
             # fewshot.split must name another split than the evaluated one, even when unused.
-            fewshot={"split": fewshot_split or ("train" if eval_split != "train" else "validation"),
+            fewshot={**demos.settings, "split": pool or ("train" if eval_split != "train" else "validation"),
                      **({"shots": shots} if shots else {})},
         )
         return Conversion(task=task, source=self.doc.path, notes=self.notes)

@@ -1,0 +1,123 @@
+"""lm-evaluation-harness's demonstrations: the rows its sampler draws (``default``, seeded 1234 as
+``simple_evaluate`` seeds it, and ``first_n``), the pool (``fewshot_config.samples`` inline, a
+split) and their own format (``fewshot_config.doc_to_text`` / ``doc_to_target`` / delimiters).
+
+The expected strings and draws below were produced by lm-eval 0.4.13 itself (``ConfigurableTask
+.fewshot_context`` after ``set_fewshot_seed(1234)``, through benchmarks/lm_eval_prompt_parity.py,
+which compares every request of these files and of MMLU and ARC-Challenge on real data).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import error_lines, invoke, read_jsonl
+from promptkit.errors import ConfigError
+from promptkit.prompting.chat import format_prompt
+from promptkit.prompting.fewshot import LmEvalSampler, make_sampler
+from promptkit.tasks import load_task
+from promptkit.tasks.lmeval import convert_file
+
+ROOT = Path(__file__).resolve().parents[2]
+LMEVAL = ROOT / "tests" / "fixtures" / "lmeval"
+
+# lm-eval 0.4.13: the two demonstrations of each validation row of sst2_choice.yaml (2 shots).
+LM_EVAL_DRAWS = [["a boring book", "a great film"], ["a great film", "a happy and good film"],
+                 ["i hate the food", "a great film"], ["i love the song", "a terrible film"],
+                 ["a great film", "i hate the food"], ["i hate the food", "a happy and good film"]]
+
+INLINE = """task: toy_inline_cot
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: data/test.jsonl
+test_split: test
+output_type: generate_until
+doc_to_text: "Question: {{q}}\\nAnswer:"
+doc_to_target: a
+num_fewshot: 2
+fewshot_config:
+  sampler: first_n
+  samples:
+    - {q: "What is 1 + 1?", a: "2", w: "two"}
+    - {q: "What is 6 / 2?", a: "3", w: "three"}
+    - {q: "What is 2 * 5?", a: "10", w: "ten"}
+  doc_to_text: "Q: {{q}}\\nA:"
+  doc_to_target: w
+  target_delimiter: " => "
+  fewshot_delimiter: "\\n---\\n"
+generation_kwargs:
+  until: ["\\n\\n"]
+metric_list:
+  - metric: exact_match
+"""
+ROWS = ('{"q": "What is 2 + 2?", "a": "4", "w": "four"}\n{"q": "What is 3 + 5?", "a": "8", "w": "eight"}\n'
+        '{"q": "What is 9 - 4?", "a": "5", "w": "five"}\n')
+
+
+def inline_task(tmp: Path, text: str = INLINE) -> Path:
+    (tmp / "data").mkdir(exist_ok=True)
+    (tmp / "data" / "test.jsonl").write_text(ROWS, encoding="utf-8")
+    (tmp / "inline_cot.yaml").write_text(text, encoding="utf-8")
+    return tmp / "inline_cot.yaml"
+
+
+def test_the_default_sampler_draws_lm_evals_rows() -> None:
+    task = load_task(f"lm-eval:{LMEVAL / 'sst2_choice.yaml'}")
+    sampler = make_sampler(task.config.fewshot, task.fewshot_pool(), 2, seed=0)
+    drawn = [[shot.fields["sentence"] for shot in sampler.sample(ex)] for ex in task.examples("validation")]
+    assert drawn == LM_EVAL_DRAWS
+
+
+def test_a_row_gets_the_same_draw_whatever_limit_keeps() -> None:
+    """Row r gets the r-th draw of the stream: evaluating rows 4 and 5 alone (a --limit sample)
+    gives them the demonstrations they get in the whole split."""
+    task = load_task(f"lm-eval:{LMEVAL / 'sst2_choice.yaml'}")
+    rows = task.examples("validation")
+    sampler = LmEvalSampler(task.fewshot_pool(), 2, seed=1234, exclude_evaluated=True)
+    assert [[s.fields["sentence"] for s in sampler.sample(ex)] for ex in (rows[5], rows[4])] == [LM_EVAL_DRAWS[5], LM_EVAL_DRAWS[4]]
+
+
+def test_inline_samples_first_n_and_their_own_format_are_lm_evals(tmp_path: Path) -> None:
+    task = load_task(f"lm-eval:{inline_task(tmp_path)}")
+    fewshot = task.config.fewshot
+    assert (fewshot.sampler, fewshot.shots, len(fewshot.rows or [])) == ("first-n", 2, 3)
+    sampler = make_sampler(fewshot, task.fewshot_pool(), 2, seed=0)
+    row = task.examples("test")[1]
+    text = format_prompt(task.prompts[0].render(row, sampler.sample(row)), None, chat=False)
+    assert text == "Q: What is 1 + 1?\nA: => two\n---\nQ: What is 6 / 2?\nA: => three\n---\nQuestion: What is 3 + 5?\nAnswer:"
+
+
+@pytest.mark.parametrize(("fewshot_config", "message"), [
+    ("{sampler: balanced}", "fewshot_config.sampler: unknown sampler 'balanced'; accepted: 'default', 'first_n'"),
+    ("{sampler: first_n, process_docs: !function utils.p}", "fewshot_config.process_docs: lm-eval code hooks are never run"),
+    ("{sampler: first_n, fewshot_indices: [0, 2]}", "fewshot_config.fewshot_indices: not supported"),
+    ("{samples: !function utils.samples}", "fewshot_config.samples: !function utils.samples: promptkit never imports code"),
+    ("{samples: [1, 2]}", "fewshot_config.samples: expected a list of rows"),
+    ("{split: test}", "fewshot_config.split: demonstrations from 'test', the evaluated split"),
+    ("{colour: red}", "fewshot_config.colour: unsupported fewshot_config key 'colour'"),
+])
+def test_what_fewshot_config_refuses(fewshot_config: str, message: str, tmp_path: Path) -> None:
+    text = INLINE.split("fewshot_config:")[0] + f"fewshot_config: {fewshot_config}\ngeneration_kwargs:\n  until: [x]\n"
+    with pytest.raises(ConfigError) as caught:
+        convert_file(inline_task(tmp_path, text))
+    assert any(message in str(p) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_multiple_choice_demonstration_target_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    path.write_text(path.read_text() + "fewshot_config: {doc_to_target: sentence}\n")
+    with pytest.raises(ConfigError, match="not supported for multiple_choice"):
+        convert_file(path)
+
+
+def test_few_shot_runs_with_the_inline_demonstrations(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    task = inline_task(tmp_path)
+    result = invoke(["eval", "--task", f"lm-eval:{task}", "--model", str(tiny_llama_dir), "--method", "few-shot",
+                     "--chat-template", "off", "--out", str(tmp_path / "out"), "--run-id", "r", "--device", "cpu"])
+    assert result.exit_code == 0 and not error_lines(result), result.output
+    rows = read_jsonl(tmp_path / "out" / "r" / "samples" / "toy_inline_cot" / "few-shot.jsonl")
+    assert [r["prompt"].startswith("Q: What is 1 + 1?\nA: => two\n---\nQ: What is 6 / 2?\nA: => three\n---\n") for r in rows] == [True] * 3
