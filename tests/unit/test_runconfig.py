@@ -35,7 +35,7 @@ def test_defaults() -> None:
     config = build_run_config()
     assert config == RunConfig()
     assert (config.batch_size, config.seed, config.limit, config.out_dir, config.methods) == (16, 0, None, "reports", [])
-    assert config.model.name is None and config.model.chat_template == "auto"
+    assert config.model.name is None and config.model.chat_template is None  # auto, or off for lm-eval tasks (plan.chat_mode)
 
 
 def test_yaml_over_defaults(run_yaml: Path) -> None:

@@ -207,10 +207,12 @@ def print_task_list(rows: Sequence[tuple[str, str, str, str]]) -> None:
     out.print(table)
 
 
-def print_rendered(task: str, path: str, chat: bool, blocks: Sequence[tuple[str, str, str, str, list[str], int]]) -> None:
+def print_rendered(task: str, path: str, chat: bool, blocks: Sequence[tuple[str, str, str, str, list[str], int]],
+                   why: str = "") -> None:
     # soft_wrap: a rendered prompt is shown exactly as the model sees it, never re-wrapped to the
     # terminal width (a wrapped line would read as a newline in the prompt)
-    out.print(f"[bold]{_markup(task)}[/bold] ({_markup(path)}), chat template {'on' if chat else 'off'}", soft_wrap=True)
+    reason = f" ({_markup(why)})" if why else ""
+    out.print(f"[bold]{_markup(task)}[/bold] ({_markup(path)}), chat template {'on' if chat else 'off'}{reason}", soft_wrap=True)
     for prompt_name, ex_id, text, target, refs, n_tokens in blocks:
         out.rule(_markup(f"{prompt_name} · {ex_id} · {n_tokens} tokens"))
         out.print(printable(text), markup=False, highlight=False, soft_wrap=True)

@@ -42,10 +42,11 @@ def tasks_list(tasks_dir: Sequence[str]) -> None:
 @click.option("--tasks-dir", multiple=True)
 @click.option("--model", default=None, help="Tokenizer used for token counts and chat formatting.")
 @click.option("--shots", type=click.IntRange(min=0, max=64), default=0, help="Demonstrations to include.")
-@click.option("--chat-template", type=LazyChoice(literal("model.chat_template")), default="auto")
+@click.option("--chat-template", type=LazyChoice(literal("model.chat_template")), default=None,
+              help="Default: auto (the model's, when it has one); off for an lm-eval task, as lm-eval prompts.")
 @click.option("-n", "count", type=click.IntRange(min=1), default=2, help="Examples to render.")
 def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model: str | None, shots: int,
-               chat_template: str, count: int) -> None:
+               chat_template: str | None, count: int) -> None:
     """Render real examples of a task with every prompt template, with token counts."""
     from promptkit.cli.display import print_rendered
     from promptkit.models.loading import resolve_reference
@@ -64,7 +65,8 @@ def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model:
 
     _, source, _ = resolve_reference(model)
     tokenizer = AutoTokenizer.from_pretrained(source)
-    chat = use_chat_template(tokenizer, chat_template)  # type: ignore[arg-type]
+    mode = chat_template or ("off" if task.from_lm_eval else "auto")
+    chat = use_chat_template(tokenizer, mode)  # type: ignore[arg-type]
     sampler = make_sampler(task.config.fewshot, pool, shots, derive(0, "fewshot"))
     blocks = []
     for template in task.prompts:
@@ -73,7 +75,8 @@ def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model:
             text = format_prompt(prompt, tokenizer, chat)
             n_tokens = len(tokenizer(text, add_special_tokens=not chat)["input_ids"])
             blocks.append((template.name, ex.id, text, prompt.target, list(ex.references), n_tokens))
-    print_rendered(task.name, str(task.path), chat, blocks)
+    why = "lm-eval's default for its tasks; --chat-template auto for the model's" if chat_template is None and task.from_lm_eval else ""
+    print_rendered(task.name, str(task.path), chat, blocks, why)
 
 
 @tasks.command("validate")

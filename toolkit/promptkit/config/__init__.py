@@ -431,7 +431,10 @@ class ModelConfig(Strict):
     name: str | None = None
     device: str = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    chat_template: Literal["auto", "on", "off"] = "auto"
+    # The model's chat template: auto (when it has one), on, off. None: auto, except for a run
+    # of lm-evaluation-harness tasks only, which lm-eval prompts without one unless asked
+    # (promptkit.run.plan.chat_mode).
+    chat_template: Literal["auto", "on", "off"] | None = None
     trust_remote_code: bool = False
     revision: str | None = None
     # QLoRA: the base weights in 4-bit NF4 or 8-bit through bitsandbytes (CUDA only;

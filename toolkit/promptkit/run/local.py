@@ -50,7 +50,7 @@ def run_cells(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, s
     lm = load_model(cfg.model)
     load_s = time.perf_counter() - t0
     check_model_fits(lm, plan.tasks)
-    chat = use_chat_template(lm.tokenizer, cfg.model.chat_template)
+    chat = use_chat_template(lm.tokenizer, plan.chat_mode)  # type: ignore[arg-type]
     session = Session(plan, store, lm, Runtime(batch_size=cfg.batch_size, chat=chat, progress=options.progress),
                       PromptFitter(cfg, plan.seeds, plan.dev_size, lm, chat), trackers, options)
     store.claim()  # before the first write: one writer per run directory

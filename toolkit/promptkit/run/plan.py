@@ -187,6 +187,7 @@ class Plan:
     refs: dict[str, str]
     spaces: dict[str, dict[str, list[Any]]]
     dev_size: int
+    chat_mode: str = "auto"  # model.chat_template resolved for these tasks (chat_mode)
 
     def entries(self, todo: Sequence[CellSpec] | None = None) -> Iterator[list[CellSpec]]:
         """The cells grouped by task x prompt x method entry (the seeds of one entry together)."""
@@ -261,7 +262,7 @@ def prepare(config: RunConfig) -> Plan:
     if spaces and config.tuning.split is None:
         dev_size = max(dev_size, config.tuning.dev_size)
     return Plan(config, tuple(prepared), cells, seeds, {p.name: ref for p, ref in zip(prepared, refs, strict=True)},
-                spaces, dev_size)
+                spaces, dev_size, chat_mode(config, [p.task for p in prepared]))
 
 
 def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, Any]], seeds: RunSeeds,
@@ -313,6 +314,22 @@ def _selection(config: RunConfig, task: Task, group_by: str, limit: int | None, 
         return f"every row of split {split!r}"
     strata = f", stratified by {group_by!r}" if group_by else ""
     return f"a random sample of {n} rows of split {split!r} (seeded by --seed {config.seed}{strata})"
+
+
+def chat_mode(config: RunConfig, tasks: Sequence[Task]) -> str:
+    """``model.chat_template`` for this run: as set, else ``off`` when every task is an
+    lm-evaluation-harness task (lm-eval applies no chat template unless asked, so its prompts
+    are the plain strings), else ``auto``.
+
+    Raises:
+        ConfigError: unset, in a run that mixes lm-eval tasks with promptkit's.
+    """
+    lm_eval, others = [t.name for t in tasks if t.from_lm_eval], [t.name for t in tasks if not t.from_lm_eval]
+    if config.model.chat_template is not None or not (lm_eval and others):
+        return config.model.chat_template or ("off" if lm_eval else "auto")
+    raise ConfigError(f"model.chat_template: the run mixes lm-eval tasks ({', '.join(lm_eval)}: no chat template, as "
+                      f"lm-eval) with promptkit tasks ({', '.join(others)}: the model's chat template); choose one for "
+                      "all with --chat-template auto, on or off")
 
 
 def _check_shots(config: RunConfig, task: Task, pool: Sequence[Example], methods: Sequence[tuple[Any, Any]]) -> None:

@@ -80,6 +80,7 @@ def _sub_config(plan: Plan, members: Sequence[CellSpec], out_dir: Path, name: st
     data = dump(plan.config)
     data.update(tasks=[plan.refs[first.task.name]], methods=[dump(first.method)], out_dir=str(out_dir), run_id=name,
                 launcher="local", report_to=[])
+    data["model"] = {**data["model"], "chat_template": plan.chat_mode}  # as the parent resolved it for all its tasks
     data["training"] = {**data["training"], "dev_size": plan.dev_size, **({"seeds": seeds} if seeds else {})}
     return data
 

@@ -62,6 +62,8 @@ class Task:
     path: Path
     prompts: list[PromptTemplate]
     _adapters: dict[str, Adapter] = field(default_factory=dict, repr=False)
+    # Converted from an lm-evaluation-harness task file (``lm-eval:PATH``).
+    from_lm_eval: bool = False
 
     @property
     def name(self) -> str:
@@ -283,7 +285,8 @@ def load_task(path: str | Path) -> Task:
     """
     if isinstance(path, str) and path.startswith(LM_EVAL_PREFIX):
         path = LmEvalTaskFile(path[len(LM_EVAL_PREFIX):])
-    if isinstance(path, LmEvalTaskFile):
+    lm_eval = isinstance(path, LmEvalTaskFile)
+    if lm_eval:
         from promptkit.tasks.lmeval import convert_file
 
         path = Path(str(path))  # the task's own path is a plain one from here on
@@ -313,7 +316,7 @@ def load_task(path: str | Path) -> Task:
     problems += _check_metrics(config.metrics, doc)
     if problems:
         raise ConfigError(problems)
-    return Task(config=config, path=path, prompts=templates)
+    return Task(config=config, path=path, prompts=templates, from_lm_eval=lm_eval)
 
 
 # How often (prompts) render_all reports progress: a 10^6-row task renders for minutes.
