@@ -121,3 +121,12 @@ def test_few_shot_runs_with_the_inline_demonstrations(tmp_path: Path, tiny_llama
     assert result.exit_code == 0 and not error_lines(result), result.output
     rows = read_jsonl(tmp_path / "out" / "r" / "samples" / "toy_inline_cot" / "few-shot.jsonl")
     assert [r["prompt"].startswith("Q: What is 1 + 1?\nA: => two\n---\nQ: What is 6 / 2?\nA: => three\n---\n") for r in rows] == [True] * 3
+
+
+def test_a_boolean_gold_is_an_index_as_in_lm_eval(tmp_path: Path) -> None:
+    """A JSON copy of BoolQ holds ``"label": true``; lm-eval indexes the choices with it (1)."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    data = tmp_path / "lm" / "data" / "sst2_validation.jsonl"
+    data.write_text('{"idx": 0, "sentence": "a good song", "label": true}\n{"idx": 1, "sentence": "a bad film", "label": false}\n')
+    task = load_task(f"lm-eval:{tmp_path / 'lm' / 'sst2_choice.yaml'}")
+    assert [(ex.label, ex.choices[ex.label]) for ex in task.examples("validation")] == [(1, "positive"), (0, "negative")]

@@ -164,7 +164,8 @@ class MultipleChoiceAdapter(Adapter):
 
     def _label(self, row: Mapping[str, Any], choices: tuple[str, ...], where: str) -> int:
         """The gold choice's index. An int (a column's value, or a template rendering digits) is
-        an index; text is matched against the choices (the rule of lm-evaluation-harness)."""
+        an index, a bool too (false 0, true 1); text is matched against the choices (the rules of
+        lm-evaluation-harness)."""
         f: Any = self.fields
         value: Any
         if self._label_template is not None:
@@ -177,7 +178,9 @@ class MultipleChoiceAdapter(Adapter):
         else:
             value = extract(row, f.label, where=where)
             source = f"column {f.label!r}"
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, bool):  # lm-eval indexes the choices with it: false is 0, true is 1 (BoolQ's label)
+            value = int(value)
+        if isinstance(value, int):
             if 0 <= value < len(choices):
                 return value
             raise DatasetError(f"{where}: {source}: gold index {value} is out of range for {len(choices)} choices "
