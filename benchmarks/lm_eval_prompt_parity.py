@@ -97,7 +97,7 @@ def lm_eval_requests(path: Path) -> list[dict[str, Any]]:
     for k in shot_counts(config.get("num_fewshot")):
         task.set_fewshot_seed(seed=1234)  # simple_evaluate's fewshot_random_seed, once per run
         for i, doc in enumerate(docs):
-            context = task.fewshot_context(doc, k)
+            context = task.fewshot_context(doc, k, gen_prefix=task.doc_to_prefix(doc))  # as build_all_requests calls it
             row: dict[str, Any] = {"shots": k, "row": i, "context": context}
             requests = task.construct_requests(doc, context)
             if isinstance(requests, list):

@@ -130,3 +130,37 @@ def test_a_boolean_gold_is_an_index_as_in_lm_eval(tmp_path: Path) -> None:
     data.write_text('{"idx": 0, "sentence": "a good song", "label": true}\n{"idx": 1, "sentence": "a bad film", "label": false}\n')
     task = load_task(f"lm-eval:{tmp_path / 'lm' / 'sst2_choice.yaml'}")
     assert [(ex.label, ex.choices[ex.label]) for ex in task.examples("validation")] == [(1, "positive"), (0, "negative")]
+
+
+GEN_PREFIX_GOLDEN = {  # lm-eval 0.4.13's contexts (2 shots, first row) for the fixtures with a gen_prefix
+    "qa_generate.yaml": ("Answer the question with a short phrase from the context.\n\nContext: Tom bought three apples .\n"
+                         "Question: How many apples did Tom buy ? Answer: three\n\nContext: The red bike belongs to Leo .\n"
+                         "Question: Who owns the red bike ? Answer: Leo\n\nContext: The green boat belongs to Anna .\n"
+                         "Question: Who owns the green boat ? Answer:"),
+    "sst2_choice.yaml": ("a boring book\nQuestion: Is this sentence positive or negative?\nThe answer is negative\n\na great film\n"
+                         "Question: Is this sentence positive or negative?\nThe answer is positive\n\na good song\n"
+                         "Question: Is this sentence positive or negative?\nThe answer is"),
+}
+GEN_PREFIX_EDITS = {
+    "qa_generate.yaml": ('doc_to_text: "Context: {{context}}\\nQuestion: {{question}}\\nAnswer:"',
+                         'doc_to_text: "Context: {{context}}\\nQuestion: {{question}}"\ngen_prefix: "Answer:"'),
+    "sst2_choice.yaml": ('doc_to_text: "{{sentence}}\\nQuestion: Is this sentence positive or negative?\\nAnswer:"',
+                         'doc_to_text: "{{sentence}}\\nQuestion: Is this sentence positive or negative?\\n"\ngen_prefix: "The answer is"'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GEN_PREFIX_GOLDEN))
+def test_gen_prefix_is_written_as_lm_eval_writes_it(name: str, tmp_path: Path) -> None:
+    """After the query (a space only when neither side has whitespace at the join), and in each
+    demonstration before its answer; a choice is still scored as target_delimiter + choice."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / name
+    old, new = GEN_PREFIX_EDITS[name]
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    task = load_task(f"lm-eval:{path}")
+    sampler = make_sampler(task.config.fewshot, task.fewshot_pool(), 2, seed=0)
+    row = task.examples(task.config.eval_split)[0]
+    prompt = task.prompts[0].render(row, sampler.sample(row))
+    assert format_prompt(prompt, None, chat=False) == GEN_PREFIX_GOLDEN[name]

@@ -178,6 +178,10 @@ class PromptConfig(Strict):
     # Between the instruction and what follows; None: the few-shot delimiter. lm-evaluation-
     # harness puts its description right before the first demonstration: "".
     instruction_delimiter: str | None = None
+    # Written after the query, where the answer starts (a template; lm-evaluation-harness's
+    # gen_prefix): joined to the query with target_delimiter when neither side has whitespace
+    # at the join, and in a demonstration to its answer with a space, as lm-eval joins them.
+    answer_prefix: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -187,8 +191,9 @@ class PromptConfig(Strict):
     @model_serializer(mode="wrap")
     def _omit_default_delimiter(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        if data.get("instruction_delimiter", "") is None:
-            del data["instruction_delimiter"]  # fingerprints of existing prompts stay as they were
+        for key in ("instruction_delimiter", "answer_prefix"):
+            if data.get(key, "") is None:
+                del data[key]  # fingerprints of existing prompts stay as they were
         return data
 
 

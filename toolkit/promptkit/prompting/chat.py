@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from promptkit.errors import ModelError
-from promptkit.records import Prompt
+from promptkit.records import Prompt, joined
 
 ChatMode = Literal["auto", "on", "off"]
 
@@ -34,7 +34,7 @@ def messages(prompt: Prompt) -> list[dict[str, str]]:
     first_prefix = prompt.instruction_prefix
     for shot in prompt.shots:
         turns.append({"role": "user", "content": first_prefix + shot.input})
-        turns.append({"role": "assistant", "content": shot.target.strip()})
+        turns.append({"role": "assistant", "content": joined(shot.prefix or "", shot.target.strip(), " ")})
         first_prefix = ""
     turns.append({"role": "user", "content": first_prefix + prompt.query})
     return turns
@@ -44,7 +44,8 @@ def format_prompt(prompt: Prompt, tokenizer: Any, chat: bool) -> str:
     """The text fed to the model, ending where the model's answer starts."""
     if not chat:
         return prompt.text
-    return str(tokenizer.apply_chat_template(messages(prompt), add_generation_prompt=True, tokenize=False))
+    # an answer prefix opens the assistant's turn, as lm-eval's gen_prefix does
+    return str(tokenizer.apply_chat_template(messages(prompt), add_generation_prompt=True, tokenize=False)) + (prompt.answer_prefix or "")
 
 
 def format_target(prompt: Prompt, tokenizer: Any, chat: bool) -> str:

@@ -25,7 +25,7 @@ from promptkit.config import PromptConfig
 from promptkit.errors import TemplateError, suggest
 from promptkit.records import MASK_SLOT, Example, Prompt, Turn
 
-PARTS = ("instruction", "input", "target")
+PARTS = ("instruction", "input", "target", "answer_prefix")
 # A demonstration written unlike the evaluated example (PromptConfig.fewshot.input / .target).
 SHOT_PARTS = {"fewshot.input": "input", "fewshot.target": "target"}
 # Variables every template may use besides the adapter's fields: ``mask``, the answer slot of a
@@ -249,7 +249,10 @@ class PromptTemplate:
         from the demonstration's own template when the prompt has one (``fewshot.input``)."""
         target = self._render("fewshot.target" if "fewshot.target" in self._compiled else "target", shot)
         part = "fewshot.input" if "fewshot.input" in self._compiled else "input"
-        return Turn(self._render(part, shot, target.strip()), target)
+        return Turn(self._render(part, shot, target.strip()), target, self._prefix(shot))
+
+    def _prefix(self, example: Example) -> str | None:
+        return self._render("answer_prefix", example) if "answer_prefix" in self._compiled else None
 
     def render(self, example: Example, shots: Sequence[Example] = ()) -> Prompt:
         """Render ``example`` with demonstrations ``shots`` into a :class:`Prompt`."""
@@ -269,5 +272,6 @@ class PromptTemplate:
             target_delimiter=self.config.target_delimiter,
             instruction_delimiter=self.config.instruction_delimiter,
             shot_target_delimiter=self.config.fewshot.target_delimiter,
+            answer_prefix=self._prefix(example),
         )
 

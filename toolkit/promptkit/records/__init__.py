@@ -46,6 +46,17 @@ class Turn:
 
     input: str
     target: str
+    prefix: str | None = None  # the answer prefix (PromptConfig.answer_prefix) rendered for this shot
+
+
+def joined(left: str, right: str, delimiter: str) -> str:
+    """``left + delimiter + right``, without the delimiter when either side has whitespace at
+    the join (lm-evaluation-harness's ``maybe_delimit``)."""
+    if not left:
+        return right
+    if not right:
+        return left
+    return left + right if left[-1].isspace() or right[0].isspace() else left + delimiter + right
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class Prompt:
     # Between a demonstration's input and target; None: target_delimiter (lm-eval's
     # fewshot_config.target_delimiter writes demonstrations unlike the evaluated example).
     shot_target_delimiter: str | None = None
+    # Written after the query, where the answer starts (PromptConfig.answer_prefix, rendered).
+    answer_prefix: str | None = None
 
     @property
     def instruction_prefix(self) -> str:
@@ -90,9 +103,16 @@ class Prompt:
     def text(self) -> str:
         # A cloze demonstration carries its answer in the slot already.
         between = self.target_delimiter if self.shot_target_delimiter is None else self.shot_target_delimiter
-        parts = [shot.input if self.cloze else shot.input + between + shot.target for shot in self.shots]
-        parts.append(self.query)
+        parts = [shot.input if self.cloze else _answered(shot.input, shot.prefix, shot.target, between) for shot in self.shots]
+        parts.append(joined(self.query, self.answer_prefix, self.target_delimiter) if self.answer_prefix else self.query)
         return self.instruction_prefix + self.fewshot_delimiter.join(parts)
+
+
+def _answered(text: str, prefix: str | None, answer: str, delimiter: str) -> str:
+    """A demonstration as lm-eval's ``build_qa_turn`` writes it: with an answer prefix, the
+    input joined to the prefix and the prefix to the answer (by a space), each only when
+    neither side has whitespace at the join."""
+    return text + delimiter + answer if not prefix else joined(text, joined(prefix, answer, " "), delimiter)
 
 
 @dataclass(frozen=True)

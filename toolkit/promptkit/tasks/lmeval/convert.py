@@ -35,7 +35,7 @@ READ_KEYS = (
     "task", "tag", "group", "dataset_path", "dataset_name", "dataset_kwargs", "training_split",
     "validation_split", "test_split", "fewshot_split", "output_type", "doc_to_text", "doc_to_target",
     "doc_to_choice", "description", "target_delimiter", "fewshot_delimiter", "num_fewshot",
-    "generation_kwargs", "metric_list", "metadata", "repeats", "fewshot_config",
+    "generation_kwargs", "metric_list", "metadata", "repeats", "fewshot_config", "gen_prefix",
 )
 # Keys that change neither the prompts nor the scores promptkit computes: read past, with a note.
 IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query", "task_alias")
@@ -52,7 +52,6 @@ CODE_HOOKS = {
     "doc_to_audio": "promptkit reads text tasks only",
 }
 UNSUPPORTED_KEYS = {
-    "gen_prefix": "promptkit has no answer prefix after the query; put it at the end of doc_to_text",
     "use_prompt": "promptsource templates are not read; write doc_to_text as a Jinja template",
     "unsafe_code": "promptkit runs no code from tasks",
 }
@@ -129,6 +128,7 @@ class _Converter:
         prompt_input, inputs = self._input_template()
         demos = demonstrations(self.data, self, output_type, fewshot_split, fewshot_delimiter)
         inputs.update(demos.columns)
+        answer_prefix = self._answer_prefix(inputs)
         if description and self.columns is not None and description in self.columns:  # lm-eval's rule, as for doc_to_*
             inputs[description] = description
             description = "{{ " + description + " }}"
@@ -155,6 +155,8 @@ class _Converter:
             "target_delimiter": target_delimiter,
             "fewshot": {"delimiter": fewshot_delimiter, **demos.format},
         }
+        if answer_prefix:
+            prompt["answer_prefix"] = answer_prefix
         if description:
             # lm-eval writes the description right before the first demonstration (or the query).
             prompt.update(instruction=description, instruction_delimiter="")
@@ -320,6 +322,20 @@ class _Converter:
         if self.columns is not None:
             return value in self.columns
         return bool(_IDENT.match(value))
+
+    def _answer_prefix(self, inputs: dict[str, str]) -> str | None:
+        """``gen_prefix`` (a column, or a template rendered per row) as the prompt's answer prefix."""
+        value = self.data.get("gen_prefix")
+        if value is None or isinstance(value, FunctionRef):
+            return None
+        if not isinstance(value, str):
+            self.fail(f"expected text, a column name or a Jinja template, got {type(value).__name__}", "gen_prefix")
+            return None
+        if self._is_column(value):
+            inputs[value] = value
+            return "{{ " + value + " }}"
+        inputs.update({v: v for v in sorted(self._variables("gen_prefix", value))})
+        return value
 
     def _input_template(self) -> tuple[str, dict[str, str]]:
         value = self.data.get("doc_to_text")
