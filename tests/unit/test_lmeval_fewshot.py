@@ -164,3 +164,19 @@ def test_gen_prefix_is_written_as_lm_eval_writes_it(name: str, tmp_path: Path) -
     row = task.examples(task.config.eval_split)[0]
     prompt = task.prompts[0].render(row, sampler.sample(row))
     assert format_prompt(prompt, None, chat=False) == GEN_PREFIX_GOLDEN[name]
+
+
+def test_trust_remote_code_is_read_past_with_local_files_only(tmp_path: Path) -> None:
+    """Local data files have no loading script: the key means nothing there (a note says so); on a
+    hub dataset it would let a script run, and stays refused."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("dataset_kwargs:\n", "dataset_kwargs:\n  trust_remote_code: true\n"), encoding="utf-8")
+    conversion = convert_file(path)
+    assert any("trust_remote_code" in note and "never runs one" in note for note in conversion.notes)
+    hub = text.replace("dataset_path: json", "dataset_path: org/data").split("dataset_kwargs:")[0]
+    path.write_text(hub + "dataset_kwargs:\n  trust_remote_code: true\noutput_type: multiple_choice\n"
+                    + text.split("output_type: multiple_choice\n")[1], encoding="utf-8")
+    with pytest.raises(ConfigError, match="never runs a dataset's loading script"):
+        convert_file(path)

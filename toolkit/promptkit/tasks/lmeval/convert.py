@@ -119,6 +119,9 @@ class _Converter:
         eval_split, train_split, fewshot_split = self._splits()
         source, self.columns = dataset_source(self.data, self.doc.path.parent,
                                               [s for s in (eval_split, train_split, fewshot_split) if s], self.fail)
+        if source is not None and source["kind"] == "files" and "trust_remote_code" in (self.data.get("dataset_kwargs") or {}):
+            self.notes.append("not used: dataset_kwargs.trust_remote_code (local data files have no loading script; "
+                              "promptkit never runs one)")
         target_delimiter = self._string("target_delimiter", " ")
         fewshot_delimiter = self._string("fewshot_delimiter", "\n\n")
         description = self._string("description", "")

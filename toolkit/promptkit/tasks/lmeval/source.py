@@ -56,7 +56,9 @@ def _files_source(data: Mapping[str, Any], folder: Path, builder: str, kwargs: M
     if name is not None:
         fail(f"dataset_name {name!r} means nothing to the {builder!r} builder; remove it", "dataset_name")
     for key in kwargs:
-        if key != "data_files":
+        # trust_remote_code lets a hub dataset's loading script run; local files have none, so
+        # it means nothing here (the converter notes it was read past)
+        if key not in ("data_files", "trust_remote_code"):
             fail("not supported with local files; accepted: data_files", "dataset_kwargs", key)
     files = kwargs.get("data_files")
     if files is None:
