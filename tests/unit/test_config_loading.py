@@ -155,7 +155,7 @@ def test_unknown_top_level_key_did_you_mean() -> None:
     problem = one(task_problems(VALID_TASK + "genration: {max_new_tokens: 3}\n"))
     assert (problem.file, problem.line, problem.key) == ("tasks/toy.yaml", 12, "genration")
     assert str(problem).startswith("tasks/toy.yaml:12: genration: unknown key 'genration'; did you mean 'generation'?")
-    assert "(accepted: adapter, context_policy, dataset, description, eval_split, fewshot, generation, limit, metrics, name," in str(problem)
+    assert "(accepted: adapter, context_policy, dataset, description, eval_split, fewshot, filters, generation, limit, metric_options, metrics, name," in str(problem)
 
 
 def test_unknown_nested_key_gives_key_path_and_line() -> None:

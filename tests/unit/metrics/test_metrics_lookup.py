@@ -24,6 +24,7 @@ BUILTINS = [
     "rouge1",
     "rouge2",
     "rougeL",
+    "string_match",
     "token_f1",
 ]
 

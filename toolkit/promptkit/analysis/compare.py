@@ -41,6 +41,7 @@ from promptkit.metrics import MetricContext, get_metric
 from promptkit.metrics.base import FloatArray, MeanMetric
 from promptkit.metrics.bootstrap import bootstrap_values, percentile_interval
 from promptkit.metrics.paired import PairTest, paired_test
+from promptkit.metrics.scoring import column_outputs
 from promptkit.metrics.significance import holm, two_level_bootstrap_ci
 from promptkit.records.comparisons import PairComparison, SeedSummary
 from promptkit.records.results import CellResult, RunResult, TaskInfo
@@ -94,8 +95,7 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
             tasks.setdefault(c.task, {}).setdefault(c.prompt, {}).setdefault(c.method, []).append(c)
     for task, prompts in tasks.items():
         info = result.tasks.get(task, TaskInfo())
-        ctx = MetricContext(language=info.language, labels=info.labels, squad_version=info.squad_version,
-                            bleu_tokenize=info.bleu_tokenize)
+        ctx = MetricContext.of_task(info)
         data: list[_PromptData] = []
         for prompt, by_method in prompts.items():
             labels = [m for m in order if m in by_method]
@@ -121,8 +121,10 @@ def compare_runs(result: RunResult, run_dir: str | Path, n_boot: int = 1000, see
                 refs = [rows[labels[0]][0][i].references for i in ids]
                 for name in metrics:
                     metric = get_metric(name)
-                    stats[name] = {m: [metric.stats([r[i].prediction for i in ids], refs, ctx) for r in rows[m]]
-                                   for m in labels}
+                    # a column metric[filter] scores the filter's results, saved in the rows
+                    stats[name] = {m: [metric.stats(column_outputs(name, [r[i].prediction for i in ids],
+                                                                   [r[i].filtered for i in ids]), refs, ctx)
+                                       for r in rows[m]] for m in labels}
                     for m in labels:
                         if len(stats[name][m]) > 1:
                             result.seed_summaries.append(_seed_summary(task, prompt, name, metric, m, by_method[m],

@@ -95,7 +95,9 @@ def merge_runs(results: Sequence[RunResult], run_dirs: Sequence[str | Path], out
 
 
 def rescore(result: RunResult, run_dir: str | Path, names: Sequence[str]) -> list[Path]:
-    """Add metrics ``names`` to every finished cell, scored from its saved samples.
+    """Add metrics ``names`` to every finished cell, scored from its saved samples. A name
+    ``metric[filter]`` scores the results of the task's filter pipeline ``filter`` saved in the
+    rows (``promptkit.records.columns``); a bare name, the unfiltered outputs.
 
     Values, intervals (the run's bootstrap settings and stream, cluster bootstrap when the rows
     carry groups) and per-sample scores are computed exactly as the run would have; the samples
@@ -106,6 +108,7 @@ def rescore(result: RunResult, run_dir: str | Path, names: Sequence[str]) -> lis
 
     Raises:
         UnknownNameError: an unknown metric name.
+        MetricError: a filter the rows have no results of.
         PromptkitError: a cell whose samples file is missing.
     """
     from promptkit.metrics import MetricContext, get_metric, score
@@ -126,13 +129,14 @@ def rescore(result: RunResult, run_dir: str | Path, names: Sequence[str]) -> lis
             raise PromptkitError(f"{run_dir / (c.samples or 'samples')}: no saved samples for {c.task} / {c.method}; "
                                  "metrics can only be added from a run's samples files")
         info = result.tasks.get(c.task, TaskInfo())
-        ctx = MetricContext(language=info.language, labels=info.labels, squad_version=info.squad_version,
-                            bleu_tokenize=info.bleu_tokenize)
+        ctx = MetricContext.of_task(info)
         preds = [Prediction(example_id=r.example_id, prompt=r.prompt, output=r.prediction, references=tuple(r.references))
                  for r in rows]
         groups = [r.group for r in rows]
+        # a column metric[filter] scores the filter's results saved in the rows
         scores = score(list(names), preds, ctx, n_boot=n_boot, seed=seed,
-                       groups=None if any(g is None for g in groups) else [str(g) for g in groups])
+                       groups=None if any(g is None for g in groups) else [str(g) for g in groups],
+                       filtered=[r.filtered for r in rows])
         c.metrics.update(scores)
         for i, r in enumerate(rows):  # the dicts are the file's own rows: updated in place
             r.scores = {**r.scores, **{k: s.per_sample[i] for k, s in scores.items()}}

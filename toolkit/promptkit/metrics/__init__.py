@@ -19,7 +19,7 @@ Importing this package is cheap: sacrebleu, rouge-score and evaluate are importe
 metric that needs them is computed.
 """
 
-from promptkit.metrics import classification, qa, rouge, translation  # noqa: F401  (register)
+from promptkit.metrics import classification, matching, qa, rouge, translation  # noqa: F401  (register)
 from promptkit.metrics.base import (
     METRICS,
     AdditiveMetric,
@@ -27,6 +27,7 @@ from promptkit.metrics.base import (
     Metric,
     MetricContext,
     MetricError,
+    StringMatchOptions,
 )
 from promptkit.metrics.bootstrap import (
     bootstrap_ci,
@@ -53,6 +54,7 @@ __all__ = [
     "Metric",
     "MetricContext",
     "MetricError",
+    "StringMatchOptions",
     "bootstrap_ci",
     "format_p",
     "get_metric",

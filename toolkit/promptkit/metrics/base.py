@@ -10,13 +10,14 @@ the n-gram match counts and lengths, whose sums give corpus BLEU exactly.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from promptkit.config.patterns import PatternError, compile_checked
 from promptkit.errors import PromptkitError
 from promptkit.metrics.language import detect_language, normalize_language
 from promptkit.registry import Registry
@@ -30,6 +31,51 @@ class MetricError(PromptkitError):
     cannot be loaded or computed."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class StringMatchOptions:
+    """The options of ``string_match`` (lm-eval's ``exact_match`` options, HF evaluate's names)."""
+
+    ignore_case: bool = False
+    ignore_punctuation: bool = False
+    ignore_numbers: bool = False
+    regexes_to_ignore: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regexes_to_ignore", tuple(self.regexes_to_ignore))
+        for name in ("ignore_case", "ignore_punctuation", "ignore_numbers"):
+            if not isinstance(getattr(self, name), bool):
+                raise MetricError(f"string_match option {name} must be true or false, got {getattr(self, name)!r}")
+        for pattern in self.regexes_to_ignore:
+            if not isinstance(pattern, str):
+                raise MetricError(f"string_match regexes_to_ignore holds {pattern!r}, not a pattern")
+            try:
+                compile_checked(pattern)
+            except PatternError as exc:
+                raise MetricError(f"string_match regexes_to_ignore: {exc}") from None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> StringMatchOptions:
+        """The options as a task file or results.json writes them (absent keys: the defaults).
+
+        Raises:
+            MetricError: an unknown option or a value of the wrong kind.
+        """
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise MetricError(f"unknown string_match option {unknown[0]!r}; accepted: {', '.join(sorted(known))}")
+        patterns = data.get("regexes_to_ignore") or ()
+        if not isinstance(patterns, (list, tuple)):
+            raise MetricError(f"string_match regexes_to_ignore must be a list of patterns, got {patterns!r}")
+        return cls(**{**data, "regexes_to_ignore": tuple(patterns)})
+
+    def describe(self) -> dict[str, str]:
+        return {"ignore_case": str(self.ignore_case).lower(), "ignore_punctuation": str(self.ignore_punctuation).lower(),
+                "ignore_numbers": str(self.ignore_numbers).lower(),
+                "regexes_to_ignore": " ".join(repr(p) for p in self.regexes_to_ignore) or "none"}
 
 
 @dataclass(frozen=True)
@@ -50,12 +96,26 @@ class MetricContext:
             nothing are dropped, and a row left without any is the no-answer ``""``).
         bleu_tokenize: a sacrebleu tokenizer name (``"ja-mecab"``...) that overrides the one
             BLEU derives from the language (:func:`promptkit.metrics.translation.bleu_tokenizer`).
+        string_match: the options of ``string_match`` (the task's ``metric_options.string_match``).
     """
 
     language: str | None = None
     labels: tuple[str, ...] = ()
     squad_version: Literal["1.1", "2.0"] = "1.1"
     bleu_tokenize: str | None = None
+    string_match: StringMatchOptions = field(default_factory=StringMatchOptions)
+
+    @classmethod
+    def of_task(cls, info: Any) -> MetricContext:
+        """The context a run recorded for a task (``promptkit.records.results.TaskInfo``), so that
+        ``promptkit report`` scores and compares exactly as the run did.
+
+        Raises:
+            MetricError: recorded options that are not valid (an edited results.json).
+        """
+        return cls(language=info.language, labels=info.labels, squad_version=info.squad_version,
+                   bleu_tokenize=info.bleu_tokenize,
+                   string_match=StringMatchOptions.from_mapping(info.metric_options.get("string_match")))
 
     def __post_init__(self) -> None:
         # Frozen dataclass: normalise through object.__setattr__ so that every metric sees one

@@ -6,7 +6,7 @@ metrics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from promptkit.metrics.bootstrap import percentile_interval, resample_counts
 from promptkit.metrics.hub import PREFIX, hub_metric
 from promptkit.metrics.inference import mean_interval
 from promptkit.records import MetricScore, Prediction
+from promptkit.records.columns import split_column
 
 
 def metric_names() -> list[str]:
@@ -34,16 +35,41 @@ def get_metric(name: str, where: str = "") -> Metric:
     """A new metric object for a registered name or ``evaluate:<hub-name>[:<result-key>]``.
 
     Args:
-        name: ``"token_f1"``, ``"bleu"``... or ``"evaluate:bertscore:f1"``.
+        name: ``"token_f1"``, ``"bleu"``... or ``"evaluate:bertscore:f1"``; a column
+            ``"exact_match[strict-match]"`` (a metric on a filter pipeline's outputs) gives its metric.
         where: location prefixed to error messages (``"tasks/squad.yaml:7: metrics[1]"``).
 
     Raises:
         UnknownNameError: not a built-in metric (the message suggests the closest one).
         MetricError: a hub metric that cannot be loaded (offline, unknown).
     """
+    name, _pipeline = split_column(name)
     if name.startswith(PREFIX):
         return hub_metric(name, where)
     return METRICS.get(name, where)()
+
+
+def column_outputs(name: str, predictions: Sequence[Prediction] | Sequence[str],
+                   filtered: Sequence[Mapping[str, str]] | None) -> list[str]:
+    """The outputs column ``name`` scores: each prediction's output, or for ``metric[pipeline]``
+    the pipeline's result for each row (``filtered``, one mapping per row).
+
+    Raises:
+        MetricError: a row without that pipeline's result (naming the pipelines it has).
+    """
+    _metric, pipeline = split_column(name)
+    outputs = [p if isinstance(p, str) else p.output for p in predictions]
+    if pipeline is None:
+        return outputs
+    rows = filtered if filtered is not None else [{}] * len(outputs)
+    if len(rows) != len(outputs):
+        raise MetricError(f"{len(rows)} filtered rows for {len(outputs)} predictions")
+    missing = next((row for row in rows if pipeline not in row), None)
+    if missing is not None:
+        have = ", ".join(map(repr, missing))
+        raise MetricError(f"column {name!r}: the rows hold no results of filter {pipeline!r}; "
+                          + (f"the run's filters are {have}" if have else "the task has no filters"))
+    return [row[pipeline] for row in rows]
 
 
 # A module-level default: MetricContext is frozen, so sharing one instance is safe.
@@ -58,6 +84,7 @@ def score(
     seed: int = 0,
     alpha: float = 0.05,
     groups: Sequence[object] | None = None,
+    filtered: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, MetricScore]:
     """Score predictions with several metrics, each with a confidence interval.
 
@@ -75,6 +102,9 @@ def score(
         groups: one label per prediction (the article of each question, say): intervals then
             resample whole groups (a cluster bootstrap), since rows of one group are not
             independent; None resamples rows.
+        filtered: each prediction's filter results by pipeline name
+            (``promptkit.tasks.filters.filter_outputs``): a name ``metric[pipeline]`` scores
+            ``metric`` on them (:func:`column_outputs`).
 
     Returns:
         ``{name: MetricScore}`` in the order of ``names``; values and intervals on a 0-100
@@ -88,10 +118,9 @@ def score(
     """
     _check(predictions, n_boot, alpha)
     metrics = {name: get_metric(name) for name in dict.fromkeys(names)}
-    outputs = [p.output for p in predictions]
     references = [p.references for p in predictions]
     stats: dict[str, FloatArray] = {
-        name: metric.stats(outputs, references, ctx) for name, metric in metrics.items()
+        name: metric.stats(column_outputs(name, predictions, filtered), references, ctx) for name, metric in metrics.items()
     }
 
     # Means of per-row scores get analytic intervals that hold with few groups (Wilson with the
@@ -107,6 +136,9 @@ def score(
     scores: dict[str, MetricScore] = {}
     for name, metric in metrics.items():
         details = dict(metric.describe(ctx, references))
+        pipeline = split_column(name)[1]
+        if pipeline is not None:
+            details["filter"] = pipeline
         (low, high), how = _interval(metric, stats[name], resampled.get(name), groups, alpha, clustered)
         if how is not None:
             details["interval"] = how

@@ -77,9 +77,10 @@ class TaskInfo:
     Attributes:
         version / path / adapter: the task definition evaluated.
         eval_split / train_split / n / n_train / source: what was read, and from where.
-        metrics / generation: what was computed, with which settings.
-        language / labels / squad_version / bleu_tokenize: the metric context, so that
-            ``promptkit report`` recomputes comparisons exactly as the run did.
+        metrics / generation: what was computed (its score columns), with which settings.
+        language / labels / squad_version / bleu_tokenize / metric_options: the metric context,
+            so that ``promptkit report`` recomputes comparisons exactly as the run did.
+        filters: the task's output filter pipelines (``promptkit.tasks.filters``), as written.
         overlaps: evaluated rows also seen in training or the few-shot pool, allowed by
             ``--allow-overlap`` (one line each).
         group_by / groups: the split's grouping column and the number of its groups evaluated
@@ -115,11 +116,17 @@ class TaskInfo:
     prompts: dict[str, str] = field(default_factory=dict)  # template name -> its version
     # The task's own verdict settings (metric, margin, alpha; None: the run's, else the default).
     verdict: dict[str, Any] = field(default_factory=dict)
+    # Options of the metrics scored (string_match's), and the output filter pipelines.
+    metric_options: dict[str, Any] = field(default_factory=dict)
+    filters: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("metrics", "labels", "overlaps"):
             data[key] = list(data[key])
+        for key in ("metric_options", "filters"):  # written when set: other tasks' records read as before
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod

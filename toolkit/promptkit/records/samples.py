@@ -22,7 +22,10 @@ class SampleRow:
     every prompt template and seed of one task x method entry).
 
     Attributes:
-        scores: the per-example score of every metric that has one (corpus metrics have none).
+        filtered: the result of each of the task's filter pipelines on ``prediction``, by pipeline
+            name (written only when the task has ``filters``): the columns ``metric[pipeline]``
+            score these, and ``promptkit report --metric`` rescores them without a model.
+        scores: the per-example score of every column that has one (corpus metrics have none).
         group: the example's group (``group_by``; written only when the split has one): the
             paired tests of ``promptkit report`` resample by it.
         choices / choice_logprobs / label / predicted_label: tasks that score choices only.
@@ -36,6 +39,7 @@ class SampleRow:
     prompt: str = ""
     prediction: str = ""
     raw_output: str = ""
+    filtered: dict[str, str] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
@@ -55,6 +59,8 @@ class SampleRow:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         extra = data.pop("extra")
+        if not self.filtered:  # files of tasks without filters read as they always have
+            del data["filtered"]
         if self.group is None:
             del data["group"]
         if self.choices is None:

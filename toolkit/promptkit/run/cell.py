@@ -81,11 +81,24 @@ def new_cell(spec: CellSpec, method_cfg: Any) -> CellResult:
 
 
 def selection_score(p: PreparedTask, preds: list[Prediction]) -> float:
-    """The task's first metric without an interval: what dev curves and tuning select on."""
+    """The task's first column without an interval (its first metric, on its first filter's
+    results when it has filters): what dev curves and tuning select on."""
     from promptkit.metrics import score
+    from promptkit.tasks.filters import filter_predictions
 
-    metric = p.task.config.metrics[0]
-    return score([metric], preds, p.metric_context, n_boot=0)[metric].value
+    tc = p.task.config
+    column = tc.columns()[0]
+    # dev rows come from the train split, or from tuning.split (which then wins)
+    filtered = filter_predictions(tc.filters, preds, [*p.train, *p.tune_dev])
+    return score([column], preds, metric_context(p), n_boot=0, filtered=filtered)[column].value
+
+
+def metric_context(p: PreparedTask) -> Any:
+    """What the task's metrics need: the adapter's context with the task's metric options."""
+    from promptkit.metrics import StringMatchOptions
+
+    options = StringMatchOptions.from_mapping(dump(p.task.config.metric_options.string_match))
+    return dataclasses.replace(p.metric_context, string_match=options)
 
 
 @contextmanager
@@ -117,7 +130,7 @@ def fit_context(session: Session, spec: CellSpec, seed: int, prompts: TrainingPr
     tc = p.task.config
     return FitContext(training=session.plan.config.training, seed=derive(seed, "training"), workdir=workdir, dev=prompts.dev,
                       dev_score=(lambda preds: selection_score(p, preds)) if prompts.n_dev_examples else None,
-                      metric_name=tc.metrics[0], generation=tc.generation, on_step=on_step)
+                      metric_name=tc.columns()[0], generation=tc.generation, on_step=on_step)
 
 
 def run_cell(session: Session, spec: CellSpec, rows: Rows, tuning: TuningResult | None = None) -> CellResult:
@@ -251,13 +264,16 @@ def _record_adaptation(session: Session, cell: CellResult, method: Any) -> None:
 def _record_scores(session: Session, spec: CellSpec, cell: CellResult, outcome: Outcome, rows: Rows) -> None:
     """Scores with intervals, timings and throughput into the cell; its rows into the samples file."""
     from promptkit.metrics import score
+    from promptkit.tasks.filters import filter_predictions
 
     prompts, preds, predict_s = outcome.prompts, outcome.predictions, outcome.predict_s
     p = spec.task
+    tc = p.task.config
     groups = p.groups(preds)
     plan = session.plan
-    scores = score(p.task.config.metrics, preds, p.metric_context, n_boot=plan.config.bootstrap_samples,
-                   seed=plan.seeds.bootstrap, groups=groups)
+    filtered = filter_predictions(tc.filters, preds, p.examples)
+    scores = score(tc.columns(), preds, metric_context(p), n_boot=plan.config.bootstrap_samples,
+                   seed=plan.seeds.bootstrap, groups=groups, filtered=filtered)
     cell.metrics = scores
     out_tokens = sum(pr.output_tokens for pr in preds)
     cell.timings = {"fit_s": round(outcome.fit_s, 3), "predict_s": round(predict_s, 3)}
@@ -270,7 +286,7 @@ def _record_scores(session: Session, spec: CellSpec, cell: CellResult, outcome: 
     rel = RunStore.samples_file(p.name, cell.method)
     cell.samples = rel.as_posix()
     file_rows = rows.setdefault(rel, [])
-    file_rows.extend(sample_rows(spec.template.name, cell.method, cell.seed, prompts, preds, scores, groups))
+    file_rows.extend(sample_rows(spec.template.name, cell.method, cell.seed, prompts, preds, scores, groups, filtered))
     session.store.write_rows(rel, file_rows)
 
 
@@ -294,12 +310,14 @@ def _offset(progress: ProgressFn | None, start: int, size: int, total: int) -> P
 
 
 def sample_rows(prompt_name: str, method: str, seed: int | None, prompts: Sequence[Prompt], preds: Sequence[Prediction],
-                scores: dict[str, Any], groups: Sequence[str] | None = None) -> list[SampleRow]:
-    """The samples-file rows of a cell, one per evaluated example."""
+                scores: dict[str, Any], groups: Sequence[str] | None = None,
+                filtered: Sequence[dict[str, str]] | None = None) -> list[SampleRow]:
+    """The samples-file rows of a cell, one per evaluated example (with its filters' results)."""
     rows = []
     for i, (_prompt, pd) in enumerate(zip(prompts, preds, strict=True)):
         row = SampleRow(example_id=pd.example_id, prompt_name=prompt_name, method=method, seed=seed, prompt=pd.prompt,
-                        prediction=pd.output, raw_output=pd.raw_output, references=list(pd.references),
+                        prediction=pd.output, raw_output=pd.raw_output, filtered=dict(filtered[i]) if filtered else {},
+                        references=list(pd.references),
                         scores={name: s.per_sample[i] for name, s in scores.items() if len(s.per_sample) == len(preds)},
                         prompt_tokens=pd.prompt_tokens, output_tokens=pd.output_tokens,
                         group=groups[i] if groups is not None else None)

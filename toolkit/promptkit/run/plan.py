@@ -137,7 +137,7 @@ class PreparedTask:
             n=len(self.examples),
             n_train=len(self.train),
             source=self.source,
-            metrics=tuple(tc.metrics),
+            metrics=tuple(tc.columns()),  # with filters, each metric on each pipeline: metric[filter]
             generation=dump(tc.generation),
             language=metric_ctx.language,
             labels=tuple(metric_ctx.labels),
@@ -150,6 +150,8 @@ class PreparedTask:
             groups=len({ex.group for ex in self.examples}) if self.group_by else 0,
             prompts={t.name: str(t.config.version) for t in self.task.prompts},
             verdict=dump(tc.verdict),
+            metric_options={k: v for k, v in dump(tc.metric_options).items() if k in tc.metrics},
+            filters=[dump(f) for f in tc.filters],
         )
 
 

@@ -1,6 +1,6 @@
 """The task config: where a task's data is, how its rows become examples (its adapter), how they
 are prompted and scored. The ``adapter`` union is the adapter registry's
-(``promptkit.tasks.adapters.AdapterConfig``)."""
+(``promptkit.tasks.adapters.AdapterConfig``); ``filters`` are ``promptkit.tasks.filters``'s."""
 
 from __future__ import annotations
 
@@ -19,8 +19,38 @@ from promptkit.config import (
     Strict,
     VerdictSettings,
 )
+from promptkit.config.patterns import PatternError, compile_checked
 from promptkit.errors import suggest
+from promptkit.records.columns import column_name
 from promptkit.tasks.adapters import ADAPTERS, AdapterConfig
+from promptkit.tasks.filters import MAX_PIPELINES, FilterPipeline
+
+
+class StringMatchSettings(Strict):
+    """The options of the metric ``string_match``: lm-evaluation-harness's ``exact_match`` options
+    (``promptkit.metrics.matching``), applied to outputs and references alike."""
+
+    ignore_case: bool = False
+    ignore_punctuation: bool = False
+    ignore_numbers: bool = False
+    # deleted in order (re.sub(pattern, "", text)) before the other options apply
+    regexes_to_ignore: list[str] = Field(default_factory=list, max_length=64)
+
+    @field_validator("regexes_to_ignore")
+    @classmethod
+    def _compiled(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                compile_checked(pattern)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
+class MetricOptions(Strict):
+    """Settings of the metrics that take some, by metric name."""
+
+    string_match: StringMatchSettings = Field(default_factory=StringMatchSettings)
 
 
 class TaskConfig(Strict):
@@ -48,6 +78,19 @@ class TaskConfig(Strict):
     context_policy: ContextPolicy | None = None
     # How the verdict is decided: selection metric, equivalence margin, alpha.
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
+    # Output filter pipelines (promptkit.tasks.filters): every metric is scored on every
+    # pipeline's result, as the column metric[pipeline]. None: the outputs are scored as they are.
+    filters: list[FilterPipeline] = Field(default_factory=list, max_length=MAX_PIPELINES)
+    # Options of the metrics that take some (string_match: lm-eval's exact_match options).
+    metric_options: MetricOptions = Field(default_factory=MetricOptions)
+
+    def columns(self) -> list[str]:
+        """The score columns, in the order results list them: the metrics, or with ``filters``
+        each metric on each pipeline (``exact_match[strict-match]``). The first decides what a
+        selection (tuning, dev curves, the verdict unless ``verdict.metric`` says) is made on."""
+        if not self.filters:
+            return list(self.metrics)
+        return [column_name(m, f.name) for m in self.metrics for f in self.filters]
 
     @model_validator(mode="after")
     def _check_splits(self) -> TaskConfig:
@@ -69,8 +112,29 @@ class TaskConfig(Strict):
                 f"fewshot.split {self.fewshot.split!r} is the evaluated split; demonstrations "
                 "must come from another split (e.g. 'train')"
             )
-        if self.verdict.metric is not None and self.verdict.metric not in self.metrics:
-            raise ValueError(f"verdict.metric {self.verdict.metric!r} is not one of the task's metrics {self.metrics}")
+        if self.verdict.metric is not None and self.verdict.metric not in self.columns():
+            what = "metrics" if not self.filters else "columns (each metric on each filter)"
+            raise ValueError(f"verdict.metric {self.verdict.metric!r} is not one of the task's {what} {self.columns()}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_filters(self) -> TaskConfig:
+        names = [f.name for f in self.filters]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"filters: pipeline names used twice: {dupes}; each names its own score columns")
+        for option in self.metric_options.model_fields_set:
+            if option not in self.metrics:
+                raise ValueError(f"metric_options.{option} is set, but {option!r} is not one of the task's metrics {self.metrics}")
+        wanted = sorted({name for f in self.filters for name in f.choices_fields()})
+        if wanted:
+            fields = getattr(self.adapter, "fields", None)
+            variables = ADAPTERS.get(self.adapter.kind)(self.adapter, fields).variables() if fields is not None else set()
+            for name in wanted:
+                if name not in variables:
+                    raise ValueError(f"filters: multi_choice_regex reads the row's choices from field {name!r}, which "
+                                     f"adapter {self.adapter.kind!r} does not give (it gives {sorted(variables)}); map the "
+                                     "column under adapter.fields.inputs, or set choices_field")
         return self
 
     @field_validator("prompts")
