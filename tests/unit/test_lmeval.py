@@ -275,7 +275,8 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
 @pytest.mark.parametrize(("body", "message"), [
     ("output_type: generate_untill\n", "output_type: unknown output type 'generate_untill'; did you mean 'generate_until'?"),
     ("output_type: loglikelihood\n", "output_type 'loglikelihood' (the log-likelihood or greedy match of one continuation) "
-                                     "has no promptkit equivalent"),
+                                     "is not supported by promptkit yet"),
+    ("output_type: loglikelihood_rolling\n", "output_type 'loglikelihood_rolling' (perplexity over whole documents) is not supported"),
     ("generation_kwargs: {do_sample: true, top_p: 0.9}\n", "generation_kwargs.do_sample: do_sample True: promptkit decodes greedily"),
     ("generation_kwargs: {top_p: 0.9}\n", "generation_kwargs.top_p: not supported; promptkit decodes greedily and accepts: until"),
     ("doc_to_target: '{{a.split()[0]}}'\n", "doc_to_target: the template '{{a.split()[0]}}' computes its target"),

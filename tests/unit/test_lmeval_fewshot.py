@@ -180,3 +180,21 @@ def test_trust_remote_code_is_read_past_with_local_files_only(tmp_path: Path) ->
                     + text.split("output_type: multiple_choice\n")[1], encoding="utf-8")
     with pytest.raises(ConfigError, match="never runs a dataset's loading script"):
         convert_file(path)
+
+
+def test_weight_by_size_on_a_task_metric_is_read_past(tmp_path: Path) -> None:
+    """It weighs a group's subtasks; lm-eval ignores it on a task's own metric (afrobench's files)."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  - metric: acc\n", "  - metric: acc\n    weight_by_size: true\n"))
+    assert convert_file(path).task["metrics"] == ["accuracy"]
+
+
+def test_remote_data_files_are_refused_not_read_as_paths(tmp_path: Path) -> None:
+    """``hf://datasets/...`` was taken for a path beside the task file (prost, wnli_es)."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    text = path.read_text(encoding="utf-8").replace("data/sst2_validation.jsonl", "hf://datasets/org/sst2/validation.jsonl")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="'hf://datasets/org/sst2/validation.jsonl' is a remote file"):
+        convert_file(path)

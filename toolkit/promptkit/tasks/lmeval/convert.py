@@ -66,7 +66,9 @@ METRICS = {
 DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc", "acc_norm"]}
 # Metric options that promptkit's metric already implies (exact_match normalises case and
 # punctuation as SQuAD's script does) or that only restate the metric's own definition.
-METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation"}
+# weight_by_size weighs a group's subtasks (aggregate_metric_list); lm-eval ignores it on a task's
+# own metric, and so does promptkit.
+METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation", "weight_by_size"}
 GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
 LM_EVAL_MAX_GEN_TOKS = 256  # lm-eval's default max_gen_toks
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -215,9 +217,11 @@ class _Converter:
 
     def _output_type(self) -> str | None:
         value = self.data.get("output_type", "generate_until")  # lm-eval's default
-        if value == "loglikelihood":
-            self.fail("output_type 'loglikelihood' (the log-likelihood or greedy match of one continuation) has no "
-                      f"promptkit equivalent; accepted: {', '.join(map(repr, OUTPUT_TYPES))}", "output_type")
+        if value in ("loglikelihood", "loglikelihood_rolling"):
+            what = ("the log-likelihood or greedy match of one continuation" if value == "loglikelihood"
+                    else "perplexity over whole documents")
+            self.fail(f"output_type {value!r} ({what}) is not supported by promptkit yet; accepted: "
+                      f"{', '.join(map(repr, OUTPUT_TYPES))}", "output_type")
             return None
         if value not in OUTPUT_TYPES:
             known = (*OUTPUT_TYPES, "loglikelihood", "loglikelihood_rolling")

@@ -73,6 +73,11 @@ def _files_source(data: Mapping[str, Any], folder: Path, builder: str, kwargs: M
         if not items or not all(isinstance(p, str) and p for p in items):
             fail(f"expected a file path or a list of them, got {paths!r}", "dataset_kwargs", "data_files", str(split))
             continue
+        remote = [p for p in items if "://" in p]
+        if remote:  # hf://datasets/..., https://...: not a path relative to the task file
+            fail(f"{remote[0]!r} is a remote file; promptkit reads local data files: download it and give its local path",
+                 "dataset_kwargs", "data_files", str(split))
+            continue
         globbed = [p for p in items if any(c in p for c in "*?[")]
         if globbed:
             fail(f"{globbed[0]!r}: patterns are not expanded; list the files", "dataset_kwargs", "data_files", str(split))
