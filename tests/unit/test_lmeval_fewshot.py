@@ -198,3 +198,14 @@ def test_remote_data_files_are_refused_not_read_as_paths(tmp_path: Path) -> None
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="'hf://datasets/org/sst2/validation.jsonl' is a remote file"):
         convert_file(path)
+
+
+def test_a_key_written_twice_keeps_its_last_value_with_a_note(tmp_path: Path) -> None:
+    """lm-eval's own files have some (kmmlu's _cot_kmmlu_yaml): PyYAML keeps the last value, and
+    so does the converter, saying so; promptkit's own task files still refuse them."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + 'doc_to_choice: ["bad", "good"]\n', encoding="utf-8")
+    conversion = convert_file(path)
+    assert conversion.task["adapter"]["choices"] == ["bad", "good"]
+    assert any("doc_to_choice: written twice; the last value is used" in note for note in conversion.notes)

@@ -73,6 +73,7 @@ class YamlDocument:
         self.data = data
         self.lines = lines
         self.file = file
+        self.duplicates: list[Problem] = []  # keys written twice, when the reader allowed it
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         path = tuple(path)
@@ -89,7 +90,8 @@ class YamlDocument:
         return Problem(message, self.file, self.line_of(path), format_path(path) or None)
 
 
-def read_yaml(path: str | Path, display: str | None = None, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> YamlDocument:
+def read_yaml(path: str | Path, display: str | None = None, loader: type[yaml.SafeLoader] = yaml.SafeLoader,
+              duplicates_ok: bool = False) -> YamlDocument:
     """Read one YAML file that must hold a mapping (``loader``: a safe loader, perhaps with
     constructors of its own for tags such as lm-evaluation-harness's ``!function``).
 
@@ -107,7 +109,7 @@ def read_yaml(path: str | Path, display: str | None = None, loader: type[yaml.Sa
         raise ConfigError([Problem(str(exc).removeprefix(f"{path}: "), file)]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(f"cannot read file: {exc}", file)]) from exc
-    return parse_yaml(text, file, loader)
+    return parse_yaml(text, file, loader, duplicates_ok)
 
 
 # A task, prompt or run file is a few kilobytes; these bound what a hostile one can cost.
@@ -150,7 +152,10 @@ def _expanded_size(node: yaml.Node, file: str) -> int:
     return total
 
 
-def parse_yaml(text: str, file: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> YamlDocument:
+def parse_yaml(text: str, file: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader,
+               duplicates_ok: bool = False) -> YamlDocument:
+    """``duplicates_ok``: a key written twice is not an error; its last value is kept, as PyYAML
+    keeps it (lm-evaluation-harness's own files have some), and ``duplicates`` lists them."""
     if len(text) > MAX_YAML_CHARS:
         raise ConfigError([Problem(f"file is {len(text):,} characters; a task, prompt or run file may have at most "
                                    f"{MAX_YAML_CHARS:,} (put data in a data file the task points to)", file)])
@@ -180,10 +185,12 @@ def parse_yaml(text: str, file: str, loader: type[yaml.SafeLoader] = yaml.SafeLo
         )
     lines: dict[KeyPath, int] = {}
     problems: list[Problem] = []
-    _line_map(node, (), lines, problems, file)
-    if problems:
+    _line_map(node, (), lines, problems, file)  # its problems are keys written twice
+    if problems and not duplicates_ok:
         raise ConfigError(problems)
-    return YamlDocument(data, lines, file)
+    doc = YamlDocument(data, lines, file)
+    doc.duplicates = problems
+    return doc
 
 
 # ----------------------------------------------------------------------------- pydantic errors

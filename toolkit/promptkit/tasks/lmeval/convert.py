@@ -105,7 +105,7 @@ class _Converter:
         self.doc = doc
         self.data = doc.data
         self.problems: list[Problem] = []
-        self.notes: list[str] = []
+        self.notes: list[str] = doc.duplicates()
         self.columns: set[str] | None = None
 
     def fail(self, message: str, *path: str | int, quotes: bool = True) -> None:

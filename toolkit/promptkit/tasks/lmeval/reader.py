@@ -89,6 +89,13 @@ class LmEvalDocument:
             message = f"not accepted ({NOT_QUOTED}); set {path[0]} in {self.path.name} to see what is wrong with it"
         return doc.problem(message, path)
 
+    def duplicates(self) -> list[str]:
+        """Keys written twice in the file or its includes, each a note: the last value is used,
+        as lm-eval (PyYAML) uses it."""
+        docs = {id(d): d for d in [self.root, *self.owners.values()] if d is not None}
+        return [f"{p.file}:{p.line}: {p.key}: written twice; the last value is used, as lm-eval uses it"
+                for d in docs.values() for p in d.duplicates]
+
     def included(self, key: str) -> bool:
         """Whether top-level ``key`` comes from an included file rather than the file itself."""
         owner = self.owners.get(key)
@@ -115,7 +122,7 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem], reads: l
         # stop at once: the rest of the tree would multiply, not add
         raise ConfigError([Problem(f"includes read more than {MAX_INCLUDE_FILES} files for one task (a file counts each "
                                    "time it is included); flatten the includes", str(chain[0] if chain else path))])
-    doc = _read_included(path, chain) if chain else read_yaml(path, loader=LmEvalLoader)
+    doc = _read_included(path, chain) if chain else read_yaml(path, loader=LmEvalLoader, duplicates_ok=True)
     for key in doc.data:
         if not isinstance(key, str):  # YAML reads `1:`, `true:`, `null:` as a number, a bool, None
             raise ConfigError([Problem(f"the key {key!r} ({type(key).__name__}) is not a name; lm-eval keys are names "
@@ -179,7 +186,7 @@ def _read_included(path: Path, chain: tuple[Path, ...]) -> YamlDocument:
     """
     by = chain[-1].name
     try:
-        doc = read_yaml(path, loader=LmEvalLoader)
+        doc = read_yaml(path, loader=LmEvalLoader, duplicates_ok=True)
     except ConfigError as exc:
         # YAML's own messages quote the text (an alias, a tag, a duplicate key): file-level
         # problems (not found, too large, not a regular file) carry no text and stay as they are
