@@ -209,3 +209,17 @@ def test_a_key_written_twice_keeps_its_last_value_with_a_note(tmp_path: Path) ->
     conversion = convert_file(path)
     assert conversion.task["adapter"]["choices"] == ["bad", "good"]
     assert any("doc_to_choice: written twice; the last value is used" in note for note in conversion.notes)
+
+
+@pytest.mark.parametrize(("template", "references"), [
+    ("\"{{ context.split(' ')[-2] }}\"", ("Anna",)),                   # a value the template computes
+    ("\"{{ answers + [question.split(' ')[0]] }}\"", ("Anna", "Who")),  # a list literal: several references
+])
+def test_a_generation_target_computed_by_a_template(template: str, references: tuple[str, ...], tmp_path: Path) -> None:
+    """lm-eval renders doc_to_target per row (``{{ ['A', 'B', 'C', 'D'][answer] }}``; 1,709 of its
+    files compute their target), and reads a rendered list literal as several targets."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "qa_generate.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('doc_to_target: "{{answers[0]}}"', f"doc_to_target: {template}"))
+    task = load_task(f"lm-eval:{path}")
+    assert task.examples("test")[0].references == references

@@ -15,7 +15,8 @@ from promptkit.models.batching import Runtime
 from promptkit.prompting import PromptTemplate
 from promptkit.run.plan import choice_normalization
 from promptkit.tasks import TaskConfig, load_task
-from promptkit.tasks.adapters.multiple_choice import MultipleChoiceAdapter, MultipleChoiceAdapterConfig, parse_list
+from promptkit.tasks.adapters.multiple_choice import MultipleChoiceAdapter, MultipleChoiceAdapterConfig
+from promptkit.tasks.adapters.row_templates import parse_list
 
 
 def adapter(**config: Any) -> MultipleChoiceAdapter:

@@ -8,7 +8,6 @@ harness scores them the same way (:func:`promptkit.harness.predict.predict`: the
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -16,33 +15,11 @@ import jinja2
 from pydantic import Field, field_validator, model_validator
 
 from promptkit.config import FieldPath, FieldPaths, Strict, check_choice_count
-from promptkit.errors import DatasetError, TemplateError
-from promptkit.prompting.template import RenderLimit, environment, render_limited
+from promptkit.errors import DatasetError
 from promptkit.records import Example
 from promptkit.tasks.adapters.base import Adapter, register_adapter
+from promptkit.tasks.adapters.row_templates import compile_row_template, parse_list, render_row
 from promptkit.tasks.sources import extract
-
-# Exceptions a sandboxed expression over a row may raise (``choices.label.index(answerKey)``
-# when the key is not there): the row's fault, reported with the row.
-_RENDER_FAILURES = (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-                    ZeroDivisionError, OverflowError)
-
-
-def _compile(source: str, name: str) -> jinja2.Template:
-    try:
-        return environment().from_string(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"adapter.{name}: invalid Jinja2 on line {exc.lineno} of the template: {exc.message}") from exc
-
-
-def parse_list(text: str) -> list[Any] | None:
-    """A rendered list literal (``"['a', 'b']"``, as ``{{ choices.text }}`` renders) as a list, or
-    None when the text is not one. ``ast.literal_eval`` builds literals only, never calls code."""
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return list(value) if isinstance(value, (list, tuple)) else None
 
 
 class MultipleChoiceFields(Strict):
@@ -102,8 +79,8 @@ class MultipleChoiceAdapter(Adapter):
 
     def __init__(self, config: Any, fields: Any):
         super().__init__(config, fields)
-        self._choices_template = _compile(config.choices_template, "choices_template") if config.choices_template else None
-        self._label_template = _compile(config.label_template, "label_template") if config.label_template else None
+        self._choices_template = compile_row_template(config.choices_template, "choices_template") if config.choices_template else None
+        self._label_template = compile_row_template(config.label_template, "label_template") if config.label_template else None
 
     def variables(self) -> set[str]:
         return {*self.fields.inputs, "choices", "label_text"}  # type: ignore[attr-defined]
@@ -126,13 +103,7 @@ class MultipleChoiceAdapter(Adapter):
                        choices=choices, label=label)
 
     def _render(self, template: jinja2.Template, row: Mapping[str, Any], where: str, name: str) -> str:
-        try:
-            return render_limited(template, {str(k): v for k, v in row.items()})
-        except RenderLimit as exc:
-            raise TemplateError(f"{where}: adapter.{name}: rendering stopped: {exc}") from None
-        except _RENDER_FAILURES as exc:
-            raise DatasetError(f"{where}: adapter.{name}: {type(exc).__name__}: {exc} "
-                               f"(the row has: {', '.join(sorted(map(str, row)))})") from None
+        return render_row(template, row, where, name)
 
     def _choices(self, row: Mapping[str, Any], where: str) -> tuple[str, ...]:
         f: Any = self.fields

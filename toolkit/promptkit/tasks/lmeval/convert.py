@@ -366,6 +366,10 @@ class _Converter:
         value = self.data.get("doc_to_target")
         if "doc_to_choice" in self.data:
             self.fail("doc_to_choice applies to output_type multiple_choice", "doc_to_choice")
+        if isinstance(value, str) and not self._is_column(value) and _PATH_TEMPLATE.match(value) is None:
+            # a target the template computes ({{ ['A', 'B'][answer] }}): rendered per row, as lm-eval does
+            self._variables("doc_to_target", value)
+            return {"kind": "generation", "fields": {"inputs": inputs}, "references_template": value}
         references = self._column_path("doc_to_target", value)
         return {"kind": "generation", "fields": {"inputs": inputs, "references": references or "x"}}
 
