@@ -184,7 +184,9 @@ def test_qa_converts_key_by_key() -> None:
     assert c["adapter"]["fields"] == {"inputs": {"context": "context", "question": "question"}, "references": "answers.0"}
     assert c["generation"] == {"max_new_tokens": 6, "stop": ["\n"]}
     assert c["fewshot"] == {"split": "train", "shots": 2, "sampler": "lm-eval", "seed": 1234, "exclude_evaluated": False}
-    assert c["metrics"] == ["exact_match"]
+    # lm-eval's exact_match with its options (ignore_case, ignore_punctuation) is string_match
+    assert c["metrics"] == ["string_match"]
+    assert c["metric_options"] == {"string_match": {"ignore_case": True, "ignore_punctuation": True}}
     assert conversion.notes == ["not used: should_decontaminate, doc_to_decontamination_query (decontamination: "
                                 "promptkit's leakage check compares the evaluated rows with the train split and few-shot "
                                 "pool; task_alias: the task is named by `task`)"]
@@ -265,7 +267,7 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
                              "metric_list: [{metric: mcc}, {metric: acc, regexes_to_ignore: [x]}]\n")
     found = problems(path)
     assert f"{path}:7: doc_to_text: the template reads 'missing', which is not a column of the data (columns: idx, label, sentence)" in found
-    assert any(p.startswith(f"{path}:10: filter_list: lm-eval code hooks are never run") for p in found)
+    assert f"{path}:10: filter_list: filters apply to generated text (output_type generate_until)" in found
     assert f"{path}:11: fewshot_config.sampler: unknown sampler 'balanced'; accepted: 'default', 'first_n'" in found
     assert any(p.startswith(f"{path}:12: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'?") for p in found)
     assert f"{path}:13: metric_list[0].metric: unknown metric 'mcc' for multiple_choice; promptkit maps: acc, acc_norm, f1" in found

@@ -223,3 +223,58 @@ def test_a_generation_target_computed_by_a_template(template: str, references: t
     path.write_text(path.read_text(encoding="utf-8").replace('doc_to_target: "{{answers[0]}}"', f"doc_to_target: {template}"))
     task = load_task(f"lm-eval:{path}")
     assert task.examples("test")[0].references == references
+
+
+GSM8K_LIKE = """task: toy_gsm
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: data/test.jsonl
+test_split: test
+output_type: generate_until
+doc_to_text: "Question: {{q}}\\nAnswer:"
+doc_to_target: "{{a}}"
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+    ignore_case: true
+    ignore_punctuation: false
+    regexes_to_ignore: [",", "\\\\$", "(?s).*#### ", "\\\\.$"]
+generation_kwargs:
+  until: ["Question:"]
+filter_list:
+  - name: "strict-match"
+    filter:
+      - function: "regex"
+        regex_pattern: "#### (\\\\-?[0-9\\\\.\\\\,]+)"
+      - function: "take_first"
+  - name: "flexible-extract"
+    filter:
+      - function: "regex"
+        group_select: -1
+        regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)"
+      - function: "take_first"
+"""
+
+
+def test_gsm8k_filters_and_exact_match_options_convert(tmp_path: Path) -> None:
+    """lm-eval's built-in filters are declarative: GSM8K's two pipelines become promptkit's
+    filters (each metric scored on each, string_match[strict-match] first), and exact_match with
+    its options is string_match with them (lm-eval's definition)."""
+    c = convert_file(inline_task(tmp_path, GSM8K_LIKE)).task
+    assert c["metrics"] == ["string_match"]
+    assert c["metric_options"] == {"string_match": {"ignore_case": True, "ignore_punctuation": False,
+                                                    "regexes_to_ignore": [",", "\\$", "(?s).*#### ", "\\.$"]}}
+    assert [f["name"] for f in c["filters"]] == ["strict-match", "flexible-extract"]
+    assert c["filters"][1]["steps"][0] == {"function": "regex", "group_select": -1, "regex_pattern": "(-?[$0-9.,]{2,})|(-?[0-9]+)"}
+    task = load_task(f"lm-eval:{tmp_path / 'inline_cot.yaml'}")
+    assert task.config.columns() == ["string_match[strict-match]", "string_match[flexible-extract]"]
+
+
+def test_a_custom_filter_is_refused_naming_the_flag_free_alternatives(tmp_path: Path) -> None:
+    text = GSM8K_LIKE.replace('      - function: "take_first"\n  - name: "flexible-extract"',
+                              '      - function: !function utils.extract\n  - name: "flexible-extract"')
+    with pytest.raises(ConfigError) as caught:
+        convert_file(inline_task(tmp_path, text))
+    assert any("a custom filter (!function utils.extract): promptkit never imports code" in str(p) for p in caught.value.problems)

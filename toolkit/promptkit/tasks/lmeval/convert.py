@@ -26,6 +26,7 @@ from promptkit.config import FILE_NAME_RE, MAX_CHOICES, slug
 from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.prompting.template import environment, template_variables
 from promptkit.tasks.lmeval.fewshot import demonstrations
+from promptkit.tasks.lmeval.filters import choices_columns, filters_from_lm_eval
 from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
 from promptkit.tasks.lmeval.source import dataset_source
 
@@ -35,7 +36,7 @@ READ_KEYS = (
     "task", "tag", "group", "dataset_path", "dataset_name", "dataset_kwargs", "training_split",
     "validation_split", "test_split", "fewshot_split", "output_type", "doc_to_text", "doc_to_target",
     "doc_to_choice", "description", "target_delimiter", "fewshot_delimiter", "num_fewshot",
-    "generation_kwargs", "metric_list", "metadata", "repeats", "fewshot_config", "gen_prefix",
+    "generation_kwargs", "metric_list", "metadata", "repeats", "fewshot_config", "gen_prefix", "filter_list",
 )
 # Keys that change neither the prompts nor the scores promptkit computes: read past, with a note.
 IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query", "task_alias")
@@ -45,7 +46,6 @@ IGNORED_WHY = ("decontamination: promptkit's leakage check compares the evaluate
 CODE_HOOKS = {
     "process_docs": "rewrite the data file instead",
     "process_results": "score with the metrics of metric_list instead",
-    "filter_list": "promptkit scores the generation as it is, cut at the first `until` string",
     "custom_dataset": "point dataset_kwargs.data_files at local files instead",
     "class": "promptkit reads declarative tasks only",
     "doc_to_image": "promptkit reads text tasks only",
@@ -58,7 +58,8 @@ UNSUPPORTED_KEYS = {
 # lm-eval metric -> promptkit metric, per output type; acc_norm is accuracy with per-character
 # normalisation of the choice scores, as in lm-eval (log-likelihood / len(choice)).
 METRICS = {
-    "generate_until": {"exact_match": "exact_match", "f1": "token_f1", "bleu": "bleu", "chrf": "chrf",
+    # lm-eval's exact_match is string equality after its options (ignore_case, ...): string_match
+    "generate_until": {"exact_match": "string_match", "f1": "token_f1", "bleu": "bleu", "chrf": "chrf",
                        "rouge1": "rouge1", "rouge2": "rouge2", "rougeL": "rougeL"},
     "multiple_choice": {"acc": "accuracy", "acc_norm": "accuracy", "f1": "macro_f1"},
 }
@@ -68,7 +69,9 @@ DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc",
 # punctuation as SQuAD's script does) or that only restate the metric's own definition.
 # weight_by_size weighs a group's subtasks (aggregate_metric_list); lm-eval ignores it on a task's
 # own metric, and so does promptkit.
-METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation", "weight_by_size"}
+METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "weight_by_size"}
+# exact_match's own options (lm-eval's definition, HF evaluate's names): string_match's options.
+MATCH_OPTIONS = ("ignore_case", "ignore_punctuation", "ignore_numbers", "regexes_to_ignore")
 GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
 LM_EVAL_MAX_GEN_TOKS = 256  # lm-eval's default max_gen_toks
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -107,6 +110,7 @@ class _Converter:
         self.problems: list[Problem] = []
         self.notes: list[str] = doc.duplicates()
         self.columns: set[str] | None = None
+        self.match_options: dict[str, Any] = {}  # exact_match's options, for string_match
 
     def fail(self, message: str, *path: str | int, quotes: bool = True) -> None:
         """Record a problem at ``path``; ``quotes=False``: the message quotes no value of the
@@ -140,6 +144,7 @@ class _Converter:
         elif description:
             inputs.update({v: v for v in sorted(self._variables("description", description))})
         metrics, normalization = self._metrics(output_type)
+        filters = self._filters(output_type, inputs)
         if output_type == "multiple_choice":
             adapter = self._multiple_choice(inputs, normalization)
             target = "{{ label_text }}"
@@ -185,6 +190,8 @@ class _Converter:
             train_split=train_split,
             prompts=[prompt],
             metrics=metrics,
+            **({"filters": filters} if filters else {}),
+            **({"metric_options": {"string_match": self.match_options}} if self.match_options and "string_match" in metrics else {}),
             # fewshot.split must name another split than the evaluated one, even when unused.
             fewshot={**demos.settings, "split": pool or ("train" if eval_split != "train" else "validation"),
                      **({"shots": shots} if shots else {})},
@@ -445,6 +452,18 @@ class _Converter:
         return adapter
 
     # ------------------------------------------------------------------------- scoring
+    def _filters(self, output_type: str, inputs: dict[str, str]) -> list[dict[str, Any]]:
+        """``filter_list`` as promptkit's ``filters`` (lm-eval's built-in filters; code refused)."""
+        value = self.data.get("filter_list")
+        if value is None or isinstance(value, FunctionRef):
+            return []
+        if output_type != "generate_until":
+            self.fail("filters apply to generated text (output_type generate_until)", "filter_list", quotes=False)
+            return []
+        filters = filters_from_lm_eval(value, self.fail, self.notes.append)
+        inputs.update({column: column for column in choices_columns(filters)})  # multi_choice_regex reads the row's choices
+        return filters
+
     def _metrics(self, output_type: str) -> tuple[list[str], str]:
         raw = self.data.get("metric_list")
         table = METRICS[output_type]
@@ -461,10 +480,14 @@ class _Converter:
                 if not isinstance(metric, str):
                     self.fail(f"expected {{metric: name, ...}}, got {entry!r}", "metric_list", i)
                     continue
+                matching = metric == "exact_match" and output_type == "generate_until"
                 for option in entry:
-                    if option not in METRIC_OPTIONS:
+                    if option in MATCH_OPTIONS and matching:
+                        self.match_options[str(option)] = entry[option]
+                    elif option not in METRIC_OPTIONS:
+                        accepted = sorted([*METRIC_OPTIONS, *(MATCH_OPTIONS if matching else ())])
                         self.fail(f"metric option {option!r} is not applied by promptkit; accepted: "
-                                  f"{', '.join(sorted(METRIC_OPTIONS))}", "metric_list", i, str(option))
+                                  f"{', '.join(accepted)}", "metric_list", i, str(option))
                 aggregation = entry.get("aggregation")
                 if aggregation is not None and not isinstance(aggregation, FunctionRef) and aggregation not in ("mean", metric):
                     self.fail(f"aggregation {aggregation!r}: promptkit aggregates {metric} as its definition says "
@@ -484,7 +507,7 @@ class _Converter:
             self.notes.append(f"{scoring[1]} not computed: promptkit scores a task's choices one way, "
                               f"{scoring[0]} (the first listed) here")
         normalization = "chars" if scoring and scoring[0] == "acc_norm" else "none"
-        return metrics or ["accuracy" if output_type == "multiple_choice" else "exact_match"], normalization
+        return metrics or ["accuracy" if output_type == "multiple_choice" else "string_match"], normalization
 
     def _generation_settings(self, fewshot_delimiter: str) -> dict[str, Any]:
         raw = self.data.get("generation_kwargs")

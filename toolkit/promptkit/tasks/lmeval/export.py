@@ -14,7 +14,7 @@ from promptkit.tasks.lmeval.convert import Conversion
 
 # The order of a hand-written promptkit task file (README, tasks/*.yaml).
 KEY_ORDER = ("name", "version", "description", "tags", "dataset", "adapter", "eval_split", "train_split",
-             "prompts", "metrics", "generation", "fewshot")
+             "prompts", "metrics", "metric_options", "filters", "generation", "fewshot")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -32,7 +32,8 @@ _Dumper.add_representer(str, _text)
 def relocated(conversion: Conversion, folder: Path) -> dict[str, Any]:
     """The converted task with its data paths relative to ``folder`` (where the task file will
     be), in the usual key order. Absolute paths stay absolute."""
-    task = {k: conversion.task[k] for k in KEY_ORDER if k in conversion.task}
+    # every key, in the usual order (a key missing from KEY_ORDER is written last, never dropped)
+    task = {k: conversion.task[k] for k in (*KEY_ORDER, *conversion.task) if k in conversion.task}
     source = dict(task["dataset"])
     if source.get("kind") == "files":
         base = conversion.source.parent
