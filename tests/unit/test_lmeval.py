@@ -280,7 +280,7 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
                                      "is not supported by promptkit yet"),
     ("output_type: loglikelihood_rolling\n", "output_type 'loglikelihood_rolling' (perplexity over whole documents) is not supported"),
     ("generation_kwargs: {do_sample: true, top_p: 0.9}\n", "generation_kwargs.do_sample: do_sample True: promptkit decodes greedily"),
-    ("generation_kwargs: {top_p: 0.9}\n", "generation_kwargs.top_p: not supported; promptkit decodes greedily and accepts: until"),
+    ("generation_kwargs: {num_beams: 4}\n", "generation_kwargs.num_beams: not supported; promptkit decodes greedily and accepts: until"),
     ("dataset_kwargs: {data_files: d.jsonl, field: data}\n", "dataset_kwargs.field: not supported with local files"),
     ("num_fewshot: 2\n", "num_fewshot: num_fewshot > 0 needs a split to draw demonstrations from"),
     ("repeats: 3\n", "repeats: repeats 3: promptkit decodes greedily, so a repeat gives the same answer; set 1"),

@@ -278,3 +278,10 @@ def test_a_custom_filter_is_refused_naming_the_flag_free_alternatives(tmp_path: 
     with pytest.raises(ConfigError) as caught:
         convert_file(inline_task(tmp_path, text))
     assert any("a custom filter (!function utils.extract): promptkit never imports code" in str(p) for p in caught.value.problems)
+
+
+def test_sampling_settings_of_a_greedy_decoding_are_read_past(tmp_path: Path) -> None:
+    """``top_p`` beside ``do_sample: false`` (267 of lm-eval's files) shapes nothing: noted, not refused."""
+    text = INLINE.replace('generation_kwargs:\n  until: ["\\n\\n"]', 'generation_kwargs:\n  until: ["\\n\\n"]\n  do_sample: false\n  top_p: 0.9\n  num_beams: 1')
+    conversion = convert_file(inline_task(tmp_path, text))
+    assert any("not used: generation_kwargs top_p" in note for note in conversion.notes)

@@ -73,6 +73,9 @@ METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "weight_by_size"}
 # exact_match's own options (lm-eval's definition, HF evaluate's names): string_match's options.
 MATCH_OPTIONS = ("ignore_case", "ignore_punctuation", "ignore_numbers", "regexes_to_ignore")
 GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
+# Settings of sampling only: with do_sample false (the only decoding promptkit and these files use)
+# the model never reads them.
+SAMPLING_ONLY = ("top_p", "top_k", "min_p", "typical_p")
 LM_EVAL_MAX_GEN_TOKS = 256  # lm-eval's default max_gen_toks
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ``{{ answers.text[0] }}``: a template that only reads one value, as a promptkit column path.
@@ -518,9 +521,15 @@ class _Converter:
         if not isinstance(raw, Mapping):
             self.fail(f"expected a mapping, got {type(raw).__name__}", "generation_kwargs")
             return settings
+        inert = [str(k) for k in raw if k in SAMPLING_ONLY]
+        if inert:  # they shape sampling, which lm-eval's greedy decoding (do_sample false) never does
+            self.notes.append(f"not used: generation_kwargs {', '.join(inert)} (sampling settings; the decoding is greedy)")
         for key in raw:
-            if key not in GENERATION_KEYS:
-                self.fail(f"not supported; promptkit decodes greedily and accepts: {', '.join(GENERATION_KEYS)}",
+            if key == "num_beams" and raw[key] == 1:
+                continue  # one beam is greedy decoding
+            if key not in GENERATION_KEYS and key not in SAMPLING_ONLY:
+                self.fail(f"not supported; promptkit decodes greedily and accepts: {', '.join(GENERATION_KEYS)} "
+                          f"(and reads past {', '.join(SAMPLING_ONLY)}, which greedy decoding never uses)",
                           "generation_kwargs", str(key))
         until = raw.get("until", [fewshot_delimiter])
         until = [until] if isinstance(until, str) else until
