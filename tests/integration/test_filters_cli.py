@@ -102,3 +102,16 @@ def test_report_rescores_a_pipeline_from_the_samples(run: Path) -> None:
     assert outcome.exit_code == 2
     assert error_lines(outcome) == ["error: column 'exact_match[nope]': the rows hold no results of filter 'nope'; "
                                     "the run's filters are 'first-word', 'last-word'"]
+
+
+def test_tuning_selects_on_the_first_column_and_records_it(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    """With filters the selection metric is the first column, string_match[first-word]; the
+    tuning record named the bare metric (string_match), which no column is."""
+    (tmp_path / "task.yaml").write_text(TASK + "train_split: train\n", encoding="utf-8")
+    outcome = invoke(["eval", "--task", str(tmp_path / "task.yaml"), "--model", str(tiny_llama_dir), "--method", "prompt-tuning",
+                      "--tune", "--limit", "4", "--out", str(tmp_path), "--run-id", "t", "--device", "cpu",
+                      "--set", "training.steps=1", "--set", "tuning.candidates=2", "--set", "tuning.dev_size=2",
+                      "--set", "bootstrap_samples=0"])
+    assert outcome.exit_code == 0, outcome.output
+    (cell,) = results(tmp_path / "t")["cells"]
+    assert cell["tuning"]["metric"] == "string_match[first-word]"

@@ -79,7 +79,7 @@ def tune(session: Session, spec: CellSpec) -> TuningResult:
     if not ok:
         raise PromptkitError(f"task {p.name!r}: every tuning candidate of {spec.method.label} failed; first: {candidates[0].error}")
     best = max(ok, key=lambda c: c.dev_score)  # the first of equal scores (grid order)
-    return TuningResult(tc.metrics[0], split, len(dev_prompts), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
+    return TuningResult(tc.columns()[0], split, len(dev_prompts), cfg.tuning.sampler, seed, tuple(candidates), dict(best.params))
 
 
 def _candidate(session: Session, spec: CellSpec, cand_cfg: Any, chosen: dict[str, Any], label: str, context: Any,

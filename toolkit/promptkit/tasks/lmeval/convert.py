@@ -24,6 +24,7 @@ import jinja2
 
 from promptkit.config import FILE_NAME_RE, MAX_CHOICES, slug
 from promptkit.errors import ConfigError, Problem, suggest
+from promptkit.metrics.base import MetricError, StringMatchOptions
 from promptkit.prompting.template import environment, template_variables
 from promptkit.tasks.lmeval.fewshot import demonstrations
 from promptkit.tasks.lmeval.filters import choices_columns, filters_from_lm_eval
@@ -222,7 +223,8 @@ class _Converter:
             self.fail(f"repeats {repeats!r}: promptkit decodes greedily, so a repeat gives the same answer; set 1 "
                       "(several training seeds: --seeds N)", "repeats")
         for path, ref in _functions(self.data):
-            if path[0] not in CODE_HOOKS and not isinstance(self.data.get(str(path[0])), FunctionRef):
+            # filter_list reports its own (filters_from_lm_eval: a custom filter, with the accepted ones)
+            if path[0] not in (*CODE_HOOKS, "filter_list") and not isinstance(self.data.get(str(path[0])), FunctionRef):
                 self.fail(f"!function {ref.ref}: promptkit never imports code from a task file", *path)
 
     def _output_type(self) -> str | None:
@@ -486,7 +488,7 @@ class _Converter:
                 matching = metric == "exact_match" and output_type == "generate_until"
                 for option in entry:
                     if option in MATCH_OPTIONS and matching:
-                        self.match_options[str(option)] = entry[option]
+                        self._match_option(str(option), entry[option], i)
                     elif option not in METRIC_OPTIONS:
                         accepted = sorted([*METRIC_OPTIONS, *(MATCH_OPTIONS if matching else ())])
                         self.fail(f"metric option {option!r} is not applied by promptkit; accepted: "
@@ -511,6 +513,15 @@ class _Converter:
                               f"{scoring[0]} (the first listed) here")
         normalization = "chars" if scoring and scoring[0] == "acc_norm" else "none"
         return metrics or ["accuracy" if output_type == "multiple_choice" else "string_match"], normalization
+
+    def _match_option(self, option: str, value: Any, i: int) -> None:
+        """One of exact_match's options, checked where it is written (string_match takes it)."""
+        try:
+            StringMatchOptions.from_mapping({option: value})
+        except MetricError as exc:
+            self.fail(str(exc), "metric_list", i, option)
+            return
+        self.match_options[option] = value
 
     def _generation_settings(self, fewshot_delimiter: str) -> dict[str, Any]:
         raw = self.data.get("generation_kwargs")
