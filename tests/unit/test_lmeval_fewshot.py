@@ -285,3 +285,11 @@ def test_sampling_settings_of_a_greedy_decoding_are_read_past(tmp_path: Path) ->
     text = INLINE.replace('generation_kwargs:\n  until: ["\\n\\n"]', 'generation_kwargs:\n  until: ["\\n\\n"]\n  do_sample: false\n  top_p: 0.9\n  num_beams: 1')
     conversion = convert_file(inline_task(tmp_path, text))
     assert any("not used: generation_kwargs top_p" in note for note in conversion.notes)
+
+
+def test_a_bad_exact_match_option_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    text = GSM8K_LIKE.replace('regexes_to_ignore: [",", "\\\\$", "(?s).*#### ", "\\\\.$"]', 'regexes_to_ignore: ["(unclosed"]')
+    assert "(unclosed" in text
+    with pytest.raises(ConfigError) as caught:
+        convert_file(inline_task(tmp_path, text))
+    assert any(p.key == "metric_list[0].regexes_to_ignore" and p.line == 16 for p in caught.value.problems), caught.value.problems
