@@ -28,15 +28,16 @@ LM_EVAL_DRAWS = [["a boring book", "a great film"], ["a great film", "a happy an
                  ["i hate the food", "a great film"], ["i love the song", "a terrible film"],
                  ["a great film", "i hate the food"], ["i hate the food", "a happy and good film"]]
 
-INLINE = """task: toy_inline_cot
-dataset_path: json
+# a generation task on data/test.jsonl (inline_task writes it); each test adds its own keys
+LOCAL_GENERATION = """dataset_path: json
 dataset_kwargs:
   data_files:
     test: data/test.jsonl
 test_split: test
 output_type: generate_until
 doc_to_text: "Question: {{q}}\\nAnswer:"
-doc_to_target: a
+"""
+INLINE = "task: toy_inline_cot\n" + LOCAL_GENERATION + """doc_to_target: a
 num_fewshot: 2
 fewshot_config:
   sampler: first_n
@@ -225,15 +226,7 @@ def test_a_generation_target_computed_by_a_template(template: str, references: t
     assert task.examples("test")[0].references == references
 
 
-GSM8K_LIKE = """task: toy_gsm
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: data/test.jsonl
-test_split: test
-output_type: generate_until
-doc_to_text: "Question: {{q}}\\nAnswer:"
-doc_to_target: "{{a}}"
+GSM8K_LIKE = "task: toy_gsm\n" + LOCAL_GENERATION + """doc_to_target: "{{a}}"
 metric_list:
   - metric: exact_match
     aggregation: mean
