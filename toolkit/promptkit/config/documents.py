@@ -63,7 +63,9 @@ def _line_map(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], problem
 
 def _as_written(key: Any) -> Any:
     """How a key YAML read as a bool or null is most often written (the line map holds text)."""
-    return {True: "true", False: "false", None: "null"}.get(key, str(key)) if key is None or isinstance(key, bool | int | float) else key
+    if key is None or isinstance(key, bool):
+        return {True: "true", False: "false", None: "null"}[key]
+    return str(key) if isinstance(key, int | float) else key
 
 
 class YamlDocument:

@@ -104,7 +104,7 @@ def conform_value(value: Any, hint: Any, where: str) -> Any:
             raise _fail(where, "an object", value)
         item = args[1] if len(args) == 2 else Any
         return {k: conform_value(v, item, f"{where}.{k}") for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         layout = getattr(hint, "file_layout", None)
         return conform(hint, value, where, extra=getattr(hint, "FILE_EXTRA", "forbid"), layout=layout() if layout else None)
     raise TypeError(f"{where}: no reader for {hint!r}")  # a record field of a new kind: a bug here

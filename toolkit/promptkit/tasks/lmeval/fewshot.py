@@ -11,7 +11,7 @@ The converter (:mod:`promptkit.tasks.lmeval.convert`) asks :func:`demonstrations
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -120,13 +120,14 @@ def _formats(config: Mapping[str, Any], conv: Converting, output_type: str, fews
         if key == "doc_to_target" and output_type == "multiple_choice":
             conv.fail("not supported for multiple_choice: a demonstration's answer is its gold choice", "fewshot_config", key)
             continue
-        template, columns = _template(value, conv, lambda source, k=key: conv._variables(f"fewshot_config.{k}", source))
+        template, columns = _template(value, conv, f"fewshot_config.{key}")
         out.format[part] = template
         out.columns.update(columns)
 
 
-def _template(value: str, conv: Converting, variables: Callable[[str], set[str]]) -> tuple[str, dict[str, str]]:
-    """lm-eval's rule for a doc_to_* string: a column's name is the column, else a template."""
+def _template(value: str, conv: Converting, key: str) -> tuple[str, dict[str, str]]:
+    """lm-eval's rule for a doc_to_* string: a column's name is the column, else a template
+    (``key`` names it in problems)."""
     if conv._is_column(value):
         return "{{ " + value + " }}", {value: value}
-    return value, {v: v for v in sorted(variables(value))}
+    return value, {v: v for v in sorted(conv._variables(key, value))}
