@@ -133,7 +133,7 @@ def test_tuning_progress_shows_the_candidate_and_the_total(monkeypatch: pytest.M
         store=SimpleNamespace(resume=False, main=False),
         options=SimpleNamespace(progress=lambda label, done, total: labels.append((label, done, total))),
     )
-    task = SimpleNamespace(name="t", train=[], task=SimpleNamespace(config=SimpleNamespace(metrics=["accuracy"])))
+    task = SimpleNamespace(name="t", train=[], task=SimpleNamespace(config=SimpleNamespace(metrics=["accuracy"], columns=lambda: ["accuracy"])))
     spec = SimpleNamespace(task=task, method=method, template=SimpleNamespace(name="p"))
     tuning.tune(session, spec)  # type: ignore[arg-type]
     assert labels == [(f"tune lora candidate {i}/3", 1, 4) for i in (1, 2, 3)]
