@@ -15,7 +15,7 @@ Nothing runs: promptkit reads ``!function`` as a marker, no task code is importe
 never imported here (``--lm-eval-python`` only asks that interpreter where the package lies), and
 the hub is off (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE, and every socket connection is counted).
 
-    .venv/bin/python benchmarks/lm_eval_census.py --lm-eval-python /work/lmeval-venv/bin/python \\
+    .venv/bin/python benchmarks/lm_eval_census.py --lm-eval-python ../lmeval-venv/bin/python \\
         --json /tmp/census.json [--promptkit-commit HEAD]
 
 ``--promptkit-commit REV`` converts with promptkit as committed at REV (``git archive`` into a

@@ -14,7 +14,7 @@ difference), the chosen answer and ``acc``; for ``generate_until`` the generated
 filter's output and each filter's ``exact_match`` (promptkit's ``string_match[filter]``); and the
 aggregate. Offline; not part of the test suite (it runs both tools, minutes on a CPU).
 
-    .venv/bin/python benchmarks/lm_eval_row_parity.py TASK.yaml[:K] ... --lm-eval-python /work/lmeval-venv/bin/python \\
+    .venv/bin/python benchmarks/lm_eval_row_parity.py TASK.yaml[:K] ... --lm-eval-python ../lmeval-venv/bin/python \\
         --model ~/.cache/promptkit/models/SmolLM2-135M-Instruct.Q4_1-d684e4d9b778 --rows 100
 """
 
