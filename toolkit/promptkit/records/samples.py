@@ -73,9 +73,12 @@ class SampleRow:
         """A row as a samples file holds it, checked by field (:class:`RecordError` names it)."""
         if not isinstance(data, dict):
             raise RecordError(f"a row is an object, not {type(data).__name__}")
-        known = {f.name for f in fields(cls)} - {"extra"}
+        known = _ROW_FIELDS
         return cls(**conform(cls, {k: v for k, v in data.items() if k in known}, ""),
                    extra={k: v for k, v in data.items() if k not in known})
+
+
+_ROW_FIELDS = frozenset(f.name for f in fields(SampleRow)) - {"extra"}
 
 
 def sample_lines(rows: Iterable[SampleRow]) -> str:

@@ -52,9 +52,28 @@ def _number(value: Any) -> bool:
 
 def conform_value(value: Any, hint: Any, where: str) -> Any:
     """``value`` as ``hint`` reads it (null for a float: NaN), or :class:`RecordError`."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    # plain types first: they are most of a file's values (a samples file has millions)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _fail(where, "a string", value)
+        return value
+    if hint is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _fail(where, "an integer", value)
+        return value
+    if hint is float:
+        if value is None:
+            return math.nan
+        if not _number(value):
+            raise _fail(where, "a number", value)
+        return float(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _fail(where, "true or false", value)
+        return value
     if hint is Any:
         return value
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -68,24 +87,6 @@ def conform_value(value: Any, hint: Any, where: str) -> Any:
                 if len(rest) == 1:
                     raise
         raise _fail(where, " or ".join(_name(a) for a in args), value)
-    if hint is float:
-        if value is None:
-            return math.nan
-        if not _number(value):
-            raise _fail(where, "a number", value)
-        return float(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise _fail(where, "true or false", value)
-        return value
-    if hint is int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _fail(where, "an integer", value)
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise _fail(where, "a string", value)
-        return value
     if origin is typing.Literal:
         if value not in args:
             raise _fail(where, "one of " + ", ".join(repr(a) for a in args), value)
@@ -139,11 +140,17 @@ def conform(cls: type, data: Any, where: str, *, extra: str = "forbid", layout: 
         elif extra == "forbid":
             known = ", ".join(sorted(hints))
             raise RecordError(f"{prefix}{_shown(key)}: unknown key; {cls.__name__} has: {known}")
-    for f in dataclasses.fields(cls) if layout is None else ():
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if required and f.name not in data and f.name not in _IMPLIED.get(cls.__name__, ()):
-            raise RecordError(f"{prefix}{f.name}: missing")
+    for name in _required(cls) if layout is None else ():
+        if name not in data:
+            raise RecordError(f"{prefix}{name}: missing")
     return out
+
+
+@cache
+def _required(cls: type) -> tuple[str, ...]:
+    """The fields a file must give: no default, and not filled in by the record's reader."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                 and f.default_factory is dataclasses.MISSING and f.name not in _IMPLIED.get(cls.__name__, ()))
 
 
 def strict(value: Any) -> Any:
