@@ -216,3 +216,17 @@ def test_fuzz_any_edit_of_results_json_reports_or_refuses_in_one_line(data: st.D
     assert "Traceback" not in result.output
     if result.exit_code != 0:
         assert len(error_lines(result)) == 1, result.output
+
+
+def test_resume_refuses_a_samples_file_with_a_cell_row_given_twice(made_run: Path, tmp_path: Path) -> None:
+    """--resume keeps the finished cells' rows and rewrites their files: it checks them as report
+    does, before a cell runs (the cell left to run here, prompt tuning's second seed, would have
+    trained and rewritten its samples file first, and the run failed only at its end)."""
+    run = copy_run(made_run, tmp_path)
+    edit_results(run, lambda d: d["cells"].pop() and None)  # the last cell (prompt-tuning, seed 1) is left to run
+    samples = run / "samples" / "demo_qa" / "zero-shot.jsonl"
+    samples.write_text(samples.read_text(encoding="utf-8") + first_line(samples.read_text(encoding="utf-8")), encoding="utf-8")
+    trained = (run / "samples" / "demo_qa" / "prompt-tuning.jsonl").stat().st_ino  # a rewrite replaces the file
+    error = refused_in_one_line(invoke(["eval", "--resume", str(run)]))
+    assert "example 'qa-test-0006' has two rows" in error
+    assert (run / "samples" / "demo_qa" / "prompt-tuning.jsonl").stat().st_ino == trained  # no cell ran

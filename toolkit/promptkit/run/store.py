@@ -132,8 +132,10 @@ class RunStore:
         samples: dict[Path, list[SampleRow]] = {}
         for c in result.cells:
             if c.samples and (self.run_dir / c.samples).is_file() and Path(c.samples) not in samples:
-                samples[Path(c.samples)] = cell_rows(inside(self.run_dir, c.samples, "cells[].samples"),
-                                                     [x for x in result.cells if x.task == c.task])
+                path = inside(self.run_dir, c.samples, "cells[].samples")
+                samples[Path(c.samples)] = cell_rows(path, [x for x in result.cells if x.task == c.task])
+            if c.samples and Path(c.samples) in samples:  # each finished cell's rows are its own, as report checks
+                owned(c, [r for r in samples[Path(c.samples)] if r.key == (c.prompt, c.method, c.seed)], self.run_dir / c.samples)
         return samples
 
     def rows(self, cell: CellResult) -> list[SampleRow]:
