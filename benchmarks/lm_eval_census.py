@@ -10,8 +10,12 @@ gives the "first refusal" table, all of them the "blocks" and "sole blocker" col
 problems all fall in one bucket converts once that one thing is supported: what to build next).
 Multimodal tasks, tasks that are a Python ``class:`` and tasks whose code calls an external API
 (a judge model, a scoring service) are reported apart and left out of the "text tasks" figure.
+Each file is converted twice: as promptkit reads it by default, and as ``--trust-task-code`` reads
+it (``convert(doc, trust_code=True)``: the task's ``process_docs`` and row hooks accepted), with
+the refusals of the second pass bucketed the same way.
 
-Nothing runs: promptkit reads ``!function`` as a marker, no task code is imported, ``lm_eval`` is
+Nothing runs: promptkit reads ``!function`` as a marker, no task code is imported (trusting it
+only records which hooks a run would import), ``lm_eval`` is
 never imported here (``--lm-eval-python`` only asks that interpreter where the package lies), and
 the hub is off (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE, and every socket connection is counted).
 
@@ -143,6 +147,11 @@ class Outcome:
     tags: list[str] = field(default_factory=list)
     members: list[Any] = field(default_factory=list)  # a group's task list as written
     seconds: float = 0.0
+    # Converted with --trust-task-code (None: the promptkit converting has no such option), the
+    # problems left then, and the hooks such a run would import.
+    trusted: bool | None = None
+    trusted_refusals: list[Refusal] = field(default_factory=list)
+    hooks: list[str] = field(default_factory=list)
 
     @property
     def buckets(self) -> list[str]:
@@ -215,10 +224,24 @@ def census_file(path: Path, root: Path, group: bool = False, timeout: float = 10
             data, owners = doc.data, doc.owners
             conversion = convert(_quoting_document()(doc.path, doc.data, doc.owners, doc.root))
         out.converted = True
+        out.trusted = True if _trusts() else None
         out.notes = list(conversion.notes)
         out.dataset = str(conversion.task["dataset"].get("kind"))
     except ConfigError as exc:
         out.refusals = [Refusal(bucket(p.key, p.message), p.message, p.key, _rel(p.file, root), p.line) for p in exc.problems]
+        if _trusts():
+            try:
+                with time_limit(timeout):
+                    trusted = convert(_quoting_document()(doc.path, doc.data, doc.owners, doc.root), trust_code=True)
+                out.trusted = True
+                out.hooks = trusted.code.describe() if trusted.code is not None else []
+            except ConfigError as again:
+                out.trusted = False
+                out.trusted_refusals = [Refusal(bucket(p.key, p.message), p.message, p.key, _rel(p.file, root), p.line)
+                                        for p in again.problems]
+            except (PromptkitError, FileTimeout, Exception) as again:  # as the plain pass reports it
+                out.trusted = False
+                out.trusted_refusals = [Refusal(f"error: {type(again).__name__}", str(again))]
     except PromptkitError as exc:
         out.refusals = [Refusal(f"error: {type(exc).__name__}", str(exc))]
     except FileTimeout as exc:
@@ -231,6 +254,16 @@ def census_file(path: Path, root: Path, group: bool = False, timeout: float = 10
     if not group:
         out.scope = scope_of(path, root, data, owners)
     return out
+
+
+@functools.cache
+def _trusts() -> bool:
+    """Whether the promptkit converting takes ``trust_code`` (older commits do not)."""
+    import inspect
+
+    from promptkit.tasks.lmeval import convert
+
+    return "trust_code" in inspect.signature(convert).parameters
 
 
 def _rel(file: str | None, root: Path) -> str | None:
@@ -295,6 +328,8 @@ BUCKETS: tuple[tuple[str, str], ...] = (
 
 def bucket(key: str | None, message: str) -> str:
     """The bucket of one problem: a short name for its key and cause."""
+    if re.match(r"^!function \S+: task code, run only with", message):  # named as before --trust-task-code existed
+        return "process_docs" if _plain_key(key) == "process_docs" else f"!function in {_plain_key(key)}"
     for pattern, name in BUCKETS:
         match = re.search(pattern, message)
         if match:
@@ -384,6 +419,25 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "unknown_metrics": dict(unknown_metrics.most_common()),
         "crashes": [o.path for o in outcomes if o.first and o.first.startswith(("crash", "timeout", "error:"))],
         "seconds": round(sum(o.seconds for o in outcomes), 1),
+        **_trusted_summary(text),
+    }
+
+
+def _trusted_summary(text: Sequence[Outcome]) -> dict[str, Any]:
+    """The figures of the --trust-task-code pass (empty when the converter has no such option)."""
+    if not text or any(o.trusted is None for o in text):
+        return {}
+    refused = [o for o in text if not o.trusted]
+    first = collections.Counter(o.trusted_refusals[0].bucket for o in refused if o.trusted_refusals)
+    anywhere = collections.Counter(b for o in refused for b in dict.fromkeys(r.bucket for r in o.trusted_refusals))
+    sole = collections.Counter(o.trusted_refusals[0].bucket for o in refused
+                               if len({r.bucket for r in o.trusted_refusals}) == 1 and not o.stopped_early)
+    hooks = collections.Counter(re.sub(r":.*", "", h) for o in text for h in o.hooks)
+    return {
+        "text_tasks_trusted": len(text) - len(refused),
+        "trusted_hooks": dict(hooks.most_common()),
+        "trusted_buckets": [{"bucket": b, "first": first[b], "blocks": anywhere[b], "sole": sole[b]}
+                            for b, _ in sorted(anywhere.items(), key=lambda kv: (-first[kv[0]], -kv[1], kv[0]))],
     }
 
 
@@ -440,13 +494,17 @@ def popular(outcomes: Sequence[Outcome], names: Sequence[str] = POPULAR) -> list
         if o.kind == "group":
             tasks, inline = members(o, {name})
             done = sum(t.converted for t in tasks)
+            trusted = sum(bool(t.trusted) for t in tasks)
             common = collections.Counter(t.first for t in tasks if not t.converted).most_common(1)
             row["outcome"] = f"group of {len(tasks)} tasks: {done} convert" + (
+                f" ({trusted} with --trust-task-code)" if trusted > done else "") + (
                 f"; most common first refusal: {common[0][0]} ({common[0][1]})" if common else "") + (
                 f"; {inline} set task keys inline, not applied" if inline else "")
         else:
             row["outcome"] = "converts" + (f" ({o.dataset} dataset)" if o.dataset else "") if o.converted else (
                 f"refused: {o.first}" + (f" (also: {', '.join(o.buckets[1:])})" if len(o.buckets) > 1 else ""))
+            if not o.converted and o.trusted:
+                row["outcome"] += "; converts with --trust-task-code"
             if o.scope:
                 row["outcome"] += f" [out of scope: {o.scope}]"
         rows.append(row)
@@ -480,6 +538,8 @@ def render_markdown(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]
     lines += [
         f"| **text tasks** (task files less out of scope) | {s['text_tasks']:,} | **{s['text_tasks_converted']:,} "
         f"({_pct(s['text_tasks_converted'], s['text_tasks'])})** |",
+        *([f"| **text tasks with --trust-task-code** | {s['text_tasks']:,} | **{s['text_tasks_trusted']:,} "
+           f"({_pct(s['text_tasks_trusted'], s['text_tasks'])})** |"] if "text_tasks_trusted" in s else []),
         "",
         f"Converted text tasks by dataset: {', '.join(f'{k} {v:,}' for k, v in s['converted_datasets'].items()) or '-'}. "
         f"Out-of-scope files that convert anyway: {s['out_of_scope_converted']}.",
@@ -499,6 +559,12 @@ def render_markdown(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]
                      f"{sum(b['sole'] for b in rest):,} |")
     lines += ["", "Most common sets of blockers:", "", "| buckets | files |", "|---|---|"]
     lines += [f"| {' + '.join(b['buckets'])} | {b['files']:,} |" for b in s["blocker_sets"]]
+    if "trusted_buckets" in s:
+        hooks = ", ".join(f"{k} {v:,}" for k, v in s["trusted_hooks"].items())
+        lines += ["", f"With --trust-task-code, the hooks the converted text tasks run (tasks per key): {hooks or '-'}. "
+                  "What still refuses the other text tasks then:", "",
+                  "| bucket | first refusal | blocks | sole blocker |", "|---|---|---|---|"]
+        lines += [f"| {b['bucket']} | {b['first']:,} | {b['blocks']:,} | {b['sole']:,} |" for b in s["trusted_buckets"][:top]]
     if s["unknown_metrics"]:
         shown = ", ".join(f"{k} {v}" for k, v in list(s["unknown_metrics"].items())[:15])
         lines += ["", f"Unknown metric names (problems): {shown}"]

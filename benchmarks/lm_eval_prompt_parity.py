@@ -60,7 +60,7 @@ def promptkit_requests(path: Path) -> list[dict[str, Any]]:
 
     from promptkit.prompting.fewshot import make_sampler
 
-    task = load_task(f"lm-eval:{path}")
+    task = load_task(f"lm-eval:{path}", trust_code=True)  # lm-eval runs a task's code: so does this side
     tc = task.config
     pool = task.fewshot_pool() if tc.fewshot.rows or tc.fewshot.split in task.config.dataset.splits else []
     out = []

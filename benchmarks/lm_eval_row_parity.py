@@ -35,13 +35,30 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class Function(str):
+    """A ``!function module.name`` tag, kept as written in the copy (neither side is asked to
+    import anything here)."""
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Loader.add_constructor("!function", lambda loader, node: Function(loader.construct_scalar(node)))
+_Dumper.add_representer(Function, lambda dumper, value: dumper.represent_scalar("!function", str(value)))
+
+
 def cut_task(path: Path, rows: int, folder: Path) -> Path:
     """A copy of the task file whose evaluated split holds its first ``rows`` rows (data local)."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)  # noqa: S506 (lm-eval files hold only data here)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe, plus !function kept as text)
     merged = dict(data)
     for include in [data["include"]] if isinstance(data.get("include"), str) else data.get("include") or []:
         shutil.copy(path.parent / include, folder / include)  # an included template beside the copy
-        merged = {**yaml.load((path.parent / include).read_text(encoding="utf-8"), Loader=yaml.SafeLoader), **merged}  # noqa: S506
+        merged = {**yaml.load((path.parent / include).read_text(encoding="utf-8"), Loader=_Loader), **merged}  # noqa: S506
     split = merged.get("test_split") or merged["validation_split"]
     files = data["dataset_kwargs"]["data_files"]
     source = Path(files[split] if Path(files[split]).is_absolute() else path.parent / files[split])
@@ -51,15 +68,18 @@ def cut_task(path: Path, rows: int, folder: Path) -> Path:
     for other, value in files.items():
         if other != split and not Path(value).is_absolute():
             files[other] = str((path.parent / value).resolve())
+    for module in path.parent.glob("*.py"):  # task code (!function utils.x) is found beside the file
+        shutil.copy(module, folder / module.name)
     out = folder / path.name
-    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    out.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return out
 
 
 def promptkit_rows(task: Path, model: str, shots: int, out: Path) -> tuple[str, dict[int, dict[str, Any]]]:
     method = ["--method", "few-shot", "--shots", str(shots)] if shots else ["--method", "zero-shot"]
     cmd = [str(ROOT / ".venv" / "bin" / "promptkit"), "eval", "--task", f"lm-eval:{task}", "--model", model, *method,
-           "--out", str(out), "--run-id", "pk", "--device", "cpu", "--set", "bootstrap_samples=0"]
+           "--out", str(out), "--run-id", "pk", "--device", "cpu", "--set", "bootstrap_samples=0",
+           "--trust-task-code"]  # lm-eval runs a task's code (process_docs, !function): so does this side
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     (samples,) = (out / "pk" / "samples").glob("*/*.jsonl")
     name = samples.parent.name

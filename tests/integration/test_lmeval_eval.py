@@ -110,3 +110,31 @@ def test_training_targets_are_the_gold_choices_and_answers(run: Path, fit_target
     assert set(fit_targets["lm-eval/toy_sst2"]) == {"negative", "positive"}
     assert set(fit_targets["lm-eval/toy_arc"]) == arc_gold
     assert set(fit_targets["lm-eval/toy_qa"]) == {r["answers"][0] for r in rows("qa_train.jsonl")}
+
+
+def test_task_code_runs_with_the_flag_for_every_method_and_the_report_says_so(
+        tmp_path: Path, tiny_llama_dir: Path, fit_targets: dict[str, list[str]]) -> None:
+    """A task whose rows are made by its own code (process_docs, !function hooks): refused without
+    --trust-task-code before any model loads; with it, zero-shot and the trained methods run on the processed
+    rows, and results.json and the report name the hooks that ran."""
+    coded = LMEVAL / "coded" / "coded_arc.yaml"
+    args = ["eval", "--model", str(tiny_llama_dir), "--chat-template", "off", "--out", str(tmp_path), "--run-id", "coded",
+            "--task", f"lm-eval:{coded}", "--method", "zero-shot", "--method", "prompt-tuning", "--method", "lora", *BUDGET]
+    refused = invoke(args)
+    assert refused.exit_code == 2 and "run only with --trust-task-code" in refused.output
+    result = invoke([*args, "--trust-task-code"])
+    assert result.exit_code == 0, result.output
+    run_dir = tmp_path / "coded"
+    results = json.loads((run_dir / "results.json").read_text())
+    info = results["tasks"]["coded_arc"]
+    assert info["n"] == 3 and info["n_train"] == 3  # process_docs dropped a four-choice row of each split
+    assert info["task_code"][0] == "process_docs: !function coded_utils.process_docs (coded_arc.yaml:14)"
+    assert len(info["task_code"]) == 6
+    assert all(c["error"] is None for c in results["cells"])
+    first = samples(run_dir, "coded_arc", "zero-shot")[0]
+    assert first["prompt"] == "Q: What color is the sea ?\nA:" and first["choices"] == ["RED", "BLUE", "BLACK"]
+    # prompt tuning and LoRA trained on the train split as the task's process_docs and hooks made it
+    assert set(fit_targets["lm-eval/coded_arc"]) == {"WHITE", "ON THE SEA", "SLEEPS"}
+    report = (run_dir / "report.md").read_text()
+    assert "- task code ran (--trust-task-code): process_docs: !function coded_utils.process_docs" in report
+    assert "task code ran (--trust-task-code)" in (run_dir / "report.html").read_text()

@@ -157,10 +157,13 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
                                 "sst2_choice.yaml:20: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'? promptkit reads: task, tag"),
     "lm-eval-function": (lambda t: evaluate(lm_eval_copy(t, lambda s: "\n".join(
         "doc_to_text: !function utils.doc_to_text" if line.startswith("doc_to_text:") else line for line in s.split("\n"))), t), 2,
-                         "sst2_choice.yaml:13: doc_to_text: !function utils.doc_to_text: promptkit never imports code from a task file; "
-                         "write doc_to_text as a column name or a Jinja template"),
+                         "sst2_choice.yaml:13: doc_to_text: !function utils.doc_to_text: task code, run only with --trust-task-code "
+                         "(promptkit then imports it from the task's folder and runs it as lm-eval does); or write doc_to_text as a "
+                         "column name or a Jinja template"),
     "lm-eval-code-hook": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "process_docs: !function utils.process_docs\n"), t), 2,
-                          "sst2_choice.yaml:20: process_docs: lm-eval code hooks are never run by promptkit; rewrite the data file instead"),
+                          "sst2_choice.yaml:20: process_docs: !function utils.process_docs: task code, run only with "
+                          "--trust-task-code (promptkit then imports it from the task's folder and runs it as lm-eval does); or "
+                          "rewrite the data file instead"),
     "lm-eval-missing-include": (lambda t: evaluate(lm_eval_copy(t, lambda s: s + "include: _missing_yaml\n"), t), 2,
                                 "sst2_choice.yaml:20: include: included file not found: '_missing_yaml'"),
     "huge-task-file": (lambda t: evaluate(huge_task(t), t), 2, "is 3,221,225,472 bytes; at most 20,000,000 are read"),

@@ -72,15 +72,22 @@ def test_counts_buckets_scopes_and_popular_rows(catalogue: Path) -> None:
     assert (s["text_tasks"], s["text_tasks_converted"], s["refused_text_tasks"]) == (3, 1, 2)
     assert s["buckets"] == [{"bucket": "fewshot_config", "first": 1, "blocks": 1, "sole": 1},
                             {"bucket": "process_docs", "first": 1, "blocks": 1, "sole": 1}]
+    # --trust-task-code: process_docs is taken (nothing imported), fewshot_indices still refuses
+    assert by_name["docs_task"].trusted and by_name["docs_task"].hooks == ["process_docs: !function utils.process_docs (docs.yaml:8)"]
+    assert by_name["fewshot_task"].trusted is False and by_name["ok_task"].trusted
+    assert s["text_tasks_trusted"] == 2 and s["trusted_hooks"] == {"process_docs": 1}
+    assert s["trusted_buckets"] == [{"bucket": "fewshot_config", "first": 1, "blocks": 1, "sole": 1}]
+    assert "utils" not in sys.modules
 
     rows = {r["name"]: r for r in mod.popular(outcomes, ["toy_group", "docs_task", "ok_task", "absent"])}
     assert rows["toy_group"]["outcome"].startswith("group of 2 tasks: 1 convert; most common first refusal: fewshot_config")
-    assert rows["docs_task"]["outcome"] == "refused: process_docs"
+    assert rows["docs_task"]["outcome"] == "refused: process_docs; converts with --trust-task-code"
     assert rows["ok_task"]["outcome"] == "converts (hub dataset)"
     assert rows["absent"]["outcome"] == "not found"
     report = mod.render_markdown(s, list(rows.values()), {"lm_eval_version": "test"})
     assert "| **text tasks** (task files less out of scope) | 3 | **1 (33.3%)** |" in report
     assert "| fewshot_config | 1 | 1 | 1 |" in report
+    assert "| **text tasks with --trust-task-code** | 3 | **2 (66.7%)** |" in report
 
 
 def test_a_problem_in_an_included_template_is_bucketed_by_its_cause(tmp_path: Path) -> None:

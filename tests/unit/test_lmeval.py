@@ -212,10 +212,14 @@ def test_function_tags_are_markers_and_nothing_is_imported(tmp_path: Path, monke
     path = mc_task(tmp_path, "process_docs: !function lmeval_hook_probe.process_docs\n"
                              "doc_to_text: !function lmeval_hook_probe.text\ndoc_to_target: label\n"
                              "doc_to_choice: [a, b]\n")
-    assert read_lm_eval(path).data["process_docs"] == FunctionRef("lmeval_hook_probe.process_docs", 7)
+    assert read_lm_eval(path).data["process_docs"] == FunctionRef("lmeval_hook_probe.process_docs", 7, path)
     found = problems(path)
-    assert f"{path}:7: process_docs: lm-eval code hooks are never run by promptkit; rewrite the data file instead" in found
-    assert any(p.startswith(f"{path}:8: doc_to_text: !function lmeval_hook_probe.text: promptkit never imports code") for p in found)
+    # refused without --trust-task-code, naming the flag; with it, converting still imports nothing
+    assert any(p.startswith(f"{path}:7: process_docs: !function lmeval_hook_probe.process_docs: task code, run only "
+                            "with --trust-task-code") for p in found)
+    assert any(p.startswith(f"{path}:8: doc_to_text: !function lmeval_hook_probe.text: task code, run only with "
+                            "--trust-task-code") for p in found)
+    assert convert_file(path, trust_code=True).code is not None
     assert "lmeval_hook_probe" not in sys.modules and not (tmp_path / "imported").exists()
 
 
@@ -342,8 +346,10 @@ def test_convert_prints_to_stdout_and_refuses_code(tmp_path: Path) -> None:
     bad = mc_task(tmp_path, "doc_to_text: sentence\ndoc_to_target: label\ndoc_to_choice: !function u.choices\n")
     result = CliRunner().invoke(cli, ["tasks", "convert", str(bad)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"error: {bad}:9: doc_to_choice: !function u.choices: promptkit never imports code "
-                                     "from a task file; write doc_to_choice as a column name or a Jinja template")
+    # a promptkit task file holds no code: the hook is named, and how to run the task instead
+    assert result.stderr.strip() == (f"error: {bad}: this task runs task code (doc_to_choice: !function u.choices "
+                                     f"(task.yaml:9)); a promptkit task file holds no code: run it as --task lm-eval:{bad} "
+                                     "--trust-task-code, or rewrite the data so that no hook is needed")
 
 
 def test_examples_keep_lm_evals_gold_rules(tmp_path: Path) -> None:

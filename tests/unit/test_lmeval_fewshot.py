@@ -93,7 +93,7 @@ def test_inline_samples_first_n_and_their_own_format_are_lm_evals(tmp_path: Path
 
 @pytest.mark.parametrize(("fewshot_config", "message"), [
     ("{sampler: balanced}", "fewshot_config.sampler: unknown sampler 'balanced'; accepted: 'default', 'first_n'"),
-    ("{sampler: first_n, process_docs: !function utils.p}", "fewshot_config.process_docs: lm-eval code hooks are never run"),
+    ("{sampler: first_n, split: test, process_docs: !function utils.p}", "fewshot_config.process_docs: !function utils.p: task code, run only with --trust-task-code"),
     ("{sampler: first_n, fewshot_indices: [0, 2]}", "fewshot_config.fewshot_indices: not supported"),
     ("{samples: !function utils.samples}", "fewshot_config.samples: !function utils.samples: promptkit never imports code"),
     ("{samples: [1, 2]}", "fewshot_config.samples: expected a list of rows"),
@@ -167,9 +167,11 @@ def test_gen_prefix_is_written_as_lm_eval_writes_it(name: str, tmp_path: Path) -
     assert format_prompt(prompt, None, chat=False) == GEN_PREFIX_GOLDEN[name]
 
 
-def test_trust_remote_code_is_read_past_with_local_files_only(tmp_path: Path) -> None:
-    """Local data files have no loading script: the key means nothing there (a note says so); on a
-    hub dataset it would let a script run, and stays refused."""
+def test_trust_remote_code_is_read_past_and_no_script_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local data files have no loading script: the key means nothing there (a note says so). On a
+    hub dataset promptkit reads the data files and never asks datasets to run a script, which
+    datasets >= 4 never does for lm-eval either: read past with a note."""
+    datasets = pytest.importorskip("datasets")
     shutil.copytree(LMEVAL, tmp_path / "lm")
     path = tmp_path / "lm" / "sst2_choice.yaml"
     text = path.read_text(encoding="utf-8")
@@ -179,8 +181,18 @@ def test_trust_remote_code_is_read_past_with_local_files_only(tmp_path: Path) ->
     hub = text.replace("dataset_path: json", "dataset_path: org/data").split("dataset_kwargs:")[0]
     path.write_text(hub + "dataset_kwargs:\n  trust_remote_code: true\noutput_type: multiple_choice\n"
                     + text.split("output_type: multiple_choice\n")[1], encoding="utf-8")
-    with pytest.raises(ConfigError, match="never runs a dataset's loading script"):
-        convert_file(path)
+    conversion = convert_file(path)
+    assert any(note.startswith("not used: dataset_kwargs.trust_remote_code (promptkit never runs a dataset's loading "
+                               "script") for note in conversion.notes)
+    calls: list[dict[str, object]] = []
+
+    def load_dataset(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return datasets.Dataset.from_list([{"sentence": "fine", "label": 1}])
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    assert len(load_task(f"lm-eval:{path}").examples("validation")) == 1
+    assert calls and all("trust_remote_code" not in kwargs for kwargs in calls)
 
 
 def test_weight_by_size_on_a_task_metric_is_read_past(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from promptkit.cli.options import LazyChoice, literal, quiet_libraries
-from promptkit.errors import ConfigError, PromptkitError
+from promptkit.errors import ConfigError, Problem, PromptkitError
 
 
 @click.group("tasks")
@@ -45,8 +45,10 @@ def tasks_list(tasks_dir: Sequence[str]) -> None:
 @click.option("--chat-template", type=LazyChoice(literal("model.chat_template")), default=None,
               help="Default: auto (the model's, when it has one); off for an lm-eval task, as lm-eval prompts.")
 @click.option("-n", "count", type=click.IntRange(min=1), default=2, help="Examples to render.")
+@click.option("--trust-task-code", is_flag=True,
+              help="Run an lm-eval task's own code (process_docs, !function hooks) from its folder, as lm-eval does.")
 def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model: str | None, shots: int,
-               chat_template: str | None, count: int) -> None:
+               chat_template: str | None, count: int, trust_task_code: bool) -> None:
     """Render real examples of a task with every prompt template, with token counts."""
     from promptkit.cli.display import print_rendered
     from promptkit.models.loading import resolve_reference
@@ -56,7 +58,7 @@ def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model:
     from promptkit.tasks import load_task
     from promptkit.tasks.catalog import default_data_dir, resolve_task
 
-    task = load_task(resolve_task(name, tasks_dir))
+    task = load_task(resolve_task(name, tasks_dir), trust_task_code)
     ddir = default_data_dir(data_dir)
     examples = task.examples(task.config.eval_split, ddir, count)
     pool = task.fewshot_pool(ddir) if shots else []
@@ -82,7 +84,9 @@ def tasks_show(name: str, data_dir: str | None, tasks_dir: Sequence[str], model:
 @tasks.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--data-dir", default=None, help="Local copies of datasets (or PROMPTKIT_DATA_DIR): render their rows too.")
-def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
+@click.option("--trust-task-code", is_flag=True,
+              help="Run an lm-eval task's own code (process_docs, !function hooks) from its folder, as lm-eval does.")
+def tasks_validate(paths: Sequence[str], data_dir: str | None, trust_task_code: bool) -> None:
     """Validate task and prompt YAML files (directories are searched recursively).
 
     A task whose rows are readable here (its own files, or its offline copy under --data-dir) has
@@ -99,7 +103,8 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None) -> None:
         raise PromptkitError(f"no YAML files found in {', '.join(paths)}")
     rendered: dict[Path, int] = {}
     with LiveDisplay(every_s=10) as live:  # rendering a large split takes minutes: say how far it is
-        results = validate_files(files, default_data_dir(data_dir), rendered, progress=live.progress)
+        results = validate_files(files, default_data_dir(data_dir), rendered, progress=live.progress,
+                                 trust_code=trust_task_code)
     bad = 0
     for path, problems in results.items():
         if problems:
@@ -121,8 +126,9 @@ def tasks_convert(path: str, out: str | None, force: bool) -> None:
     """Convert an lm-evaluation-harness task YAML (PATH, or lm-eval:PATH) into a promptkit task.
 
     The task builds the prompts lm-eval builds (docs/lm-eval.md) and is loaded with promptkit's
-    own loader before this exits. Code hooks (!function, process_docs, filter_list...) are
-    reported with file and line, never run.
+    own loader before this exits. Code hooks (!function, process_docs...) are reported with
+    file and line, never run: a promptkit task file holds no code (run such a task as
+    --task lm-eval:PATH --trust-task-code).
     """
     from promptkit.cli.display import printable
     from promptkit.records.results import write_atomic
@@ -134,7 +140,12 @@ def tasks_convert(path: str, out: str | None, force: bool) -> None:
     source = Path(path.removeprefix(LM_EVAL_PREFIX))
     if not source.is_file():
         raise PromptkitError(f"lm-eval task file not found: {str(source)!r}")
-    conversion = convert_file(source)
+    conversion = convert_file(source, trust_code=True)  # to name every hook, not to run one
+    if conversion.code is not None:
+        hooks = "; ".join(conversion.code.describe())
+        raise ConfigError([Problem(f"this task runs task code ({hooks}); a promptkit task file holds no code: run it as "
+                                   f"--task lm-eval:{source} --trust-task-code, or rewrite the data so that no hook is "
+                                   "needed", str(source))])
     for note in conversion.notes:
         click.echo(f"note: {printable(note)}", err=True)
     if out is None:

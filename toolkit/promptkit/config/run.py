@@ -82,6 +82,9 @@ class RunConfig(Strict):
     # Run although evaluated rows also occur in the train split or few-shot pool
     # (promptkit.tasks.leakage); the overlaps found are recorded per task in results.json.
     allow_overlap: bool = False
+    # Run the task code of lm-eval tasks (process_docs, !function doc_to_text...; see
+    # promptkit.tasks.lmeval.code): --trust-task-code. Without it such a task is refused.
+    trust_task_code: bool = False
     # Experiment trackers each cell is logged to (promptkit.run.tracking): --report-to.
     report_to: list[str] = Field(default_factory=list)
     # Where the cells run: this process, or Ray tasks on a cluster (promptkit.run.ray).

@@ -83,6 +83,7 @@ class TaskInfo:
         filters: the task's output filter pipelines (``promptkit.tasks.filters``), as written.
         overlaps: evaluated rows also seen in training or the few-shot pool, allowed by
             ``--allow-overlap`` (one line each).
+        task_code: the lm-eval task code that ran to read the rows (``--trust-task-code``).
         group_by / groups: the split's grouping column and the number of its groups evaluated
             (intervals and tests resample groups: a cluster bootstrap).
         fingerprint: digest of the rows read (evaluated, training, few-shot pool) and the
@@ -119,12 +120,14 @@ class TaskInfo:
     # Options of the metrics scored (string_match's), and the output filter pipelines.
     metric_options: dict[str, Any] = field(default_factory=dict)
     filters: list[dict[str, Any]] = field(default_factory=list)
+    # The lm-eval task code that ran to read the rows (--trust-task-code), one hook a line.
+    task_code: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("metrics", "labels", "overlaps"):
+        for key in ("metrics", "labels", "overlaps", "task_code"):
             data[key] = list(data[key])
-        for key in ("metric_options", "filters"):  # written when set: other tasks' records read as before
+        for key in ("metric_options", "filters", "task_code"):  # written when set: other tasks' records read as before
             if not data[key]:
                 del data[key]
         return data
@@ -134,7 +137,7 @@ class TaskInfo:
         """Fields a file lacks (written by an older promptkit) take their defaults."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("metrics", "labels", "overlaps"):
+        for key in ("metrics", "labels", "overlaps", "task_code"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

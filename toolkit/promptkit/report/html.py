@@ -359,6 +359,7 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
                    f"split {_u(info.eval_split or '?')}, {_u(examples_phrase(info))}, source {_u(info.source or '?')}</p>")
         out += [_verdict_box(v) for v in result.verdicts if v.task == task]
         out += [f"<p class='warn'>overlap allowed by --allow-overlap: {_u(o)}</p>" for o in info.overlaps]
+        out += [f"<p class='warn'>task code ran (--trust-task-code): {_u(h)}</p>" for h in info.task_code]
         out += [f"<p class='warn'>{_u(text)}</p>" for text in context_lines(result, task)]
         errors = [c for c in cells if c.error]
         out += [f"<p class='warn'>{_u(c.method)} failed: {_u(c.error)}</p>" for c in errors]

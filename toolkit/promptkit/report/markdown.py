@@ -112,7 +112,9 @@ def render_markdown(result: RunResult) -> str:
                        "detected, or equivalence shown, with 80% power at the observed spread):")
         for overlap in info.overlaps:
             lines += [f"- overlap allowed by --allow-overlap: {md_text(overlap)}"]
-        if info.overlaps:
+        for hook in info.task_code:
+            lines += [f"- task code ran (--trust-task-code): {md_text(hook)}"]
+        if info.overlaps or info.task_code:
             lines.append("")
         for text in context_lines(result, task):
             lines += [f"- {md_text(text)}"]

@@ -144,6 +144,7 @@ class PreparedTask:
             squad_version=metric_ctx.squad_version,
             bleu_tokenize=metric_ctx.bleu_tokenize,
             overlaps=tuple(self.overlaps),  # allowed with --allow-overlap
+            task_code=tuple(self.task.code.code.describe()) if self.task.code is not None else (),
             fingerprint=self.fingerprint,
             selection=self.selection,
             group_by=self.group_by,
@@ -244,7 +245,7 @@ def prepare(config: RunConfig) -> Plan:
     prepared = []
     problems: list[str] = []  # leakage of every task, reported together
     for ref in refs:
-        p = _prepare_task(config, load_task(resolve_task(ref, config.tasks_dir)), methods, seeds, bool(spaces))
+        p = _prepare_task(config, load_task(resolve_task(ref, config.tasks_dir), config.trust_task_code), methods, seeds, bool(spaces))
         problems += p.overlaps
         prepared.append(p)
     if problems and not config.allow_overlap:

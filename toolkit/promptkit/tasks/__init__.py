@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -40,6 +40,9 @@ from promptkit.tasks.catalog import LM_EVAL_PREFIX, LmEvalTaskFile, is_builtin, 
 from promptkit.tasks.config import TaskConfig
 from promptkit.tasks.sources import extract, read_rows
 
+if TYPE_CHECKING:
+    from promptkit.tasks.lmeval.code import LoadedCode
+
 
 def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:
     doc = read_yaml(path, display)
@@ -64,6 +67,9 @@ class Task:
     _adapters: dict[str, Adapter] = field(default_factory=dict, repr=False)
     # Converted from an lm-evaluation-harness task file (``lm-eval:PATH``).
     from_lm_eval: bool = False
+    # That file's task code, imported because the user trusted it (--trust-task-code): it
+    # processes the rows read and computes the columns the converted templates read.
+    code: LoadedCode | None = None
 
     @property
     def name(self) -> str:
@@ -85,10 +91,11 @@ class Task:
         return self._adapters[key]
 
     def examples(self, split: str, data_dir: Path | None = None, limit: int | None = None,
-                 seed: int | None = None) -> list[Example]:
+                 seed: int | None = None, pool: bool = False) -> list[Example]:
         """Examples of ``split`` via the adapter: all of them, or ``limit`` of them: a seeded
         random sample (``seed``; stratified by the split's ``group_by`` when it has one) in file
-        order, or the first ``limit`` rows when ``seed`` is None.
+        order, or the first ``limit`` rows when ``seed`` is None. The rows are those the task's
+        code gives when it has some (``pool``: read as the few-shot pool, as lm-eval reads it).
 
         Raises:
             DatasetError: missing files/split/column, with the split and row.
@@ -97,6 +104,8 @@ class Task:
         where = f"task {self.name!r} ({self.path})"
         rows = read_rows(source, split, task_dir=self.path.parent, data_dir=data_dir, where=where,
                          packaged=is_builtin(self.path))
+        if self.code is not None:
+            rows = self.code.rows(rows, split, where, pool)
         if not rows:
             raise DatasetError(f"{where}: split {split!r} is empty")
         adapter = self.adapter(data_dir, split)
@@ -122,8 +131,10 @@ class Task:
         """
         inline = self.config.fewshot.rows
         if inline is None:
-            return self.examples(self.config.fewshot.split, data_dir)
+            return self.examples(self.config.fewshot.split, data_dir, pool=True)
         where = f"task {self.name!r} ({self.path}): fewshot.rows"
+        if self.code is not None:  # lm-eval formats its inline samples with the task's hooks too
+            inline = self.code.computed(inline, where)
         adapter = self.adapter(data_dir, self.config.fewshot.split)
         return [replace(adapter.example(row, f"fewshot-{i}", f"{where}[{i}]"), row=i) for i, row in enumerate(inline)]
 
@@ -273,12 +284,13 @@ def _check_prompt_names(prompts: Any, doc: YamlDocument) -> list[Problem]:
     return problems
 
 
-def load_task(path: str | Path) -> Task:
+def load_task(path: str | Path, trust_code: bool = False) -> Task:
     """Read, validate and compile a task file. Every problem is reported at once.
 
     An lm-evaluation-harness task file (an :class:`LmEvalTaskFile` from ``resolve_task``, or a
     string ``lm-eval:PATH``) is converted first (:mod:`promptkit.tasks.lmeval`); its data paths are
-    relative to its own folder, as a promptkit task's are.
+    relative to its own folder, as a promptkit task's are. ``trust_code`` (``--trust-task-code``):
+    its task code is accepted and imported now (a promptkit task file holds none).
 
     Raises:
         ConfigError: listing each problem with file, line and key path.
@@ -290,8 +302,10 @@ def load_task(path: str | Path) -> Task:
         from promptkit.tasks.lmeval import convert_file
 
         path = Path(str(path))  # the task's own path is a plain one from here on
-        doc = YamlDocument(convert_file(path).task, {}, str(path))
+        conversion = convert_file(path, trust_code)
+        doc = YamlDocument(conversion.task, {}, str(path))
     else:
+        conversion = None
         path = Path(path)
         doc = read_yaml(path)
     try:
@@ -316,7 +330,8 @@ def load_task(path: str | Path) -> Task:
     problems += _check_metrics(config.metrics, doc)
     if problems:
         raise ConfigError(problems)
-    return Task(config=config, path=path, prompts=templates, from_lm_eval=lm_eval)
+    code = conversion.code.load() if conversion is not None and conversion.code is not None else None
+    return Task(config=config, path=path, prompts=templates, from_lm_eval=lm_eval, code=code)
 
 
 # How often (prompts) render_all reports progress: a 10^6-row task renders for minutes.
@@ -386,7 +401,8 @@ def data_file_problems(task: Task, data_dir: Path | None) -> list[Problem]:
 
 
 def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered: dict[Path, int] | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> dict[Path, list[Problem]]:
+                   progress: Callable[[str, int, int], None] | None = None,
+                   trust_code: bool = False) -> dict[Path, list[Problem]]:
     """Validate task and prompt files; returns the problems of each file (empty when valid).
 
     A file is a prompt when it lives under a ``prompts`` directory or has ``input``/``target``
@@ -395,7 +411,7 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
     here (local files, or its offline copy under ``data_dir``) also has every evaluated row
     rendered with every template, with its few-shot demonstrations; ``rendered`` receives the
     number of prompts rendered per file, and ``progress(label, done, total)`` is told how the
-    rendering goes.
+    rendering goes. ``trust_code``: an lm-eval task's code runs (``--trust-task-code``).
     """
     results: dict[Path, list[Problem]] = {}
     for p in paths:
@@ -405,7 +421,7 @@ def validate_files(paths: Sequence[Path], data_dir: Path | None = None, rendered
             if doc is not None and "dataset" not in doc.data and ("input" in doc.data or "prompts" in p.parts):
                 PromptTemplate(prompt_config(doc), origin=doc.file)
             else:
-                task = load_task(str(p) if lm_eval else p)
+                task = load_task(str(p) if lm_eval else p, trust_code)
                 tc = task.config
                 missing = data_file_problems(task, data_dir)
                 if missing:

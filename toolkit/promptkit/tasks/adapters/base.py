@@ -76,6 +76,8 @@ class Adapter(ABC):
 
     def _text(self, row: Mapping[str, Any], spec: Any, where: str, name: str) -> str:
         value = self._input(row, spec, where, name)
+        if isinstance(value, MappingField):  # a field the adapter needs as text: refused now, with the row
+            raise DatasetError(value.refusal)
         return " ".join(value) if isinstance(value, list) else str(value)
 
     def _references(self, row: Mapping[str, Any], spec: Any, where: str) -> tuple[str, ...]:
@@ -89,12 +91,31 @@ class Adapter(ABC):
         return sequence_of_str(extract(row, spec, where=where), where, field)
 
 
+class MappingField(dict[Any, Any]):
+    """A field whose value is a mapping. A template reads its keys (``{{ choices.text[0] }}``, as
+    lm-evaluation-harness templates do); rendering the whole of it would show Python code, the
+    data never said, so that raises ``ValueError`` with ``refusal`` (the row, field and column),
+    which the template reports as its error."""
+
+    def __init__(self, value: Any = (), refusal: str = "a field is a mapping, which a prompt would show as Python code; "
+                                                      "read one of its keys"):
+        super().__init__(value)  # also a copy by dataclasses.asdict, which passes the items alone
+        self.refusal = refusal
+
+    def __str__(self) -> str:
+        raise ValueError(self.refusal)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled (Ray, multiprocessing) with its message
+        return (MappingField, (dict(self), self.refusal))
+
+
 def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
     """Refuse what a template would render as something the data never said: a null (an empty
-    string, or "None") and a mapping (its Python repr).
+    string, or "None") now, and a mapping (its Python repr) when a template renders it whole
+    (:class:`MappingField`; its keys may be read).
 
     Raises:
-        DatasetError: naming the row, the field and its column, and what would be accepted.
+        DatasetError: a null, naming the row, the field and its column, and what would be accepted.
     """
     if value is None:
         raise DatasetError(f"{where}: field {name!r} (column {spec!r}) is null; a prompt needs text there: "
@@ -102,8 +123,8 @@ def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
     if isinstance(value, Mapping):
         keys = sorted(map(str, value))
         example = f"; map one of them, e.g. {spec}.{keys[0]}" if keys and isinstance(spec, str) else ""
-        raise DatasetError(f"{where}: field {name!r} (column {spec!r}) is a mapping (keys: {', '.join(keys[:10])}), "
-                           f"which a prompt would show as Python code{example}")
+        return MappingField(value, f"{where}: field {name!r} (column {spec!r}) is a mapping (keys: {', '.join(keys[:10])}), "
+                                   f"which a prompt would show as Python code{example}")
     if isinstance(value, list):
         return [str(input_value(v, where, name, spec)) for v in value]
     return value if isinstance(value, str) else str(value)

@@ -1,4 +1,5 @@
-"""lm-evaluation-harness task files as promptkit tasks: read safely, converted, never executed.
+"""lm-evaluation-harness task files as promptkit tasks: read safely and converted; their code
+runs only when the user trusts it (``--trust-task-code``, :mod:`promptkit.tasks.lmeval.code`).
 
 ``promptkit eval --task lm-eval:PATH.yaml`` loads one (:func:`promptkit.tasks.load_task` calls
 :func:`convert_file`); ``promptkit tasks convert PATH.yaml`` writes the converted task YAML.

@@ -8,8 +8,11 @@ scored after it as ``target_delimiter + choice``. promptkit's plain rendering is
 
 lm-eval gives one key several meanings (``doc_to_text`` is a column when the data has a column
 of that name, else a Jinja template); the converter resolves each into promptkit's one-meaning
-fields (a column path, or a template). Code hooks (``!function``, ``process_docs``,
-``process_results``, ``filter_list``...) are reported, never run.
+fields (a column path, or a template). Task code (``process_docs``, a ``!function`` computing a
+row's text, target or choices) is refused unless the user trusts it (``trust_code``,
+``--trust-task-code``); then the converted task reads the hooks' values from columns and the
+:class:`~promptkit.tasks.lmeval.code.TaskCode` beside it computes them (:mod:`.code`). Other
+code (``process_results``, code metrics and filters, a ``class``) is reported, never run.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from promptkit.config import FILE_NAME_RE, MAX_CHOICES, slug
 from promptkit.errors import ConfigError, Problem, suggest
 from promptkit.metrics.base import MetricError, StringMatchOptions
 from promptkit.prompting.template import environment, template_variables
+from promptkit.tasks.lmeval.code import COLUMNS, FLAG, Hook, TaskCode
 from promptkit.tasks.lmeval.fewshot import demonstrations
 from promptkit.tasks.lmeval.filters import choices_columns, filters_from_lm_eval
 from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
@@ -41,9 +45,11 @@ READ_KEYS = (
 )
 # Keys that change neither the prompts nor the scores promptkit computes: read past, with a note.
 IGNORED_KEYS = ("should_decontaminate", "doc_to_decontamination_query", "task_alias")
+# Keys whose !function computes a row's prompt text, target or choices (run when trusted).
+ROW_HOOKS = ("doc_to_text", "doc_to_target", "doc_to_choice")
 IGNORED_WHY = ("decontamination: promptkit's leakage check compares the evaluated rows with the train split and "
                "few-shot pool; task_alias: the task is named by `task`")
-# Code lm-eval would import and run, with what to do instead.
+# Code lm-eval would import and run, with what to do instead (process_docs runs with --trust-task-code).
 CODE_HOOKS = {
     "process_docs": "rewrite the data file instead",
     "process_results": "score with the metrics of metric_list instead",
@@ -91,25 +97,30 @@ class Conversion:
     task: dict[str, Any]
     source: Path
     notes: list[str] = field(default_factory=list)
+    # The task code the task runs (only when converted with trust_code); None: it runs none.
+    code: TaskCode | None = None
 
 
-def convert_file(path: str | Path) -> Conversion:
-    """Read and convert an lm-eval task file.
+def convert_file(path: str | Path, trust_code: bool = False) -> Conversion:
+    """Read and convert an lm-eval task file. ``trust_code``: accept the task's code hooks
+    (:mod:`promptkit.tasks.lmeval.code`; nothing is imported here).
 
     Raises:
         ConfigError: every problem, with file, line and key, and what would be accepted.
     """
-    return convert(read_lm_eval(path))
+    return convert(read_lm_eval(path), trust_code)
 
 
-def convert(doc: LmEvalDocument) -> Conversion:
+def convert(doc: LmEvalDocument, trust_code: bool = False) -> Conversion:
     """Convert a read lm-eval task (see :func:`convert_file`)."""
-    return _Converter(doc).run()
+    return _Converter(doc, trust_code).run()
 
 
 class _Converter:
-    def __init__(self, doc: LmEvalDocument):
+    def __init__(self, doc: LmEvalDocument, trust_code: bool = False):
         self.doc = doc
+        self.trust = trust_code
+        self.code = TaskCode()
         self.data = doc.data
         self.problems: list[Problem] = []
         self.notes: list[str] = doc.duplicates()
@@ -121,6 +132,26 @@ class _Converter:
         file (a key-level refusal), so it is kept for a key from an included file too."""
         self.problems.append(self.doc.problem(message, path, quotes))
 
+    def hook(self, key: str, ref: FunctionRef, *path: str | int) -> str | None:
+        """Task code at ``key`` (``process_docs``, ``doc_to_text``, ``fewshot_config.doc_to_text``...):
+        taken when trusted, refused naming the flag otherwise. Returns the column a row hook's
+        value is read from (None for process_docs, or when refused)."""
+        if not self.trust:
+            instead = ("or rewrite the data file instead" if key.endswith("process_docs")
+                       else f"or write {key} as a column name or a Jinja template")
+            self.fail(f"!function {ref.ref}: task code, run only with {FLAG} (promptkit then imports it from the task's "
+                      f"folder and runs it as lm-eval does); {instead}", *(path or key.split(".")))
+            return None
+        hook = Hook(key, ref)
+        if key == "process_docs":
+            self.code.process_docs = hook
+            return None
+        if key == "fewshot_config.process_docs":
+            self.code.fewshot_process_docs = hook
+            return None
+        self.code.columns[COLUMNS[key]] = hook
+        return COLUMNS[key]
+
     # ------------------------------------------------------------------------- the whole task
     def run(self) -> Conversion:
         self._check_keys()
@@ -128,7 +159,10 @@ class _Converter:
         name = self._name()
         eval_split, train_split, fewshot_split = self._splits()
         source, self.columns = dataset_source(self.data, self.doc.path.parent,
-                                              [s for s in (eval_split, train_split, fewshot_split) if s], self.fail)
+                                              [s for s in (eval_split, train_split, fewshot_split) if s], self.fail,
+                                              self.notes.append)
+        if self.code.process_docs is not None:
+            self.columns = None  # process_docs makes the columns the templates read: unknown until it runs
         if source is not None and source["kind"] == "files" and "trust_remote_code" in (self.data.get("dataset_kwargs") or {}):
             self.notes.append("not used: dataset_kwargs.trust_remote_code (local data files have no loading script; "
                               "promptkit never runs one)")
@@ -200,14 +234,16 @@ class _Converter:
             fewshot={**demos.settings, "split": pool or ("train" if eval_split != "train" else "validation"),
                      **({"shots": shots} if shots else {})},
         )
-        return Conversion(task=task, source=self.doc.path, notes=self.notes)
+        return Conversion(task=task, source=self.doc.path, notes=self.notes, code=self.code if self.code.hooks() else None)
 
     def _check_keys(self) -> None:
         ignored = [k for k in IGNORED_KEYS if k in self.data]
         if ignored:
             self.notes.append(f"not used: {', '.join(ignored)} ({IGNORED_WHY})")
         for key, value in self.data.items():
-            if key in CODE_HOOKS:
+            if key == "process_docs" and isinstance(value, FunctionRef):
+                self.hook(key, value)
+            elif key in CODE_HOOKS:
                 self.fail(f"lm-eval code hooks are never run by promptkit; {CODE_HOOKS[key]}", key, quotes=False)
             elif key in UNSUPPORTED_KEYS:
                 self.fail(f"not supported: {UNSUPPORTED_KEYS[key]}", key, quotes=False)
@@ -215,7 +251,7 @@ class _Converter:
                 hint = suggest(key, READ_KEYS)
                 hint = f"{hint} " if hint.startswith("did you mean") else ""
                 self.fail(f"unsupported lm-eval key {key!r}; {hint}promptkit reads: {', '.join(READ_KEYS)}", key)
-            elif isinstance(value, FunctionRef):
+            elif isinstance(value, FunctionRef) and key not in ROW_HOOKS:
                 self.fail(f"!function {value.ref}: promptkit never imports code from a task file; write {key} as a "
                           "column name or a Jinja template", key)
         repeats = self.data.get("repeats", 1)
@@ -224,8 +260,10 @@ class _Converter:
                       "(several training seeds: --seeds N)", "repeats")
         for path, ref in _functions(self.data):
             # filter_list reports its own (filters_from_lm_eval: a custom filter, with the accepted ones)
-            if path[0] not in (*CODE_HOOKS, "filter_list") and not isinstance(self.data.get(str(path[0])), FunctionRef):
-                self.fail(f"!function {ref.ref}: promptkit never imports code from a task file", *path)
+            reported = path[0] in (*CODE_HOOKS, "filter_list") or (path[0] == "fewshot_config" and len(path) == 2)
+            if not reported and not isinstance(self.data.get(str(path[0])), FunctionRef):
+                self.fail(f"!function {ref.ref}: promptkit never imports code from a task file"
+                          f"{'' if path[0] != 'metric_list' else f', even with {FLAG} (code metrics are not run yet)'}", *path)
 
     def _output_type(self) -> str | None:
         value = self.data.get("output_type", "generate_until")  # lm-eval's default
@@ -362,7 +400,8 @@ class _Converter:
             self.fail("required: a column name or a Jinja template", "doc_to_text")
             return "", {}
         if isinstance(value, FunctionRef):
-            return "", {}  # reported with the keys
+            column = self.hook("doc_to_text", value)
+            return ("{{ " + column + " }}", {column: column}) if column else ("", {})
         if not isinstance(value, str):
             self.fail(f"{type(value).__name__} {value!r}: promptkit reads doc_to_text as a column name or a Jinja "
                       "template (not an index or a list: cloze tasks with several contexts are not converted)",
@@ -390,7 +429,7 @@ class _Converter:
             self.fail("required: a column name or a {{ column }} template", key)
             return None
         if isinstance(value, FunctionRef):
-            return None
+            return self.hook(key, value)
         if not isinstance(value, str):
             self.fail(f"{type(value).__name__} {value!r}: for generate_until promptkit reads the target from a column "
                       "or a {{ column.path }} template", key)
@@ -427,13 +466,17 @@ class _Converter:
                 got = f"{type(bad).__name__} {bad!r}" if bad is not None else repr(choices)
                 self.fail(f"expected at least two choices, each text; got {got}{hint}", "doc_to_choice")
             adapter["choices"] = [str(c) for c in choices]
+        elif isinstance(choices, FunctionRef):
+            column = self.hook("doc_to_choice", choices)
+            if column:
+                fields["choices"] = column
         elif isinstance(choices, str):
             if self._is_column(choices):
                 fields["choices"] = choices
             else:
                 self._variables("doc_to_choice", choices)
                 adapter["choices_template"] = choices
-        elif choices is not None and not isinstance(choices, FunctionRef):
+        elif choices is not None:
             self.fail(f"{type(choices).__name__} {choices!r}: expected a list, a column name or a Jinja template",
                       "doc_to_choice")
         target = self.data.get("doc_to_target")
@@ -441,13 +484,17 @@ class _Converter:
             self.fail("required: the gold choice's index or text (an int, a column name or a Jinja template)", "doc_to_target")
         elif isinstance(target, int) and not isinstance(target, bool):
             adapter["label_template"] = str(target)
+        elif isinstance(target, FunctionRef):
+            column = self.hook("doc_to_target", target)
+            if column:
+                fields["label"] = column
         elif isinstance(target, str):
             if self._is_column(target):
                 fields["label"] = target
             else:
                 self._variables("doc_to_target", target)
                 adapter["label_template"] = target
-        elif not isinstance(target, FunctionRef):
+        else:
             self.fail(f"{type(target).__name__} {target!r}: expected an index, a column name or a Jinja template "
                       "(one gold choice per row)", "doc_to_target")
         if "generation_kwargs" in self.data:

@@ -5,8 +5,9 @@ from where (``fewshot_config.split`` / ``samples``, else ``fewshot_split``, ``tr
 ``doc_to_target`` / ``target_delimiter`` / ``fewshot_delimiter``).
 
 The converter (:mod:`promptkit.tasks.lmeval.convert`) asks :func:`demonstrations` for the task's
-``fewshot`` settings and the prompt's ``fewshot`` format; code (a ``!function`` sampler,
-``samples`` or ``process_docs``) is refused as everywhere else.
+``fewshot`` settings and the prompt's ``fewshot`` format. ``process_docs`` and a ``!function``
+``doc_to_text`` / ``doc_to_target`` are task code, taken only when the user trusts it (the
+converter's ``hook``); other code (a ``!function`` sampler or ``samples``) is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ SAMPLERS = {"default": "lm-eval", "first_n": "first-n"}
 # fewshot_config keys promptkit reads, and those it refuses with the reason.
 READ = ("sampler", "split", "samples", "doc_to_text", "doc_to_target", "target_delimiter", "fewshot_delimiter")
 REFUSED = {
-    "process_docs": "lm-eval code hooks are never run by promptkit; rewrite the data file instead",
     "fewshot_indices": "not supported: a subset of the pool by index; write those rows as fewshot_config.samples",
     "doc_to_choice": "not supported: demonstrations with other choices than the evaluated row's",
     "gen_prefix": "not supported: an answer prefix after the query",
@@ -32,9 +32,12 @@ REFUSED = {
 class Converting(Protocol):
     """What this module needs of the converter: its problems and its template rules."""
 
+    notes: list[str]
+
     def fail(self, message: str, *path: str | int, quotes: bool = True) -> None: ...
     def _is_column(self, value: str) -> bool: ...
     def _variables(self, key: str, source: str) -> set[str]: ...
+    def hook(self, key: str, ref: FunctionRef, *path: str | int) -> str | None: ...
 
 
 @dataclass
@@ -59,11 +62,15 @@ def demonstrations(data: Mapping[str, Any], conv: Converting, output_type: str, 
     if raw is not None and not isinstance(raw, Mapping):
         conv.fail(f"expected a mapping of few-shot settings, got {type(raw).__name__}", "fewshot_config")
     for key, value in config.items():
-        if key in REFUSED:
+        if key == "process_docs" and isinstance(value, FunctionRef):
+            pass  # below: it applies only where the demonstrations' split is declared
+        elif key == "process_docs" and value is not None:
+            conv.fail(f"expected !function module.name, got {type(value).__name__}", "fewshot_config", key)
+        elif key in REFUSED:
             conv.fail(REFUSED[key], "fewshot_config", key, quotes=False)
         elif key not in READ:
             conv.fail(f"unsupported fewshot_config key {key!r}; promptkit reads: {', '.join(READ)}", "fewshot_config", key)
-        elif isinstance(value, FunctionRef):
+        elif isinstance(value, FunctionRef) and key not in ("doc_to_text", "doc_to_target"):
             conv.fail(f"!function {value.ref}: promptkit never imports code from a task file", "fewshot_config", key)
     out = Demonstrations()
     sampler = config.get("sampler", "default")
@@ -83,6 +90,14 @@ def demonstrations(data: Mapping[str, Any], conv: Converting, output_type: str, 
     # lm-eval drops the evaluated document from the draw when the demonstrations' split is its
     # test split, None == None included (ConfigurableTask.fewshot_context)
     declared = split if split is not None else data.get("fewshot_split")
+    hook = config.get("process_docs")
+    if isinstance(hook, FunctionRef) and declared is not None:
+        conv.hook("fewshot_config.process_docs", hook, "fewshot_config", "process_docs")
+    elif isinstance(hook, FunctionRef):
+        # lm-eval reads the demonstrations of a task without a few-shot split from its training
+        # (else validation) docs, with the task's own process_docs (Task.fewshot_docs)
+        conv.notes.append("not used: fewshot_config.process_docs (lm-eval applies it only to a declared few-shot split: "
+                          "fewshot_split or fewshot_config.split)")
     out.settings.update(sampler=SAMPLERS[sampler], seed=LM_EVAL_FEWSHOT_SEED,
                         exclude_evaluated=declared == data.get("test_split"))
     if split is not None:
@@ -115,10 +130,16 @@ def _formats(config: Mapping[str, Any], conv: Converting, output_type: str, fews
         out.format["target_delimiter"] = target_delimiter
     for key, part in (("doc_to_text", "input"), ("doc_to_target", "target")):
         value = _text(config, key, conv)
-        if value is None:
+        if value is None and not isinstance(config.get(key), FunctionRef):
             continue
         if key == "doc_to_target" and output_type == "multiple_choice":
             conv.fail("not supported for multiple_choice: a demonstration's answer is its gold choice", "fewshot_config", key)
+            continue
+        if value is None:  # a !function: task code, its value a column
+            column = conv.hook(f"fewshot_config.{key}", config[key], "fewshot_config", key)
+            if column:
+                out.format[part] = "{{ " + column + " }}"
+                out.columns[column] = column
             continue
         template, columns = _template(value, conv, f"fewshot_config.{key}")
         out.format[part] = template

@@ -46,10 +46,13 @@ NOT_QUOTED = "an included file's text is never quoted"
 
 @dataclass(frozen=True)
 class FunctionRef:
-    """A ``!function module.name`` tag: code lm-eval would import and run; promptkit never does."""
+    """A ``!function module.name`` tag: code lm-eval would import and run, which promptkit runs
+    only with ``--trust-task-code`` (:mod:`promptkit.tasks.lmeval.code`). ``file``: the YAML file
+    that wrote the tag; its folder is where lm-eval looks for ``module.py``."""
 
     ref: str
     line: int
+    file: Path | None = None
 
 
 class LmEvalLoader(yaml.SafeLoader):
@@ -127,7 +130,7 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem], reads: l
         if not isinstance(key, str):  # YAML reads `1:`, `true:`, `null:` as a number, a bool, None
             raise ConfigError([Problem(f"the key {key!r} ({type(key).__name__}) is not a name; lm-eval keys are names "
                                        "such as 'task' or 'doc_to_text'", doc.file, _line_of_scalar_key(doc, key))])
-    own = {k: v for k, v in doc.data.items() if k != "include"}
+    own = {k: _located(v, path) for k, v in doc.data.items() if k != "include"}
     merged: dict[str, Any] = {}
     owners: dict[str, YamlDocument] = {}
     for where, target in _includes(doc, problems, bool(chain)):
@@ -160,6 +163,17 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem], reads: l
         merged[key] = value
         owners[key] = doc
     return LmEvalDocument(path=path, data=merged, owners=owners, root=doc)
+
+
+def _located(value: Any, path: Path) -> Any:
+    """``value`` with each of its :class:`FunctionRef` markers naming ``path``, the file that wrote it."""
+    if isinstance(value, FunctionRef):
+        return FunctionRef(value.ref, value.line, path)
+    if isinstance(value, dict):
+        return {k: _located(v, path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_located(v, path) for v in value]
+    return value
 
 
 def _line_of_scalar_key(doc: YamlDocument, key: Any) -> int | None:

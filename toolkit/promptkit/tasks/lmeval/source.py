@@ -18,10 +18,11 @@ FILE_BUILDERS = {"json": "jsonl", "csv": "csv", "parquet": "parquet"}
 
 
 def dataset_source(data: Mapping[str, Any], folder: Path, splits: Sequence[str],
-                   fail: Callable[..., None]) -> tuple[dict[str, Any] | None, set[str] | None]:
+                   fail: Callable[..., None], note: Callable[[str], None] = lambda _: None,
+                   ) -> tuple[dict[str, Any] | None, set[str] | None]:
     """The promptkit source (the data of ``dataset:``) for lm-eval's dataset keys, and the column
     names of the data when a local file can be read here (None otherwise). ``fail(message, *key)``
-    records a problem; the source is None when there is none to give.
+    records a problem, ``note(text)`` a key read past; the source is None when there is none to give.
     """
     path = data.get("dataset_path")
     kwargs = data.get("dataset_kwargs") or {}
@@ -39,8 +40,10 @@ def dataset_source(data: Mapping[str, Any], folder: Path, splits: Sequence[str],
         return None, None
     for key in kwargs:
         if key == "trust_remote_code":
-            fail("promptkit never runs a dataset's loading script; use a dataset with data files (parquet) "
-                      "or local data_files", "dataset_kwargs", key)
+            # datasets >= 4 runs no loading script either: lm-eval 0.4.13 on it reads the hub
+            # dataset's data files, as promptkit does (a dataset that is only a script fails to load)
+            note("not used: dataset_kwargs.trust_remote_code (promptkit never runs a dataset's loading script, nor does "
+                 "datasets >= 4 for lm-eval: the hub dataset's data files are read)")
         elif key != "revision":
             fail("not supported for a hub dataset; accepted: revision (or dataset_path: json with data_files)",
                       "dataset_kwargs", key)

@@ -1,0 +1,184 @@
+"""An lm-eval task's own code, run only with --trust-task-code: process_docs and the !function
+hooks computing a row's prompt, choices and gold (promptkit.tasks.lmeval.code).
+
+The expected prompts are written by hand from lm-eval 0.4.13's rules (process_docs on each split,
+fewshot_config.process_docs on the demonstrations' split, each hook on the processed row);
+``benchmarks/lm_eval_prompt_parity.py`` checks the fixture against lm-eval itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from promptkit.cli import cli
+from promptkit.errors import ConfigError
+from promptkit.prompting.fewshot import make_sampler
+from promptkit.tasks import Task, load_task, render_all
+from promptkit.tasks.lmeval import convert_file
+from promptkit.tasks.lmeval.code import TaskCodeError
+
+pytest.importorskip("datasets")  # process_docs takes a datasets.Dataset, as in lm-eval
+
+LMEVAL = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval"
+CODED = LMEVAL / "coded" / "coded_arc.yaml"
+
+
+def coded_copy(tmp_path: Path, edit: str = "", utils: str = "") -> Path:
+    """The coded fixture copied (with its data), the YAML and coded_utils.py edited."""
+    folder = tmp_path / "coded"
+    shutil.copytree(CODED.parent, folder)
+    shutil.copytree(LMEVAL / "data", tmp_path / "data")
+    if edit:
+        path = folder / "coded_arc.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + edit, encoding="utf-8")
+    if utils:
+        module = folder / "coded_utils.py"
+        module.write_text(module.read_text(encoding="utf-8") + utils, encoding="utf-8")
+    return folder / "coded_arc.yaml"
+
+
+def trusted(path: Path = CODED) -> Task:
+    return load_task(f"lm-eval:{path}", trust_code=True)
+
+
+def test_without_the_flag_nothing_is_imported_and_the_flag_is_named(tmp_path: Path) -> None:
+    path = coded_copy(tmp_path, utils=f"\nopen({str(tmp_path / 'imported')!r}, 'w').close()\n")
+    with pytest.raises(ConfigError) as caught:
+        load_task(f"lm-eval:{path}")
+    keys = {p.key for p in caught.value.problems}
+    assert keys == {"process_docs", "doc_to_text", "doc_to_target", "doc_to_choice", "fewshot_config.process_docs",
+                    "fewshot_config.doc_to_text"}
+    assert all("run only with --trust-task-code" in p.message for p in caught.value.problems)
+    assert not (tmp_path / "imported").exists()
+    # converting with trust records the hooks and still imports nothing (load_task imports them)
+    conversion = convert_file(path, trust_code=True)
+    assert conversion.code is not None and len(conversion.code.hooks()) == 6
+    assert not (tmp_path / "imported").exists()
+    trusted(path)
+    assert (tmp_path / "imported").exists()
+
+
+def test_rows_are_processed_and_hooks_computed_as_lm_eval_does() -> None:
+    task = trusted()
+    examples = task.examples("test")
+    # process_docs drops the row with four choices (arc-test-2); the hooks see the processed rows
+    assert [ex.id for ex in examples] == ["arc-test-0", "arc-test-1", "arc-test-3"]
+    assert [list(ex.choices) for ex in examples] == [["RED", "BLUE", "BLACK"], ["FOUR", "TWO"], ["FOOD", "A SONG", "A BUS"]]
+    assert [ex.label for ex in examples] == [1, 0, 0]
+    prompts = [task.prompts[0].render(ex, []) for ex in examples]
+    assert [p.query for p in prompts] == ["Q: What color is the sea ?\nA:", "Q: How many legs does a cat have ?\nA:",
+                                          "Q: What is a lemon ?\nA:"]
+
+
+def test_demonstrations_come_from_the_pool_processed_by_its_own_hook() -> None:
+    task = trusted()
+    pool = task.fewshot_pool()
+    # fewshot_config.process_docs: the train split reversed, then processed (arc-train-1 has four choices)
+    assert [ex.id for ex in pool] == ["arc-train-3", "arc-train-2", "arc-train-0"]
+    sampler = make_sampler(task.config.fewshot, pool, 1, seed=0)
+    row = task.examples("test")[0]
+    prompt = task.prompts[0].render(row, sampler.sample(row))
+    assert prompt.text == ("Example. Q: What does a cat do in the sun ?\nA: SLEEPS\n\n"
+                                          "Q: What color is the sea ?\nA:")
+    # the training rows are the task's process_docs, not the pool's (lm-eval's training_docs)
+    assert [ex.id for ex in task.examples("train")] == ["arc-train-0", "arc-train-2", "arc-train-3"]
+
+
+def test_a_hook_in_an_included_file_is_imported_from_that_files_folder(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "hooks.py").write_text("def text(doc):\n    return 'from shared: ' + doc['sentence']\n")
+    (tmp_path / "shared" / "_template_yaml").write_text("doc_to_text: !function hooks.text\n")
+    shutil.copytree(LMEVAL / "data", tmp_path / "data")
+    path = tmp_path / "task.yaml"
+    path.write_text("include: shared/_template_yaml\ntask: t\ndataset_path: json\ndataset_kwargs:\n  data_files:\n"
+                    "    validation: data/sst2_validation.jsonl\nvalidation_split: validation\n"
+                    "output_type: multiple_choice\ndoc_to_target: label\ndoc_to_choice: ['no', 'yes']\n")
+    task = trusted(path)
+    example = task.examples("validation")[0]
+    assert task.prompts[0].render(example, []).query.startswith("from shared: ")
+
+
+@pytest.mark.parametrize(("utils", "message"), [
+    ("\ndef doc_to_text(doc):\n    return 1\n",
+     "task code doc_to_text: !function coded_utils.doc_to_text (coded_arc.yaml:15) returned int 1: an index: lm-eval's "
+     "cloze form with one context per choice (as in Winogrande), which promptkit does not run yet"),
+    ("\ndef doc_to_choice(doc):\n    return doc['query']\n", "returned str 'Q: What color is the sea ?': not a list of choices"),
+    ("\ndef doc_to_target(doc):\n    return doc['missing']\n",
+     "split 'test' row 0: task code doc_to_target: !function coded_utils.doc_to_target (coded_arc.yaml:16) raised "
+     "KeyError: 'missing'"),
+    ("\ndef process_docs(dataset):\n    return 3\n",
+     "split 'test': task code process_docs: !function coded_utils.process_docs (coded_arc.yaml:14) returned int; "
+     "lm-eval expects a datasets.Dataset (or a list of rows)"),
+])
+def test_what_a_hook_does_wrong_is_named_with_the_split_and_row(utils: str, message: str, tmp_path: Path) -> None:
+    task = trusted(coded_copy(tmp_path, utils=utils))
+    with pytest.raises(TaskCodeError) as caught:
+        task.examples("test")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("utils", "message"), [
+    ("\nimport promptkit_no_such_package\n", "coded_arc.yaml:14: process_docs: !function coded_utils.process_docs: "
+     "importing {folder}/coded_utils.py failed: ModuleNotFoundError: No module named 'promptkit_no_such_package'; "
+     "install the package 'promptkit_no_such_package' it imports"),
+    ("\ndel doc_to_choice\n", "coded_arc.yaml:17: doc_to_choice: !function coded_utils.doc_to_choice: "
+     "{folder}/coded_utils.py has no function 'doc_to_choice'"),
+])
+def test_a_hook_that_cannot_be_imported_is_refused_at_its_line(utils: str, message: str, tmp_path: Path) -> None:
+    path = coded_copy(tmp_path, utils=utils)
+    with pytest.raises(ConfigError) as caught:
+        trusted(path)
+    assert any(message.format(folder=path.parent.resolve()) in str(p) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_data_column_named_like_a_hooks_column_is_refused(tmp_path: Path) -> None:
+    utils = "\n_old = process_docs\ndef process_docs(dataset):\n    return _old(dataset).map(lambda d: {'lm_eval_doc_to_text': 'x'})\n"
+    task = trusted(coded_copy(tmp_path, utils=utils))
+    with pytest.raises(TaskCodeError, match="the data has a column 'lm_eval_doc_to_text', which promptkit keeps "
+                                            "doc_to_text's value in; rename that column"):
+        task.examples("test")
+
+
+def test_a_mapping_column_is_read_by_key_and_refused_whole(tmp_path: Path) -> None:
+    """lm-eval templates read a mapping's keys ({{ choices.text[0] }}); rendering it whole would
+    show Python code, which promptkit refuses, naming the row and the field."""
+    from promptkit.errors import TemplateError
+
+    shutil.copytree(LMEVAL / "data", tmp_path / "data")
+    base = ("task: t\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: data/arc_test.jsonl\n"
+            "test_split: test\noutput_type: multiple_choice\ndoc_to_target: '{{choices.label.index(answerKey)}}'\n"
+            "doc_to_choice: '{{choices.text}}'\n")
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(base + "doc_to_text: '{{question}} A. {{ choices.text[0] }} B. {{ choices.text[1] }}'\n")
+    task = load_task(f"lm-eval:{keys}")
+    assert task.prompts[0].render(task.examples("test")[0], []).query == "what color is the sea ? A. red B. blue"
+    whole = tmp_path / "whole.yaml"
+    whole.write_text(base + "doc_to_text: '{{question}} {{ choices }}'\n")
+    task = load_task(f"lm-eval:{whole}")
+    with pytest.raises(TemplateError, match=r"split 'test' row 0: field 'choices' \(column 'choices'\) is a mapping "
+                                            r"\(keys: label, text\), which a prompt would show as Python code"):
+        render_all(task, task.examples("test"))
+
+
+def test_tasks_validate_takes_the_flag_and_convert_refuses_code() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["tasks", "validate", f"lm-eval:{CODED}"])
+    assert result.exit_code == 2 and "--trust-task-code" in result.output
+    result = runner.invoke(cli, ["tasks", "validate", "--trust-task-code", f"lm-eval:{CODED}"])
+    assert result.exit_code == 0, result.output
+    assert f"ok: lm-eval:{CODED} (3 prompts rendered)" in result.output
+    result = runner.invoke(cli, ["tasks", "convert", str(CODED)])
+    assert result.exit_code == 2 and "a promptkit task file holds no code" in result.stderr
+
+
+def test_the_pools_own_process_docs_needs_a_declared_few_shot_split(tmp_path: Path) -> None:
+    """lm-eval draws the demonstrations of a task without a few-shot split from its training docs,
+    processed by the task's process_docs: fewshot_config.process_docs is then not used."""
+    path = coded_copy(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("  split: train", ""), encoding="utf-8")
+    conversion = convert_file(path, trust_code=True)
+    assert any(n.startswith("not used: fewshot_config.process_docs") for n in conversion.notes)
+    assert [ex.id for ex in trusted(path).fewshot_pool()] == ["arc-train-0", "arc-train-2", "arc-train-3"]
