@@ -274,7 +274,7 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
     assert f"{path}:10: filter_list: filters apply to generated text (output_type generate_until)" in found
     assert f"{path}:11: fewshot_config.sampler: unknown sampler 'balanced'; accepted: 'default', 'first_n'" in found
     assert any(p.startswith(f"{path}:12: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'?") for p in found)
-    assert f"{path}:13: metric_list[0].metric: unknown metric 'mcc' for multiple_choice; promptkit maps: acc, acc_norm, f1" in found
+    assert f"{path}:13: metric_list[0].metric: unknown metric 'mcc' for multiple_choice; promptkit maps: acc, acc_norm, acc_bytes, f1" in found
     assert any("regexes_to_ignore" in p and "is not applied by promptkit" in p for p in found)
 
 
@@ -396,3 +396,20 @@ def test_convert_never_overwrites_its_source_and_replaces_a_file_only_with_force
     assert out.read_text(encoding="utf-8") == "mine\n"
     forced = CliRunner().invoke(cli, ["tasks", "convert", str(source), "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
+
+
+@pytest.mark.parametrize(("metric", "normalization", "chosen"), [
+    ("acc", "none", "a"), ("acc_norm", "chars", "abc"), ("acc_bytes", "bytes", "éé")])
+def test_each_accuracy_takes_the_best_choice_as_lm_eval_normalises_it(metric: str, normalization: str, chosen: str,
+                                                                     tmp_path: Path) -> None:
+    """lm-eval: acc = argmax ll, acc_norm = argmax ll / len(choice), acc_bytes = argmax ll /
+    len(choice.encode('utf-8')). "éé" is 2 characters and 4 bytes, "abc" 3 and 3, "a" 1 and 1:
+    -3.0 / -2.8 / -1.2 summed picks "a", per character (-1.5 / -0.93 / -1.2) "abc", per byte
+    (-0.75 / -0.93 / -1.2) "éé"."""
+    path = mc_task(tmp_path, f"doc_to_text: sentence\ndoc_to_target: label\ndoc_to_choice: ['éé', 'abc', 'a']\n"
+                             f"metric_list: [{{metric: {metric}}}]\n")
+    t = load_task(f"lm-eval:{path}")
+    assert t.config.adapter.normalization == normalization and t.config.metrics == ["accuracy"]
+    lm = RecordingLM({" éé": -3.0, " abc": -2.8, " a": -1.2})
+    [pred] = predict(lm, [rendered(t, "validation")], GenerationSettings(), Runtime(), normalization)
+    assert pred.output == chosen

@@ -102,6 +102,8 @@ def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str]
             values = [s.logprob / max(s.tokens, 1) for s in row]
         elif normalization == "chars":
             values = [s.logprob / max(len(c), 1) for s, c in zip(row, p.choices, strict=True)]
+        elif normalization == "bytes":  # lm-eval's acc_bytes: per UTF-8 byte of the choice
+            values = [s.logprob / max(len(c.encode("utf-8")), 1) for s, c in zip(row, p.choices, strict=True)]
         else:
             values = [s.logprob for s in row]
         best = max(range(len(values)), key=lambda i: (values[i], -i))

@@ -31,8 +31,9 @@ class ClassificationAdapterConfig(Strict):
     kind: Literal["classification"] = "classification"
     labels: list[Label] = Field(min_length=2)
     fields: ClassificationFields
-    # "none": summed log-likelihood; "tokens"/"chars": divided by the verbalizer's length.
-    normalization: Literal["none", "tokens", "chars"] = "none"
+    # "none": summed log-likelihood; "tokens"/"chars"/"bytes": divided by the verbalizer's
+    # length in tokens, characters or UTF-8 bytes (lm-eval's acc_norm is "chars", acc_bytes "bytes").
+    normalization: Literal["none", "tokens", "chars", "bytes"] = "none"
 
     @field_validator("labels")
     @classmethod

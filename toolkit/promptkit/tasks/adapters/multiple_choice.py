@@ -45,8 +45,8 @@ class MultipleChoiceAdapterConfig(Strict):
     choices: list[str] | None = Field(default=None, min_length=2)
     choices_template: str | None = None
     label_template: str | None = None
-    # As classification's: "none" sums the choice's log-likelihood, "chars"/"tokens" divide it.
-    normalization: Literal["none", "tokens", "chars"] = "none"
+    # As classification's: "none" sums the choice's log-likelihood, "tokens"/"chars"/"bytes" divide it.
+    normalization: Literal["none", "tokens", "chars", "bytes"] = "none"
 
     @field_validator("choices")
     @classmethod

@@ -68,8 +68,11 @@ METRICS = {
     # lm-eval's exact_match is string equality after its options (ignore_case, ...): string_match
     "generate_until": {"exact_match": "string_match", "f1": "token_f1", "bleu": "bleu", "chrf": "chrf",
                        "rouge1": "rouge1", "rouge2": "rouge2", "rougeL": "rougeL"},
-    "multiple_choice": {"acc": "accuracy", "acc_norm": "accuracy", "f1": "macro_f1"},
+    "multiple_choice": {"acc": "accuracy", "acc_norm": "accuracy", "acc_bytes": "accuracy", "f1": "macro_f1"},
 }
+# lm-eval's accuracies of a multiple_choice task, each the normalisation of the choice scores it
+# takes the best of (acc_norm: per character of the choice, acc_bytes: per UTF-8 byte).
+ACCURACIES = {"acc": "none", "acc_norm": "chars", "acc_bytes": "bytes"}
 # lm-eval's metrics when a task lists none (lm_eval.api.registry DEFAULT_METRIC_REGISTRY).
 DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc", "acc_norm"]}
 # Metric options that promptkit's metric already implies (exact_match normalises case and
@@ -551,14 +554,14 @@ class _Converter:
             if name not in table:
                 self.fail(f"unknown metric {name!r} for {output_type}; promptkit maps: {', '.join(table)}", *where)
                 continue
-            if name in ("acc", "acc_norm"):
+            if name in ACCURACIES:
                 scoring.append(name)
             if table[name] not in metrics:
                 metrics.append(table[name])
         if len(set(scoring)) > 1:
             self.notes.append(f"{scoring[1]} not computed: promptkit scores a task's choices one way, "
                               f"{scoring[0]} (the first listed) here")
-        normalization = "chars" if scoring and scoring[0] == "acc_norm" else "none"
+        normalization = ACCURACIES[scoring[0]] if scoring else "none"
         return metrics or ["accuracy" if output_type == "multiple_choice" else "string_match"], normalization
 
     def _match_option(self, option: str, value: Any, i: int) -> None:
