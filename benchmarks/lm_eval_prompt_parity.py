@@ -33,6 +33,7 @@ target_delimiter, a column as doc_to_text and a list-valued target; a templated 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -68,10 +69,15 @@ def promptkit_requests(path: Path) -> list[dict[str, Any]]:
         sampler = make_sampler(tc.fewshot, pool, k, seed=0)  # a run per shot count, as lm-eval's
         for i, ex in enumerate(task.examples(tc.eval_split)):
             prompt = task.prompts[0].render(ex, sampler.sample(ex))
-            row: dict[str, Any] = {"shots": k, "row": i, "context": format_prompt(prompt, None, chat=False)}
-            if prompt.choices:
-                row["continuations"] = [choice_continuation(prompt, c, chat=False) for c in prompt.choices]
+            row: dict[str, Any] = {"shots": k, "row": i}
+            if prompt.continuation is not None:  # lm-eval's multiple-input form: each choice ends the context
+                row["requests"] = [[format_prompt(dataclasses.replace(prompt, query=c), None, chat=False),
+                                    choice_continuation(prompt, prompt.continuation, chat=False)] for c in prompt.choices]
+            elif prompt.choices:
+                context = format_prompt(prompt, None, chat=False)
+                row["requests"] = [[context, choice_continuation(prompt, c, chat=False)] for c in prompt.choices]
             else:
+                row["context"] = format_prompt(prompt, None, chat=False)
                 row["until"] = list(tc.generation.stop)
                 row["max_gen_toks"] = tc.generation.max_new_tokens
             out.append(row)
@@ -98,12 +104,12 @@ def lm_eval_requests(path: Path) -> list[dict[str, Any]]:
         task.set_fewshot_seed(seed=1234)  # simple_evaluate's fewshot_random_seed, once per run
         for i, doc in enumerate(docs):
             context = task.fewshot_context(doc, k, gen_prefix=task.doc_to_prefix(doc))  # as build_all_requests calls it
-            row: dict[str, Any] = {"shots": k, "row": i, "context": context}
+            row: dict[str, Any] = {"shots": k, "row": i}
             requests = task.construct_requests(doc, context)
-            if isinstance(requests, list):
-                assert all(r.arguments[0] == context for r in requests)
-                row["continuations"] = [r.arguments[1] for r in requests]
+            if isinstance(requests, list):  # one (context, continuation) per choice; a context per choice
+                row["requests"] = [list(r.arguments) for r in requests]  # in the multiple-input form
             else:
+                row["context"] = context
                 kwargs = requests.arguments[1]
                 row["until"] = list(kwargs["until"])
                 row["max_gen_toks"] = kwargs.get("max_gen_toks", 256)
@@ -123,7 +129,7 @@ def compare(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> list[st
 
 
 def requests_count(rows: list[dict[str, Any]]) -> int:
-    return sum(len(r.get("continuations", [])) or 1 for r in rows)
+    return sum(len(r.get("requests", [])) or 1 for r in rows)
 
 
 def main() -> int:

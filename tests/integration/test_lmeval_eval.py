@@ -119,7 +119,8 @@ def test_task_code_runs_with_the_flag_for_every_method_and_the_report_says_so(
     rows, and results.json and the report name the hooks that ran."""
     coded = LMEVAL / "coded" / "coded_arc.yaml"
     args = ["eval", "--model", str(tiny_llama_dir), "--chat-template", "off", "--out", str(tmp_path), "--run-id", "coded",
-            "--task", f"lm-eval:{coded}", "--method", "zero-shot", "--method", "prompt-tuning", "--method", "lora", *BUDGET]
+            "--task", f"lm-eval:{coded}", "--task", f"lm-eval:{coded.parent / 'wino_style.yaml'}",
+            "--method", "zero-shot", "--method", "prompt-tuning", "--method", "lora", *BUDGET]
     refused = invoke(args)
     assert refused.exit_code == 2 and "run only with --trust-task-code" in refused.output
     result = invoke([*args, "--trust-task-code"])
@@ -135,6 +136,12 @@ def test_task_code_runs_with_the_flag_for_every_method_and_the_report_says_so(
     assert first["prompt"] == "Q: What color is the sea ?\nA:" and first["choices"] == ["RED", "BLUE", "BLACK"]
     # prompt tuning and LoRA trained on the train split as the task's process_docs and hooks made it
     assert set(fit_targets["lm-eval/coded_arc"]) == {"WHITE", "ON THE SEA", "SLEEPS"}
+    # lm-eval's multiple-input form (Winogrande): a choice ends the prompt, the rest is the target
+    wino = samples(run_dir, "wino_style", "lora")
+    assert [r["choices"][r["label"]] for r in wino] == ["The ice melted in the sun because the sun",
+                                                         "Tom thanked Bob because Bob", "The bottle broke the glass because the bottle"]
+    assert all(len(r["choice_logprobs"]) == 2 for r in wino)
+    assert set(fit_targets["lm-eval/wino_style"]) == {"was too big.", "climbed a tree.", "had forgotten hers."}
     report = (run_dir / "report.md").read_text()
     assert "- task code ran (--trust-task-code): process_docs: !function coded_utils.process_docs" in report
     assert "task code ran (--trust-task-code)" in (run_dir / "report.html").read_text()

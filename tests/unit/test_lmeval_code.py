@@ -102,9 +102,9 @@ def test_a_hook_in_an_included_file_is_imported_from_that_files_folder(tmp_path:
 
 
 @pytest.mark.parametrize(("utils", "message"), [
-    ("\ndef doc_to_text(doc):\n    return 1\n",
-     "task code doc_to_text: !function coded_utils.doc_to_text (coded_arc.yaml:15) returned int 1: an index: lm-eval's "
-     "cloze form with one context per choice (as in Winogrande), which promptkit does not run yet"),
+    ("\ndef doc_to_text(doc):\n    return [doc['query']]\n",
+     "task code doc_to_text: !function coded_utils.doc_to_text (coded_arc.yaml:15) returned list "
+     "['Q: What color is the sea ?']: not text or an index (lm-eval's multiple-input form)"),
     ("\ndef doc_to_choice(doc):\n    return doc['query']\n", "returned str 'Q: What color is the sea ?': not a list of choices"),
     ("\ndef doc_to_target(doc):\n    return doc['missing']\n",
      "split 'test' row 0: task code doc_to_target: !function coded_utils.doc_to_target (coded_arc.yaml:16) raised "
@@ -182,3 +182,52 @@ def test_the_pools_own_process_docs_needs_a_declared_few_shot_split(tmp_path: Pa
     conversion = convert_file(path, trust_code=True)
     assert any(n.startswith("not used: fewshot_config.process_docs") for n in conversion.notes)
     assert [ex.id for ex in trusted(path).fewshot_pool()] == ["arc-train-0", "arc-train-2", "arc-train-3"]
+
+
+WINO = LMEVAL / "coded" / "wino_style.yaml"
+
+
+def test_lm_evals_multiple_input_form_scores_the_rest_after_each_choice() -> None:
+    """Winogrande's form: doc_to_text is the gold option's index, each choice (the sentence up to
+    the blank, filled) ends the context and the rest of the sentence is scored after it; a
+    demonstration is the gold choice, the target delimiter and the rest (lm-eval 0.4.13)."""
+    from test_lmeval import RecordingLM
+
+    from promptkit.config import GenerationSettings
+    from promptkit.harness.predict import predict
+    from promptkit.models.batching import Runtime
+
+    task = trusted(WINO)
+    examples = task.examples("validation")
+    first = examples[0]
+    assert first.choices == ("The ice melted in the sun because the ice", "The ice melted in the sun because the sun")
+    assert (first.label, first.continuation) == (1, "was hot.")
+    shot = task.fewshot_pool()[1]  # "the cat climbed a tree"
+    prompt = task.prompts[0].render(first, [shot])
+    assert prompt.text == ("The dog chased the cat until the cat climbed a tree.\n\n"
+                           "The ice melted in the sun because the sun")
+    lm = RecordingLM()
+    [pred] = predict(lm, [prompt], GenerationSettings(), Runtime())
+    assert lm.requests == [
+        ("The dog chased the cat until the cat climbed a tree.\n\nThe ice melted in the sun because the ice", " was hot."),
+        ("The dog chased the cat until the cat climbed a tree.\n\nThe ice melted in the sun because the sun", " was hot."),
+    ]
+    assert pred.references == (first.choices[1],)
+    # a trained method learns the gold choice's context followed by the rest of the sentence
+    zero = task.prompts[0].render(examples[2], [])
+    assert (zero.text, zero.target) == ("The bottle broke the glass because the bottle", "was heavy.")
+
+
+def test_leakage_compares_a_multiple_input_rows_sentence_not_its_gold_index(tmp_path: Path) -> None:
+    from promptkit.tasks.leakage import input_key
+
+    task = trusted(WINO)
+    fields = task.adapter().input_fields()
+    train, evaluated = task.examples("train"), task.examples("validation")
+    # every row's input field is the gold index (0 or 1): compared by that, all would collide
+    assert not {input_key(e, fields) for e in evaluated} & {input_key(t, fields) for t in train}
+    copy = tmp_path / "wino"
+    shutil.copytree(WINO.parent, copy)
+    (copy / "wino_validation.jsonl").write_text((copy / "wino_train.jsonl").read_text().splitlines()[1] + "\n")
+    leaked = trusted(copy / "wino_style.yaml")
+    assert input_key(leaked.examples("validation")[0], fields) == input_key(leaked.examples("train")[1], fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from promptkit.config import GenerationSettings
@@ -89,6 +90,13 @@ def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str]
     contexts: list[str] = []
     conts: list[str] = []
     for p, t in zip(prompts, texts, strict=True):
+        if p.continuation is not None:
+            # lm-eval's multiple-input form (Winogrande): each choice ends the prompt, the
+            # continuation is scored after it
+            for choice in p.choices:
+                contexts.append(format_prompt(dataclasses.replace(p, query=choice), lm.tokenizer, runtime.chat))
+                conts.append(choice_continuation(p, p.continuation, runtime.chat))
+            continue
         for choice in p.choices:
             contexts.append(t)
             conts.append(choice_continuation(p, choice, runtime.chat))

@@ -247,6 +247,8 @@ class PromptTemplate:
     def render_shot(self, shot: Example) -> Turn:
         """A demonstration: its input with its own answer in a cloze slot, and its target, each
         from the demonstration's own template when the prompt has one (``fewshot.input``)."""
+        if shot.continuation is not None:  # lm-eval's multiple-input form: the gold choice, then the continuation
+            return Turn(shot.choices[shot.label or 0], shot.continuation)
         target = self._render("fewshot.target" if "fewshot.target" in self._compiled else "target", shot)
         part = "fewshot.input" if "fewshot.input" in self._compiled else "input"
         return Turn(self._render(part, shot, target.strip()), target, self._prefix(shot))
@@ -258,11 +260,12 @@ class PromptTemplate:
         """Render ``example`` with demonstrations ``shots`` into a :class:`Prompt`."""
         instruction = self._render("instruction", example) if "instruction" in self._compiled else None
         turns = tuple(self.render_shot(s) for s in shots)
+        several = example.continuation is not None  # lm-eval's multiple-input form (Example.continuation)
         return Prompt(
             example_id=example.id,
             template=self.name,
-            query=self.render_input(example),
-            target=self.render_target(example),
+            query=example.choices[example.label or 0] if several else self.render_input(example),
+            target=example.continuation if several else self.render_target(example),  # type: ignore[arg-type]
             references=example.references,
             instruction=instruction,
             shots=turns,
@@ -272,6 +275,7 @@ class PromptTemplate:
             target_delimiter=self.config.target_delimiter,
             instruction_delimiter=self.config.instruction_delimiter,
             shot_target_delimiter=self.config.fewshot.target_delimiter,
-            answer_prefix=self._prefix(example),
+            answer_prefix=None if several else self._prefix(example),
+            continuation=example.continuation,
         )
 

@@ -29,6 +29,9 @@ class Example:
             intervals and paired tests then resample whole groups.
         row: its index in its split as read (None: not read from a split); lm-eval's few-shot
             sampler draws by it.
+        continuation: lm-eval's multiple-input form (Winogrande): the text scored after each
+            choice, the choices being alternative ends of the prompt (None: the usual form, each
+            choice scored after the prompt).
     """
 
     id: str
@@ -38,6 +41,7 @@ class Example:
     label: int | None = None
     group: str | None = None
     row: int | None = None
+    continuation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,9 @@ class Prompt:
     shot_target_delimiter: str | None = None
     # Written after the query, where the answer starts (PromptConfig.answer_prefix, rendered).
     answer_prefix: str | None = None
+    # lm-eval's multiple-input form (Example.continuation): the query is the gold choice, the
+    # target this text; each choice is scored as the query, with this text after it.
+    continuation: str | None = None
 
     @property
     def instruction_prefix(self) -> str:

@@ -77,8 +77,12 @@ def _as_text(value: Any) -> str:
 
 
 def input_key(example: Example, fields: Sequence[str]) -> str:
-    """The normalised input of ``example``: its input fields, each normalised, in order."""
+    """The normalised input of ``example``: its input fields, each normalised, in order; in
+    lm-eval's multiple-input form (Winogrande) its choices and continuation, which its input is
+    (its input field holds the gold index there)."""
     # A separator the normalisation never leaves in, so ("a b", "c") differs from ("a", "b c").
+    if example.continuation is not None:
+        return "\x1f".join(normalise(text) for text in (*example.choices, example.continuation))
     return "\x1f".join(normalise(_as_text(example.fields.get(name))) for name in fields)
 
 

@@ -29,6 +29,10 @@ class MultipleChoiceFields(Strict):
     # A column holding the gold choice: its index (0-based) or its text; or label_template.
     label: FieldPath | None = None
     id: FieldPath | None = None
+    # lm-eval's multiple-input form (Winogrande): where a row's value in this column is an index,
+    # the row's choices are alternative ends of the prompt, that index is the gold one, and the
+    # label (column or template) is the text scored after each choice.
+    context_index: FieldPath | None = None
 
 
 class MultipleChoiceAdapterConfig(Strict):
@@ -96,11 +100,30 @@ class MultipleChoiceAdapter(Adapter):
     def example(self, row: Mapping[str, Any], row_id: str, where: str) -> Example:
         f: Any = self.fields
         choices = self._choices(row, where)
+        index = extract(row, f.context_index, where=where) if f.context_index is not None else None
+        if isinstance(index, int) and not isinstance(index, bool):
+            return self._several_inputs(row, row_id, where, choices, index)
         label = self._label(row, choices, where)
         fields: dict[str, Any] = {"choices": list(choices), "label_text": choices[label]}
         fields.update({name: self._input(row, spec, where, name) for name, spec in f.inputs.items()})
         return Example(id=self._id(row, row_id, where), fields=fields, references=(choices[label],),
                        choices=choices, label=label)
+
+    def _several_inputs(self, row: Mapping[str, Any], row_id: str, where: str, choices: tuple[str, ...],
+                        index: int) -> Example:
+        """A row of lm-eval's multiple-input form (``fields.context_index``)."""
+        f: Any = self.fields
+        if not 0 <= index < len(choices):
+            raise DatasetError(f"{where}: column {f.context_index!r}: gold index {index} is out of range for "
+                               f"{len(choices)} choices (0 to {len(choices) - 1})")
+        if self._label_template is not None:
+            continuation = self._render(self._label_template, row, where, "label_template")
+        else:
+            continuation = self._text(row, f.label, where, "label")
+        fields: dict[str, Any] = {"choices": list(choices), "label_text": choices[index]}
+        fields.update({name: self._input(row, spec, where, name) for name, spec in f.inputs.items()})
+        return Example(id=self._id(row, row_id, where), fields=fields, references=(choices[index],),
+                       choices=choices, label=index, continuation=continuation)
 
     def _render(self, template: jinja2.Template, row: Mapping[str, Any], where: str, name: str) -> str:
         return render_row(template, row, where, name)

@@ -42,7 +42,7 @@ COLUMNS = {
 }
 # What each hook must return, as lm-eval uses it.
 RETURNS = {
-    "doc_to_text": "text",
+    "doc_to_text": "text or index",
     "doc_to_target": "target",
     "doc_to_choice": "choices",
     "fewshot_config.doc_to_text": "text",
@@ -63,6 +63,7 @@ class Hook:
 
     key: str  # process_docs, doc_to_text, fewshot_config.doc_to_text ...
     ref: FunctionRef
+    returns: str = ""  # what its value must be ("text", ...); "": RETURNS[key]
 
     def describe(self) -> str:
         where = f" ({self.ref.file.name}:{self.ref.line})" if self.ref.file is not None else ""
@@ -173,11 +174,12 @@ class LoadedCode:
 
 def _checked(hook: Hook, value: Any, where: str, i: int) -> Any:
     """``value`` if lm-eval could use it as what ``hook`` computes."""
-    kind = RETURNS[hook.key]
+    kind = hook.returns or RETURNS[hook.key]
     bad = ""
-    if kind == "text" and not isinstance(value, str):
-        bad = ("an index: lm-eval's cloze form with one context per choice (as in Winogrande), which promptkit does "
-               "not run yet" if isinstance(value, int) else "not text")
+    if kind.startswith("text") and not isinstance(value, str):
+        # an index is lm-eval's multiple-input form (Winogrande): the gold one of the choices, each a context
+        index = kind == "text or index" and isinstance(value, int) and not isinstance(value, bool)
+        bad = "" if index else "not text" + (" or an index (lm-eval's multiple-input form)" if kind != "text" else "")
     elif kind == "choices" and not (isinstance(value, (list, tuple)) and value and all(isinstance(c, str) for c in value)):
         bad = "not a list of choices, each text"
     elif kind == "target" and not isinstance(value, (str, int, list, tuple)):

@@ -129,6 +129,7 @@ class _Converter:
         self.notes: list[str] = doc.duplicates()
         self.columns: set[str] | None = None
         self.match_options: dict[str, Any] = {}  # exact_match's options, for string_match
+        self.output_type: str | None = None
 
     def fail(self, message: str, *path: str | int, quotes: bool = True) -> None:
         """Record a problem at ``path``; ``quotes=False``: the message quotes no value of the
@@ -145,7 +146,8 @@ class _Converter:
             self.fail(f"!function {ref.ref}: task code, run only with {FLAG} (promptkit then imports it from the task's "
                       f"folder and runs it as lm-eval does); {instead}", *(path or key.split(".")))
             return None
-        hook = Hook(key, ref)
+        # only a multiple_choice prompt can be lm-eval's multiple-input form (an index for doc_to_text)
+        hook = Hook(key, ref, "text" if key == "doc_to_text" and self.output_type != "multiple_choice" else "")
         if key == "process_docs":
             self.code.process_docs = hook
             return None
@@ -158,7 +160,7 @@ class _Converter:
     # ------------------------------------------------------------------------- the whole task
     def run(self) -> Conversion:
         self._check_keys()
-        output_type = self._output_type()
+        output_type = self.output_type = self._output_type()
         name = self._name()
         eval_split, train_split, fewshot_split = self._splits()
         source, self.columns = dataset_source(self.data, self.doc.path.parent,
@@ -500,6 +502,11 @@ class _Converter:
         else:
             self.fail(f"{type(target).__name__} {target!r}: expected an index, a column name or a Jinja template "
                       "(one gold choice per row)", "doc_to_target")
+        text_hook = self.code.columns.get(COLUMNS["doc_to_text"])
+        if text_hook is not None:
+            # a doc_to_text hook returning an index is lm-eval's multiple-input form (Winogrande):
+            # known only once it runs, so the adapter tells the two apart row by row
+            fields["context_index"] = COLUMNS["doc_to_text"]
         if "generation_kwargs" in self.data:
             self.notes.append("generation_kwargs not used (multiple_choice scores choices, it generates nothing)")
         if normalization != "none":
