@@ -56,10 +56,9 @@ def promptkit_requests(path: Path) -> list[dict[str, Any]]:
     """Each evaluated row's context and continuations (or generation settings), per shot count."""
     from promptkit.harness.predict import choice_continuation
     from promptkit.prompting.chat import format_prompt
+    from promptkit.prompting.fewshot import make_sampler
     from promptkit.tasks import load_task
     from promptkit.tasks.lmeval import read_lm_eval
-
-    from promptkit.prompting.fewshot import make_sampler
 
     task = load_task(f"lm-eval:{path}", trust_code=True)  # lm-eval runs a task's code: so does this side
     tc = task.config

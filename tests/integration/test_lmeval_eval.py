@@ -145,3 +145,33 @@ def test_task_code_runs_with_the_flag_for_every_method_and_the_report_says_so(
     report = (run_dir / "report.md").read_text()
     assert "- task code ran (--trust-task-code): process_docs: !function coded_utils.process_docs" in report
     assert "task code ran (--trust-task-code)" in (run_dir / "report.html").read_text()
+
+
+def test_a_group_runs_its_tasks_and_the_report_aggregates_them_as_lm_eval(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    """--task lm-eval:GROUP.yaml runs every task of the group (nested groups and tags resolved)
+    and the report gives each group's aggregate per method, lm-eval's weighted mean of the rows
+    (recomputed here from the saved per-row scores, level by level as lm-eval does)."""
+    group = LMEVAL / "group" / "_toy_group.yaml"
+    args = ["eval", "--model", str(tiny_llama_dir), "--out", str(tmp_path), "--run-id", "group", "--task",
+            f"lm-eval:{group}", "--method", "zero-shot", "--method", "prompt-tuning", "--method", "lora", *BUDGET]
+    result = invoke(args)
+    assert result.exit_code == 0, result.output
+    run_dir = tmp_path / "group"
+    results = json.loads((run_dir / "results.json").read_text())
+    assert list(results["tasks"]) == ["toy_sub_a", "toy_sub_b", "toy_sub_c"]
+    assert {g["name"] for g in results["tasks"]["toy_sub_b"]["lm_eval_groups"]} == {"toy_group", "toy_inner"}
+    scores = {(g["group"], g["method"]): g for g in results["group_scores"]}
+    methods = ("zero-shot", "prompt-tuning", "lora")
+    assert sorted(scores) == sorted((g, m) for g in ("toy_group", "toy_inner") for m in methods)
+    for method in methods:
+        rows = {t: [r["scores"]["accuracy"] for r in samples(run_dir, t, method)] for t in results["tasks"]}
+        mean = {t: sum(v) / len(v) for t, v in rows.items()}
+        inner = (mean["toy_sub_b"] + mean["toy_sub_c"]) / 2  # weight_by_size: false
+        outer = (mean["toy_sub_a"] * 6 + inner * 12) / 18  # weight_by_size: true, the inner group's size its rows
+        assert scores[("toy_inner", method)]["value"] == pytest.approx(inner)
+        assert scores[("toy_group", method)]["value"] == pytest.approx(outer)
+        assert scores[("toy_group", method)]["n"] == 18 and scores[("toy_group", method)]["tasks"] == 3
+    best = [g for g in results["group_scores"] if g["group"] == "toy_group" and g["best"] is None]
+    assert len(best) == 1
+    report = (run_dir / "report.md").read_text()
+    assert "lm-eval groups: each group's aggregate" in report and "| inner | accuracy (acc, by member) |" in report

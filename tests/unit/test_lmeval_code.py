@@ -191,11 +191,10 @@ def test_lm_evals_multiple_input_form_scores_the_rest_after_each_choice() -> Non
     """Winogrande's form: doc_to_text is the gold option's index, each choice (the sentence up to
     the blank, filled) ends the context and the rest of the sentence is scored after it; a
     demonstration is the gold choice, the target delimiter and the rest (lm-eval 0.4.13)."""
-    from test_lmeval import RecordingLM
-
     from promptkit.config import GenerationSettings
     from promptkit.harness.predict import predict
     from promptkit.models.batching import Runtime
+    from test_lmeval import RecordingLM
 
     task = trusted(WINO)
     examples = task.examples("validation")

@@ -11,6 +11,45 @@ from typing import Any, Literal
 
 
 @dataclass(frozen=True)
+class GroupScore:
+    """An lm-eval group's aggregate for one method (promptkit.analysis.groups): the weighted mean
+    of its tasks' rows with its stratified 95% interval, and against the group's best method the
+    difference on the same rows, its interval and two-sided p-value (Holm over the methods
+    compared with the best); None for the best itself.
+
+    Attributes:
+        metric / lm_eval_metric: the promptkit column aggregated, and the name the group file gives.
+        weight_by_size: every row counts the same (True) or every member (False), as lm-eval.
+        n / tasks: rows and member tasks pooled.
+    """
+
+    group: str
+    alias: str | None
+    metric: str
+    lm_eval_metric: str
+    weight_by_size: bool
+    method: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    tasks: int
+    best: str | None = None
+    difference: float | None = None
+    diff_low: float | None = None
+    diff_high: float | None = None
+    p_value: float | None = None
+    p_holm: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GroupScore:
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True)
 class PairComparison:
     """Method ``a`` against method ``b`` on one metric, on the same examples.
 

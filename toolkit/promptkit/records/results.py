@@ -12,7 +12,7 @@ from typing import Any, Literal
 from promptkit.errors import PromptkitError
 from promptkit.files import MB, read_text, write_atomic  # noqa: F401  (write_atomic: re-exported)
 from promptkit.records import Cost, MetricScore, TrainingReport
-from promptkit.records.comparisons import PairComparison, SeedSummary, Verdict
+from promptkit.records.comparisons import GroupScore, PairComparison, SeedSummary, Verdict
 from promptkit.records.validation import RecordError, conform, strict
 
 # 2: cells carry the training seed (several seeds per method); all-pairs comparisons and
@@ -122,12 +122,14 @@ class TaskInfo:
     filters: list[dict[str, Any]] = field(default_factory=list)
     # The lm-eval task code that ran to read the rows (--trust-task-code), one hook a line.
     task_code: tuple[str, ...] = ()
+    # The lm-eval groups run with this task (promptkit.tasks.lmeval.groups.GroupDef.to_dict).
+    lm_eval_groups: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("metrics", "labels", "overlaps", "task_code"):
+        for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups"):
             data[key] = list(data[key])
-        for key in ("metric_options", "filters", "task_code"):  # written when set: other tasks' records read as before
+        for key in ("metric_options", "filters", "task_code", "lm_eval_groups"):  # written when set: other tasks' records read as before
             if not data[key]:
                 del data[key]
         return data
@@ -137,7 +139,7 @@ class TaskInfo:
         """Fields a file lacks (written by an older promptkit) take their defaults."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("metrics", "labels", "overlaps", "task_code"):
+        for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -311,6 +313,8 @@ class RunResult:
     comparisons: list[PairComparison] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     seed_summaries: list[SeedSummary] = field(default_factory=list)
+    # lm-eval groups' aggregates per method (promptkit.analysis.groups); empty without groups.
+    group_scores: list[GroupScore] = field(default_factory=list)
     # Every command line that wrote this run: the one that started it, then each --resume.
     commands: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
@@ -330,6 +334,7 @@ class RunResult:
             "comparisons": [p.to_dict() for p in self.comparisons],
             "verdicts": [v.to_dict() for v in self.verdicts],
             "seed_summaries": [s.to_dict() for s in self.seed_summaries],
+            **({"group_scores": [g.to_dict() for g in self.group_scores]} if self.group_scores else {}),
             "commands": list(self.commands),
         }
 
@@ -386,6 +391,7 @@ class RunResult:
             comparisons=[PairComparison.from_dict(p) for p in data.get("comparisons", [])],
             verdicts=[Verdict.from_dict(v) for v in data.get("verdicts", [])],
             seed_summaries=[SeedSummary.from_dict(s) for s in data.get("seed_summaries", [])],
+            group_scores=[GroupScore.from_dict(g) for g in data.get("group_scores", [])],
             commands=list(data.get("commands", [])),
         )
 

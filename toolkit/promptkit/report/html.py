@@ -33,11 +33,13 @@ from promptkit.records.results import CellResult, RunResult, TaskInfo
 from promptkit.report.examples import browser_data, script_json
 from promptkit.report.plots import CostPoint, Curve, Estimate, cost_plot, curves_plot, method_colors, summary_plot
 from promptkit.report.tables import (
+    GROUPS_CAPTION,
     TableData,
     context_lines,
     cost_table,
     examples_phrase,
     fmt_p_adjusted,
+    group_table,
     method_groups,
     metric_names,
     pairs_table,
@@ -350,6 +352,7 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
            "confidence intervals (Wilson with the design effect for right/wrong metrics, cluster-robust t for other "
            "means, bootstrap for corpus metrics).</p>",
            "<nav>" + "".join(f"<a href='#task-{_slug(t)}'>{_u(t)}</a>" for t in tasks) + "<a href='#metadata'>run metadata</a></nav>"]
+    out.append(_data(group_table(result.group_scores), GROUPS_CAPTION))
     for task in tasks:
         cells = [c for c in result.cells if c.task == task]
         info = result.tasks.get(task, TaskInfo())

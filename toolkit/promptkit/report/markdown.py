@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from promptkit.config.run import RunSettings
 from promptkit.records.results import RunResult, TaskInfo
 from promptkit.report.tables import (
+    GROUPS_CAPTION,
     TableData,
     context_lines,
     cost_table,
     examples_phrase,
     fmt_score,
+    group_table,
     metric_names,
     pairs_table,
     results_table,
@@ -98,6 +100,7 @@ def render_markdown(result: RunResult) -> str:
         "seeds and a two-level (seeds + test sample) bootstrap interval.",
         "",
     ]
+    lines += _data(group_table(result.group_scores), GROUPS_CAPTION)
     for task in dict.fromkeys(c.task for c in result.cells):
         info = result.tasks.get(task, TaskInfo())
         lines += [f"## {md_text(task)}", ""]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from promptkit.analysis.compare import compare_runs
+from promptkit.analysis.groups import group_scores
 from promptkit.config.run import RunSettings
 from promptkit.faults import kill_point
 from promptkit.records.results import RunResult, write_atomic
@@ -29,6 +30,7 @@ def analyse(result: RunResult, run_dir: str | Path, bootstrap_seed: int | None =
     n_boot = settings.bootstrap_samples
     seed = derive(settings.seed, "bootstrap") if bootstrap_seed is None else bootstrap_seed
     compare_runs(result, run_dir, n_boot=n_boot, seed=seed)
+    result.group_scores = group_scores(result, run_dir)  # analytic: no resampling stream
 
 
 def write_outputs(result: RunResult, run_dir: str | Path, bootstrap_seed: int | None = None) -> None:

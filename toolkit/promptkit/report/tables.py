@@ -15,7 +15,7 @@ import numpy as np
 from promptkit.analysis.verdict import size_text
 from promptkit.metrics.significance import format_p, format_p_bound
 from promptkit.prompting.context import context_phrase
-from promptkit.records.comparisons import PairComparison, SeedSummary, Verdict
+from promptkit.records.comparisons import GroupScore, PairComparison, SeedSummary, Verdict
 from promptkit.records.results import CellResult, RunResult, TaskInfo
 
 
@@ -23,6 +23,26 @@ from promptkit.records.results import CellResult, RunResult, TaskInfo
 class TableData:
     header: list[str]
     rows: list[list[str]]
+
+
+# What the groups table says of its numbers (Markdown and HTML alike).
+GROUPS_CAPTION = ("lm-eval groups: each group's aggregate over its tasks' rows (weighted by size: every row counts "
+                  "the same; else every member), with its stratified 95% interval (tasks as strata); against the "
+                  "group's best method, the difference on the same rows, its interval and p-value (paired, pooled "
+                  "over the tasks; Holm over the methods compared). Analytic: no resampling seed changes them.")
+
+
+def group_table(scores: Sequence[GroupScore]) -> TableData | None:
+    """One row per group, metric and method (None without groups)."""
+    if not scores:
+        return None
+    rows = []
+    for g in scores:
+        against = "best" if g.best is None else (
+            f"{g.difference:+.1f} [{g.diff_low:+.1f}, {g.diff_high:+.1f}] vs {g.best}, p = {format_p(g.p_holm or 0.0)}")
+        rows.append([g.alias or g.group, f"{g.metric} ({g.lm_eval_metric}, {'by size' if g.weight_by_size else 'by member'})",
+                     g.method, f"{g.value:.1f} [{g.ci_low:.1f}, {g.ci_high:.1f}]", f"{g.n:,} rows, {g.tasks} tasks", against])
+    return TableData(["group", "metric", "method", "aggregate", "pooled", "against the best"], rows)
 
 
 def metric_names(cells: Sequence[CellResult]) -> list[str]:

@@ -30,6 +30,7 @@ from promptkit.tasks import Task, load_task, render_all
 from promptkit.tasks.adapters import ADAPTERS
 from promptkit.tasks.catalog import default_data_dir, display_path, resolve_task
 from promptkit.tasks.leakage import INLINE_POOL, ComparedSplit, find_overlaps
+from promptkit.tasks.lmeval.groups import expand_groups
 
 # What `promptkit eval` runs with no arguments: real SQuAD v1.1 questions shipped with the
 # repository (short contexts, train and test split by article). The fictional demo tasks are
@@ -145,6 +146,7 @@ class PreparedTask:
             bleu_tokenize=metric_ctx.bleu_tokenize,
             overlaps=tuple(self.overlaps),  # allowed with --allow-overlap
             task_code=tuple(self.task.code.code.describe()) if self.task.code is not None else (),
+            lm_eval_groups=tuple(g.to_dict() for g in self.task.lm_eval_groups),
             fingerprint=self.fingerprint,
             selection=self.selection,
             group_by=self.group_by,
@@ -241,11 +243,12 @@ def prepare(config: RunConfig) -> Plan:
     spaces = tuned_spaces(config)
     check_grid_sizes(spaces, config.tuning)  # before any data is read: a grid's size is known now
     seeds = RunSeeds.of(config)
-    refs = config.tasks or default_tasks()
+    refs, groups = expand_groups(config.tasks or default_tasks())  # an lm-eval group: its tasks
     prepared = []
     problems: list[str] = []  # leakage of every task, reported together
     for ref in refs:
-        p = _prepare_task(config, load_task(resolve_task(ref, config.tasks_dir), config.trust_task_code), methods, seeds, bool(spaces))
+        task = dataclasses.replace(load_task(resolve_task(ref, config.tasks_dir), config.trust_task_code), lm_eval_groups=groups.get(ref, ()))
+        p = _prepare_task(config, task, methods, seeds, bool(spaces))
         problems += p.overlaps
         prepared.append(p)
     if problems and not config.allow_overlap:
@@ -261,9 +264,8 @@ def prepare(config: RunConfig) -> Plan:
     cells = tuple(CellSpec(p, template, m, cls, seed)
                   for p in prepared for template in p.task.prompts for m, cls in methods
                   for seed in (seeds.training if cls.learns else [None]))
-    dev_size = config.training.dev_size
-    if spaces and config.tuning.split is None:
-        dev_size = max(dev_size, config.tuning.dev_size)
+    # a tuned run holds out the tuning dev slice for every method
+    dev_size = max(config.training.dev_size, config.tuning.dev_size) if spaces and config.tuning.split is None else config.training.dev_size
     return Plan(config, tuple(prepared), cells, seeds, {p.name: ref for p, ref in zip(prepared, refs, strict=True)},
                 spaces, dev_size, chat_mode(config, [p.task for p in prepared]))
 
@@ -306,8 +308,7 @@ def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, An
 
 def _group_by(source: Any, split: str) -> str:
     """The split's group_by column ("" when it has none, or the source is not files)."""
-    group_by = source.split_files(split).group_by if hasattr(source, "split_files") and split in source.splits else None
-    return str(group_by or "")
+    return str((source.split_files(split).group_by if hasattr(source, "split_files") and split in source.splits else None) or "")
 
 
 def _selection(config: RunConfig, task: Task, group_by: str, limit: int | None, n: int) -> str:
@@ -320,9 +321,8 @@ def _selection(config: RunConfig, task: Task, group_by: str, limit: int | None, 
 
 
 def chat_mode(config: RunConfig, tasks: Sequence[Task]) -> str:
-    """``model.chat_template`` for this run: as set, else ``off`` when every task is an
-    lm-evaluation-harness task (lm-eval applies no chat template unless asked, so its prompts
-    are the plain strings), else ``auto``.
+    """``model.chat_template`` for this run: as set, else ``off`` when every task is an lm-eval
+    task (lm-eval applies no chat template unless asked: its prompts are plain strings), else ``auto``.
 
     Raises:
         ConfigError: unset, in a run that mixes lm-eval tasks with promptkit's.
@@ -380,9 +380,10 @@ def task_fingerprint(task: Task, *splits: Sequence[Example]) -> str:
     """Digest of a task's rows as read (evaluated, pool, training, tuning) and its templates."""
     return fingerprint({
         "version": str(task.config.version),
-        # ``row`` (where a row sits in its split) is left out: it is not data, and fingerprints
-        # of runs made before it existed must stay what they were
-        "splits": [fingerprint({"rows": [{k: v for k, v in dataclasses.asdict(ex).items() if k != "row"} for ex in rows]})
+        # ``row`` (where a row sits in its split) is left out: it is not data; ``continuation`` when
+        # None. Fingerprints of runs made before either existed must stay what they were
+        "splits": [fingerprint({"rows": [{k: v for k, v in dataclasses.asdict(ex).items()
+                                          if k != "row" and not (k == "continuation" and v is None)} for ex in rows]})
                    for rows in splits],
         "prompts": [dump(t.config) for t in task.prompts],
     })

@@ -42,6 +42,7 @@ from promptkit.tasks.sources import extract, read_rows
 
 if TYPE_CHECKING:
     from promptkit.tasks.lmeval.code import LoadedCode
+    from promptkit.tasks.lmeval.groups import GroupDef
 
 
 def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:
@@ -70,6 +71,8 @@ class Task:
     # That file's task code, imported because the user trusted it (--trust-task-code): it
     # processes the rows read and computes the columns the converted templates read.
     code: LoadedCode | None = None
+    # The lm-eval groups run with it (--task lm-eval:GROUP.yaml), whose aggregates the report gives.
+    lm_eval_groups: tuple[GroupDef, ...] = ()
 
     @property
     def name(self) -> str:

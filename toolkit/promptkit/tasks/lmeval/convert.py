@@ -289,13 +289,13 @@ class _Converter:
     def _name(self) -> str:
         value = self.data.get("task")
         if isinstance(value, list):
-            self.fail("a list of tasks is an lm-eval group; convert each task file on its own", "task")
+            self.fail("a list of tasks is an lm-eval group: run it as --task lm-eval:PATH (its tasks, and its "
+                      "aggregate in the report); convert each task file on its own", "task")
             return "x"
         if not isinstance(value, str) or not value.strip():
             self.fail("required: the task's name (a string)", "task")
             return "x"
-        name = slug(value).lstrip("_.-")[:100] or "task"  # a promptkit name is one file-name segment
-        return name if re.match(FILE_NAME_RE, name) else "task"
+        return task_name(value)
 
     def _version(self) -> int | str:
         meta = self.data.get("metadata")
@@ -618,6 +618,12 @@ class _Converter:
             self.fail(f"temperature {temperature!r} without do_sample: false leaves sampling to the model's defaults; "
                       "promptkit decodes greedily: set temperature: 0", "generation_kwargs", "temperature")
         return settings
+
+
+def task_name(value: str) -> str:
+    """The promptkit name of the lm-eval task ``value``: one file-name segment."""
+    name = slug(value).lstrip("_.-")[:100] or "task"
+    return name if re.match(FILE_NAME_RE, name) else "task"
 
 
 def _functions(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], FunctionRef]]:

@@ -1,0 +1,107 @@
+"""lm-evaluation-harness group files: resolved into their tasks (names, groups, tags, nesting),
+aggregated as lm-eval aggregates them (checked against lm-eval's own rule, computed level by
+level), with a stratified interval and a pooled paired test checked by simulation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from promptkit.analysis.groups import group_weights, stratified
+from promptkit.errors import ConfigError
+from promptkit.tasks.lmeval.convert import task_name
+from promptkit.tasks.lmeval.groups import Aggregate, expand_groups, resolve_group
+from scipy import stats
+
+GROUP = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval" / "group"
+
+
+def test_a_group_resolves_to_its_tasks_through_groups_and_tags() -> None:
+    resolved = resolve_group(GROUP / "_toy_group.yaml", task_name)
+    assert [p.name for p in resolved.tasks] == ["toy_sub_a.yaml", "toy_sub_b.yaml", "toy_sub_c.yaml"]
+    outer, inner = resolved.groups["toy_group"], resolved.groups["toy_inner"]
+    assert outer.members == (("task", "toy_sub_a"), ("group", "toy_inner"))
+    assert inner.members == (("task", "toy_sub_b"), ("task", "toy_sub_c")) and inner.alias == "inner"
+    assert outer.aggregates == (Aggregate("acc", True),) and inner.aggregates == (Aggregate("acc", False),)
+    refs, groups = expand_groups(["squad", f"lm-eval:{GROUP / '_toy_group.yaml'}", f"lm-eval:{GROUP / 'toy_sub_a.yaml'}"])
+    assert refs == ["squad", *(f"lm-eval:{GROUP / n}" for n in ("toy_sub_a.yaml", "toy_sub_b.yaml", "toy_sub_c.yaml"))]
+    assert {g.name for g in groups[refs[1]]} == {"toy_group", "toy_inner"} and "squad" not in groups
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ("  - toy_missing\n", "task[2]: no task, group or tag 'toy_missing' in "),
+    ("  - {task: toy_sub_a, num_fewshot: 3}\n", "task[2]: a member that sets task keys inline"),
+    ("  - toy_group\n", "task: group 'toy_group' contains itself (through toy_group)"),
+])
+def test_what_a_group_file_may_not_say_is_refused_at_its_line(edit: str, message: str, tmp_path: Path) -> None:
+    folder = tmp_path / "group"
+    shutil.copytree(GROUP, folder)
+    shutil.copytree(GROUP.parent / "data", tmp_path / "data")
+    path = folder / "_toy_group.yaml"
+    path.write_text(path.read_text().replace("  - toy_inner\n", "  - toy_inner\n" + edit))
+    with pytest.raises(ConfigError) as caught:
+        resolve_group(path, task_name)
+    assert any(message in str(p) for p in caught.value.problems), caught.value.problems
+
+
+def lm_eval_aggregate(scores: dict[str, float], sizes: dict[str, int]) -> float:
+    """lm-eval 0.4.13's rule, level by level (evaluator_utils.consolidate_group_results): the
+    inner group the plain mean of its tasks (weight_by_size false), the outer group the
+    size-weighted mean of toy_sub_a and the inner group, whose size is its tasks' total."""
+    inner = (scores["toy_sub_b"] + scores["toy_sub_c"]) / 2
+    n_inner = sizes["toy_sub_b"] + sizes["toy_sub_c"]
+    return (scores["toy_sub_a"] * sizes["toy_sub_a"] + inner * n_inner) / (sizes["toy_sub_a"] + n_inner)
+
+
+def test_the_weights_give_lm_evals_nested_aggregate() -> None:
+    groups = resolve_group(GROUP / "_toy_group.yaml", task_name).groups
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        sizes = {t: int(rng.integers(1, 500)) for t in ("toy_sub_a", "toy_sub_b", "toy_sub_c")}
+        scores = {t: float(rng.uniform(0, 100)) for t in sizes}
+        weights = group_weights(groups, "toy_group", sizes, Aggregate("acc", True))
+        assert sum(weights.values()) == pytest.approx(1.0)
+        assert sum(w * scores[t] for t, w in weights.items()) == pytest.approx(lm_eval_aggregate(scores, sizes))
+    inner = group_weights(groups, "toy_inner", sizes, Aggregate("acc", False))
+    assert inner == {"toy_sub_b": 0.5, "toy_sub_c": 0.5}
+
+
+@pytest.mark.parametrize("by_size", [True, False])
+def test_the_stratified_interval_covers_the_true_aggregate(by_size: bool) -> None:
+    """Binary rows with known accuracies per task: the 95% interval covers the true weighted
+    accuracy in about 95% of 4,000 simulated evaluations."""
+    rng = np.random.default_rng(1)
+    p = np.array([0.35, 0.6, 0.8, 0.5])
+    n = np.array([40, 120, 60, 300])
+    w = n / n.sum() if by_size else np.full(len(n), 1 / len(n))
+    truth = 100 * float(w @ p)
+    z = stats.norm.ppf(0.975)
+    covered = 0
+    for _ in range(4000):
+        values = {str(t): 100.0 * (rng.random(n[t]) < p[t]) for t in range(len(n))}
+        value, se = stratified(values, {str(t): float(w[t]) for t in range(len(n))})
+        covered += value - z * se <= truth <= value + z * se
+    assert 0.935 <= covered / 4000 <= 0.965
+
+
+def test_the_pooled_paired_test_holds_its_level() -> None:
+    """Two methods with the same accuracy on every task, their rows correlated (a shared row
+    difficulty): the test on the pooled differences rejects about 5% of the time."""
+    rng = np.random.default_rng(2)
+    n = np.array([50, 80, 200])
+    p = np.array([0.4, 0.7, 0.55])
+    w = {str(t): float(n[t] / n.sum()) for t in range(len(n))}
+    rejected = 0
+    trials = 4000
+    for _ in range(trials):
+        diffs = {}
+        for t in range(len(n)):
+            easy = rng.random(n[t])
+            a = easy < p[t] + 0.1 * (rng.random(n[t]) - 0.5)
+            b = easy < p[t] + 0.1 * (rng.random(n[t]) - 0.5)
+            diffs[str(t)] = 100.0 * (a.astype(float) - b.astype(float))
+        d, se = stratified(diffs, w)
+        rejected += 2 * stats.norm.sf(abs(d) / se) < 0.05 if se > 0 else 0
+    assert 0.035 <= rejected / trials <= 0.065
