@@ -413,3 +413,17 @@ def test_each_accuracy_takes_the_best_choice_as_lm_eval_normalises_it(metric: st
     lm = RecordingLM({" éé": -3.0, " abc": -2.8, " a": -1.2})
     [pred] = predict(lm, [rendered(t, "validation")], GenerationSettings(), Runtime(), normalization)
     assert pred.output == chosen
+
+
+def test_trained_methods_on_a_task_without_a_training_split_stop_before_the_model_loads(tmp_path: Path) -> None:
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("training_split: train\n", ""), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["eval", "--task", f"lm-eval:{path}", "--method", "zero-shot", "--method", "lora",
+                                      "--model", str(tmp_path / "no-model-here"), "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "task 'toy_sst2': lora trains on the task's training split, but the task names no training split "
+        "(training_split: null); set training_split to a split of its data ('train', 'validation') whose rows are not "
+        "the evaluated ones, or run prompting methods only (zero-shot, few-shot)")
+    assert not (tmp_path / "runs").exists()  # nothing was started

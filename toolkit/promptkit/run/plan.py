@@ -26,7 +26,7 @@ from promptkit.records.results import TaskInfo
 from promptkit.run.progress import fingerprint
 from promptkit.run.search import check_budgets, check_grid_sizes
 from promptkit.seeding import derive
-from promptkit.tasks import Task, load_task, render_all
+from promptkit.tasks import Task, check_train_split, load_task, render_all
 from promptkit.tasks.adapters import ADAPTERS
 from promptkit.tasks.catalog import default_data_dir, display_path, resolve_task
 from promptkit.tasks.leakage import INLINE_POOL, ComparedSplit, find_overlaps
@@ -286,7 +286,8 @@ def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, An
         pool = task.fewshot_pool(data_dir)
         _check_shots(config, task, pool, methods)
     train: list[Example] = []
-    if any(cls.learns for _, cls in methods) and tc.train_split and tc.train_split in source.splits:
+    check_train_split(task, [m.label for m, cls in methods if cls.learns], list(source.splits))  # before the model loads
+    if any(cls.learns for _, cls in methods) and tc.train_split:
         same = tc.train_split == tc.fewshot.split and tc.fewshot.rows is None  # the pool is the train split
         train = pool if same and pool else task.examples(tc.train_split, data_dir)
     compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
@@ -316,8 +317,7 @@ def _selection(config: RunConfig, task: Task, group_by: str, limit: int | None, 
     split = task.config.eval_split
     if not limit or n < limit:
         return f"every row of split {split!r}"
-    strata = f", stratified by {group_by!r}" if group_by else ""
-    return f"a random sample of {n} rows of split {split!r} (seeded by --seed {config.seed}{strata})"
+    return f"a random sample of {n} rows of split {split!r} (seeded by --seed {config.seed}" + (f", stratified by {group_by!r})" if group_by else ")")
 
 
 def chat_mode(config: RunConfig, tasks: Sequence[Task]) -> str:

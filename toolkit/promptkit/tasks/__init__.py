@@ -153,6 +153,23 @@ class Task:
         return [str(extract(row, group_by, where=f"{where}: split {split!r} row {i}")) for i, row in enumerate(rows)]
 
 
+def check_train_split(task: Task, learners: Sequence[str], splits: Sequence[str]) -> None:
+    """Refuse methods that train (``learners``) on a task without a training split among its
+    data's ``splits``, naming the key to set (an lm-eval task's ``training_split``).
+
+    Raises:
+        ConfigError: the task names no training split, or one its data lacks.
+    """
+    tc = task.config
+    if not learners or (tc.train_split and tc.train_split in splits):
+        return
+    key = "training_split" if task.from_lm_eval else "train_split"
+    what = f"names no training split ({key}: null)" if not tc.train_split else f"names {key} {tc.train_split!r}, which its data lacks"
+    raise ConfigError([Problem(f"task {task.name!r}: {', '.join(learners)} train{'s' if len(learners) == 1 else ''} on the task's training split, but the task "
+                               f"{what}; set {key} to a split of its data ({', '.join(map(repr, splits))}) whose rows are "
+                               "not the evaluated ones, or run prompting methods only (zero-shot, few-shot)", str(task.path))])
+
+
 def sample_indices(n: int, limit: int, seed: int, groups: Sequence[str] | None = None) -> list[int]:
     """``limit`` of ``n`` row indices drawn with ``seed``, in file order. With ``groups``, each
     group gets its proportional share (largest remainders first, ties to the earlier group), so
