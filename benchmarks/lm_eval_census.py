@@ -147,6 +147,10 @@ class Outcome:
     tags: list[str] = field(default_factory=list)
     members: list[Any] = field(default_factory=list)  # a group's task list as written
     seconds: float = 0.0
+    # A group file: whether it resolves into task files (None: the promptkit converting reads no
+    # groups), and those files relative to the tasks folder.
+    resolved: bool | None = None
+    group_tasks: list[str] = field(default_factory=list)
     # Converted with --trust-task-code (None: the promptkit converting has no such option), the
     # problems left then, and the hooks such a run would import.
     trusted: bool | None = None
@@ -215,6 +219,8 @@ def census_file(path: Path, root: Path, group: bool = False, timeout: float = 10
     out = Outcome(path=path.relative_to(root).as_posix(), kind="group" if group else "task", name=str(name))
     if group:
         out.members = list(own.get("task") or [])
+        if _resolves_groups():
+            return _census_group(path, root, out, timeout)
     start = time.perf_counter()
     data: Mapping[str, Any] = own
     owners: Mapping[str, Any] = {}
@@ -254,6 +260,43 @@ def census_file(path: Path, root: Path, group: bool = False, timeout: float = 10
     if not group:
         out.scope = scope_of(path, root, data, owners)
     return out
+
+
+_GROUP_INDEXES: dict[Path, Any] = {}  # folder -> its index, built once for every group in it
+
+
+def _census_group(path: Path, root: Path, out: Outcome, timeout: float) -> Outcome:
+    """Resolve a group file into its task files, as ``--task lm-eval:GROUP`` does."""
+    from promptkit.errors import ConfigError
+    from promptkit.tasks.lmeval.convert import task_name
+    from promptkit.tasks.lmeval.groups import resolve_group
+
+    start = time.perf_counter()
+    try:
+        with time_limit(timeout):
+            resolved = resolve_group(path, task_name, _GROUP_INDEXES)
+        out.resolved = True
+        out.group_tasks = [p.relative_to(root).as_posix() for p in resolved.tasks]
+    except ConfigError as exc:
+        out.resolved = False
+        out.refusals = [Refusal(bucket(p.key, p.message), p.message, p.key, _rel(p.file, root), p.line) for p in exc.problems]
+    except FileTimeout as exc:
+        out.resolved = False
+        out.refusals = [Refusal("timeout", str(exc))]
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+@functools.cache
+def _resolves_groups() -> bool:
+    """Whether the promptkit converting runs group files (older commits do not)."""
+    try:
+        from promptkit.tasks.lmeval.groups import resolve_group
+    except ImportError:
+        return False
+    import inspect
+
+    return "indexes" in inspect.signature(resolve_group).parameters
 
 
 @functools.cache
@@ -404,6 +447,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "task_files_converted": sum(o.converted for o in tasks),
         "group_files": len(groups),
         "group_files_converted": sum(o.converted for o in groups),
+        **_group_summary(groups, tasks),
         "group_inline_tasks": sum(_sets_keys(m) for g in groups for m in g.members),
         "out_of_scope": dict(scopes.most_common()),
         "out_of_scope_converted": sum(o.converted for o in tasks if o.scope),
@@ -420,6 +464,20 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "crashes": [o.path for o in outcomes if o.first and o.first.startswith(("crash", "timeout", "error:"))],
         "seconds": round(sum(o.seconds for o in outcomes), 1),
         **_trusted_summary(text),
+    }
+
+
+def _group_summary(groups: Sequence[Outcome], tasks: Sequence[Outcome]) -> dict[str, Any]:
+    """Group files that resolve, and those whose every task converts (as they are; with the flag)."""
+    if not groups or any(g.resolved is None for g in groups):
+        return {}
+    by_path = {o.path: o for o in tasks}
+    resolved = [g for g in groups if g.resolved and g.group_tasks]
+    members = [[by_path[p] for p in g.group_tasks if p in by_path] for g in resolved]
+    return {
+        "group_files_resolved": len(resolved),
+        "group_files_running": sum(all(t.converted for t in m) for m in members),
+        "group_files_running_trusted": sum(all(t.converted or t.trusted for t in m) for m in members),
     }
 
 
@@ -531,7 +589,9 @@ def render_markdown(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]
         f"| task files | {s['task_files']:,} | {s['task_files_converted']:,} "
         f"({_pct(s['task_files_converted'], s['task_files'])}) |",
         f"| group files (`group:` + `task:` list; {s['group_inline_tasks']} of their entries set task keys inline) | "
-        f"{s['group_files']:,} | {s['group_files_converted']:,} |",
+        f"{s['group_files']:,} | " + (f"{s['group_files_resolved']:,} resolve into their task files; {s['group_files_running']:,} "
+                                      f"run (every task converts), {s['group_files_running_trusted']:,} with --trust-task-code |"
+                                      if "group_files_resolved" in s else f"{s['group_files_converted']:,} |"),
     ]
     for scope, n in s["out_of_scope"].items():
         lines.append(f"| task files out of scope: {scope} | {n:,} | - |")

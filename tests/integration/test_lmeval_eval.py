@@ -175,3 +175,9 @@ def test_a_group_runs_its_tasks_and_the_report_aggregates_them_as_lm_eval(tmp_pa
     assert len(best) == 1
     report = (run_dir / "report.md").read_text()
     assert "lm-eval groups: each group's aggregate" in report and "| inner | accuracy (acc, by member) |" in report
+    # re-rendered without its samples (a results.json shared alone), the run keeps its group scores
+    import shutil
+
+    shutil.rmtree(run_dir / "samples")
+    assert invoke(["report", str(run_dir)]).exit_code == 0
+    assert json.loads((run_dir / "results.json").read_text())["group_scores"] == results["group_scores"]

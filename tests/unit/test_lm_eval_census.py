@@ -76,6 +76,10 @@ def test_counts_buckets_scopes_and_popular_rows(catalogue: Path) -> None:
     assert by_name["docs_task"].trusted and by_name["docs_task"].hooks == ["process_docs: !function utils.process_docs (docs.yaml:8)"]
     assert by_name["fewshot_task"].trusted is False and by_name["ok_task"].trusted
     assert s["text_tasks_trusted"] == 2 and s["trusted_hooks"] == {"process_docs": 1}
+    # the group file resolves into its two task files (as --task lm-eval:GROUP runs it); one of
+    # them is refused, so the group does not run, with or without the flag
+    assert by_name["toy_group"].resolved and by_name["toy_group"].group_tasks == ["plain/ok.yaml", "plain/fewshot.yaml"]
+    assert (s["group_files_resolved"], s["group_files_running"], s["group_files_running_trusted"]) == (1, 0, 0)
     assert s["trusted_buckets"] == [{"bucket": "fewshot_config", "first": 1, "blocks": 1, "sole": 1}]
     assert "utils" not in sys.modules
 

@@ -230,3 +230,21 @@ def test_leakage_compares_a_multiple_input_rows_sentence_not_its_gold_index(tmp_
     (copy / "wino_validation.jsonl").write_text((copy / "wino_train.jsonl").read_text().splitlines()[1] + "\n")
     leaked = trusted(copy / "wino_style.yaml")
     assert input_key(leaked.examples("validation")[0], fields) == input_key(leaked.examples("train")[1], fields)
+
+
+def test_training_rows_are_the_tasks_own_when_the_pool_is_processed_its_own_way(tmp_path: Path) -> None:
+    """With fewshot_config.process_docs on the train split, the demonstrations are the pool's
+    rows and a trained method's rows the task's process_docs (lm-eval's training_docs): the run
+    does not reuse the pool as training rows, as it does when both are read alike."""
+    from promptkit.config.run import RunConfig
+    from promptkit.run.plan import prepare
+
+    utils = ("\n_task_docs = process_docs\ndef fewshot_docs(dataset):\n"
+             "    return _task_docs(dataset).map(lambda d: {'query': 'Pool ' + d['query']})\n")
+    path = coded_copy(tmp_path, utils=utils)
+    config = RunConfig.model_validate({"tasks": [f"lm-eval:{path}"], "methods": ["few-shot", "lora"],
+                                       "trust_task_code": True})
+    (prepared,) = prepare(config).tasks
+    assert all(ex.fields["lm_eval_doc_to_text"].startswith("Pool ") for ex in prepared.pool)
+    assert [ex.fields["lm_eval_doc_to_text"] for ex in prepared.train] == [
+        "Q: What color is the sun ?\nA:", "Q: Where does a boat work ?\nA:", "Q: What does a cat do in the sun ?\nA:"]

@@ -78,7 +78,8 @@ def stratified(values: Mapping[str, np.ndarray], weights: Mapping[str, float]) -
 
 def group_scores(result: RunResult, run_dir: str | Path) -> list[GroupScore]:
     """Every group's aggregates per method, from the saved rows (none when no task of the run
-    came from an lm-eval group)."""
+    came from an lm-eval group). A group whose rows are not there (a results.json copied without
+    its samples/) keeps what the run recorded for it."""
     groups: dict[str, GroupDef] = {}
     for info in result.tasks.values():
         for data in info.lm_eval_groups:
@@ -94,12 +95,15 @@ def group_scores(result: RunResult, run_dir: str | Path) -> list[GroupScore]:
     out: list[GroupScore] = []
     for group in groups.values():
         for aggregate in group.aggregates:
-            out += _aggregate(result, groups, group, aggregate, cells, methods, files)
+            found = _aggregate(result, groups, group, aggregate, cells, methods, files)
+            out += found if found is not None else [g for g in result.group_scores if g.group == group.name]
     return out
 
 
 def _aggregate(result: RunResult, groups: Mapping[str, GroupDef], group: GroupDef, aggregate: Aggregate,
-               cells: Mapping[str, Mapping[str, list[CellResult]]], methods: Sequence[str], files: SampleFiles) -> list[GroupScore]:
+               cells: Mapping[str, Mapping[str, list[CellResult]]], methods: Sequence[str],
+               files: SampleFiles) -> list[GroupScore] | None:
+    """The group's scores on ``aggregate`` per method; None when saved rows are missing."""
     from promptkit.tasks.lmeval.convert import METRICS
 
     tasks = _leaves(groups, group.name)
@@ -123,6 +127,8 @@ def _aggregate(result: RunResult, groups: Mapping[str, GroupDef], group: GroupDe
             # several training seeds: each row's score averaged over them
             scores = [_row_scores(result.tasks[task], c, columns[task], files) for c in mine]
             shared = set.intersection(*(set(s) for s in scores))
+            if not shared:
+                return None
             per_task[task] = {i: float(np.mean([s[i] for s in scores])) for i in shared}
         else:
             rows[method] = per_task

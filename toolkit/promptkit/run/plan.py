@@ -288,7 +288,8 @@ def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, An
     train: list[Example] = []
     check_train_split(task, [m.label for m, cls in methods if cls.learns], list(source.splits))  # before the model loads
     if any(cls.learns for _, cls in methods) and tc.train_split:
-        same = tc.train_split == tc.fewshot.split and tc.fewshot.rows is None  # the pool is the train split
+        # the pool is the train split (unless lm-eval task code processes the pool its own way)
+        same = tc.train_split == tc.fewshot.split and tc.fewshot.rows is None and not (task.code and task.code.pool_processed)
         train = pool if same and pool else task.examples(tc.train_split, data_dir)
     compared = [ComparedSplit(tc.train_split, "training", train)] if train and tc.train_split else []
     compared += [ComparedSplit(INLINE_POOL if tc.fewshot.rows is not None else tc.fewshot.split, "few-shot pool", pool)] if pool else []
@@ -307,8 +308,7 @@ def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, An
                         selection=_selection(config, task, group_by, limit, len(examples)), group_by=group_by)
 
 
-def _group_by(source: Any, split: str) -> str:
-    """The split's group_by column ("" when it has none, or the source is not files)."""
+def _group_by(source: Any, split: str) -> str:  # the split's group_by column ("": none, or not files)
     return str((source.split_files(split).group_by if hasattr(source, "split_files") and split in source.splits else None) or "")
 
 

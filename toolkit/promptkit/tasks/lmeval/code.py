@@ -111,6 +111,11 @@ class LoadedCode:
         self.code = code
         self.functions = dict(functions)
 
+    @property
+    def pool_processed(self) -> bool:
+        """The few-shot pool is processed its own way (so it is not the training rows)."""
+        return self.code.fewshot_process_docs is not None
+
     def rows(self, rows: list[Row], split: str, where: str, pool: bool = False) -> list[Row]:
         """``rows`` of ``split`` after ``process_docs`` (the pool's own when ``pool``), with the
         row hooks' columns added.

@@ -79,14 +79,19 @@ def is_group_file(path: Path) -> bool:
     return "group" in data and isinstance(data.get("task"), list)
 
 
-def resolve_group(path: Path, task_name: Any) -> ResolvedGroup:
+def resolve_group(path: Path, task_name: Any, indexes: dict[Path, Any] | None = None) -> ResolvedGroup:
     """Resolve the group file ``path``; ``task_name(lm_eval_name)`` gives a task's promptkit name.
+    ``indexes``: folder indexes kept between calls (a census of many groups), by folder.
 
     Raises:
         ConfigError: an unknown member (with the folder searched), an unsupported key, a cycle,
             each with file and line.
     """
-    index = _Index(path.parent)
+    index = indexes.get(path.parent) if indexes is not None else None
+    if index is None:
+        index = _Index(path.parent)
+        if indexes is not None:
+            indexes[path.parent] = index
     out = ResolvedGroup()
     problems: list[Problem] = []
     _resolve_file(path, index, out, problems, (), task_name)
