@@ -105,3 +105,13 @@ def test_the_pooled_paired_test_holds_its_level() -> None:
         d, se = stratified(diffs, w)
         rejected += 2 * stats.norm.sf(abs(d) / se) < 0.05 if se > 0 else 0
     assert 0.035 <= rejected / trials <= 0.065
+
+
+def test_tasks_validate_checks_a_group_as_its_tasks() -> None:
+    from click.testing import CliRunner
+    from promptkit.cli import cli
+
+    result = CliRunner().invoke(cli, ["tasks", "validate", f"lm-eval:{GROUP / '_toy_group.yaml'}"])
+    assert result.exit_code == 0, result.output
+    assert [line.split(" (")[0] for line in result.stdout.splitlines() if line.startswith("ok: ")] == [
+        f"ok: lm-eval:{GROUP / name}" for name in ("toy_sub_a.yaml", "toy_sub_b.yaml", "toy_sub_c.yaml")]

@@ -97,8 +97,10 @@ def tasks_validate(paths: Sequence[str], data_dir: str | None, trust_task_code: 
     from promptkit.config.documents import iter_yaml_files
     from promptkit.tasks import validate_files
     from promptkit.tasks.catalog import default_data_dir
+    from promptkit.tasks.lmeval.groups import expand_groups
 
-    files = list(iter_yaml_files(paths))
+    # an lm-eval group file (lm-eval:GROUP.yaml) is validated as its tasks, as eval runs them
+    files = [Path(ref) for ref in expand_groups([str(f) for f in iter_yaml_files(paths)])[0]]
     if not files:
         raise PromptkitError(f"no YAML files found in {', '.join(paths)}")
     rendered: dict[Path, int] = {}
