@@ -107,6 +107,8 @@ def lm_eval_requests(path: Path) -> list[dict[str, Any]]:
             requests = task.construct_requests(doc, context)
             if isinstance(requests, list):  # one (context, continuation) per choice; a context per choice
                 row["requests"] = [list(r.arguments) for r in requests]  # in the multiple-input form
+            elif requests.request_type == "loglikelihood":  # one continuation, scored after the context
+                row["requests"] = [list(requests.arguments)]
             else:
                 row["context"] = context
                 kwargs = requests.arguments[1]

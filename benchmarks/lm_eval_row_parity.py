@@ -111,7 +111,14 @@ def compare(ours: dict[int, dict[str, Any]], theirs: dict[int, dict[str, dict[st
     agg: dict[str, list[float]] = {}
     for doc in sorted(set(ours) & set(theirs)):
         mine, lines = ours[doc], theirs[doc]
-        if mine.get("choices"):  # multiple_choice: one line, filter "none"
+        if mine.get("choices") and len(mine["choices"]) == 1:  # loglikelihood: one continuation, acc = greedy
+            line = lines["none"]
+            ll, greedy = line["filtered_resps"][0] if isinstance(line["filtered_resps"][0], list) else line["filtered_resps"]
+            largest = max(largest, abs(mine["choice_logprobs"][0] - float(ll)))
+            if (mine["predicted_label"] == 0) != bool(greedy):
+                out["differences"].append(f"row {doc}: greedy match promptkit {mine['predicted_label'] == 0}, lm-eval {greedy}")
+            pairs = {"acc": (mine["scores"].get("accuracy"), 100 * line["acc"])}
+        elif mine.get("choices"):  # multiple_choice: one line, filter "none"
             line = lines["none"]
             lls = [float(x[0]) for x in line["filtered_resps"]]
             largest = max(largest, max(abs(a - b) for a, b in zip(mine["choice_logprobs"], lls, strict=True)))

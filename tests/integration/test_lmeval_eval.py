@@ -16,7 +16,8 @@ from helpers import invoke, tiny_budget
 from promptkit.methods import TrainableMethod
 
 LMEVAL = Path(__file__).resolve().parents[1] / "fixtures" / "lmeval"
-FILES = {"toy_qa": "qa_generate.yaml", "toy_sst2": "sst2_choice.yaml", "toy_arc": "arc_style.yaml"}
+FILES = {"toy_qa": "qa_generate.yaml", "toy_sst2": "sst2_choice.yaml", "toy_arc": "arc_style.yaml",
+         "toy_lambada": "lambada_style.yaml"}
 METHODS = ("zero-shot", "few-shot", "prompt-tuning", "lora")
 BUDGET = tiny_budget(3, "prompt-tuning.num_virtual_tokens=4")
 SST2_Q = "\nQuestion: Is this sentence positive or negative?\nAnswer:"
@@ -110,6 +111,8 @@ def test_training_targets_are_the_gold_choices_and_answers(run: Path, fit_target
     assert set(fit_targets["lm-eval/toy_sst2"]) == {"negative", "positive"}
     assert set(fit_targets["lm-eval/toy_arc"]) == arc_gold
     assert set(fit_targets["lm-eval/toy_qa"]) == {r["answers"][0] for r in rows("qa_train.jsonl")}
+    # loglikelihood (LAMBADA): trained to produce each passage's last word after the rest
+    assert set(fit_targets["lm-eval/toy_lambada"]) == {" " + r["text"].split(" ")[-1] for r in rows("lambada_train.jsonl")}
 
 
 def test_task_code_runs_with_the_flag_for_every_method_and_the_report_says_so(

@@ -71,6 +71,8 @@ TAMPERED: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
     "no run_id": (dropped("run_id"), "results.json: run_id: missing"),
     "no config": (dropped("config"), "results.json: config: missing"),
     "cells a string": (at(["cells"], "abc"), "cells: expected a list, got 'abc'"),
+    # the reports divide it (millions of parameters): a null used to crash them with a TypeError
+    "null model parameters": (at(["model", "parameters"], None), "model.parameters: None is not a number of parameters"),
     "an empty cell": (at(["cells"], [{}]), "cells[0].task: missing"),
     "a string metric value": (at(["cells", 0, "metrics", "exact_match", "value"], "abc"),
                               "cells[0].metrics.exact_match.value: expected a number, got 'abc'"),

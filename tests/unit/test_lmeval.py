@@ -280,8 +280,7 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("body", "message"), [
     ("output_type: generate_untill\n", "output_type: unknown output type 'generate_untill'; did you mean 'generate_until'?"),
-    ("output_type: loglikelihood\n", "output_type 'loglikelihood' (the log-likelihood or greedy match of one continuation) "
-                                     "is not supported by promptkit yet"),
+    ("output_type: loglikelihood\ndoc_to_choice: [a, b]\n", "doc_to_choice: doc_to_choice applies to output_type multiple_choice"),
     ("output_type: loglikelihood_rolling\n", "output_type 'loglikelihood_rolling' (perplexity over whole documents) is not supported"),
     ("generation_kwargs: {do_sample: true, top_p: 0.9}\n", "generation_kwargs.do_sample: do_sample True: promptkit decodes greedily"),
     ("generation_kwargs: {num_beams: 4}\n", "generation_kwargs.num_beams: not supported; promptkit decodes greedily and accepts: until"),
@@ -427,3 +426,41 @@ def test_trained_methods_on_a_task_without_a_training_split_stop_before_the_mode
         "(training_split: null); set training_split to a split of its data ('train', 'validation') whose rows are not "
         "the evaluated ones, or run prompting methods only (zero-shot, few-shot)")
     assert not (tmp_path / "runs").exists()  # nothing was started
+
+
+LAMBADA = LMEVAL / "lambada_style.yaml"
+
+
+class GreedyLM(RecordingLM):
+    """Scores every continuation -1.5; greedy decoding produces the ones listed."""
+
+    def __init__(self, greedy: set[str]):
+        super().__init__()
+        self.greedy = greedy
+
+    def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        self.requests += list(zip(contexts, continuations, strict=True))
+        return [LogLikelihood(-1.5, 1, c in self.greedy) for c in continuations]
+
+
+def test_loglikelihood_scores_the_target_right_after_the_context_and_acc_is_greedy_match() -> None:
+    """lm-eval's loglikelihood output (LAMBADA): request (context, doc_to_target) with no delimiter,
+    acc = is_greedy; demonstrations join text and target with target_delimiter (" " + " mat")."""
+    conversion = convert_file(LAMBADA)
+    c = conversion.task
+    assert c["adapter"]["normalization"] == "greedy" and c["metrics"] == ["accuracy"]
+    assert c["prompts"][0]["target_delimiter"] == "" and c["prompts"][0]["fewshot"]["target_delimiter"] == " "
+    assert any(n.startswith("perplexity not computed") for n in conversion.notes)
+    t = task(LAMBADA)
+    examples = t.examples("test")
+    assert [ex.choices for ex in examples] == [(" fire",), (" river",), (" sea",)]
+    lm = GreedyLM({" fire", " sea"})
+    preds = predict(lm, [t.prompts[0].render(ex, []) for ex in examples], GenerationSettings(), Runtime(), "greedy")
+    assert lm.requests == [("the dog slept by the", " fire"), ("we walked along the quiet", " river"),
+                           ("they sang a song about the", " sea")]
+    assert [p.output for p in preds] == [" fire", "", " sea"] and [p.predicted_label for p in preds] == [0, None, 0]
+    from promptkit.metrics import score
+
+    assert score(["accuracy"], preds)["accuracy"].per_sample == (100.0, 0.0, 100.0)
+    shot = t.examples("train")[0]
+    assert t.prompts[0].render(examples[0], [shot]).text == "the cat sat on the  mat\n\nthe dog slept by the"

@@ -48,7 +48,8 @@ def predict(lm: LanguageModel, prompts: Sequence[Prompt], generation: Generation
         lm: any backend, base or adapted (``with model.adapted(adaptation) as lm``).
         generation: max new tokens and stop sequences (generation tasks).
         runtime: batch size, chat formatting, progress.
-        normalization: choice scores divided by length: ``none``, ``tokens`` or ``chars``.
+        normalization: choice scores divided by length: ``none``, ``tokens``, ``chars`` or ``bytes``;
+            ``greedy``: one continuation per row, chosen only when greedy decoding gives it.
 
     Under a multi-process launch each process predicts a share of the prompts and every process
     returns the whole list (a prediction does not depend on its batch mates, so the result is
@@ -115,16 +116,19 @@ def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str]
         else:
             values = [s.logprob for s in row]
         best = max(range(len(values)), key=lambda i: (values[i], -i))
+        # "greedy": one continuation (lm-eval's loglikelihood acc): chosen only when greedy
+        # decoding would produce it, else nothing is
+        chosen = p.choices[best] if normalization != "greedy" or row[best].greedy else ""
         preds.append(
             Prediction(
                 example_id=p.example_id,
                 prompt=t,
-                output=p.choices[best],
+                output=chosen,
                 references=p.references,
-                raw_output=p.choices[best],
+                raw_output=chosen,
                 choices=p.choices,
                 label=p.label,
-                predicted_label=best,
+                predicted_label=best if chosen else None,
                 choice_logprobs=tuple(s.logprob for s in row),
                 prompt_tokens=len(lm.encode(t, chat=runtime.chat)),
                 output_tokens=0,

@@ -376,6 +376,7 @@ class RunResult:
         try:
             data = conform(RunResult, data, "", extra="ignore")
             _check_cells(data)
+            _check_model(data)
         except RecordError as exc:
             raise RecordError(f"{path}: {exc}; the file was edited or damaged (promptkit writes it whole)") from None
         return cls(
@@ -394,6 +395,13 @@ class RunResult:
             group_scores=[GroupScore.from_dict(g) for g in data.get("group_scores", [])],
             commands=list(data.get("commands", [])),
         )
+
+
+def _check_model(data: Mapping[str, Any]) -> None:
+    """The model's figures the reports compute with (``model`` is free-form otherwise)."""
+    value = (data.get("model") or {}).get("parameters", 0)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
+        raise RecordError(f"model.parameters: {value!r} is not a number of parameters")
 
 
 def _check_cells(data: Mapping[str, Any]) -> None:

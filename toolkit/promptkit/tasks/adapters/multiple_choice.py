@@ -49,8 +49,10 @@ class MultipleChoiceAdapterConfig(Strict):
     choices: list[str] | None = Field(default=None, min_length=2)
     choices_template: str | None = None
     label_template: str | None = None
-    # As classification's: "none" sums the choice's log-likelihood, "tokens"/"chars"/"bytes" divide it.
-    normalization: Literal["none", "tokens", "chars", "bytes"] = "none"
+    # As classification's: "none" sums the choice's log-likelihood, "tokens"/"chars"/"bytes" divide
+    # it. "greedy": each row has one choice (a continuation), chosen only when greedy decoding
+    # produces it (lm-eval's loglikelihood output type and its acc: LAMBADA).
+    normalization: Literal["none", "tokens", "chars", "bytes", "greedy"] = "none"
 
     @field_validator("choices")
     @classmethod
@@ -148,7 +150,10 @@ class MultipleChoiceAdapter(Adapter):
         bad = [v for v in values if not isinstance(v, (str, int, float)) or isinstance(v, bool)]
         if bad:
             raise DatasetError(f"{where}: {source}: choice {bad[0]!r} is not text; every choice must be a string")
-        if len(values) < 2:
+        if self.config.normalization == "greedy" and len(values) != 1:
+            raise DatasetError(f"{where}: {source} gives {len(values)} choices; normalization greedy scores one "
+                               "continuation per row")
+        if len(values) < 2 and self.config.normalization != "greedy":
             raise DatasetError(f"{where}: {source} gives {len(values)} choice(s); a row needs at least two")
         try:
             check_choice_count(len(values))

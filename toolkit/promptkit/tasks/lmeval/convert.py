@@ -35,7 +35,7 @@ from promptkit.tasks.lmeval.filters import choices_columns, filters_from_lm_eval
 from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
 from promptkit.tasks.lmeval.source import dataset_source
 
-OUTPUT_TYPES = ("generate_until", "multiple_choice")
+OUTPUT_TYPES = ("generate_until", "multiple_choice", "loglikelihood")
 # Keys read (``include`` is merged by the reader).
 READ_KEYS = (
     "task", "tag", "group", "dataset_path", "dataset_name", "dataset_kwargs", "training_split",
@@ -69,12 +69,16 @@ METRICS = {
     "generate_until": {"exact_match": "string_match", "f1": "token_f1", "bleu": "bleu", "chrf": "chrf",
                        "rouge1": "rouge1", "rouge2": "rouge2", "rougeL": "rougeL"},
     "multiple_choice": {"acc": "accuracy", "acc_norm": "accuracy", "acc_bytes": "accuracy", "f1": "macro_f1"},
+    # one continuation scored after the prompt; acc: greedy decoding produces it (adapter
+    # multiple_choice, normalization greedy). perplexity is not computed (a note says so).
+    "loglikelihood": {"acc": "accuracy"},
 }
 # lm-eval's accuracies of a multiple_choice task, each the normalisation of the choice scores it
 # takes the best of (acc_norm: per character of the choice, acc_bytes: per UTF-8 byte).
 ACCURACIES = {"acc": "none", "acc_norm": "chars", "acc_bytes": "bytes"}
 # lm-eval's metrics when a task lists none (lm_eval.api.registry DEFAULT_METRIC_REGISTRY).
-DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc", "acc_norm"]}
+DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc", "acc_norm"],
+                   "loglikelihood": ["perplexity", "acc"]}
 # Metric options that promptkit's metric already implies (exact_match normalises case and
 # punctuation as SQuAD's script does) or that only restate the metric's own definition.
 # weight_by_size weighs a group's subtasks (aggregate_metric_list); lm-eval ignores it on a task's
@@ -192,6 +196,10 @@ class _Converter:
             adapter = self._multiple_choice(inputs, normalization)
             target = "{{ label_text }}"
             reserved = {"label_text"}
+        elif output_type == "loglikelihood":
+            adapter = self._continuation(inputs)
+            target = "{{ label_text }}"
+            reserved = {"label_text"}
         else:
             adapter = self._generation(inputs)
             target = "{{ reference }}"
@@ -210,6 +218,11 @@ class _Converter:
         }
         if answer_prefix:
             prompt["answer_prefix"] = answer_prefix
+        if output_type == "loglikelihood":
+            # lm-eval scores the target right after the context (construct_requests: (ctx, target));
+            # its demonstrations still join text and target with target_delimiter
+            prompt["fewshot"].setdefault("target_delimiter", target_delimiter)
+            prompt["target_delimiter"] = ""
         if description:
             # lm-eval writes the description right before the first demonstration (or the query).
             prompt.update(instruction=description, instruction_delimiter="")
@@ -272,11 +285,9 @@ class _Converter:
 
     def _output_type(self) -> str | None:
         value = self.data.get("output_type", "generate_until")  # lm-eval's default
-        if value in ("loglikelihood", "loglikelihood_rolling"):
-            what = ("the log-likelihood or greedy match of one continuation" if value == "loglikelihood"
-                    else "perplexity over whole documents")
-            self.fail(f"output_type {value!r} ({what}) is not supported by promptkit yet; accepted: "
-                      f"{', '.join(map(repr, OUTPUT_TYPES))}", "output_type")
+        if value == "loglikelihood_rolling":
+            self.fail(f"output_type {value!r} (perplexity over whole documents) is not supported by promptkit yet; "
+                      f"accepted: {', '.join(map(repr, OUTPUT_TYPES))}", "output_type")
             return None
         if value not in OUTPUT_TYPES:
             known = (*OUTPUT_TYPES, "loglikelihood", "loglikelihood_rolling")
@@ -429,6 +440,31 @@ class _Converter:
         references = self._column_path("doc_to_target", value)
         return {"kind": "generation", "fields": {"inputs": inputs, "references": references or "x"}}
 
+    def _continuation(self, inputs: dict[str, str]) -> dict[str, Any]:
+        """lm-eval's ``loglikelihood`` output: the row's target, one continuation, scored after the
+        prompt; right when greedy decoding produces it (``acc``). The multiple_choice adapter with
+        that one choice (a template rendering a one-item list) and ``normalization: greedy``."""
+        value = self.data.get("doc_to_target")
+        if "doc_to_choice" in self.data:
+            self.fail("doc_to_choice applies to output_type multiple_choice", "doc_to_choice")
+        adapter: dict[str, Any] = {"kind": "multiple_choice", "fields": {"inputs": inputs}, "label_template": "0",
+                                   "normalization": "greedy", "choices_template": "{{ ['x'] }}"}
+        if isinstance(value, FunctionRef):
+            column = self.hook("doc_to_target", value)
+            if column:
+                adapter["choices_template"] = "{{ [" + column + "] }}"
+        elif isinstance(value, str) and self._is_column(value) and _IDENT.match(value):
+            adapter["choices_template"] = "{{ [" + value + "] }}"
+        elif isinstance(value, str):
+            self._variables("doc_to_target", value)
+            # the target template rendered as it is, then given as the one choice
+            adapter["choices_template"] = "{% set target %}" + value + "{% endset %}{{ [target] }}"
+        else:
+            self.fail("required: the continuation scored after the prompt (a column name or a Jinja template)"
+                      if value is None else f"{type(value).__name__} {value!r}: expected a column name or a Jinja template",
+                      "doc_to_target")
+        return adapter
+
     def _column_path(self, key: str, value: Any) -> str | None:
         if value is None:
             self.fail("required: a column name or a {{ column }} template", key)
@@ -558,6 +594,10 @@ class _Converter:
         metrics: list[str] = []
         scoring: list[str] = []
         for name, where in names:
+            if output_type == "loglikelihood" and name == "perplexity":
+                self.notes.append("perplexity not computed: promptkit scores whether greedy decoding produces the "
+                                  "continuation (acc); each row's log-likelihood is kept in its samples (choice_logprobs)")
+                continue
             if name not in table:
                 self.fail(f"unknown metric {name!r} for {output_type}; promptkit maps: {', '.join(table)}", *where)
                 continue
