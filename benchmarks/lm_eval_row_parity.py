@@ -115,7 +115,8 @@ def compare(ours: dict[int, dict[str, Any]], theirs: dict[int, dict[str, dict[st
             line = lines["none"]
             ll, greedy = line["filtered_resps"][0] if isinstance(line["filtered_resps"][0], list) else line["filtered_resps"]
             largest = max(largest, abs(mine["choice_logprobs"][0] - float(ll)))
-            if (mine["predicted_label"] == 0) != bool(greedy):
+            greedy = greedy in (True, 1, "True", "true")  # lm-eval's samples write it as text
+            if (mine["predicted_label"] == 0) != greedy:
                 out["differences"].append(f"row {doc}: greedy match promptkit {mine['predicted_label'] == 0}, lm-eval {greedy}")
             pairs = {"acc": (mine["scores"].get("accuracy"), 100 * line["acc"])}
         elif mine.get("choices"):  # multiple_choice: one line, filter "none"
