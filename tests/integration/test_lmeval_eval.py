@@ -170,14 +170,15 @@ def test_a_group_runs_its_tasks_and_the_report_aggregates_them_as_lm_eval(tmp_pa
         rows = {t: [r["scores"]["accuracy"] for r in samples(run_dir, t, method)] for t in results["tasks"]}
         mean = {t: sum(v) / len(v) for t, v in rows.items()}
         inner = (mean["toy_sub_b"] + mean["toy_sub_c"]) / 2  # weight_by_size: false
-        outer = (mean["toy_sub_a"] * 6 + inner * 12) / 18  # weight_by_size: true, the inner group's size its rows
+        # weight_by_size: true, over every task of the group, nested ones included (lm-eval 0.4.13)
+        outer = (mean["toy_sub_a"] * 6 + mean["toy_sub_b"] * 6 + mean["toy_sub_c"] * 6) / 18
         assert scores[("toy_inner", method)]["value"] == pytest.approx(inner)
         assert scores[("toy_group", method)]["value"] == pytest.approx(outer)
         assert scores[("toy_group", method)]["n"] == 18 and scores[("toy_group", method)]["tasks"] == 3
     best = [g for g in results["group_scores"] if g["group"] == "toy_group" and g["best"] is None]
     assert len(best) == 1
     report = (run_dir / "report.md").read_text()
-    assert "lm-eval groups: each group's aggregate" in report and "| inner | accuracy (acc, by member) |" in report
+    assert "lm-eval groups: each group's aggregate" in report and "| inner | accuracy (acc, by task) |" in report
     # re-rendered without its samples (a results.json shared alone), the run keeps its group scores
     import shutil
 

@@ -23,7 +23,7 @@ from promptkit.errors import ConfigError, PromptkitError
 from promptkit.harness.predict import predict
 from promptkit.models.backend import Generation, LogLikelihood
 from promptkit.models.batching import Runtime
-from promptkit.records import Example
+from promptkit.records import Example, Prompt
 from promptkit.tasks import Task, load_task, validate_files
 from promptkit.tasks.catalog import LmEvalTaskFile, resolve_task
 from promptkit.tasks.lmeval import FunctionRef, convert_file, read_lm_eval
@@ -464,3 +464,18 @@ def test_loglikelihood_scores_the_target_right_after_the_context_and_acc_is_gree
     assert score(["accuracy"], preds)["accuracy"].per_sample == (100.0, 0.0, 100.0)
     shot = t.examples("train")[0]
     assert t.prompts[0].render(examples[0], [shot]).text == "the cat sat on the  mat\n\nthe dog slept by the"
+
+
+def test_a_loglikelihood_task_listing_only_perplexity_scores_acc(tmp_path: Path) -> None:
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "lambada_style.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.split("metric_list:")[0] + "metric_list:\n  - metric: perplexity\n", encoding="utf-8")
+    assert convert_file(path).task["metrics"] == ["accuracy"]
+
+
+def test_an_empty_choice_chosen_keeps_its_index() -> None:
+    """Only a greedy miss (loglikelihood) chooses nothing; an empty choice that scores best is chosen."""
+    prompt = Prompt(example_id="e", template="t", query="q", target="", references=("",), choices=("", "b"), label=0)
+    [pred] = predict(RecordingLM({" ": -0.5, " b": -3.0}), [prompt], GenerationSettings(), Runtime())
+    assert (pred.output, pred.predicted_label) == ("", 0)

@@ -248,3 +248,24 @@ def test_training_rows_are_the_tasks_own_when_the_pool_is_processed_its_own_way(
     assert all(ex.fields["lm_eval_doc_to_text"].startswith("Pool ") for ex in prepared.pool)
     assert [ex.fields["lm_eval_doc_to_text"] for ex in prepared.train] == [
         "Q: What color is the sun ?\nA:", "Q: Where does a boat work ?\nA:", "Q: What does a cat do in the sun ?\nA:"]
+
+
+def test_the_pools_own_hooks_run_on_the_pools_rows_only(tmp_path: Path) -> None:
+    """lm-eval calls fewshot_config.doc_to_text on demonstrations alone: a hook that only a
+    demonstration row can answer must not fail the evaluated rows."""
+    utils = ("\ndef fewshot_text(doc):\n    if doc['query'].startswith('Q: What color is the sea'):\n"
+             "        raise KeyError('an evaluated row')\n    return 'Example. ' + doc['query'] + '\\nA:'\n")
+    task = trusted(coded_copy(tmp_path, utils=utils))
+    assert len(task.examples("test")) == 3
+    assert all(ex.fields["lm_eval_fewshot_doc_to_text"].startswith("Example. ") for ex in task.fewshot_pool())
+
+
+def test_a_list_holding_a_mapping_is_refused_with_the_row(tmp_path: Path) -> None:
+    from promptkit.errors import DatasetError
+
+    (tmp_path / "d.jsonl").write_text('{"ctx": [{"t": "a"}], "label": 0}\n')
+    path = tmp_path / "t.yaml"
+    path.write_text("task: t\ndataset_path: json\ndataset_kwargs: {data_files: {test: d.jsonl}}\ntest_split: test\n"
+                    "output_type: multiple_choice\ndoc_to_text: '{{ ctx }}'\ndoc_to_target: label\ndoc_to_choice: [a, b]\n")
+    with pytest.raises(DatasetError, match=r"split 'test' row 0: field 'ctx' \(column 'ctx'\) is a mapping"):
+        load_task(f"lm-eval:{path}").examples("test")

@@ -46,26 +46,32 @@ def test_what_a_group_file_may_not_say_is_refused_at_its_line(edit: str, message
     assert any(message in str(p) for p in caught.value.problems), caught.value.problems
 
 
-def lm_eval_aggregate(scores: dict[str, float], sizes: dict[str, int]) -> float:
-    """lm-eval 0.4.13's rule, level by level (evaluator_utils.consolidate_group_results): the
-    inner group the plain mean of its tasks (weight_by_size false), the outer group the
-    size-weighted mean of toy_sub_a and the inner group, whose size is its tasks' total."""
-    inner = (scores["toy_sub_b"] + scores["toy_sub_c"]) / 2
-    n_inner = sizes["toy_sub_b"] + sizes["toy_sub_c"]
-    return (scores["toy_sub_a"] * sizes["toy_sub_a"] + inner * n_inner) / (sizes["toy_sub_a"] + n_inner)
+def lm_eval_aggregate(scores: dict[str, float], sizes: dict[str, int], weight_by_size: bool) -> float:
+    """lm-eval 0.4.13's rule (lm_eval.api.metrics.aggregate_subtask_metrics over the group's leaf
+    tasks, nested groups flattened, the group's own weight_by_size): the size-weighted mean of
+    the tasks' scores, or their plain mean."""
+    if not weight_by_size:
+        return sum(scores.values()) / len(scores)
+    return sum(scores[t] * sizes[t] for t in scores) / sum(sizes.values())
 
 
-def test_the_weights_give_lm_evals_nested_aggregate() -> None:
-    groups = resolve_group(GROUP / "_toy_group.yaml", task_name).groups
+def test_the_weights_give_lm_evals_aggregate() -> None:
     rng = np.random.default_rng(0)
-    for _ in range(20):
-        sizes = {t: int(rng.integers(1, 500)) for t in ("toy_sub_a", "toy_sub_b", "toy_sub_c")}
-        scores = {t: float(rng.uniform(0, 100)) for t in sizes}
-        weights = group_weights(groups, "toy_group", sizes, Aggregate("acc", True))
-        assert sum(weights.values()) == pytest.approx(1.0)
-        assert sum(w * scores[t] for t, w in weights.items()) == pytest.approx(lm_eval_aggregate(scores, sizes))
-    inner = group_weights(groups, "toy_inner", sizes, Aggregate("acc", False))
-    assert inner == {"toy_sub_b": 0.5, "toy_sub_c": 0.5}
+    for by_size in (True, False):
+        for _ in range(20):
+            sizes = {t: int(rng.integers(1, 500)) for t in ("toy_sub_a", "toy_sub_b", "toy_sub_c")}
+            scores = {t: float(rng.uniform(0, 100)) for t in sizes}
+            weights = group_weights(sizes, by_size)
+            assert sum(weights.values()) == pytest.approx(1.0)
+            assert sum(w * scores[t] for t, w in weights.items()) == pytest.approx(lm_eval_aggregate(scores, sizes, by_size))
+
+
+def test_an_aggregate_without_weight_by_size_weighs_by_size_as_lm_eval_0_4_13(tmp_path: Path) -> None:
+    folder = tmp_path / "group"
+    shutil.copytree(GROUP, folder)
+    path = folder / "_toy_group.yaml"
+    path.write_text(path.read_text().replace("    weight_by_size: true\n", ""))
+    assert resolve_group(path, task_name).groups["toy_group"].aggregates == (Aggregate("acc", True, None),)
 
 
 @pytest.mark.parametrize("by_size", [True, False])
@@ -115,3 +121,39 @@ def test_tasks_validate_checks_a_group_as_its_tasks() -> None:
     assert result.exit_code == 0, result.output
     assert [line.split(" (")[0] for line in result.stdout.splitlines() if line.startswith("ok: ")] == [
         f"ok: lm-eval:{GROUP / name}" for name in ("toy_sub_a.yaml", "toy_sub_b.yaml", "toy_sub_c.yaml")]
+
+
+def test_which_column_each_aggregate_reads_as_lm_eval_finds_its_metric() -> None:
+    """An aggregate without filter_list takes every filter its tasks were scored on (GSM8K's two);
+    acc / acc_norm / acc_bytes read promptkit's one accuracy column only where the task's choices
+    were scored that way; a task without the metric is left out, as lm-eval leaves it out."""
+    from promptkit.analysis.groups import _columns
+    from promptkit.records.results import RunResult, TaskInfo
+
+    gen = ("string_match[strict-match]", "string_match[flexible-extract]")
+    result = RunResult(run_id="r", created="now", config={}, tasks={
+        "g1": TaskInfo(adapter="generation", metrics=gen), "g2": TaskInfo(adapter="generation", metrics=gen[:1]),
+        "plain": TaskInfo(adapter="multiple_choice", metrics=("accuracy",), normalization="none"),
+        "normed": TaskInfo(adapter="multiple_choice", metrics=("accuracy",), normalization="chars"),
+    })
+    found = _columns(result, ["g1", "g2"], Aggregate("exact_match"))
+    assert found == {"strict-match": {"g1": gen[0], "g2": gen[0]}, "flexible-extract": {"g1": gen[1]}}
+    assert _columns(result, ["g1", "g2"], Aggregate("exact_match", True, "flexible-extract")) == {"flexible-extract": {"g1": gen[1]}}
+    assert _columns(result, ["plain", "normed"], Aggregate("acc")) == {None: {"plain": "accuracy"}}
+    assert _columns(result, ["plain", "normed"], Aggregate("acc_norm")) == {None: {"normed": "accuracy"}}
+
+
+def test_a_task_of_one_row_gives_no_interval_rather_than_a_false_one() -> None:
+    value, se = stratified({"a": np.array([100.0]), "b": np.array([0.0, 100.0])}, {"a": 0.5, "b": 0.5})
+    assert value == 75.0 and np.isnan(se)
+
+
+@pytest.mark.parametrize("edit", [{"name": None, "members": [["task"]]}, {"aggregates": [{"weight_by_size": True}]},
+                                  {"aggregates": [{"metric": "acc", "weight_by_size": "false"}]}])
+def test_an_edited_group_record_is_refused_in_one_line(edit: dict[str, object]) -> None:
+    from promptkit.records.validation import RecordError
+    from promptkit.tasks.lmeval.groups import GroupDef
+
+    good = resolve_group(GROUP / "_toy_group.yaml", task_name).groups["toy_group"].to_dict()
+    with pytest.raises(RecordError, match="^lm_eval_groups: .*not a group as promptkit writes it$"):
+        GroupDef.from_dict({**good, **edit})

@@ -118,7 +118,8 @@ def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str]
         best = max(range(len(values)), key=lambda i: (values[i], -i))
         # "greedy": one continuation (lm-eval's loglikelihood acc): chosen only when greedy
         # decoding would produce it, else nothing is
-        chosen = p.choices[best] if normalization != "greedy" or row[best].greedy else ""
+        missed = normalization == "greedy" and not row[best].greedy
+        chosen = "" if missed else p.choices[best]
         preds.append(
             Prediction(
                 example_id=p.example_id,
@@ -128,7 +129,7 @@ def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str]
                 raw_output=chosen,
                 choices=p.choices,
                 label=p.label,
-                predicted_label=best if chosen else None,
+                predicted_label=None if missed else best,
                 choice_logprobs=tuple(s.logprob for s in row),
                 prompt_tokens=len(lm.encode(t, chat=runtime.chat)),
                 output_tokens=0,

@@ -115,6 +115,15 @@ class Prompt:
         return self.instruction_prefix + self.fewshot_delimiter.join(parts)
 
 
+def prompt_record(prompt: Prompt) -> dict[str, Any]:
+    """``prompt`` as a dict for hashing: ``continuation`` left out when None, so that a prompt
+    hashes as it did before the field existed (saved progress survives an upgrade)."""
+    data = asdict(prompt)
+    if data["continuation"] is None:
+        del data["continuation"]
+    return data
+
+
 def _answered(text: str, prefix: str | None, answer: str, delimiter: str) -> str:
     """A demonstration as lm-eval's ``build_qa_turn`` writes it: with an answer prefix, the
     input joined to the prefix and the prefix to the answer (by a space), each only when

@@ -122,14 +122,16 @@ class TaskInfo:
     filters: list[dict[str, Any]] = field(default_factory=list)
     # The lm-eval task code that ran to read the rows (--trust-task-code), one hook a line.
     task_code: tuple[str, ...] = ()
-    # The lm-eval groups run with this task (promptkit.tasks.lmeval.groups.GroupDef.to_dict).
+    # The lm-eval groups run with this task (promptkit.tasks.lmeval.groups.GroupDef.to_dict), and
+    # how its choice scores were normalised (which of lm-eval's acc, acc_norm, acc_bytes it has).
     lm_eval_groups: tuple[dict[str, Any], ...] = ()
+    normalization: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups"):
             data[key] = list(data[key])
-        for key in ("metric_options", "filters", "task_code", "lm_eval_groups"):  # written when set: other tasks' records read as before
+        for key in ("metric_options", "filters", "task_code", "lm_eval_groups", "normalization"):  # written when set: other tasks' records read as before
             if not data[key]:
                 del data[key]
         return data

@@ -36,12 +36,17 @@ def group_table(scores: Sequence[GroupScore]) -> TableData | None:
     """One row per group, metric and method (None without groups)."""
     if not scores:
         return None
+    def known(*values: float | None) -> bool:
+        return all(v is not None and np.isfinite(v) for v in values)
+
     rows = []
     for g in scores:
+        interval = f" [{g.ci_low:.1f}, {g.ci_high:.1f}]" if known(g.ci_low, g.ci_high) else " (no interval: a task of one row)"
         against = "best" if g.best is None else (
-            f"{g.difference:+.1f} [{g.diff_low:+.1f}, {g.diff_high:+.1f}] vs {g.best}, p = {format_p(g.p_holm or 0.0)}")
-        rows.append([g.alias or g.group, f"{g.metric} ({g.lm_eval_metric}, {'by size' if g.weight_by_size else 'by member'})",
-                     g.method, f"{g.value:.1f} [{g.ci_low:.1f}, {g.ci_high:.1f}]", f"{g.n:,} rows, {g.tasks} tasks", against])
+            f"{g.difference:+.1f} [{g.diff_low:+.1f}, {g.diff_high:+.1f}] vs {g.best}, p = {format_p(g.p_holm or 0.0)}"
+            if known(g.diff_low, g.diff_high, g.p_holm) else f"{(g.difference or 0.0):+.1f} vs {g.best} (no test)")
+        rows.append([g.alias or g.group, f"{g.metric} ({g.lm_eval_metric}, {'by size' if g.weight_by_size else 'by task'})",
+                     g.method, f"{g.value:.1f}{interval}", f"{g.n:,} rows, {g.tasks} tasks", against])
     return TableData(["group", "metric", "method", "aggregate", "pooled", "against the best"], rows)
 
 

@@ -25,7 +25,7 @@ from promptkit.errors import PromptkitError
 from promptkit.faults import kill_point
 from promptkit.harness import Runtime
 from promptkit.models.batching import ProgressFn
-from promptkit.records import Prediction, Prompt
+from promptkit.records import Prediction, Prompt, prompt_record
 from promptkit.records.results import CellContext, CellResult, TuningResult
 from promptkit.records.samples import SampleRow
 from promptkit.run.options import RunOptions
@@ -245,8 +245,8 @@ def _cell_hash(session: Session, spec: CellSpec, cell: CellResult, prompts: Sequ
         "model": dump(cfg.model), "training": dump(cfg.training) if spec.seed is not None else None,
         "generation": dump(spec.task.task.config.generation), "normalization": spec.task.normalization,
         "batch_size": cfg.batch_size, "save_every": cfg.save_every,
-        "prompts": fingerprint({"p": [dataclasses.asdict(x) for x in prompts]}),
-        "train": fingerprint({"p": [dataclasses.asdict(x) for x in train_prompts]}),
+        "prompts": fingerprint({"p": [prompt_record(x) for x in prompts]}),
+        "train": fingerprint({"p": [prompt_record(x) for x in train_prompts]}),
     })
 
 

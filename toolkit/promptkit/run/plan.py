@@ -146,7 +146,7 @@ class PreparedTask:
             bleu_tokenize=metric_ctx.bleu_tokenize,
             overlaps=tuple(self.overlaps),  # allowed with --allow-overlap
             task_code=tuple(self.task.code.code.describe()) if self.task.code is not None else (),
-            lm_eval_groups=tuple(g.to_dict() for g in self.task.lm_eval_groups),
+            lm_eval_groups=tuple(g.to_dict() for g in self.task.lm_eval_groups), normalization=self.normalization if self.task.lm_eval_groups else "",
             fingerprint=self.fingerprint,
             selection=self.selection,
             group_by=self.group_by,

@@ -15,6 +15,7 @@ from typing import Any
 from promptkit import interrupt
 from promptkit.config import dump
 from promptkit.errors import PromptkitError
+from promptkit.records import prompt_record
 from promptkit.records.results import Candidate, RunResult, TuningResult
 from promptkit.run.cell import Session, built, fit_and_predict, fit_context, selection_score
 from promptkit.run.plan import CellSpec
@@ -114,7 +115,7 @@ def _saved_candidates(session: Session, spec: CellSpec, train_prompts: Sequence[
         "method": dump(spec.method), "model": dump(cfg.model), "training": dump(cfg.training), "tuning": dump(cfg.tuning),
         "seed": session.plan.seeds.training[0], "run_seed": cfg.seed, "task": [spec.task.name, spec.task.fingerprint],
         "prompt": spec.template.name,
-        "train": fingerprint({"p": [dataclasses.asdict(x) for x in train_prompts]}),
-        "dev": fingerprint({"p": [dataclasses.asdict(x) for x in dev_prompts]}),
+        "train": fingerprint({"p": [prompt_record(x) for x in train_prompts]}),
+        "dev": fingerprint({"p": [prompt_record(x) for x in dev_prompts]}),
     })
     return session.store.candidates(spec, digest)

@@ -126,7 +126,11 @@ def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
         return MappingField(value, f"{where}: field {name!r} (column {spec!r}) is a mapping (keys: {', '.join(keys[:10])}), "
                                    f"which a prompt would show as Python code{example}")
     if isinstance(value, list):
-        return [str(input_value(v, where, name, spec)) for v in value]
+        items = [input_value(v, where, name, spec) for v in value]
+        bad = next((v for v in items if isinstance(v, MappingField)), None)
+        if bad is not None:  # a list shows its items whole: a mapping there is Python code
+            raise DatasetError(bad.refusal)
+        return [str(v) for v in items]
     return value if isinstance(value, str) else str(value)
 
 

@@ -127,10 +127,12 @@ class LoadedCode:
         hook = self.code.fewshot_process_docs if pool and self.code.fewshot_process_docs else self.code.process_docs
         if hook is not None:
             rows = self._process_docs(hook, rows, f"{where}: split {split!r}")
-        return self.computed(rows, f"{where}: split {split!r}")
+        return self.computed(rows, f"{where}: split {split!r}", pool)
 
-    def computed(self, rows: Sequence[Row], where: str) -> list[Row]:
-        """Each row with the row hooks' columns added (each hook sees the row as read)."""
+    def computed(self, rows: Sequence[Row], where: str, pool: bool = True) -> list[Row]:
+        """Each row with the row hooks' columns added (each hook sees the row as read). The
+        demonstrations' own hooks (``fewshot_config``'s) run on the pool's rows only, as lm-eval
+        calls them on the demonstrations alone; other rows get an empty text there, never shown."""
         out = []
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping):
@@ -140,6 +142,9 @@ class LoadedCode:
                 if column in row:
                     raise TaskCodeError(f"{where} row {i}: the data has a column {column!r}, which promptkit keeps "
                                         f"{hook.key}'s value in; rename that column")
+                if hook.key.startswith("fewshot_config.") and not pool:
+                    values[column] = ""
+                    continue
                 values[column] = _checked(hook, self._call(hook, where, i, dict(row)), where, i)
             out.append({**row, **values})
         return out

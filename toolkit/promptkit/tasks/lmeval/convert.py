@@ -609,7 +609,7 @@ class _Converter:
             self.notes.append(f"{scoring[1]} not computed: promptkit scores a task's choices one way, "
                               f"{scoring[0]} (the first listed) here")
         normalization = ACCURACIES[scoring[0]] if scoring else "none"
-        return metrics or ["accuracy" if output_type == "multiple_choice" else "string_match"], normalization
+        return metrics or ["string_match" if output_type == "generate_until" else "accuracy"], normalization
 
     def _match_option(self, option: str, value: Any, i: int) -> None:
         """One of exact_match's options, checked where it is written (string_match takes it)."""

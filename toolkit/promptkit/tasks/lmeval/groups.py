@@ -12,6 +12,7 @@ marker: nothing runs).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +32,13 @@ MAX_DEPTH = 8
 
 @dataclass(frozen=True)
 class Aggregate:
-    """One ``aggregate_metric_list`` entry: lm-eval's metric name, on which filter's results,
-    weighted by the members' sizes or not (lm-eval's default: not)."""
+    """One ``aggregate_metric_list`` entry: lm-eval's metric name, weighted by the members' sizes
+    or not (lm-eval 0.4.13's default: by size), on which filter's results (None: every filter
+    the members were scored on, as lm-eval discovers them)."""
 
     metric: str
-    weight_by_size: bool = False
-    filter: str = "none"
+    weight_by_size: bool = True
+    filter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,23 @@ class GroupDef:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GroupDef:
-        return cls(str(data["name"]), data.get("alias"), tuple((str(k), str(n)) for k, n in data.get("members", [])),
-                   tuple(Aggregate(**a) for a in data.get("aggregates", [])), str(data.get("file", "")))
+        """A group as results.json holds it.
+
+        Raises:
+            RecordError: a field of the wrong kind (an edited file).
+        """
+        from promptkit.records.validation import RecordError
+
+        try:
+            aggregates = tuple(Aggregate(str(a["metric"]), a.get("weight_by_size", True), a.get("filter"))
+                               for a in data.get("aggregates", []))
+            members = tuple((str(k), str(n)) for k, n in data.get("members", []))
+            if any(k not in ("task", "group") for k, _ in members) or any(
+                    not isinstance(a.weight_by_size, bool) or not isinstance(a.filter, (str, type(None))) for a in aggregates):
+                raise ValueError("a member or an aggregate of the wrong kind")
+            return cls(str(data["name"]), data.get("alias"), members, aggregates, str(data.get("file", "")))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(f"lm_eval_groups: {type(exc).__name__}: {exc}; not a group as promptkit writes it") from None
 
 
 @dataclass
@@ -167,13 +184,15 @@ def _aggregates(raw: Any, doc: Any, problems: list[Problem]) -> tuple[Aggregate,
         if entry.get("aggregation", "mean") != "mean":
             problems.append(doc.problem("lm-eval aggregates a group by the mean of its members (weighted by size or "
                                         "not); accepted: mean", (*where, "aggregation")))
-        weight = entry.get("weight_by_size", False)
-        filters = entry.get("filter_list", "none")
-        filters = filters[0] if isinstance(filters, list) and len(filters) == 1 else filters
-        if not isinstance(weight, bool) or not isinstance(filters, str):
-            problems.append(doc.problem("weight_by_size is true or false, filter_list one filter name", where))
+        weight = entry.get("weight_by_size", True)
+        filters = entry.get("filter_list")
+        filters = [filters] if isinstance(filters, str) else filters
+        if not isinstance(weight, bool) or not (filters is None or isinstance(filters, list)
+                                                 and all(isinstance(f, str) for f in filters)):
+            problems.append(doc.problem("weight_by_size is true or false, filter_list a filter name or a list of them",
+                                        where))
             continue
-        out.append(Aggregate(entry["metric"], weight, filters))
+        out += [Aggregate(entry["metric"], weight, f) for f in (filters if filters is not None else [None])]
     return tuple(out)
 
 
@@ -188,7 +207,8 @@ class _Index:
         self.tasks: dict[str, tuple[Path, str]] = {}
         self.groups: dict[str, Path] = {}
         self.tags: dict[str, list[tuple[Path, str]]] = {}
-        files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())[:MAX_INDEXED_FILES]
+        found = (p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        files = sorted(itertools.islice(found, MAX_INDEXED_FILES))
         for file in files:
             try:
                 own = read_yaml(file, loader=LmEvalLoader, duplicates_ok=True).data
