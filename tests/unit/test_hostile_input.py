@@ -325,6 +325,8 @@ def tiny_task_copy(tmp_path: Path, first_test_row: str | bytes) -> Path:
     ('{"text": "who ?", "lang": "en"}', "field 'question' (column 'question') is a mapping (keys: lang, text), "
                                         "which a prompt would show as Python code; map one of them, e.g. question.lang"),
     ('["who", null]', "field 'question' (column 'question') is null; a prompt needs text there: fill it in or drop the row"),
+    ('[{"t": "who ?"}]', "field 'question' (column 'question') is a mapping (keys: t), which a prompt would show as Python "
+                         "code; map one of them, e.g. question.t"),
 ])
 def test_null_and_mapping_fields_are_refused_with_the_row(value: str, message: str, tmp_path: Path) -> None:
     from promptkit.errors import DatasetError

@@ -260,12 +260,33 @@ def test_the_pools_own_hooks_run_on_the_pools_rows_only(tmp_path: Path) -> None:
     assert all(ex.fields["lm_eval_fewshot_doc_to_text"].startswith("Example. ") for ex in task.fewshot_pool())
 
 
-def test_a_list_holding_a_mapping_is_refused_with_the_row(tmp_path: Path) -> None:
-    from promptkit.errors import DatasetError
+def test_a_list_of_mappings_is_read_by_key_and_refused_whole(tmp_path: Path) -> None:
+    """Chat turns, say: a template loops over them and reads keys, as lm-eval renders it; the list
+    shown whole would be Python code and is refused, naming the row (it used to crash)."""
+    from promptkit.errors import TemplateError
 
-    (tmp_path / "d.jsonl").write_text('{"ctx": [{"t": "a"}], "label": 0}\n')
-    path = tmp_path / "t.yaml"
-    path.write_text("task: t\ndataset_path: json\ndataset_kwargs: {data_files: {test: d.jsonl}}\ntest_split: test\n"
-                    "output_type: multiple_choice\ndoc_to_text: '{{ ctx }}'\ndoc_to_target: label\ndoc_to_choice: [a, b]\n")
-    with pytest.raises(DatasetError, match=r"split 'test' row 0: field 'ctx' \(column 'ctx'\) is a mapping"):
-        load_task(f"lm-eval:{path}").examples("test")
+    (tmp_path / "d.jsonl").write_text('{"ctx": [{"t": "a"}, {"t": "b"}], "label": 0}\n')
+    base = ("task: t\ndataset_path: json\ndataset_kwargs: {data_files: {test: d.jsonl}}\ntest_split: test\n"
+            "output_type: multiple_choice\ndoc_to_target: label\ndoc_to_choice: [a, b]\n")
+    (tmp_path / "loop.yaml").write_text(base + "doc_to_text: '{% for c in ctx %}{{ c.t }};{% endfor %} {{ ctx[1].t }}'\n")
+    task = load_task(f"lm-eval:{tmp_path / 'loop.yaml'}")
+    assert task.prompts[0].render(task.examples("test")[0], []).query == "a;b; b"
+    (tmp_path / "whole.yaml").write_text(base + "doc_to_text: '{{ ctx }}'\n")
+    task = load_task(f"lm-eval:{tmp_path / 'whole.yaml'}")
+    with pytest.raises(TemplateError, match=r"split 'test' row 0: field 'ctx' \(column 'ctx'\) is a mapping"):
+        render_all(task, task.examples("test"))
+
+
+def test_an_evaluated_row_repeating_a_demonstration_is_found_though_the_pool_has_its_own_hook(tmp_path: Path) -> None:
+    """The demonstrations' own column (fewshot_config.doc_to_text) is filled on the pool only, so
+    the leakage check compares the other inputs: the repeat is still found."""
+    from promptkit.config.run import RunConfig
+    from promptkit.errors import LeakageError
+    from promptkit.run.plan import prepare
+
+    path = coded_copy(tmp_path)
+    train = (tmp_path / "data" / "arc_train.jsonl").read_text().splitlines()
+    (tmp_path / "data" / "arc_test.jsonl").write_text(train[0].replace("arc-train-0", "arc-test-9") + "\n")
+    config = RunConfig.model_validate({"tasks": [f"lm-eval:{path}"], "methods": ["few-shot"], "trust_task_code": True})
+    with pytest.raises(LeakageError, match="arc-test-9"):
+        prepare(config)

@@ -135,12 +135,19 @@ def test_which_column_each_aggregate_reads_as_lm_eval_finds_its_metric() -> None
         "g1": TaskInfo(adapter="generation", metrics=gen), "g2": TaskInfo(adapter="generation", metrics=gen[:1]),
         "plain": TaskInfo(adapter="multiple_choice", metrics=("accuracy",), normalization="none"),
         "normed": TaskInfo(adapter="multiple_choice", metrics=("accuracy",), normalization="chars"),
+        # a loglikelihood task (LAMBADA): its acc is the greedy match
+        "lambada": TaskInfo(adapter="multiple_choice", metrics=("accuracy",), normalization="greedy"),
+        # written by an older promptkit: which accuracy it holds is not recorded, so it is not filtered
+        "old": TaskInfo(adapter="multiple_choice", metrics=("accuracy",)),
     })
     found = _columns(result, ["g1", "g2"], Aggregate("exact_match"))
     assert found == {"strict-match": {"g1": gen[0], "g2": gen[0]}, "flexible-extract": {"g1": gen[1]}}
     assert _columns(result, ["g1", "g2"], Aggregate("exact_match", True, "flexible-extract")) == {"flexible-extract": {"g1": gen[1]}}
     assert _columns(result, ["plain", "normed"], Aggregate("acc")) == {None: {"plain": "accuracy"}}
     assert _columns(result, ["plain", "normed"], Aggregate("acc_norm")) == {None: {"normed": "accuracy"}}
+    assert _columns(result, ["plain", "lambada", "old"], Aggregate("acc")) == {
+        None: {"plain": "accuracy", "lambada": "accuracy", "old": "accuracy"}}
+    assert _columns(result, ["lambada", "old"], Aggregate("acc_norm")) == {None: {"old": "accuracy"}}
 
 
 def test_a_task_of_one_row_gives_no_interval_rather_than_a_false_one() -> None:
@@ -148,7 +155,8 @@ def test_a_task_of_one_row_gives_no_interval_rather_than_a_false_one() -> None:
     assert value == 75.0 and np.isnan(se)
 
 
-@pytest.mark.parametrize("edit", [{"name": None, "members": [["task"]]}, {"aggregates": [{"weight_by_size": True}]},
+@pytest.mark.parametrize("edit", [{"name": None}, {"alias": 5}, {"members": [["task"]]}, {"members": [["table", "x"]]},
+                                  {"aggregates": [{"weight_by_size": True}]},
                                   {"aggregates": [{"metric": "acc", "weight_by_size": "false"}]}])
 def test_an_edited_group_record_is_refused_in_one_line(edit: dict[str, object]) -> None:
     from promptkit.records.validation import RecordError

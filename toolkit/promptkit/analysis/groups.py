@@ -104,8 +104,13 @@ def _columns(result: RunResult, tasks: Sequence[str], aggregate: Aggregate) -> d
     out: dict[str | None, dict[str, str]] = {}
     for task in tasks:
         info = result.tasks.get(task, TaskInfo())
-        metric = METRICS.get(OUTPUT_TYPES.get(info.adapter, ""), {}).get(aggregate.metric)
-        if metric is None or (aggregate.metric in ACCURACIES and ACCURACIES[aggregate.metric] != (info.normalization or "none")):
+        # a loglikelihood task (LAMBADA) is a multiple_choice task whose one choice is scored greedy
+        output_type = "loglikelihood" if info.normalization == "greedy" else OUTPUT_TYPES.get(info.adapter, "")
+        metric = METRICS.get(output_type, {}).get(aggregate.metric)
+        # which accuracy a multiple_choice task's column holds (results.json of older versions do not say)
+        wrong_kind = (output_type == "multiple_choice" and aggregate.metric in ACCURACIES and info.normalization != ""
+                      and ACCURACIES[aggregate.metric] != info.normalization)
+        if metric is None or wrong_kind:
             continue
         for column in info.metrics:
             name, pipeline = split_column(column)

@@ -86,6 +86,8 @@ def input_key(example: Example, fields: Sequence[str]) -> str:
     return "\x1f".join(normalise(_as_text(example.fields.get(name))) for name in fields)
 
 
+# Columns filled on the few-shot pool's rows only (promptkit.tasks.lmeval.code.COLUMNS).
+POOL_ONLY_PREFIX = "lm_eval_fewshot_"
 # The name a run gives the few-shot pool written inline in a task (``fewshot.rows``).
 INLINE_POOL = "fewshot.rows"
 
@@ -104,7 +106,8 @@ def find_overlaps(task: Task, data_dir: Path | None, examples: Sequence[Example]
     source, _ = task.source(data_dir)
     eval_split = task.config.eval_split
     problems: list[str] = []
-    fields = task.adapter(data_dir, eval_split).input_fields()
+    # the demonstrations' own columns (lm-eval's fewshot_config hooks) hold nothing on other rows
+    fields = [f for f in task.adapter(data_dir, eval_split).input_fields() if not f.startswith(POOL_ONLY_PREFIX)]
     for split, role, other in _merge_roles(compared):
         label = f"{split!r} ({role})"
         if split == INLINE_POOL:  # rows written in the task file: compared by content only

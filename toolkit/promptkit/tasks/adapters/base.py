@@ -76,7 +76,7 @@ class Adapter(ABC):
 
     def _text(self, row: Mapping[str, Any], spec: Any, where: str, name: str) -> str:
         value = self._input(row, spec, where, name)
-        if isinstance(value, MappingField):  # a field the adapter needs as text: refused now, with the row
+        if isinstance(value, (MappingField, MappingList)):  # a field the adapter needs as text: refused now, with the row
             raise DatasetError(value.refusal)
         return " ".join(value) if isinstance(value, list) else str(value)
 
@@ -109,6 +109,23 @@ class MappingField(dict[Any, Any]):
         return (MappingField, (dict(self), self.refusal))
 
 
+class MappingList(list[Any]):
+    """A field whose list holds mappings (chat turns, say): a template loops over it or indexes
+    it and reads keys (``{{ turns[0].content }}``); shown whole it would be Python code, so that
+    raises ``ValueError`` with ``refusal``, as :class:`MappingField` does."""
+
+    def __init__(self, value: Any = (), refusal: str = "a field is a list of mappings, which a prompt would show as "
+                                                      "Python code; read one of their keys"):
+        super().__init__(value)
+        self.refusal = refusal
+
+    def __str__(self) -> str:
+        raise ValueError(self.refusal)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (MappingList, (list(self), self.refusal))
+
+
 def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
     """Refuse what a template would render as something the data never said: a null (an empty
     string, or "None") now, and a mapping (its Python repr) when a template renders it whole
@@ -127,9 +144,9 @@ def input_value(value: Any, where: str, name: str, spec: Any) -> Any:
                                    f"which a prompt would show as Python code{example}")
     if isinstance(value, list):
         items = [input_value(v, where, name, spec) for v in value]
-        bad = next((v for v in items if isinstance(v, MappingField)), None)
-        if bad is not None:  # a list shows its items whole: a mapping there is Python code
-            raise DatasetError(bad.refusal)
+        bad = next((v for v in items if isinstance(v, (MappingField, MappingList))), None)
+        if bad is not None:  # a template may loop over it and read keys; shown whole it is Python code
+            return MappingList(items, bad.refusal)
         return [str(v) for v in items]
     return value if isinstance(value, str) else str(value)
 

@@ -69,10 +69,13 @@ class GroupDef:
             aggregates = tuple(Aggregate(str(a["metric"]), a.get("weight_by_size", True), a.get("filter"))
                                for a in data.get("aggregates", []))
             members = tuple((str(k), str(n)) for k, n in data.get("members", []))
+            name, alias = data["name"], data.get("alias")
             if any(k not in ("task", "group") for k, _ in members) or any(
                     not isinstance(a.weight_by_size, bool) or not isinstance(a.filter, (str, type(None))) for a in aggregates):
                 raise ValueError("a member or an aggregate of the wrong kind")
-            return cls(str(data["name"]), data.get("alias"), members, aggregates, str(data.get("file", "")))
+            if not isinstance(name, str) or not isinstance(alias, (str, type(None))):
+                raise ValueError("name is text, alias text or null")
+            return cls(name, alias, members, aggregates, str(data.get("file", "")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RecordError(f"lm_eval_groups: {type(exc).__name__}: {exc}; not a group as promptkit writes it") from None
 
