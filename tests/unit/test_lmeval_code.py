@@ -290,3 +290,19 @@ def test_an_evaluated_row_repeating_a_demonstration_is_found_though_the_pool_has
     config = RunConfig.model_validate({"tasks": [f"lm-eval:{path}"], "methods": ["few-shot"], "trust_task_code": True})
     with pytest.raises(LeakageError, match="arc-test-9"):
         prepare(config)
+
+
+@pytest.mark.parametrize("source", ["config", "set"])
+def test_task_code_runs_only_when_the_command_line_says_so(source: str, tmp_path: Path) -> None:
+    """A run YAML someone shared, or --set, cannot turn task code on: the flag must be given."""
+    config = tmp_path / "run.yaml"
+    config.write_text(f"tasks: ['lm-eval:{CODED}']\nmethods: [zero-shot]\n" + ("trust_task_code: true\n" if source == "config" else ""))
+    args = ["eval", "--config", str(config), "--model", str(tmp_path / "no-model"), "--out", str(tmp_path / "runs")]
+    args += ["--set", "trust_task_code=true"] if source == "set" else []
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2
+    where = f"run YAML {config}" if source == "config" else "--set"
+    assert refused.stderr.strip().endswith(f"trust_task_code is true in {where}: an lm-eval task's own code runs only "
+                                           "with --trust-task-code on the command line; add the flag to run it")
+    allowed = CliRunner().invoke(cli, [*args, "--trust-task-code"])  # gets past the check: the model is missing
+    assert allowed.exit_code != 0 and "--trust-task-code on the command line" not in allowed.output

@@ -160,6 +160,13 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         "tuning.builtin": tune, "report_to": tuple(report_to), "model.backend": backend, "launcher": launcher,
     }
     config = _eval_config(options, config_file, sets, n_seeds, resume_dir)
+    if config.trust_task_code and not trust_task_code:
+        # task code runs only when this command line says so: not from a shared run YAML, --set or
+        # the saved config of a run being resumed
+        by_set = any(s.replace(" ", "").startswith("trust_task_code=") for s in sets)
+        where = "--set" if by_set else "the run being resumed" if resume_dir else f"run YAML {config_file}"
+        raise ConfigError(f"trust_task_code is true in {where}: an lm-eval task's own code runs only with "
+                          "--trust-task-code on the command line; add the flag to run it")
     from promptkit.cli.display import LiveDisplay
     from promptkit.distributed import current
     from promptkit.run import execute, prepare
