@@ -126,3 +126,20 @@ def qa_prompt(i: int, context: str, question: str, answer: str) -> Prompt:
         target=answer,
         references=(answer,),
     )
+
+
+# lm-eval 0.4.13's gsm8k.yaml filter_list, as written there (two pipelines: strict-match, flexible-extract).
+GSM8K_FILTER_LIST = """\
+filter_list:
+  - name: "strict-match"
+    filter:
+      - function: "regex"
+        regex_pattern: "#### (\\\\-?[0-9\\\\.\\\\,]+)"
+      - function: "take_first"
+  - name: "flexible-extract"
+    filter:
+      - function: "regex"
+        group_select: -1
+        regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)"
+      - function: "take_first"
+"""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import GSM8K_FILTER_LIST
 from promptkit.config.documents import parse_yaml, validate
 from promptkit.config.patterns import PatternError, compile_checked
 from promptkit.errors import ConfigError, DatasetError, Problem
@@ -301,21 +302,7 @@ def lm_eval_file(tmp_path: Path, text: str) -> tuple[list[dict[str, Any]], list[
     return converted, [str(p).replace(str(tmp_path), "DIR") for p in found], notes
 
 
-GSM8K_LIST = """\
-task: gsm8k
-filter_list:
-  - name: "strict-match"
-    filter:
-      - function: "regex"
-        regex_pattern: "#### (\\\\-?[0-9\\\\.\\\\,]+)"
-      - function: "take_first"
-  - name: "flexible-extract"
-    filter:
-      - function: "regex"
-        group_select: -1
-        regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)"
-      - function: "take_first"
-"""
+GSM8K_LIST = "task: gsm8k\n" + GSM8K_FILTER_LIST
 
 
 def test_gsm8k_filter_list_converts_step_for_step(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import error_lines, invoke, read_jsonl
+from helpers import GSM8K_FILTER_LIST, error_lines, invoke, read_jsonl
 from promptkit.errors import ConfigError
 from promptkit.prompting.chat import format_prompt
 from promptkit.prompting.fewshot import LmEvalSampler, make_sampler
@@ -248,19 +248,7 @@ metric_list:
     regexes_to_ignore: [",", "\\\\$", "(?s).*#### ", "\\\\.$"]
 generation_kwargs:
   until: ["Question:"]
-filter_list:
-  - name: "strict-match"
-    filter:
-      - function: "regex"
-        regex_pattern: "#### (\\\\-?[0-9\\\\.\\\\,]+)"
-      - function: "take_first"
-  - name: "flexible-extract"
-    filter:
-      - function: "regex"
-        group_select: -1
-        regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)"
-      - function: "take_first"
-"""
+""" + GSM8K_FILTER_LIST
 
 
 def test_gsm8k_filters_and_exact_match_options_convert(tmp_path: Path) -> None:
