@@ -306,3 +306,14 @@ def test_task_code_runs_only_when_the_command_line_says_so(source: str, tmp_path
                                            "with --trust-task-code on the command line; add the flag to run it")
     allowed = CliRunner().invoke(cli, [*args, "--trust-task-code"])  # gets past the check: the model is missing
     assert allowed.exit_code != 0 and "--trust-task-code on the command line" not in allowed.output
+
+
+def test_a_module_that_fails_to_import_is_run_and_reported_once(tmp_path: Path) -> None:
+    """Six hooks name coded_utils.py: when it fails to import, its top-level code ran once and the
+    error is one problem (at the first hook), not six."""
+    marker = tmp_path / "runs.txt"
+    path = coded_copy(tmp_path, utils=f"\nopen({str(marker)!r}, 'a').write('x')\nimport promptkit_no_such_package\n")
+    with pytest.raises(ConfigError) as caught:
+        trusted(path)
+    assert [p.key for p in caught.value.problems] == ["process_docs"]
+    assert marker.read_text() == "x"

@@ -57,6 +57,10 @@ class TaskCodeError(PromptkitError):
     exit_code = 2
 
 
+class TaskCodeImportError(TaskCodeError):
+    """A hook's module failed to import (its other hooks are then not tried)."""
+
+
 @dataclass(frozen=True)
 class Hook:
     """One ``!function`` of the task file, with the key that names it."""
@@ -93,10 +97,16 @@ class TaskCode:
         """
         functions: dict[str, Callable[..., Any]] = {}
         problems: list[Problem] = []
+        failed: set[str] = set()  # modules that did not import: reported once, run once
         for hook in self.hooks():
+            module = _module_source(hook)
+            if module in failed:
+                continue
             try:
                 functions[hook.key] = import_hook(hook)
             except TaskCodeError as exc:
+                if isinstance(exc, TaskCodeImportError):
+                    failed.add(module)
                 file = str(hook.ref.file) if hook.ref.file is not None else None
                 problems.append(Problem(str(exc), file, hook.ref.line, hook.key))
         if problems:
@@ -221,7 +231,7 @@ def import_hook(hook: Hook) -> Callable[..., Any]:
     if not module_path or not all(part.isidentifier() for part in ref.split(".")):
         raise TaskCodeError(f"!function {ref!r} is not module.function (e.g. utils.process_docs)")
     folder = hook.ref.file.parent if hook.ref.file is not None else Path.cwd()
-    file = (folder / f"{module_path.replace('.', '/')}.py").resolve()
+    file = Path(_module_source(hook))
     try:
         if file.is_file():
             module = _MODULES.get(file) or _load(file)
@@ -233,12 +243,19 @@ def import_hook(hook: Hook) -> Callable[..., Any]:
         missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
         where = str(file) if file.is_file() else f"{module_path} (no {file.name} in {folder}, nor an installed module)"
         hint = f"; install the package {missing!r} it imports" if missing and missing != module_path else ""
-        raise TaskCodeError(f"!function {ref}: importing {where} failed: {type(exc).__name__}: "
-                            f"{_one_line(str(exc))}{hint}") from exc
+        raise TaskCodeImportError(f"!function {ref}: importing {where} failed: {type(exc).__name__}: "
+                                  f"{_one_line(str(exc))}{hint}") from exc
     function = getattr(module, name, None)
     if not callable(function):
         raise TaskCodeError(f"!function {ref}: {shown} has no function {name!r}")
     return function
+
+
+def _module_source(hook: Hook) -> str:
+    """The file a hook's module would be read from (``module.py`` beside the YAML that names it)."""
+    module_path = hook.ref.ref.rpartition(".")[0]
+    folder = hook.ref.file.parent if hook.ref.file is not None else Path.cwd()
+    return str((folder / f"{module_path.replace('.', '/')}.py").resolve())
 
 
 def _load(file: Path) -> ModuleType:
