@@ -75,7 +75,7 @@ def group_scores(result: RunResult, run_dir: str | Path) -> list[GroupScore]:
             groups.setdefault(str(data.get("name") if isinstance(data, Mapping) else data), GroupDef.from_dict(data))
     if not groups:
         return []
-    files = SampleFiles(Path(run_dir))
+    files = _RowScores(SampleFiles(Path(run_dir)))
     cells: dict[str, dict[str, list[CellResult]]] = {}
     for c in result.cells:
         if c.error is None:
@@ -121,7 +121,7 @@ def _columns(result: RunResult, tasks: Sequence[str], aggregate: Aggregate) -> d
 
 def _aggregate(result: RunResult, groups: Mapping[str, GroupDef], group: GroupDef, aggregate: Aggregate,
                cells: Mapping[str, Mapping[str, list[CellResult]]], methods: Sequence[str],
-               files: SampleFiles) -> list[GroupScore] | None:
+               files: _RowScores) -> list[GroupScore] | None:
     """The group's scores on ``aggregate`` per method and filter; None when saved rows are missing."""
     out: list[GroupScore] = []
     for columns in _columns(result, _leaves(groups, group.name), aggregate).values():
@@ -136,7 +136,7 @@ def _aggregate(result: RunResult, groups: Mapping[str, GroupDef], group: GroupDe
 
 def _method_scores(result: RunResult, group: GroupDef, aggregate: Aggregate, columns: Mapping[str, str],
                    cells: Mapping[str, Mapping[str, list[CellResult]]], methods: Sequence[str],
-                   files: SampleFiles) -> list[GroupScore] | None:
+                   files: _RowScores) -> list[GroupScore] | None:
     rows: dict[str, dict[str, dict[str, float]]] = {}  # method -> task -> example id -> score
     for method in methods:
         per_task: dict[str, dict[str, float]] = {}
@@ -145,7 +145,7 @@ def _method_scores(result: RunResult, group: GroupDef, aggregate: Aggregate, col
             if not mine:
                 break  # a method with a failed or missing task has no aggregate
             # several training seeds: each row's score averaged over them
-            scores = [_row_scores(result.tasks[task], c, column, files) for c in mine]
+            scores = [files.of(result.tasks[task], c, column) for c in mine]
             shared = set.intersection(*(set(s) for s in scores))
             if not shared:
                 return None
@@ -200,11 +200,21 @@ def _leaves(groups: Mapping[str, GroupDef], name: str, seen: tuple[str, ...] = (
     return list(dict.fromkeys(out))
 
 
-def _row_scores(info: TaskInfo, cell: CellResult, column: str, files: SampleFiles) -> dict[str, float]:
-    """The cell's per-row scores on ``column`` (a mean metric's) by example id."""
-    metric = get_metric(column)
-    rows = files.rows(cell)
-    stats = metric.stats(column_outputs(column, [r.prediction for r in rows], [r.filtered for r in rows]),
-                         [r.references for r in rows], MetricContext.of_task(info))
-    return {r.example_id: float(s) for r, s in zip(rows, metric.sample_scores(stats), strict=True)}
+class _RowScores:
+    """Each cell's per-row scores on a column, computed once: a task sits in several groups (an
+    MMLU subject in its category and in MMLU)."""
 
+    def __init__(self, files: SampleFiles):
+        self.files = files
+        self._done: dict[tuple[object, str], dict[str, float]] = {}
+
+    def of(self, info: TaskInfo, cell: CellResult, column: str) -> dict[str, float]:
+        """The cell's per-row scores on ``column`` (a mean metric's) by example id."""
+        key = (cell.key, column)
+        if key not in self._done:
+            metric = get_metric(column)
+            rows = self.files.rows(cell)
+            stats = metric.stats(column_outputs(column, [r.prediction for r in rows], [r.filtered for r in rows]),
+                                 [r.references for r in rows], MetricContext.of_task(info))
+            self._done[key] = {r.example_id: float(v) for r, v in zip(rows, metric.sample_scores(stats), strict=True)}
+        return self._done[key]
