@@ -67,7 +67,13 @@ def test_every_cell_of_every_task_ran(run: Path) -> None:
     for (task, method), cell in cells.items():
         assert cell["error"] is None, (task, method, cell["error"])
         metric = "string_match" if task == "toy_qa" else "accuracy"
-        assert list(cell["metrics"]) == [metric] and 0 <= cell["metrics"][metric]["value"] <= 100
+        assert list(cell["metrics"])[0] == metric and 0 <= cell["metrics"][metric]["value"] <= 100
+        if task == "toy_lambada":  # lm-eval's perplexity of the continuation: exp(-mean log-likelihood)
+            lls = [r["choice_logprobs"][0] for r in samples(run, task, method)]
+            assert list(cell["metrics"]) == [metric, "lm-eval:perplexity@perplexity"]
+            assert cell["metrics"]["lm-eval:perplexity@perplexity"]["value"] == pytest.approx(math.exp(-sum(lls) / len(lls)))
+        else:
+            assert list(cell["metrics"]) == [metric]
         if method in ("prompt-tuning", "lora"):
             losses = cell["training"]["losses"]
             assert len(losses) == 3 and all(math.isfinite(x) for x in losses)

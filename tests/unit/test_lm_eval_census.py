@@ -99,7 +99,7 @@ def test_a_problem_in_an_included_template_is_bucketed_by_its_cause(tmp_path: Pa
     the census asks for the message the file itself would get. An extensionless template whose
     task is null names no task; a quoted "task" key does."""
     (tmp_path / "_default_template_yaml").write_text(
-        "task: null\n" + MC + "metric_list:\n  - metric: mcc\n", encoding="utf-8")
+        "task: null\n" + MC + "metric_list:\n  - metric: pct_stereotype\n", encoding="utf-8")
     (tmp_path / "quoted.yaml").write_text('"include": "_default_template_yaml"\n"task": "quoted_task"\n', encoding="utf-8")
     mod = census()
     assert [f.path.name for f in mod.find_task_files(tmp_path)] == ["quoted.yaml"]

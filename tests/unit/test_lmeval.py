@@ -268,13 +268,15 @@ def test_generation_defaults_are_lm_evals(tmp_path: Path) -> None:
 def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) -> None:
     path = mc_task(tmp_path, "doc_to_text: '{{sentence}} {{missing}}'\ndoc_to_target: label\ndoc_to_choice: [a, b]\n"
                              "filter_list: []\nfewshot_config: {sampler: balanced}\nrepeat: 2\n"
-                             "metric_list: [{metric: mcc}, {metric: acc, regexes_to_ignore: [x]}]\n")
+                             "metric_list: [{metric: pct_stereotype}, {metric: acc, regexes_to_ignore: [x]}]\n")
     found = problems(path)
     assert f"{path}:7: doc_to_text: the template reads 'missing', which is not a column of the data (columns: idx, label, sentence)" in found
     assert f"{path}:10: filter_list: filters apply to generated text (output_type generate_until)" in found
     assert f"{path}:11: fewshot_config.sampler: unknown sampler 'balanced'; accepted: 'default', 'first_n'" in found
     assert any(p.startswith(f"{path}:12: repeat: unsupported lm-eval key 'repeat'; did you mean 'repeats'?") for p in found)
-    assert f"{path}:13: metric_list[0].metric: unknown metric 'mcc' for multiple_choice; promptkit maps: acc, acc_norm, acc_bytes, f1" in found
+    assert (f"{path}:13: metric_list[0].metric: unknown metric 'pct_stereotype' for multiple_choice; accepted: acc, acc_bytes, "
+            "acc_norm, brier_score, exact_match, f1, mcc (with --trust-task-code, also what the task's process_results "
+            "computes)") in found
     assert any("regexes_to_ignore" in p and "is not applied by promptkit" in p for p in found)
 
 
@@ -448,9 +450,10 @@ def test_loglikelihood_scores_the_target_right_after_the_context_and_acc_is_gree
     acc = is_greedy; demonstrations join text and target with target_delimiter (" " + " mat")."""
     conversion = convert_file(LAMBADA)
     c = conversion.task
-    assert c["adapter"]["normalization"] == "greedy" and c["metrics"] == ["accuracy"]
+    # lm-eval's perplexity is lower-is-better: listed after acc, which ranks the methods
+    assert c["adapter"]["normalization"] == "greedy" and c["metrics"] == ["accuracy", "lm-eval:perplexity@perplexity"]
     assert c["prompts"][0]["target_delimiter"] == "" and c["prompts"][0]["fewshot"]["target_delimiter"] == " "
-    assert any(n.startswith("perplexity not computed") for n in conversion.notes)
+    assert any(n.startswith("lower is better: lm-eval:perplexity@perplexity") for n in conversion.notes)
     t = task(LAMBADA)
     examples = t.examples("test")
     assert [ex.choices for ex in examples] == [(" fire",), (" river",), (" sea",)]
@@ -471,7 +474,9 @@ def test_a_loglikelihood_task_listing_only_perplexity_scores_acc(tmp_path: Path)
     path = tmp_path / "lm" / "lambada_style.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.split("metric_list:")[0] + "metric_list:\n  - metric: perplexity\n", encoding="utf-8")
-    assert convert_file(path).task["metrics"] == ["accuracy"]
+    conversion = convert_file(path)
+    assert conversion.task["metrics"] == ["accuracy", "lm-eval:perplexity@perplexity"]
+    assert any(n.startswith("acc scored too") for n in conversion.notes)
 
 
 def test_an_empty_choice_chosen_keeps_its_index() -> None:

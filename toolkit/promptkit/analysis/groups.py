@@ -40,7 +40,7 @@ from promptkit.records.samples import SampleFiles
 from promptkit.tasks.lmeval.groups import Aggregate, GroupDef
 
 ALPHA = 0.05
-# the adapter a converted task has -> lm-eval's output type (promptkit.tasks.lmeval.convert.METRICS)
+# the adapter a converted task has -> lm-eval's output type (promptkit.tasks.lmeval.metric_list.METRICS)
 OUTPUT_TYPES = {"multiple_choice": "multiple_choice", "generation": "generate_until"}
 
 
@@ -99,7 +99,8 @@ def _columns(result: RunResult, tasks: Sequence[str], aggregate: Aggregate) -> d
     each task's promptkit column of the metric; a task without it is left out, as lm-eval leaves
     it out. An accuracy counts only where the task scored its choices that way (acc, acc_norm
     and acc_bytes all fill promptkit's one ``accuracy`` column, with the task's normalisation)."""
-    from promptkit.tasks.lmeval.convert import ACCURACIES, METRICS
+    from promptkit.metrics.lmeval import column_parts, is_lm_eval_column
+    from promptkit.tasks.lmeval.metric_list import ACCURACIES, METRICS
 
     out: dict[str | None, dict[str, str]] = {}
     for task in tasks:
@@ -110,11 +111,13 @@ def _columns(result: RunResult, tasks: Sequence[str], aggregate: Aggregate) -> d
         # which accuracy a multiple_choice task's column holds (results.json of older versions do not say)
         wrong_kind = (output_type == "multiple_choice" and aggregate.metric in ACCURACIES and info.normalization != ""
                       and ACCURACIES[aggregate.metric] != info.normalization)
-        if metric is None or wrong_kind:
-            continue
         for column in info.metrics:
             name, pipeline = split_column(column)
-            if name == metric and (aggregate.filter is None or (pipeline or "none") == aggregate.filter):
+            # an lm-eval column holds lm-eval's own value of its metric (lm-eval:f1@weighted_f1_score: f1)
+            own = is_lm_eval_column(column) and column_parts(column)[0] == aggregate.metric
+            if not own and (metric is None or wrong_kind or name != metric):
+                continue
+            if aggregate.filter is None or (pipeline or "none") == aggregate.filter:
                 out.setdefault(pipeline, {})[task] = column
     return out
 

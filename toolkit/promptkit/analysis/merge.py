@@ -129,7 +129,7 @@ def rescore(result: RunResult, run_dir: str | Path, names: Sequence[str]) -> lis
             raise PromptkitError(f"{run_dir / (c.samples or 'samples')}: no saved samples for {c.task} / {c.method}; "
                                  "metrics can only be added from a run's samples files")
         info = result.tasks.get(c.task, TaskInfo())
-        ctx = MetricContext.of_task(info)
+        ctx = MetricContext.of_task(info, c.task)
         preds = [Prediction(example_id=r.example_id, prompt=r.prompt, output=r.prediction, references=tuple(r.references))
                  for r in rows]
         groups = [r.group for r in rows]

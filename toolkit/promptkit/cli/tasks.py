@@ -148,6 +148,10 @@ def tasks_convert(path: str, out: str | None, force: bool) -> None:
         raise ConfigError([Problem(f"this task runs task code ({hooks}); a promptkit task file holds no code: run it as "
                                    f"--task lm-eval:{source} --trust-task-code, or rewrite the data so that no hook is "
                                    "needed", str(source))])
+    if conversion.scoring is not None:
+        columns = ", ".join(c.metric for c in conversion.scoring.columns)
+        raise ConfigError([Problem(f"this task is scored the lm-eval way ({columns}), which a promptkit task file cannot "
+                                   f"name: run it as --task lm-eval:{source}", str(source))])
     for note in conversion.notes:
         click.echo(f"note: {printable(note)}", err=True)
     if out is None:

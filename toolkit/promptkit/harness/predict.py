@@ -131,6 +131,7 @@ def _classify(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[str]
                 label=p.label,
                 predicted_label=None if missed else best,
                 choice_logprobs=tuple(s.logprob for s in row),
+                choice_greedy=tuple(s.greedy for s in row),
                 prompt_tokens=len(lm.encode(t, chat=runtime.chat)),
                 output_tokens=0,
             )

@@ -97,6 +97,8 @@ class MetricContext:
         bleu_tokenize: a sacrebleu tokenizer name (``"ja-mecab"``...) that overrides the one
             BLEU derives from the language (:func:`promptkit.metrics.translation.bleu_tokenizer`).
         string_match: the options of ``string_match`` (the task's ``metric_options.string_match``).
+        task: the task's name: an lm-eval column aggregated by the task's own code finds it by
+            it (:mod:`promptkit.metrics.lmeval`).
     """
 
     language: str | None = None
@@ -104,9 +106,10 @@ class MetricContext:
     squad_version: Literal["1.1", "2.0"] = "1.1"
     bleu_tokenize: str | None = None
     string_match: StringMatchOptions = field(default_factory=StringMatchOptions)
+    task: str = ""
 
     @classmethod
-    def of_task(cls, info: Any) -> MetricContext:
+    def of_task(cls, info: Any, task: str = "") -> MetricContext:
         """The context a run recorded for a task (``promptkit.records.results.TaskInfo``), so that
         ``promptkit report`` scores and compares exactly as the run did.
 
@@ -115,7 +118,7 @@ class MetricContext:
         """
         return cls(language=info.language, labels=info.labels, squad_version=info.squad_version,
                    bleu_tokenize=info.bleu_tokenize,
-                   string_match=StringMatchOptions.from_mapping(info.metric_options.get("string_match")))
+                   string_match=StringMatchOptions.from_mapping(info.metric_options.get("string_match")), task=task)
 
     def __post_init__(self) -> None:
         # Frozen dataclass: normalise through object.__setattr__ so that every metric sees one
@@ -156,6 +159,10 @@ class Metric(ABC):
     # interval is Wilson's (with the design effect on grouped rows), and a difference's minimum
     # detectable size never falls below what an exact test on the rows could reject.
     binary: bool = False
+    # The range a corpus value lies in (intervals are clipped to it); None: unbounded.
+    bounds: tuple[float, float] | None = (0.0, 100.0)
+    # False: a row's statistic is no score of the row (samples rows then give none).
+    per_row: bool = True
 
     @abstractmethod
     def stats(

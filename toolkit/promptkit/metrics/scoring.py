@@ -22,6 +22,7 @@ from promptkit.metrics.base import (
 from promptkit.metrics.bootstrap import percentile_interval, resample_counts
 from promptkit.metrics.hub import PREFIX, hub_metric
 from promptkit.metrics.inference import mean_interval
+from promptkit.metrics.lmeval import is_lm_eval_column, lm_eval_metric
 from promptkit.records import MetricScore, Prediction
 from promptkit.records.columns import split_column
 
@@ -43,6 +44,8 @@ def get_metric(name: str, where: str = "") -> Metric:
         UnknownNameError: not a built-in metric (the message suggests the closest one).
         MetricError: a hub metric that cannot be loaded (offline, unknown).
     """
+    if is_lm_eval_column(name):
+        return lm_eval_metric(name)
     name, _pipeline = split_column(name)
     if name.startswith(PREFIX):
         return hub_metric(name, where)
@@ -59,12 +62,17 @@ def column_outputs(name: str, predictions: Sequence[Prediction] | Sequence[str],
     """
     _metric, pipeline = split_column(name)
     outputs = [p if isinstance(p, str) else p.output for p in predictions]
+    if is_lm_eval_column(name):  # each row's value, as lm-eval computed it (JSON), kept under the column's name
+        pipeline = name
     if pipeline is None:
         return outputs
     rows = filtered if filtered is not None else [{}] * len(outputs)
     if len(rows) != len(outputs):
         raise MetricError(f"{len(rows)} filtered rows for {len(outputs)} predictions")
     missing = next((row for row in rows if pipeline not in row), None)
+    if missing is not None and pipeline == name:
+        raise MetricError(f"column {name!r}: the rows hold no values of it; an lm-eval column is computed by the run "
+                          "of an lm-eval task (--task lm-eval:PATH) that lists its metric")
     if missing is not None:
         have = ", ".join(map(repr, missing))
         raise MetricError(f"column {name!r}: the rows hold no results of filter {pipeline!r}; "
@@ -148,7 +156,7 @@ def score(
             ci_low=low,
             ci_high=high,
             n=len(predictions),
-            per_sample=tuple(float(x) for x in metric.sample_scores(stats[name])),
+            per_sample=tuple(float(x) for x in metric.sample_scores(stats[name])) if metric.per_row else (),
             details=details,
         )
     return scores
@@ -187,4 +195,6 @@ def _mean_interval(metric: MeanMetric, stats: FloatArray, groups: Sequence[objec
     if n_groups < 2:
         return float("nan"), float("nan")
     low, high = mean_interval(values, groups, alpha, binary=metric.binary)
-    return max(low, 0.0), min(high, 100.0)  # a mean of 0-100 scores is in [0, 100]
+    if metric.bounds is None:
+        return low, high
+    return max(low, metric.bounds[0]), min(high, metric.bounds[1])  # a mean of 0-100 scores is in [0, 100]

@@ -42,6 +42,9 @@ class Example:
     group: str | None = None
     row: int | None = None
     continuation: str | None = None
+    # The row as read (after the task's process_docs): what an lm-eval task's process_results
+    # reads (promptkit.tasks.lmeval.results); None for other tasks.
+    doc: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ class Prediction:
     choice_logprobs: tuple[float, ...] = ()
     prompt_tokens: int = 0
     output_tokens: int = 0
+    # for classification: whether greedy decoding gives each choice (lm-eval's is_greedy)
+    choice_greedy: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)

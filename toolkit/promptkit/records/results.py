@@ -84,6 +84,7 @@ class TaskInfo:
         overlaps: evaluated rows also seen in training or the few-shot pool, allowed by
             ``--allow-overlap`` (one line each).
         task_code: the lm-eval task code that ran to read the rows (``--trust-task-code``).
+        lower_is_better: the ``lm-eval:`` columns lm-eval ranks lower-is-better.
         group_by / groups: the split's grouping column and the number of its groups evaluated
             (intervals and tests resample groups: a cluster bootstrap).
         fingerprint: digest of the rows read (evaluated, training, few-shot pool) and the
@@ -126,12 +127,14 @@ class TaskInfo:
     # how its choice scores were normalised (which of lm-eval's acc, acc_norm, acc_bytes it has).
     lm_eval_groups: tuple[dict[str, Any], ...] = ()
     normalization: str = ""
+    # Its lm-eval: columns on which lower is better (lm-eval's ter, perplexity, a task's own).
+    lower_is_better: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups"):
+        for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups", "lower_is_better"):
             data[key] = list(data[key])
-        for key in ("metric_options", "filters", "task_code", "lm_eval_groups", "normalization"):  # written when set: other tasks' records read as before
+        for key in ("metric_options", "filters", "task_code", "lm_eval_groups", "normalization", "lower_is_better"):  # written when set: other tasks' records read as before
             if not data[key]:
                 del data[key]
         return data
@@ -141,7 +144,7 @@ class TaskInfo:
         """Fields a file lacks (written by an older promptkit) take their defaults."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups"):
+        for key in ("metrics", "labels", "overlaps", "task_code", "lm_eval_groups", "lower_is_better"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

@@ -40,6 +40,7 @@ from promptkit.report.tables import (
     examples_phrase,
     fmt_p_adjusted,
     group_table,
+    lm_eval_scale_line,
     method_groups,
     metric_names,
     pairs_table,
@@ -363,6 +364,8 @@ def render_html(result: RunResult, run_dir: str | Path | None = None) -> str:
         out += [_verdict_box(v) for v in result.verdicts if v.task == task]
         out += [f"<p class='warn'>overlap allowed by --allow-overlap: {_u(o)}</p>" for o in info.overlaps]
         out += [f"<p class='warn'>task code ran (--trust-task-code): {_u(h)}</p>" for h in info.task_code]
+        scale = lm_eval_scale_line(info)
+        out += [f"<p class='meta'>{_u(scale)}</p>"] if scale else []
         out += [f"<p class='warn'>{_u(text)}</p>" for text in context_lines(result, task)]
         errors = [c for c in cells if c.error]
         out += [f"<p class='warn'>{_u(c.method)} failed: {_u(c.error)}</p>" for c in errors]

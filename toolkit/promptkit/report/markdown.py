@@ -21,6 +21,7 @@ from promptkit.report.tables import (
     examples_phrase,
     fmt_score,
     group_table,
+    lm_eval_scale_line,
     metric_names,
     pairs_table,
     results_table,
@@ -117,7 +118,9 @@ def render_markdown(result: RunResult) -> str:
             lines += [f"- overlap allowed by --allow-overlap: {md_text(overlap)}"]
         for hook in info.task_code:
             lines += [f"- task code ran (--trust-task-code): {md_text(hook)}"]
-        if info.overlaps or info.task_code:
+        scale = lm_eval_scale_line(info)
+        lines += [f"- {md_text(scale)}"] if scale else []
+        if info.overlaps or info.task_code or scale:
             lines.append("")
         for text in context_lines(result, task):
             lines += [f"- {md_text(text)}"]

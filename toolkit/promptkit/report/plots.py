@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from promptkit.metrics.lmeval import is_lm_eval_column, places
+
 # Tableau 10, in method order; methods past ten reuse the palette with another marker.
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 MARKERS = ("o", "s", "D", "^")
@@ -141,13 +143,16 @@ def summary_plot(rows: Sequence[Estimate], metric: str, colors: Mapping[str, str
                         color=color, ecolor=color, elinewidth=2, capsize=4, markersize=8,
                         markerfacecolor=color if in_group else "white", markeredgewidth=1.8)
             note = "  best" if r.method == best else ("  equivalent to best" if in_group and best is not None else "")
-            ax.annotate(f"{r.value:.1f}{note}", (r.high, y), xytext=(6, 0), textcoords="offset points",
+            ax.annotate(f"{r.value:.{places(metric)}f}{note}", (r.high, y), xytext=(6, 0), textcoords="offset points",
                         va="center", fontsize=9, color="#222")
         ax.set_yticks(range(len(rows)), [r.label for r in rows])
         ax.invert_yaxis()
         top = max(r.high for r in rows)
-        ax.set_xlim(0, min(100.0, max(10.0, top * 1.1)) if top <= 100 else top * 1.1)
-        ax.set_xlabel(f"{metric} (0-100, 95% CI)")
+        if is_lm_eval_column(metric):  # lm-eval's own scale (0-1 accuracies, perplexities...): the data's range
+            ax.set_xlabel(f"{metric} (lm-eval's scale, 95% CI)")
+        else:
+            ax.set_xlim(0, min(100.0, max(10.0, top * 1.1)) if top <= 100 else top * 1.1)
+            ax.set_xlabel(f"{metric} (0-100, 95% CI)")
         ax.grid(axis="x", color="#e5e5e5")
         ax.set_axisbelow(True)
         ax.set_title(f"{metric}: filled = the best and the methods equivalent to it" if best else metric, fontsize=10)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from promptkit.analysis.verdict import size_text
+from promptkit.metrics.lmeval import is_lm_eval_column, places
 from promptkit.metrics.significance import format_p, format_p_bound
 from promptkit.prompting.context import context_phrase
 from promptkit.records.comparisons import GroupScore, PairComparison, SeedSummary, Verdict
@@ -61,7 +62,17 @@ def fmt_score(cell: CellResult, metric: str) -> str:
     score = cell.metrics.get(metric)
     if score is None:
         return "–"
-    return f"{score.value:.1f} [{score.ci_low:.1f}, {score.ci_high:.1f}]"
+    d = places(metric)
+    return f"{score.value:.{d}f} [{score.ci_low:.{d}f}, {score.ci_high:.{d}f}]"
+
+
+def lm_eval_scale_line(info: TaskInfo) -> str | None:
+    """What a task's lm-eval: columns are (None: it has none)."""
+    if not any(is_lm_eval_column(m) for m in info.metrics):
+        return None
+    lower = f"; lower is better on {', '.join(info.lower_is_better)}" if info.lower_is_better else ""
+    return ("lm-eval: columns are computed and aggregated as lm-evaluation-harness computes them, on its scale "
+            f"(accuracies in 0-1, three decimals){lower}.")
 
 
 def fmt_p(p: float, resamples: int | None = None) -> str:
@@ -118,10 +129,11 @@ def _score_text(result: RunResult, task: str, prompt: str, method: str, cells: S
     if len(ok) == 1:
         return fmt_score(ok[0], metric)
     s = _summary(result, task, prompt, method, metric)
+    d = places(metric)
     if s is None:
         values = [c.metrics[metric].value for c in ok]
-        return f"{np.mean(values):.1f} ± {np.std(values, ddof=1):.1f}"
-    return f"{s.mean:.1f} ± {s.sd:.1f} [{s.ci_seed_sample[0]:.1f}, {s.ci_seed_sample[1]:.1f}]"
+        return f"{np.mean(values):.{d}f} ± {np.std(values, ddof=1):.{d}f}"
+    return f"{s.mean:.{d}f} ± {s.sd:.{d}f} [{s.ci_seed_sample[0]:.{d}f}, {s.ci_seed_sample[1]:.{d}f}]"
 
 
 def results_table(result: RunResult, task: str) -> TableData:
@@ -170,10 +182,11 @@ def pairs_table(result: RunResult, task: str) -> TableData | None:
               "MDD (80% power)"]
     alpha = next((v.alpha for v in result.verdicts if v.task == task), 0.05)
     rows = [[p.family + (" (Bonferroni)" if p.family == "confirmatory" else " (Holm)"), f"{p.a} vs {p.b}", p.prompt,
-             p.metric, f"{p.delta:+.1f}", f"[{p.ci_low:.1f}, {p.ci_high:.1f}]" if p.ci_low == p.ci_low else "–", p.test,
-             fmt_p(p.p_value, p.resamples), fmt_p_adjusted(p),
+             p.metric, f"{p.delta:+.{places(p.metric)}f}",
+             f"[{p.ci_low:.{places(p.metric)}f}, {p.ci_high:.{places(p.metric)}f}]" if p.ci_low == p.ci_low else "–",
+             p.test, fmt_p(p.p_value, p.resamples), fmt_p_adjusted(p),
              ("yes" if p.p_adjusted < alpha else "no") if p.p_adjusted == p.p_adjusted else "–",
-             f"{p.mdd:.1f}" if p.mdd == p.mdd else "–"] for p in pairs]
+             f"{p.mdd:.{places(p.metric)}f}" if p.mdd == p.mdd else "–"] for p in pairs]
     return TableData(header, rows)
 
 

@@ -84,13 +84,26 @@ def selection_score(p: PreparedTask, preds: list[Prediction]) -> float:
     """The task's first column without an interval (its first metric, on its first filter's
     results when it has filters): what dev curves and tuning select on."""
     from promptkit.metrics import score
+
+    column = p.task.config.columns()[0]
+    # dev rows come from the train split, or from tuning.split (which then wins)
+    filtered = row_values(p, preds, [*p.train, *p.tune_dev])
+    return score([column], preds, metric_context(p), n_boot=0, filtered=filtered)[column].value
+
+
+def row_values(p: PreparedTask, preds: Sequence[Prediction], examples: Sequence[Any]) -> list[dict[str, str]] | None:
+    """What the task's columns score besides the outputs: each filter pipeline's answer, and an
+    lm-eval task's values of its lm-eval: columns (promptkit.tasks.lmeval.results), per row."""
     from promptkit.tasks.filters import filter_predictions
 
-    tc = p.task.config
-    column = tc.columns()[0]
-    # dev rows come from the train split, or from tuning.split (which then wins)
-    filtered = filter_predictions(tc.filters, preds, [*p.train, *p.tune_dev])
-    return score([column], preds, metric_context(p), n_boot=0, filtered=filtered)[column].value
+    tc, scoring = p.task.config, p.task.lm_eval_scoring
+    filtered = filter_predictions(tc.filters, preds, examples)
+    if scoring is None:
+        return filtered
+    functions = p.task.code.functions if p.task.code is not None else {}
+    pipelines: list[str | None] = [f.name for f in tc.filters] or [None]
+    values = scoring.values(functions, preds, examples, pipelines, filtered, f"task {p.name!r}")
+    return [{**(filtered[i] if filtered else {}), **v} for i, v in enumerate(values)]
 
 
 def metric_context(p: PreparedTask) -> Any:
@@ -98,7 +111,7 @@ def metric_context(p: PreparedTask) -> Any:
     from promptkit.metrics import StringMatchOptions
 
     options = StringMatchOptions.from_mapping(dump(p.task.config.metric_options.string_match))
-    return dataclasses.replace(p.metric_context, string_match=options)
+    return dataclasses.replace(p.metric_context, string_match=options, task=p.name)
 
 
 @contextmanager
@@ -264,14 +277,13 @@ def _record_adaptation(session: Session, cell: CellResult, method: Any) -> None:
 def _record_scores(session: Session, spec: CellSpec, cell: CellResult, outcome: Outcome, rows: Rows) -> None:
     """Scores with intervals, timings and throughput into the cell; its rows into the samples file."""
     from promptkit.metrics import score
-    from promptkit.tasks.filters import filter_predictions
 
     prompts, preds, predict_s = outcome.prompts, outcome.predictions, outcome.predict_s
     p = spec.task
     tc = p.task.config
     groups = p.groups(preds)
     plan = session.plan
-    filtered = filter_predictions(tc.filters, preds, p.examples)
+    filtered = row_values(p, preds, p.examples)
     scores = score(tc.columns(), preds, metric_context(p), n_boot=plan.config.bootstrap_samples,
                    seed=plan.seeds.bootstrap, groups=groups, filtered=filtered)
     cell.metrics = scores

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from promptkit.tasks.sources import extract, read_rows
 if TYPE_CHECKING:
     from promptkit.tasks.lmeval.code import LoadedCode
     from promptkit.tasks.lmeval.groups import GroupDef
+    from promptkit.tasks.lmeval.results import LmEvalScoring
 
 
 def load_prompt_file(path: Path, display: str | None = None) -> PromptTemplate:
@@ -73,6 +74,8 @@ class Task:
     code: LoadedCode | None = None
     # The lm-eval groups run with it (--task lm-eval:GROUP.yaml), whose aggregates the report gives.
     lm_eval_groups: tuple[GroupDef, ...] = ()
+    # How its lm-eval: score columns get each row's value (promptkit.tasks.lmeval.results).
+    lm_eval_scoring: LmEvalScoring | None = None
 
     @property
     def name(self) -> str:
@@ -116,8 +119,9 @@ class Task:
         groups = self.groups(split, data_dir, rows, where)
         if limit and limit < len(rows):
             keep = sample_indices(len(rows), limit, seed, groups) if seed is not None else keep[:limit]
+        docs = self.lm_eval_scoring is not None  # lm-eval's process_results reads the row
         examples = [replace(adapter.example(rows[i], f"{split}-{i}", f"{where}: split {split!r} row {i}"), row=i,
-                            group=None if groups is None else groups[i]) for i in keep]
+                            group=None if groups is None else groups[i], doc=_doc(rows[i]) if docs else None) for i in keep]
         seen: set[str] = set()
         for i, ex in zip(keep, examples, strict=True):
             if ex.id in seen:
@@ -282,16 +286,27 @@ def _load_prompts(config: TaskConfig, doc: YamlDocument, path: Path, adapter: Ad
     return templates, problems
 
 
-def _check_metrics(metrics: Any, doc: YamlDocument) -> list[Problem]:
+def _check_metrics(metrics: Any, doc: YamlDocument, lm_eval: bool = False) -> list[Problem]:
     from promptkit.metrics import METRICS
+    from promptkit.metrics.lmeval import PREFIX as LMEVAL_COLUMN
 
     problems = []
     for i, name in enumerate(metrics if isinstance(metrics, list) else []):
         if not isinstance(name, str) or (name.startswith("evaluate:") and len(name) > len("evaluate:")):
             continue
-        if name not in METRICS:
+        if name.startswith(LMEVAL_COLUMN) and not lm_eval:
+            problems.append(doc.problem(f"{name!r}: an lm-eval column is computed by the run of an lm-eval task "
+                                        f"(--task {LM_EVAL_PREFIX}PATH), not named in a promptkit task", ("metrics", i)))
+        elif name not in METRICS and not name.startswith(LMEVAL_COLUMN):
             problems.append(doc.problem(UnknownNameError("metric", name, METRICS.names()).message, ("metrics", i)))
     return problems
+
+
+def _doc(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as lm-eval's task code sees it: without the columns promptkit adds for its hooks."""
+    from promptkit.tasks.lmeval.code import COLUMNS
+
+    return {k: v for k, v in row.items() if k not in COLUMNS.values()}
 
 
 def _check_prompt_names(prompts: Any, doc: YamlDocument) -> list[Problem]:
@@ -332,7 +347,7 @@ def load_task(path: str | Path, trust_code: bool = False) -> Task:
         config = validate(TaskConfig, doc)
     except ConfigError as exc:
         # Report name problems too, so one validate run lists everything wrong with the file.
-        extra = _check_metrics(doc.data.get("metrics"), doc) + _check_prompt_names(doc.data.get("prompts"), doc)
+        extra = _check_metrics(doc.data.get("metrics"), doc, lm_eval) + _check_prompt_names(doc.data.get("prompts"), doc)
         hint = []
         if "adapter" not in doc.data and {"doc_to_text", "output_type", "dataset_path"} & set(doc.data):
             hint = [Problem(f"this looks like an lm-evaluation-harness task; load it with --task {LM_EVAL_PREFIX}{path} "
@@ -347,11 +362,16 @@ def load_task(path: str | Path, trust_code: bool = False) -> Task:
             problems.append(doc.problem(str(exc), ("adapter",)))
     templates, prompt_problems = _load_prompts(config, doc, path, adapter)
     problems += prompt_problems
-    problems += _check_metrics(config.metrics, doc)
+    problems += _check_metrics(config.metrics, doc, lm_eval)
     if problems:
         raise ConfigError(problems)
     code = conversion.code.load() if conversion is not None and conversion.code is not None else None
-    return Task(config=config, path=path, prompts=templates, from_lm_eval=lm_eval, code=code)
+    scoring = conversion.scoring if conversion is not None else None
+    if scoring is not None:
+        from promptkit.metrics.lmeval import register_aggregations
+
+        register_aggregations(config.name, scoring.aggregations(code.functions if code is not None else {}))
+    return Task(config=config, path=path, prompts=templates, from_lm_eval=lm_eval, code=code, lm_eval_scoring=scoring)
 
 
 # How often (prompts) render_all reports progress: a 10^6-row task renders for minutes.

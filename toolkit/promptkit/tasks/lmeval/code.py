@@ -81,9 +81,12 @@ class TaskCode:
     process_docs: Hook | None = None
     fewshot_process_docs: Hook | None = None  # None: process_docs, as lm-eval inherits it
     columns: dict[str, Hook] = field(default_factory=dict)  # column -> the row hook computing it
+    # process_results, !function metrics and aggregations (promptkit.tasks.lmeval.results)
+    results: list[Hook] = field(default_factory=list)
 
     def hooks(self) -> list[Hook]:
-        return [h for h in (self.process_docs, self.fewshot_process_docs, *self.columns.values()) if h is not None]
+        found = (self.process_docs, self.fewshot_process_docs, *self.columns.values(), *self.results)
+        return [h for h in found if h is not None]
 
     def describe(self) -> list[str]:
         """One line per hook, for results.json and the report."""

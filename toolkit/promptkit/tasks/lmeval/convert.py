@@ -27,12 +27,13 @@ import jinja2
 
 from promptkit.config import FILE_NAME_RE, MAX_CHOICES, slug
 from promptkit.errors import ConfigError, Problem, suggest
-from promptkit.metrics.base import MetricError, StringMatchOptions
 from promptkit.prompting.template import environment, template_variables
 from promptkit.tasks.lmeval.code import COLUMNS, FLAG, Hook, TaskCode
 from promptkit.tasks.lmeval.fewshot import demonstrations
 from promptkit.tasks.lmeval.filters import choices_columns, filters_from_lm_eval
+from promptkit.tasks.lmeval.metric_list import read_metrics
 from promptkit.tasks.lmeval.reader import FunctionRef, LmEvalDocument, read_lm_eval
+from promptkit.tasks.lmeval.results import LmEvalScoring
 from promptkit.tasks.lmeval.source import dataset_source
 
 OUTPUT_TYPES = ("generate_until", "multiple_choice", "loglikelihood")
@@ -62,30 +63,6 @@ UNSUPPORTED_KEYS = {
     "use_prompt": "promptsource templates are not read; write doc_to_text as a Jinja template",
     "unsafe_code": "promptkit runs no code from tasks",
 }
-# lm-eval metric -> promptkit metric, per output type; acc_norm is accuracy with per-character
-# normalisation of the choice scores, as in lm-eval (log-likelihood / len(choice)).
-METRICS = {
-    # lm-eval's exact_match is string equality after its options (ignore_case, ...): string_match
-    "generate_until": {"exact_match": "string_match", "f1": "token_f1", "bleu": "bleu", "chrf": "chrf",
-                       "rouge1": "rouge1", "rouge2": "rouge2", "rougeL": "rougeL"},
-    "multiple_choice": {"acc": "accuracy", "acc_norm": "accuracy", "acc_bytes": "accuracy", "f1": "macro_f1"},
-    # one continuation scored after the prompt; acc: greedy decoding produces it (adapter
-    # multiple_choice, normalization greedy). perplexity is not computed (a note says so).
-    "loglikelihood": {"acc": "accuracy"},
-}
-# lm-eval's accuracies of a multiple_choice task, each the normalisation of the choice scores it
-# takes the best of (acc_norm: per character of the choice, acc_bytes: per UTF-8 byte).
-ACCURACIES = {"acc": "none", "acc_norm": "chars", "acc_bytes": "bytes"}
-# lm-eval's metrics when a task lists none (lm_eval.api.registry DEFAULT_METRIC_REGISTRY).
-DEFAULT_METRICS = {"generate_until": ["exact_match"], "multiple_choice": ["acc", "acc_norm"],
-                   "loglikelihood": ["perplexity", "acc"]}
-# Metric options that promptkit's metric already implies (exact_match normalises case and
-# punctuation as SQuAD's script does) or that only restate the metric's own definition.
-# weight_by_size weighs a group's subtasks (aggregate_metric_list); lm-eval ignores it on a task's
-# own metric, and so does promptkit.
-METRIC_OPTIONS = {"metric", "aggregation", "higher_is_better", "weight_by_size"}
-# exact_match's own options (lm-eval's definition, HF evaluate's names): string_match's options.
-MATCH_OPTIONS = ("ignore_case", "ignore_punctuation", "ignore_numbers", "regexes_to_ignore")
 GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
 # Settings of sampling only: with do_sample false (the only decoding promptkit and these files use)
 # the model never reads them.
@@ -106,6 +83,8 @@ class Conversion:
     notes: list[str] = field(default_factory=list)
     # The task code the task runs (only when converted with trust_code); None: it runs none.
     code: TaskCode | None = None
+    # How its lm-eval: score columns are computed (None: it has none).
+    scoring: LmEvalScoring | None = None
 
 
 def convert_file(path: str | Path, trust_code: bool = False) -> Conversion:
@@ -140,18 +119,25 @@ class _Converter:
         file (a key-level refusal), so it is kept for a key from an included file too."""
         self.problems.append(self.doc.problem(message, path, quotes))
 
-    def hook(self, key: str, ref: FunctionRef, *path: str | int) -> str | None:
-        """Task code at ``key`` (``process_docs``, ``doc_to_text``, ``fewshot_config.doc_to_text``...):
-        taken when trusted, refused naming the flag otherwise. Returns the column a row hook's
-        value is read from (None for process_docs, or when refused)."""
+    def code_hook(self, key: str, ref: FunctionRef, *path: str | int) -> Hook | None:
+        """Task code at ``key``: a :class:`Hook` when trusted, else refused naming the flag (None)."""
         if not self.trust:
             instead = ("or rewrite the data file instead" if key.endswith("process_docs")
+                       else "or score with lm-eval's built-in metrics instead" if key.startswith(("metric_list", "process_results"))
                        else f"or write {key} as a column name or a Jinja template")
             self.fail(f"!function {ref.ref}: task code, run only with {FLAG} (promptkit then imports it from the task's "
                       f"folder and runs it as lm-eval does); {instead}", *(path or key.split(".")))
             return None
         # only a multiple_choice prompt can be lm-eval's multiple-input form (an index for doc_to_text)
-        hook = Hook(key, ref, "text" if key == "doc_to_text" and self.output_type != "multiple_choice" else "")
+        return Hook(key, ref, "text" if key == "doc_to_text" and self.output_type != "multiple_choice" else "")
+
+    def hook(self, key: str, ref: FunctionRef, *path: str | int) -> str | None:
+        """Task code at ``key`` (``process_docs``, ``doc_to_text``, ``fewshot_config.doc_to_text``...):
+        taken when trusted, refused naming the flag otherwise. Returns the column a row hook's
+        value is read from (None for process_docs, or when refused)."""
+        hook = self.code_hook(key, ref, *path)
+        if hook is None:
+            return None
         if key == "process_docs":
             self.code.process_docs = hook
             return None
@@ -190,7 +176,11 @@ class _Converter:
             description = "{{ " + description + " }}"
         elif description:
             inputs.update({v: v for v in sorted(self._variables("description", description))})
-        metrics, normalization = self._metrics(output_type)
+        metric_list = read_metrics(self.data, self, output_type)
+        self.match_options = metric_list.match_options
+        metrics, normalization = metric_list.metrics, metric_list.normalization
+        if metric_list.scoring is not None:
+            self.code.results = metric_list.scoring.hooks()
         filters = self._filters(output_type, inputs)
         if output_type == "multiple_choice":
             adapter = self._multiple_choice(inputs, normalization)
@@ -252,7 +242,8 @@ class _Converter:
             fewshot={**demos.settings, "split": pool or ("train" if eval_split != "train" else "validation"),
                      **({"shots": shots} if shots else {})},
         )
-        return Conversion(task=task, source=self.doc.path, notes=self.notes, code=self.code if self.code.hooks() else None)
+        return Conversion(task=task, source=self.doc.path, notes=self.notes, code=self.code if self.code.hooks() else None,
+                          scoring=metric_list.scoring)
 
     def _check_keys(self) -> None:
         ignored = [k for k in IGNORED_KEYS if k in self.data]
@@ -261,6 +252,8 @@ class _Converter:
         for key, value in self.data.items():
             if key == "process_docs" and isinstance(value, FunctionRef):
                 self.hook(key, value)
+            elif key == "process_results" and isinstance(value, FunctionRef):
+                continue  # read with metric_list (read_metrics)
             elif key in CODE_HOOKS:
                 self.fail(f"lm-eval code hooks are never run by promptkit; {CODE_HOOKS[key]}", key, quotes=False)
             elif key in UNSUPPORTED_KEYS:
@@ -278,10 +271,9 @@ class _Converter:
                       "(several training seeds: --seeds N)", "repeats")
         for path, ref in _functions(self.data):
             # filter_list reports its own (filters_from_lm_eval: a custom filter, with the accepted ones)
-            reported = path[0] in (*CODE_HOOKS, "filter_list") or (path[0] == "fewshot_config" and len(path) == 2)
+            reported = path[0] in (*CODE_HOOKS, "filter_list", "metric_list") or (path[0] == "fewshot_config" and len(path) == 2)
             if not reported and not isinstance(self.data.get(str(path[0])), FunctionRef):
-                self.fail(f"!function {ref.ref}: promptkit never imports code from a task file"
-                          f"{'' if path[0] != 'metric_list' else f', even with {FLAG} (code metrics are not run yet)'}", *path)
+                self.fail(f"!function {ref.ref}: promptkit never imports code from a task file", *path)
 
     def _output_type(self) -> str | None:
         value = self.data.get("output_type", "generate_until")  # lm-eval's default
@@ -561,64 +553,6 @@ class _Converter:
         filters = filters_from_lm_eval(value, self.fail, self.notes.append)
         inputs.update({column: column for column in choices_columns(filters)})  # multi_choice_regex reads the row's choices
         return filters
-
-    def _metrics(self, output_type: str) -> tuple[list[str], str]:
-        raw = self.data.get("metric_list")
-        table = METRICS[output_type]
-        names: list[tuple[str, tuple[str | int, ...]]] = []
-        if raw is None:
-            names = [(m, ("output_type",)) for m in DEFAULT_METRICS[output_type]]
-        elif not isinstance(raw, list) or not raw:
-            self.fail("expected a list of {metric: name} entries", "metric_list")
-        else:
-            for i, entry in enumerate(raw):
-                metric = entry.get("metric") if isinstance(entry, Mapping) else None
-                if isinstance(metric, FunctionRef):
-                    continue  # reported with the keys
-                if not isinstance(metric, str):
-                    self.fail(f"expected {{metric: name, ...}}, got {entry!r}", "metric_list", i)
-                    continue
-                matching = metric == "exact_match" and output_type == "generate_until"
-                for option in entry:
-                    if option in MATCH_OPTIONS and matching:
-                        self._match_option(str(option), entry[option], i)
-                    elif option not in METRIC_OPTIONS:
-                        accepted = sorted([*METRIC_OPTIONS, *(MATCH_OPTIONS if matching else ())])
-                        self.fail(f"metric option {option!r} is not applied by promptkit; accepted: "
-                                  f"{', '.join(accepted)}", "metric_list", i, str(option))
-                aggregation = entry.get("aggregation")
-                if aggregation is not None and not isinstance(aggregation, FunctionRef) and aggregation not in ("mean", metric):
-                    self.fail(f"aggregation {aggregation!r}: promptkit aggregates {metric} as its definition says "
-                              "(the mean, or corpus BLEU/chrF)", "metric_list", i, "aggregation")
-                names.append((metric, ("metric_list", i, "metric")))
-        metrics: list[str] = []
-        scoring: list[str] = []
-        for name, where in names:
-            if output_type == "loglikelihood" and name == "perplexity":
-                self.notes.append("perplexity not computed: promptkit scores whether greedy decoding produces the "
-                                  "continuation (acc); each row's log-likelihood is kept in its samples (choice_logprobs)")
-                continue
-            if name not in table:
-                self.fail(f"unknown metric {name!r} for {output_type}; promptkit maps: {', '.join(table)}", *where)
-                continue
-            if name in ACCURACIES:
-                scoring.append(name)
-            if table[name] not in metrics:
-                metrics.append(table[name])
-        if len(set(scoring)) > 1:
-            self.notes.append(f"{scoring[1]} not computed: promptkit scores a task's choices one way, "
-                              f"{scoring[0]} (the first listed) here")
-        normalization = ACCURACIES[scoring[0]] if scoring else "none"
-        return metrics or ["string_match" if output_type == "generate_until" else "accuracy"], normalization
-
-    def _match_option(self, option: str, value: Any, i: int) -> None:
-        """One of exact_match's options, checked where it is written (string_match takes it)."""
-        try:
-            StringMatchOptions.from_mapping({option: value})
-        except MetricError as exc:
-            self.fail(str(exc), "metric_list", i, option)
-            return
-        self.match_options[option] = value
 
     def _generation_settings(self, fewshot_delimiter: str) -> dict[str, Any]:
         raw = self.data.get("generation_kwargs")
