@@ -277,7 +277,8 @@ def test_every_problem_is_reported_at_once_with_file_and_line(tmp_path: Path) ->
     assert (f"{path}:13: metric_list[0].metric: unknown metric 'pct_stereotype' for multiple_choice; accepted: acc, acc_bytes, "
             "acc_norm, brier_score, exact_match, f1, mcc (with --trust-task-code, also what the task's process_results "
             "computes)") in found
-    assert any("regexes_to_ignore" in p and "is not applied by promptkit" in p for p in found)
+    # a multiple_choice task calls no metric function: lm-eval never applies acc's options
+    assert not any("regexes_to_ignore" in p for p in found)
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -484,3 +485,15 @@ def test_an_empty_choice_chosen_keeps_its_index() -> None:
     prompt = Prompt(example_id="e", template="t", query="q", target="", references=("",), choices=("", "b"), label=0)
     [pred] = predict(RecordingLM({" ": -0.5, " b": -3.0}), [prompt], GenerationSettings(), Runtime())
     assert (pred.output, pred.predicted_label) == ("", 0)
+
+
+def test_the_number_of_new_tokens_takes_lm_evals_aliases_in_its_order(tmp_path: Path) -> None:
+    """noreval writes HF's max_new_tokens; lm-eval 0.4.13 takes max_gen_toks, then max_new_tokens,
+    max_tokens, max_completion_tokens (normalize_gen_kwargs)."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "qa_generate.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  max_gen_toks: 6\n", "  max_new_tokens: 9\n  max_tokens: 3\n"), encoding="utf-8")
+    assert convert_file(path).task["generation"]["max_new_tokens"] == 9
+    path.write_text(text.replace("  max_gen_toks: 6\n", "  max_new_tokens: 9\n  max_gen_toks: 5\n"), encoding="utf-8")
+    assert convert_file(path).task["generation"]["max_new_tokens"] == 5

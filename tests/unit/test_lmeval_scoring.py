@@ -169,3 +169,28 @@ def test_tasks_convert_refuses_a_task_scored_the_lm_eval_way(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert error_lines(result) == [f"error: {path}: this task is scored the lm-eval way (lm-eval:mcc@matthews_corrcoef), "
                                    f"which a promptkit task file cannot name: run it as --task lm-eval:{path}"]
+
+
+def test_options_lm_eval_never_applies_are_read_past_and_exact_matchs_are_taken_as_lm_eval_takes_them(tmp_path: Path) -> None:
+    """afrimmlu's multiple_choice f1 carries hf_evaluate, average and exact-match options: lm-eval
+    calls no metric function on choices, so none applies. afriqa's exact_match writes
+    ``ignore_punctuation: true`` followed by a stray list, which YAML reads as one string: lm-eval
+    tests it for truth."""
+    shutil.copytree(FIXTURES, tmp_path / "lm")
+    path = tmp_path / "lm" / "sst2_choice.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  - metric: acc\n", "  - metric: acc\n    ignore_case: true\n  - metric: f1\n    hf_evaluate: true\n"
+        "    average: weighted\n"), encoding="utf-8")
+    conversion = convert_file(path)
+    assert conversion.task["metrics"] == ["accuracy", "lm-eval:f1@f1"]
+    assert any(n.startswith("not used: metric_list.1 average (a multiple_choice") for n in conversion.notes)
+    qa = tmp_path / "lm" / "qa_generate.yaml"
+    qa.write_text(qa.read_text(encoding="utf-8").replace("    ignore_punctuation: true\n",
+                                                         '    ignore_punctuation: true\n      - "."\n'), encoding="utf-8")
+    conversion = convert_file(qa)
+    assert conversion.task["metric_options"]["string_match"] == {"ignore_case": True, "ignore_punctuation": True}
+    assert any("is not true or false; lm-eval applies it as True" in n for n in conversion.notes)
+    with pytest.raises(ConfigError, match=r"metric_list\[0\]\.hf_evaluate: hf_evaluate: lm-eval loads bleu from the Hugging Face hub"):
+        qa.write_text(qa.read_text(encoding="utf-8").replace("metric: exact_match", "metric: bleu\n    hf_evaluate: true"),
+                      encoding="utf-8")
+        convert_file(qa)

@@ -311,3 +311,32 @@ def test_hub_split_expression_and_revision_are_passed(fake_datasets: types.Modul
 def test_hub_unknown_split(fake_datasets: types.ModuleType) -> None:
     with pytest.raises(DatasetError, match=r"no split 'dev'; defined: \['test', 'train'\]"):
         read_hub_split(HUB, "dev", "w")
+
+
+def test_an_lm_eval_tasks_hub_files_and_builder_settings_are_passed_to_load_dataset(
+        fake_datasets: types.ModuleType, tmp_path: Path) -> None:
+    """lm-eval's MMLU-SR reads CSV files of its hub dataset, without a header row (header: null)."""
+    from promptkit.tasks import load_task
+
+    calls: list[dict[str, Any]] = []
+
+    def load_dataset(path: str, name: str | None = None, **kwargs: Any) -> Any:
+        calls.append({"path": path, "name": name, **kwargs})
+        return [{"question": "2 + 2 ?", "choice1": "3", "choice2": "4", "answer": "B"}]
+
+    fake_datasets.load_dataset = load_dataset  # type: ignore[attr-defined]
+    task = tmp_path / "mmlusr_like.yaml"
+    task.write_text(
+        "task: mmlusr_like\ndataset_path: org/mmlu-sr\ndataset_kwargs:\n  data_files:\n    test: qa/test.csv\n"
+        "  column_names: [question, choice1, choice2, answer]\n  header: null\noutput_type: multiple_choice\n"
+        "test_split: test\ndoc_to_text: '{{question}}'\ndoc_to_target: \"{{['A', 'B'].index(answer)}}\"\n"
+        "doc_to_choice: ['{{choice1}}', '{{choice2}}']\n", encoding="utf-8")
+    [example] = load_task(f"lm-eval:{task}").examples("test")
+    assert example.label == 1
+    assert calls == [{"path": "org/mmlu-sr", "name": None, "split": "test", "revision": None, "data_files": {"test": "qa/test.csv"},
+                      "column_names": ["question", "choice1", "choice2", "answer"], "header": None}]
+
+
+def test_an_unknown_hub_option_is_refused_naming_those_accepted() -> None:
+    with pytest.raises(ValueError, match="unknown option 'download_config'; accepted: data_files"):
+        HubSource(path="org/x", splits={"test": "test"}, options={"download_config": {}})

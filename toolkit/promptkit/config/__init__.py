@@ -107,6 +107,21 @@ class HubSource(Strict):
     revision: str | None = None
     splits: dict[str, str]
     fields: dict[str, Any] = Field(default_factory=dict)
+    # Passed on to load_dataset (lm-eval's dataset_kwargs): the dataset's own files to read
+    # (data_files, data_dir) and how its csv / json builder reads them.
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(HUB_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown option {unknown[0]!r}; accepted: {', '.join(HUB_OPTIONS)}")
+        return value
+
+
+# load_dataset's keyword arguments a hub source may set (none of them runs code).
+HUB_OPTIONS = ("data_files", "data_dir", "column_names", "header", "delimiter", "sep", "field")
 
 
 Source = Annotated[Union[FilesSource, HubSource], Field(discriminator="kind")]

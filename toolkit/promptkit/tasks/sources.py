@@ -211,7 +211,8 @@ def read_hub_split(source: HubSource, split: str, where: str) -> list[Row]:
     except ImportError as exc:
         raise DatasetError("loading hub datasets needs the 'datasets' package") from exc
     try:
-        ds = datasets.load_dataset(source.path, source.name, split=source.splits[split], revision=source.revision)
+        ds = datasets.load_dataset(source.path, source.name, split=source.splits[split], revision=source.revision,
+                                   **source.options)
     except Exception as exc:  # network, auth, missing config: all surface as one clear error
         raise DatasetError(
             f"{where}: could not load {source.path!r} (config {source.name!r}, split "

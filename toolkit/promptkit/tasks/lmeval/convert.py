@@ -63,7 +63,9 @@ UNSUPPORTED_KEYS = {
     "use_prompt": "promptsource templates are not read; write doc_to_text as a Jinja template",
     "unsafe_code": "promptkit runs no code from tasks",
 }
-GENERATION_KEYS = ("until", "max_gen_toks", "do_sample", "temperature")
+# lm-eval 0.4.13's names of the number of new tokens, first wins (lm_eval.models.utils.normalize_gen_kwargs)
+TOKEN_KEYS = ("max_gen_toks", "max_new_tokens", "max_tokens", "max_completion_tokens")
+GENERATION_KEYS = ("until", *TOKEN_KEYS, "do_sample", "temperature")
 # Settings of sampling only: with do_sample false (the only decoding promptkit and these files use)
 # the model never reads them.
 SAMPLING_ONLY = ("top_p", "top_k", "min_p", "typical_p")
@@ -579,9 +581,10 @@ class _Converter:
             self.fail(f"expected a string or a list of strings, got {until!r}", "generation_kwargs", "until")
         else:
             settings["stop"] = until
-        tokens = raw.get("max_gen_toks", LM_EVAL_MAX_GEN_TOKS)
+        key = next((k for k in TOKEN_KEYS if raw.get(k) is not None), "max_gen_toks")
+        tokens = raw.get(key, LM_EVAL_MAX_GEN_TOKS)
         if not isinstance(tokens, int) or isinstance(tokens, bool) or not 1 <= tokens <= 4096:
-            self.fail(f"expected a number of tokens from 1 to 4096, got {tokens!r}", "generation_kwargs", "max_gen_toks")
+            self.fail(f"expected a number of tokens from 1 to 4096, got {tokens!r}", "generation_kwargs", key)
         else:
             settings["max_new_tokens"] = tokens
         sample = raw.get("do_sample", False)

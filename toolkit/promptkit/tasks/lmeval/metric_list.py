@@ -101,10 +101,15 @@ def read_metrics(data: Mapping[str, Any], conv: Converting, output_type: str) ->
         where: tuple[str | int, ...] = ("metric_list", index) if index is not None else ("output_type",)
         aggregation = entry.get("aggregation")
         native = METRICS[output_type].get(metric) if isinstance(metric, str) else None
-        # hf_evaluate: lm-eval loads the metric from the hub; its exact_match is lm-eval's own definition
-        hub = bool(entry.get("hf_evaluate")) and metric != "exact_match"
+        # hf_evaluate: lm-eval loads the metric from the hub, and calls it on generated text only
+        # (its exact_match is lm-eval's own definition)
+        hub = bool(entry.get("hf_evaluate")) and metric != "exact_match" and output_type == "generate_until"
         if native and results is None and aggregation in (None, "mean", metric) and not hub:
-            _native_options(conv, {k: v for k, v in entry.items() if k != "hf_evaluate"}, metric, output_type, where, out)
+            options = _options(conv, entry, metric, output_type, where, None)
+            if options is None:
+                continue
+            if metric == "exact_match":
+                out.match_options.update(options)
             accuracies += [metric] if metric in ACCURACIES else []
             if native not in out.metrics:
                 out.metrics.append(native)
@@ -136,21 +141,37 @@ def read_metrics(data: Mapping[str, Any], conv: Converting, output_type: str) ->
     return out
 
 
-def _native_options(conv: Converting, entry: Mapping[str, Any], metric: str, output_type: str,
-                    where: tuple[str | int, ...], out: MetricList) -> None:
-    matching = metric == "exact_match" and output_type == "generate_until"
-    for option in entry:
-        if option in MATCH_OPTIONS and matching:
-            try:
-                StringMatchOptions.from_mapping({option: entry[option]})
-            except MetricError as exc:
-                conv.fail(str(exc), *where, str(option))
-                continue
-            out.match_options[str(option)] = entry[option]
-        elif option not in METRIC_OPTIONS:
-            accepted = sorted([*METRIC_OPTIONS, *(MATCH_OPTIONS if matching else ())])
-            conv.fail(f"metric option {option!r} is not applied by promptkit; accepted: {', '.join(accepted)}",
-                      *where, str(option))
+def _options(conv: Converting, entry: Mapping[str, Any], key: str, output_type: str, where: tuple[str | int, ...],
+             function: Hook | None) -> dict[str, Any] | None:
+    """The options lm-eval passes to the entry's metric function: a task's own function takes
+    them all; lm-eval's exact_match its four (checked); other metric functions take none, and a
+    multiple_choice or loglikelihood task calls none, so there they are read past with a note.
+    None: refused (the problem recorded)."""
+    options = {str(k): v for k, v in entry.items() if k not in METRIC_OPTIONS and k != "hf_evaluate"}
+    if function is not None or not options:
+        return options
+    if output_type != "generate_until" or key != "exact_match":
+        why = ("a multiple_choice or loglikelihood task calls no metric function" if output_type != "generate_until"
+               else f"lm-eval's {key} takes none (it passes the answer on to its aggregation)")
+        conv.notes.append(f"not used: {'.'.join(map(str, where))} {', '.join(sorted(options))} ({why})")
+        return {}
+    unknown = sorted(set(options) - set(MATCH_OPTIONS))
+    if unknown:
+        conv.fail(f"metric option {unknown[0]!r}: lm-eval's exact_match takes {', '.join(MATCH_OPTIONS)} (lm-eval fails on "
+                  "another)", *where, unknown[0])
+        return None
+    for name, value in options.items():
+        if name != "regexes_to_ignore" and not isinstance(value, bool):  # lm-eval tests it for truth
+            conv.notes.append(f"{'.'.join(map(str, where))}.{name}: {str(value)[:40]!r} is not true or false; lm-eval "
+                              f"applies it as {bool(value)}")
+            options[name] = bool(value)
+    for name, value in options.items():
+        try:
+            StringMatchOptions.from_mapping({name: value})
+        except MetricError as exc:
+            conv.fail(str(exc), *where, name)
+            return None
+    return options
 
 
 def _column(conv: Converting, metric: str | FunctionRef, entry: Mapping[str, Any], output_type: str, coded: bool,
@@ -174,7 +195,7 @@ def _column(conv: Converting, metric: str | FunctionRef, entry: Mapping[str, Any
     if not _KEY.match(key):
         conv.fail(f"metric name {key!r}: promptkit names a column by it; use letters, digits and _ . - @", *where)
         return None
-    if entry.get("hf_evaluate") and key != "exact_match":
+    if entry.get("hf_evaluate") and key != "exact_match" and output_type == "generate_until" and function is None:
         conv.fail(f"hf_evaluate: lm-eval loads {key} from the Hugging Face hub, which promptkit does not; drop the key "
                   "to score lm-eval's own definition", *where, "hf_evaluate")
         return None
@@ -197,14 +218,9 @@ def _column(conv: Converting, metric: str | FunctionRef, entry: Mapping[str, Any
         return None
     if (isinstance(metric, FunctionRef) and function is None) or (isinstance(aggregation, FunctionRef) and hook is None):
         return None  # task code not trusted: refused by code_hook
-    options = {k: v for k, v in entry.items() if k not in (*METRIC_OPTIONS, "hf_evaluate")}
-    if function is None and not coded:
-        allowed = MATCH_OPTIONS if key == "exact_match" else ()
-        for option in options:
-            if option not in allowed:
-                conv.fail(f"metric option {option!r} is not applied by promptkit; accepted: "
-                          f"{', '.join(sorted([*METRIC_OPTIONS, *allowed]))}", *where, str(option))
-                return None
+    options = _options(conv, entry, key, output_type, where, function) if not coded else {}
+    if options is None:
+        return None
     better = entry.get("higher_is_better", key not in LOWER_IS_BETTER)
     if not isinstance(better, bool):
         conv.fail(f"expected true or false, got {better!r}", *where, "higher_is_better")

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from promptkit.config import HUB_OPTIONS
+
 # datasets' file builders -> promptkit's format for files whose extension does not say it.
 FILE_BUILDERS = {"json": "jsonl", "csv": "csv", "parquet": "parquet"}
 
@@ -44,15 +46,30 @@ def dataset_source(data: Mapping[str, Any], folder: Path, splits: Sequence[str],
             # dataset's data files, as promptkit does (a dataset that is only a script fails to load)
             note("not used: dataset_kwargs.trust_remote_code (promptkit never runs a dataset's loading script, nor does "
                  "datasets >= 4 for lm-eval: the hub dataset's data files are read)")
-        elif key != "revision":
-            fail("not supported for a hub dataset; accepted: revision (or dataset_path: json with data_files)",
-                      "dataset_kwargs", key)
+        elif key != "revision" and key not in HUB_OPTIONS:
+            fail(f"not supported for a hub dataset; accepted: revision, {', '.join(HUB_OPTIONS)} (or dataset_path: json "
+                 "with data_files)", "dataset_kwargs", key)
+        elif key in HUB_OPTIONS and not _plain(kwargs[key]):
+            fail(f"expected text, a number, null, or lists and mappings of them, got {type(kwargs[key]).__name__}",
+                 "dataset_kwargs", key)
     source: dict[str, Any] = {"kind": "hub", "path": path, "splits": {s: s for s in dict.fromkeys(splits)}}
+    options = {k: kwargs[k] for k in HUB_OPTIONS if k in kwargs}
+    if options:  # the hub dataset's own files (data_files relative to it) and the builder's settings
+        source["options"] = options
     if name is not None:
         source["name"] = str(name)
     if kwargs.get("revision") is not None:
         source["revision"] = str(kwargs["revision"])
     return source, None  # no columns at hand for a hub dataset
+
+def _plain(value: Any) -> bool:
+    """Data a YAML file can hold that load_dataset takes as it is (no objects)."""
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
 
 def _files_source(data: Mapping[str, Any], folder: Path, builder: str, kwargs: Mapping[str, Any], name: Any,
                   splits: Sequence[str], fail: Callable[..., None]) -> tuple[dict[str, Any] | None, set[str] | None]:
