@@ -270,7 +270,8 @@ def test_a_custom_filter_is_refused_naming_the_flag_free_alternatives(tmp_path: 
                               '      - function: !function utils.extract\n  - name: "flexible-extract"')
     with pytest.raises(ConfigError) as caught:
         convert_file(inline_task(tmp_path, text))
-    assert any("a custom filter (!function utils.extract): promptkit never imports code" in str(p) for p in caught.value.problems)
+    assert any("filter_list[0].filter[1].function: !function utils.extract: task code, run only with --trust-task-code"
+               in str(p) for p in caught.value.problems), caught.value.problems
 
 
 def test_sampling_settings_of_a_greedy_decoding_are_read_past(tmp_path: Path) -> None:

@@ -194,3 +194,41 @@ def test_options_lm_eval_never_applies_are_read_past_and_exact_matchs_are_taken_
         qa.write_text(qa.read_text(encoding="utf-8").replace("metric: exact_match", "metric: bleu\n    hf_evaluate: true"),
                       encoding="utf-8")
         convert_file(qa)
+
+
+def test_filters_of_the_tasks_own_code_run_on_each_row_as_lm_eval_runs_them(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        convert_file(SCORED / "filtered_qa.yaml")
+    assert [(p.line, "--trust-task-code" in str(p)) for p in caught.value.problems] == [(14, True), (21, True)]
+    result = run_eval(SCORED / "filtered_qa.yaml", tmp_path, tiny_llama_dir, "zero-shot")
+    assert result.exit_code == 0 and not error_lines(result), result.output
+    rows = read_jsonl(tmp_path / "r" / "samples" / "filtered_qa" / "zero-shot.jsonl")
+    docs = [json.loads(line) for line in (FIXTURES / "data" / "qa_test.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["filtered"]["first-word"] for r in rows] == [
+        (r["prediction"].split()[0].upper() + "!") if r["prediction"].split() else "" for r in rows]
+    assert [r["filtered"]["by-doc"] for r in rows] == [f"{d['id']}:{r['prediction']}" for d, r in zip(docs, rows, strict=True)]
+    scores = cell_scores(tmp_path)["zero-shot"]
+    assert set(scores) == {"string_match[first-word]", "string_match[by-doc]"}
+
+
+def test_a_code_filter_that_raises_fails_the_cell_naming_the_hook_and_the_row(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    shutil.copytree(FIXTURES, tmp_path / "lm")
+    utils = tmp_path / "lm" / "scored" / "scored_utils.py"
+    utils.write_text(utils.read_text(encoding="utf-8").replace('return [f"{doc[\'id\']}:{r}"', 'return [doc["missing"]'),
+                     encoding="utf-8")
+    result = run_eval(tmp_path / "lm" / "scored" / "filtered_qa.yaml", tmp_path / "out", tiny_llama_dir, "zero-shot")
+    assert "custom" in (tmp_path / "lm" / "scored" / "filtered_qa.yaml").read_text(encoding="utf-8")
+    assert result.exit_code != 0
+    assert ("filtered_qa / lm-eval/filtered_qa / zero-shot: task 'filtered_qa' row lq-test-0: task code filter_list.1.filter.1: "
+            "!function scored_utils.with_row_id (filtered_qa.yaml:21) raised KeyError: 'missing'") in result.output
+
+
+def test_a_promptkit_task_may_not_hold_a_task_code_filter(tmp_path: Path) -> None:
+    from promptkit.tasks import load_task
+
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "toy_tasks", tmp_path / "t")
+    path = tmp_path / "t" / "toy_qa.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "filters:\n  - name: x\n    steps:\n"
+                    "      - {function: task-code, hook: filter_list.0.filter.0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="filter 'x' has a task-code step, which only an lm-eval task's own code fills"):
+        load_task(path)

@@ -96,13 +96,19 @@ def row_values(p: PreparedTask, preds: Sequence[Prediction], examples: Sequence[
     lm-eval task's values of its lm-eval: columns (promptkit.tasks.lmeval.results), per row."""
     from promptkit.tasks.filters import filter_predictions
 
-    tc, scoring = p.task.config, p.task.lm_eval_scoring
-    filtered = filter_predictions(tc.filters, preds, examples)
+    tc, scoring, code = p.task.config, p.task.lm_eval_scoring, p.task.code
+    where = f"task {p.name!r}"
+
+    def runner(ex: Any) -> Any:  # the task's code filters on one row (lm-eval's trusted task code)
+        assert code is not None
+        return code.filter_runner(ex.doc if ex is not None and ex.doc is not None else {}, f"{where} row {ex.id if ex else '?'}")
+
+    filtered = filter_predictions(tc.filters, preds, examples, runner if code is not None else None)
     if scoring is None:
         return filtered
-    functions = p.task.code.functions if p.task.code is not None else {}
+    functions = code.functions if code is not None else {}
     pipelines: list[str | None] = [f.name for f in tc.filters] or [None]
-    values = scoring.values(functions, preds, examples, pipelines, filtered, f"task {p.name!r}")
+    values = scoring.values(functions, preds, examples, pipelines, filtered, where)
     return [{**(filtered[i] if filtered else {}), **v} for i, v in enumerate(values)]
 
 

@@ -119,7 +119,7 @@ class Task:
         groups = self.groups(split, data_dir, rows, where)
         if limit and limit < len(rows):
             keep = sample_indices(len(rows), limit, seed, groups) if seed is not None else keep[:limit]
-        docs = self.lm_eval_scoring is not None  # lm-eval's process_results reads the row
+        docs = self.from_lm_eval  # lm-eval's process_results and code filters read the row
         examples = [replace(adapter.example(rows[i], f"{split}-{i}", f"{where}: split {split!r} row {i}"), row=i,
                             group=None if groups is None else groups[i], doc=_doc(rows[i]) if docs else None) for i in keep]
         seen: set[str] = set()
@@ -363,6 +363,9 @@ def load_task(path: str | Path, trust_code: bool = False) -> Task:
     templates, prompt_problems = _load_prompts(config, doc, path, adapter)
     problems += prompt_problems
     problems += _check_metrics(config.metrics, doc, lm_eval)
+    problems += [doc.problem(f"filter {f.name!r} has a task-code step, which only an lm-eval task's own code fills "
+                             f"(--task {LM_EVAL_PREFIX}PATH --trust-task-code)", ("filters", i))
+                 for i, f in enumerate(config.filters) if f.runs_code() and not lm_eval]
     if problems:
         raise ConfigError(problems)
     code = conversion.code.load() if conversion is not None and conversion.code is not None else None

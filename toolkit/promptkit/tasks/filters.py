@@ -231,11 +231,31 @@ class MultiChoiceRegexStep(Strict):
         return out
 
 
+class TaskCodeStep(Strict):
+    """A filter of an lm-eval task's own code, run only with ``--trust-task-code``: ``hook`` names
+    it among the task's imported hooks (:mod:`promptkit.tasks.lmeval.code`), which run it as
+    lm-eval does (a ``Filter`` class made with ``options``, or ``custom``'s ``filter_fn``). A task
+    without that code (a promptkit task file) cannot run it."""
+
+    function: Literal["task-code"]
+    hook: str = Field(min_length=1, max_length=200)
+    options: dict[str, Any] = Field(default_factory=dict)
+    custom: bool = False  # lm-eval's ``custom`` filter: filter_fn(resps, docs)
+
+    def apply(self, responses: list[str], choices: Choices) -> list[str]:
+        raise DatasetError(f"filter step {self.hook!r} is an lm-eval task's own code: it runs only in a run of that task "
+                           "(--task lm-eval:PATH --trust-task-code)")
+
+
+# Runs a task-code step on one row: (step, the row's responses, or the one taken by take_first) -> responses.
+RunCode = Callable[[TaskCodeStep, Union[list[str], str]], list[str]]
+
 STEPS = (RegexStep, TakeFirstStep, TakeFirstKStep, MajorityVoteStep, RemoveWhitespaceStep, LowercaseStep,
-         UppercaseStep, MapStep, MultiChoiceRegexStep)
+         UppercaseStep, MapStep, MultiChoiceRegexStep, TaskCodeStep)
 # The accepted ``function`` names, in the order the docs list them.
 STEP_MODELS: dict[str, type[Strict]] = {typing.get_args(step.model_fields["function"].annotation)[0]: step for step in STEPS}
-FILTER_FUNCTIONS: tuple[str, ...] = tuple(STEP_MODELS)
+# the names a task file writes (task-code steps are made by the lm-eval converter only)
+FILTER_FUNCTIONS: tuple[str, ...] = tuple(name for name in STEP_MODELS if name != "task-code")
 
 
 def _known_function(value: Any) -> Any:
@@ -246,7 +266,7 @@ def _known_function(value: Any) -> Any:
         accepted = ", ".join(FILTER_FUNCTIONS)
         if name is None:
             raise ValueError(f"a step needs 'function'; accepted: {accepted}")
-        if name not in FILTER_FUNCTIONS:
+        if name not in STEP_MODELS:
             hint = suggest(str(name), FILTER_FUNCTIONS)
             hint = f"{hint} " if hint.startswith("did you mean") else ""
             raise ValueError(f"unknown filter function {name!r}; {hint}accepted: {accepted}")
@@ -255,7 +275,7 @@ def _known_function(value: Any) -> Any:
 
 FilterStep = Annotated[
     Union[RegexStep, TakeFirstStep, TakeFirstKStep, MajorityVoteStep, RemoveWhitespaceStep, LowercaseStep,
-          UppercaseStep, MapStep, MultiChoiceRegexStep],
+          UppercaseStep, MapStep, MultiChoiceRegexStep, TaskCodeStep],
     Field(discriminator="function"),
     BeforeValidator(_known_function),
 ]
@@ -271,13 +291,21 @@ class FilterPipeline(Strict):
         """The row fields the pipeline reads (``multi_choice_regex``'s choices)."""
         return {s.choices_field for s in self.steps if isinstance(s, MultiChoiceRegexStep)}
 
-    def apply(self, output: str, choices: Choices) -> str:
+    def apply(self, output: str, choices: Choices, run: RunCode | None = None) -> str:
         """The pipeline's answer for one output; ``choices(field)`` gives the row's choices (called
-        only by ``multi_choice_regex``)."""
+        only by ``multi_choice_regex``), ``run`` runs a task-code step on the row."""
         responses = [output]
+        taken = False  # after take_first lm-eval hands the next step the response, not a list
         for step in self.steps:
-            responses = step.apply(responses, choices)
+            if isinstance(step, TaskCodeStep) and run is not None:
+                responses = run(step, responses[0] if taken and responses else responses)
+            else:
+                responses = step.apply(responses, choices)
+            taken = taken or isinstance(step, TakeFirstStep)
         return responses[0] if responses else ""
+
+    def runs_code(self) -> bool:
+        return any(isinstance(s, TaskCodeStep) for s in self.steps)
 
 
 def _select(matches: list[Any], index: int) -> Any:
@@ -303,7 +331,7 @@ def row_choices(fields: Mapping[str, Any], choices: Sequence[str], field: str, e
 
 
 def filter_outputs(pipelines: Sequence[FilterPipeline], output: str, fields: Mapping[str, Any],
-                   choices: Sequence[str] = (), example_id: str = "") -> dict[str, str]:
+                   choices: Sequence[str] = (), example_id: str = "", run: RunCode | None = None) -> dict[str, str]:
     """Every pipeline's answer for one row's output, by pipeline name.
 
     Args:
@@ -312,6 +340,7 @@ def filter_outputs(pipelines: Sequence[FilterPipeline], output: str, fields: Map
         fields: the row's example fields (``multi_choice_regex`` reads its choices there).
         choices: the row's own choices (classification, multiple choice).
         example_id: named in errors.
+        run: runs the task's code filters on this row (:class:`TaskCodeStep`).
     """
     read: dict[str, list[str]] = {}
 
@@ -320,17 +349,19 @@ def filter_outputs(pipelines: Sequence[FilterPipeline], output: str, fields: Map
             read[field] = row_choices(fields, choices, field, example_id)
         return read[field]
 
-    return {pipeline.name: pipeline.apply(output, choices_of) for pipeline in pipelines}
+    return {pipeline.name: pipeline.apply(output, choices_of, run) for pipeline in pipelines}
 
 
 def filter_predictions(pipelines: Sequence[FilterPipeline], predictions: Sequence[Prediction],
-                       examples: Iterable[Example]) -> list[dict[str, str]] | None:
+                       examples: Iterable[Example],
+                       code: Callable[[Example | None], RunCode] | None = None) -> list[dict[str, str]] | None:
     """Every pipeline's answer for each prediction (None without pipelines: nothing to filter).
 
     Args:
         pipelines: the task's ``filters``.
         predictions: a cell's predictions; each ``output`` is filtered.
         examples: the examples predicted (``multi_choice_regex`` reads a row's choices there), by id.
+        code: gives the runner of the task's code filters for a row (an lm-eval task's, trusted).
     """
     if not pipelines:
         return None
@@ -340,5 +371,6 @@ def filter_predictions(pipelines: Sequence[FilterPipeline], predictions: Sequenc
         ex = by_id.get(pd.example_id)
         fields = ex.fields if ex is not None else {}
         choices = ex.choices if ex is not None and ex.choices else pd.choices
-        out.append(filter_outputs(pipelines, pd.output, fields, choices, pd.example_id))
+        run = code(ex) if code is not None else None
+        out.append(filter_outputs(pipelines, pd.output, fields, choices, pd.example_id, run))
     return out

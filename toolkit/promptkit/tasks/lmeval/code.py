@@ -195,6 +195,34 @@ class LoadedCode:
                             "datasets.Dataset (or a list of rows)")
 
 
+    def filter_runner(self, doc: Mapping[str, Any], where: str) -> Callable[[Any, Any], list[str]]:
+        """Runs the task's code filters (``TaskCodeStep``) on one row, as lm-eval's FilterEnsemble
+        runs a step: ``Filter(**options).apply(resps, docs)`` (``custom``: ``filter_fn(resps, docs)``)
+        on this row alone, ``resps`` holding its responses (the one response once take_first took it).
+
+        Raises:
+            TaskCodeError: the filter raised, or gave no text for the row.
+        """
+        hooks = {h.key: h for h in self.code.hooks()}
+
+        def run(step: Any, responses: Any) -> list[str]:
+            hook = hooks[step.hook]
+            function = self.functions[step.hook]
+            try:
+                result = function([responses], [doc]) if step.custom else function(**step.options).apply([responses], [doc])
+                row = next(iter(result))
+            except Exception as exc:  # the task's own code
+                raise TaskCodeError(f"{where}: task code {hook.describe()} raised {type(exc).__name__}: "
+                                    f"{_one_line(str(exc))}") from exc
+            values = [row] if isinstance(row, str) else list(row) if isinstance(row, (list, tuple)) else None
+            if values is None or not all(isinstance(v, str) for v in values):
+                raise TaskCodeError(f"{where}: task code {hook.describe()} gave {_one_line(repr(row))[:80]}, not the row's "
+                                    "answers as text")
+            return values
+
+        return run
+
+
 def _checked(hook: Hook, value: Any, where: str, i: int) -> Any:
     """``value`` if lm-eval could use it as what ``hook`` computes."""
     kind = hook.returns or RETURNS[hook.key]

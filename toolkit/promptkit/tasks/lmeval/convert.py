@@ -131,7 +131,10 @@ class _Converter:
                       f"folder and runs it as lm-eval does); {instead}", *(path or key.split(".")))
             return None
         # only a multiple_choice prompt can be lm-eval's multiple-input form (an index for doc_to_text)
-        return Hook(key, ref, "text" if key == "doc_to_text" and self.output_type != "multiple_choice" else "")
+        hook = Hook(key, ref, "text" if key == "doc_to_text" and self.output_type != "multiple_choice" else "")
+        if key.startswith(("metric_list", "process_results", "filter_list")):  # scoring code: run on the outputs
+            self.code.results.append(hook)
+        return hook
 
     def hook(self, key: str, ref: FunctionRef, *path: str | int) -> str | None:
         """Task code at ``key`` (``process_docs``, ``doc_to_text``, ``fewshot_config.doc_to_text``...):
@@ -181,8 +184,6 @@ class _Converter:
         metric_list = read_metrics(self.data, self, output_type)
         self.match_options = metric_list.match_options
         metrics, normalization = metric_list.metrics, metric_list.normalization
-        if metric_list.scoring is not None:
-            self.code.results = metric_list.scoring.hooks()
         filters = self._filters(output_type, inputs)
         if output_type == "multiple_choice":
             adapter = self._multiple_choice(inputs, normalization)
@@ -545,14 +546,14 @@ class _Converter:
 
     # ------------------------------------------------------------------------- scoring
     def _filters(self, output_type: str, inputs: dict[str, str]) -> list[dict[str, Any]]:
-        """``filter_list`` as promptkit's ``filters`` (lm-eval's built-in filters; code refused)."""
+        """``filter_list`` as promptkit's ``filters`` (lm-eval's built-in filters; code when trusted)."""
         value = self.data.get("filter_list")
         if value is None or isinstance(value, FunctionRef):
             return []
         if output_type != "generate_until":
             self.fail("filters apply to generated text (output_type generate_until)", "filter_list", quotes=False)
             return []
-        filters = filters_from_lm_eval(value, self.fail, self.notes.append)
+        filters = filters_from_lm_eval(value, self.fail, self.notes.append, self.code_hook)
         inputs.update({column: column for column in choices_columns(filters)})  # multi_choice_regex reads the row's choices
         return filters
 

@@ -1,9 +1,11 @@
 """An lm-evaluation-harness ``filter_list`` as promptkit's ``filters`` (``promptkit.tasks.filters``).
 
 lm-eval's built-in filters are declarative (a registered name and its parameters), so a pipeline
-made of them converts step for step; what would run code (``!function`` filters, ``custom`` with
-its ``filter_fn``), lm-eval filters promptkit does not carry (``regex_pos``, ``format_span``) and
-``decontaminate`` are refused at their key, with the accepted names::
+made of them converts step for step. A filter of the task's own code (``!function`` filters,
+``custom`` with its ``filter_fn``) becomes a ``task-code`` step when the user trusts the task's
+code (``--trust-task-code``: :meth:`promptkit.tasks.lmeval.code.LoadedCode.filter_runner` runs it)
+and is refused naming the flag otherwise; lm-eval filters promptkit does not carry (``regex_pos``,
+``format_span``) and ``decontaminate`` are refused at their key, with the accepted names::
 
     filter_list:                         filters:
       - name: strict-match                 - name: strict-match
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from pydantic import ValidationError
 
@@ -29,10 +31,15 @@ from promptkit.config.patterns import PatternError, compile_checked
 from promptkit.errors import suggest
 from promptkit.records.columns import MAX_PIPELINE_NAME, PIPELINE_NAME_RE
 from promptkit.tasks.filters import FILTER_FUNCTIONS, MAX_PIPELINES, MAX_STEPS, STEP_MODELS
-from promptkit.tasks.lmeval.reader import FunctionRef
+from promptkit.tasks.lmeval.reader import FunctionRef, plain_data
+
+if TYPE_CHECKING:
+    from promptkit.tasks.lmeval.code import Hook
 
 # fail(message, *key path, quotes=...): the converter's problem sink (``_Converter.fail``).
 Fail = Callable[..., None]
+# hook(key, ref, *key path): the converter's code_hook (a Hook when the user trusts task code).
+HookFn = Callable[..., Optional["Hook"]]
 # lm-eval filters that promptkit does not take, and why (the accepted names follow in the message).
 REFUSED_FILTERS = {
     "custom": "it runs a Python function (filter_fn), and promptkit runs no code from task files",
@@ -44,7 +51,8 @@ REFUSED_FILTERS = {
 _ACCEPTED = ", ".join(FILTER_FUNCTIONS)
 
 
-def filters_from_lm_eval(value: Any, fail: Fail, note: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def filters_from_lm_eval(value: Any, fail: Fail, note: Callable[[str], None] | None = None,
+                         hook: HookFn | None = None) -> list[dict[str, Any]]:
     """lm-eval's ``filter_list`` as the data of promptkit's ``filters``.
 
     Args:
@@ -53,6 +61,9 @@ def filters_from_lm_eval(value: Any, fail: Fail, note: Callable[[str], None] | N
             "function"``) of every problem, and ``quotes=False`` where the message quotes no
             value of the file (``_Converter.fail``).
         note: called with what the conversion changes (``map`` without ``default_value``).
+        hook: takes a filter of the task's own code (``!function``, ``custom``'s ``filter_fn``) when
+            the user trusts it (the converter's ``code_hook``: refused naming the flag otherwise);
+            None: such a filter is refused.
 
     Returns:
         The pipelines converted so far; use them only when ``fail`` was never called.
@@ -88,7 +99,7 @@ def filters_from_lm_eval(value: Any, fail: Fail, note: Callable[[str], None] | N
         if len(steps) > MAX_STEPS:
             fail(f"{len(steps)} steps; at most {MAX_STEPS}", *where, "filter", quotes=False)
             continue
-        converted = [_step(step, (*where, "filter", j), fail, note) for j, step in enumerate(steps)]
+        converted = [_step(step, (*where, "filter", j), fail, note, hook) for j, step in enumerate(steps)]
         pipelines.append({"name": name, "steps": [s for s in converted if s is not None]})
     return pipelines
 
@@ -100,11 +111,15 @@ def choices_columns(filters: Sequence[Mapping[str, Any]]) -> list[str]:
                    if s.get("function") == "multi_choice_regex"})
 
 
-def _step(step: Any, where: tuple[str | int, ...], fail: Fail, note: Callable[[str], None] | None) -> dict[str, Any] | None:
+def _step(step: Any, where: tuple[str | int, ...], fail: Fail, note: Callable[[str], None] | None,
+          hook: HookFn | None = None) -> dict[str, Any] | None:
     if not isinstance(step, Mapping):
         fail(f"expected {{function: name, ...}}; accepted functions: {_ACCEPTED}", *where, quotes=False)
         return None
     function = step.get("function")
+    code = step.get("filter_fn") if function == "custom" else function
+    if hook is not None and isinstance(code, FunctionRef):
+        return _code_step(step, code, where, fail, hook)
     if isinstance(function, FunctionRef):
         fail(f"a custom filter (!function {function.ref}): promptkit never imports code from a task file; the built-in "
              f"filters it converts are: {_ACCEPTED}", *where, "function")
@@ -116,7 +131,7 @@ def _step(step: Any, where: tuple[str | int, ...], fail: Fail, note: Callable[[s
         fail(f"the lm-eval filter {function!r} is not converted: {REFUSED_FILTERS[function]}; accepted: {_ACCEPTED}",
              *where, "function")
         return None
-    model = STEP_MODELS.get(function)
+    model = STEP_MODELS.get(function) if function in FILTER_FUNCTIONS else None  # task-code: made here only
     if model is None:
         hint = suggest(function, FILTER_FUNCTIONS)
         hint = f"{hint} " if hint.startswith("did you mean") else ""
@@ -153,6 +168,22 @@ def _step(step: Any, where: tuple[str | int, ...], fail: Fail, note: Callable[[s
             fail(message[:1].lower() + message[1:], *where, *err["loc"])
         return None
     return out
+
+
+def _code_step(step: Mapping[str, Any], ref: FunctionRef, where: tuple[str | int, ...], fail: Fail,
+               hook: HookFn) -> dict[str, Any] | None:
+    """A filter of the task's own code: a ``Filter`` class (``function: !function ...``) made with
+    the step's other keys, or ``custom``'s ``filter_fn``, as lm-eval 0.4.13 runs them."""
+    custom = step.get("function") == "custom"
+    taken = hook(".".join(map(str, where)), ref, *where, "filter_fn" if custom else "function")
+    if taken is None:
+        return None  # refused by hook, naming the flag
+    options = {str(k): v for k, v in step.items() if k not in ("function", "filter_fn")}
+    bad = next((k for k, v in options.items() if not plain_data(v)), None)
+    if bad is not None:
+        fail(f"{bad}: a filter's option is text, a number, a list or a mapping of them", *where, bad)
+        return None
+    return {"function": "task-code", "hook": taken.key, "options": options, "custom": custom}
 
 
 def _map(out: dict[str, Any], where: tuple[str | int, ...], fail: Fail, note: Callable[[str], None] | None) -> bool:

@@ -14,7 +14,7 @@ values of one that is are located by file, line and key (see :meth:`LmEvalDocume
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,16 @@ class FunctionRef:
     ref: str
     line: int
     file: Path | None = None
+
+
+def plain_data(value: Any) -> bool:
+    """Text, numbers, null, and lists and mappings of them: what a task's settings may hand on to
+    a library as they are (no ``!function`` marker, no object)."""
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and plain_data(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(plain_data(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 class LmEvalLoader(yaml.SafeLoader):

@@ -66,11 +66,6 @@ class LmEvalScoring:
     columns: list[Column]
     process_results: Hook | None = None
 
-    def hooks(self) -> list[Hook]:
-        """The task code it runs (imported with the task's other hooks)."""
-        found = [self.process_results, *(c.function for c in self.columns), *(c.aggregation for c in self.columns)]
-        return [h for h in found if h is not None]
-
     def lower_is_better(self) -> tuple[str, ...]:
         return tuple(c.metric for c in self.columns if not c.higher_is_better)
 

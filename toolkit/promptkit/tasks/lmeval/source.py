@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from promptkit.config import HUB_OPTIONS
+from promptkit.tasks.lmeval.reader import plain_data
 
 # datasets' file builders -> promptkit's format for files whose extension does not say it.
 FILE_BUILDERS = {"json": "jsonl", "csv": "csv", "parquet": "parquet"}
@@ -49,7 +50,7 @@ def dataset_source(data: Mapping[str, Any], folder: Path, splits: Sequence[str],
         elif key != "revision" and key not in HUB_OPTIONS:
             fail(f"not supported for a hub dataset; accepted: revision, {', '.join(HUB_OPTIONS)} (or dataset_path: json "
                  "with data_files)", "dataset_kwargs", key)
-        elif key in HUB_OPTIONS and not _plain(kwargs[key]):
+        elif key in HUB_OPTIONS and not plain_data(kwargs[key]):
             fail(f"expected text, a number, null, or lists and mappings of them, got {type(kwargs[key]).__name__}",
                  "dataset_kwargs", key)
     source: dict[str, Any] = {"kind": "hub", "path": path, "splits": {s: s for s in dict.fromkeys(splits)}}
@@ -61,15 +62,6 @@ def dataset_source(data: Mapping[str, Any], folder: Path, splits: Sequence[str],
     if kwargs.get("revision") is not None:
         source["revision"] = str(kwargs["revision"])
     return source, None  # no columns at hand for a hub dataset
-
-def _plain(value: Any) -> bool:
-    """Data a YAML file can hold that load_dataset takes as it is (no objects)."""
-    if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    return value is None or isinstance(value, (str, int, float, bool))
-
 
 def _files_source(data: Mapping[str, Any], folder: Path, builder: str, kwargs: Mapping[str, Any], name: Any,
                   splits: Sequence[str], fail: Callable[..., None]) -> tuple[dict[str, Any] | None, set[str] | None]:
