@@ -385,3 +385,17 @@ filter_list:
         "repeat (as in (a+)+), which can take exponential time on text that almost matches; make the inner repeat "
         "possessive (a++) or atomic ((?>a+))",
     ]
+
+
+@pytest.mark.parametrize(("answer", "formatted"), [
+    # label words become labels, entities split at commas, "none" dropped, lines joined
+    ("Person: Amina, Juma\nLocation: Nairobi\nOrganization: none", "per: amina $ per: juma $ loc: nairobi"),
+    ("PER: Kofi $$ LOC: Accra $$", "per: kofi $ loc: accra"),
+    # only a label word before a colon is a label: "date" inside an entity stays text
+    ("Time: the date of the persons' meeting", "date: the date of the persons' meeting"),
+    ("no entities here", ""),
+])
+def test_format_span_writes_entities_as_lm_eval_does(answer: str, formatted: str) -> None:
+    from promptkit.tasks.filters import FormatSpanStep
+
+    assert FormatSpanStep(function="format_span").apply([answer], lambda field: []) == [formatted]

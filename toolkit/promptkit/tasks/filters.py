@@ -159,6 +159,37 @@ class MapStep(Strict):
         return [self.mapping_dict.get(r, self.default_value) for r in responses]
 
 
+# format_span's label words -> the entity labels it writes (lm-eval 0.4.13's, in its order).
+SPAN_LABELS = (("person", "PER"), ("location", "LOC"), ("organization", "ORG"), ("counties", "LOC"), ("places", "LOC"),
+               ("people", "PER"), ("persons", "PER"), ("company", "ORG"), ("country", "LOC"), ("continent", "LOC"),
+               ("time", "DATE"), ("date", "DATE"), ("per", "PER"), ("loc", "LOC"), ("org", "ORG"))
+_SPAN_ENTITY = re.compile(r"\b(PER|LOC|ORG|DATE):\s*([^$]+)")
+
+
+class FormatSpanStep(Strict):
+    """lm-eval's ``format_span`` (MasakhaNER): a named-entity answer as ``label: entity $ label:
+    entity``. The answer is lower-cased; a label word before a colon (``person:``, ``location:``,
+    ``per:``...) becomes its label (``PER:``); ``$$`` becomes ``$`` and trailing ``$`` go; then
+    each ``LABEL: a, b`` (up to the next ``$`` or line break) gives one ``label: entity`` per
+    entity other than ``none``."""
+
+    function: Literal["format_span"]
+
+    def apply(self, responses: list[str], choices: Choices) -> list[str]:
+        return [self._format(r[:MAX_FILTER_CHARS]) for r in responses]
+
+    @staticmethod
+    def _format(text: str) -> str:
+        text = text.lower()
+        for word, label in SPAN_LABELS:
+            text = re.sub(rf"\b{re.escape(word)}\s*:", f"{label}:", text)
+        text = "$".join(text.split("$$")).rstrip("$")
+        found = _SPAN_ENTITY.findall(text.replace("\n", "$").strip())
+        entities = [f"{label.lower()}: {e.strip()}" for label, values in found for e in values.split(",")
+                    if e.strip().lower() != "none"]
+        return " $ ".join(entities)
+
+
 class MultiChoiceRegexStep(Strict):
     """lm-eval's ``multi_choice_regex``: the answer letter of a multiple-choice question.
 
@@ -251,7 +282,7 @@ class TaskCodeStep(Strict):
 RunCode = Callable[[TaskCodeStep, Union[list[str], str]], list[str]]
 
 STEPS = (RegexStep, TakeFirstStep, TakeFirstKStep, MajorityVoteStep, RemoveWhitespaceStep, LowercaseStep,
-         UppercaseStep, MapStep, MultiChoiceRegexStep, TaskCodeStep)
+         UppercaseStep, MapStep, MultiChoiceRegexStep, FormatSpanStep, TaskCodeStep)
 # The accepted ``function`` names, in the order the docs list them.
 STEP_MODELS: dict[str, type[Strict]] = {typing.get_args(step.model_fields["function"].annotation)[0]: step for step in STEPS}
 # the names a task file writes (task-code steps are made by the lm-eval converter only)
@@ -275,7 +306,7 @@ def _known_function(value: Any) -> Any:
 
 FilterStep = Annotated[
     Union[RegexStep, TakeFirstStep, TakeFirstKStep, MajorityVoteStep, RemoveWhitespaceStep, LowercaseStep,
-          UppercaseStep, MapStep, MultiChoiceRegexStep, TaskCodeStep],
+          UppercaseStep, MapStep, MultiChoiceRegexStep, FormatSpanStep, TaskCodeStep],
     Field(discriminator="function"),
     BeforeValidator(_known_function),
 ]

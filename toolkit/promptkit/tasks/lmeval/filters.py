@@ -4,8 +4,7 @@ lm-eval's built-in filters are declarative (a registered name and its parameters
 made of them converts step for step. A filter of the task's own code (``!function`` filters,
 ``custom`` with its ``filter_fn``) becomes a ``task-code`` step when the user trusts the task's
 code (``--trust-task-code``: :meth:`promptkit.tasks.lmeval.code.LoadedCode.filter_runner` runs it)
-and is refused naming the flag otherwise; lm-eval filters promptkit does not carry (``regex_pos``,
-``format_span``) and ``decontaminate`` are refused at their key, with the accepted names::
+and is refused naming the flag otherwise; ``regex_pos`` (its answer is a list, not text) and ``decontaminate`` are refused at their key, with the accepted names::
 
     filter_list:                         filters:
       - name: strict-match                 - name: strict-match
@@ -45,8 +44,7 @@ REFUSED_FILTERS = {
     "custom": "it runs a Python function (filter_fn), and promptkit runs no code from task files",
     "decontaminate": "lm-eval's decontamination filter; promptkit's leakage check compares the evaluated rows "
                      "with the train split and few-shot pool instead",
-    "regex_pos": "a part-of-speech extraction promptkit does not carry",
-    "format_span": "a named-entity formatting promptkit does not carry",
+    "regex_pos": "a part-of-speech extraction whose answer is a list of tags, not text",
 }
 _ACCEPTED = ", ".join(FILTER_FUNCTIONS)
 
