@@ -246,7 +246,7 @@ def test_filter_problems_name_file_line_and_key() -> None:
     assert problems(bad) == [
         "tasks/toy.yaml:16: filters[0].steps[1]: unknown filter function 'take_frist'; did you mean 'take_first'? "
         "accepted: regex, take_first, take_first_k, majority_vote, remove_whitespace, lowercase, uppercase, map, "
-        "multi_choice_regex",
+        "multi_choice_regex, format_span",
         "tasks/toy.yaml:18: filters[1].steps[0].regex_pattern: '(\\\\d+)+' repeats a group that holds an unbounded repeat "
         "(as in (a+)+), which can take exponential time on text that almost matches; make the inner repeat possessive "
         "(a++) or atomic ((?>a+))",
@@ -334,7 +334,7 @@ filter_list:
 """
     _converted, found, _notes = lm_eval_file(tmp_path, text)
     accepted = ("regex, take_first, take_first_k, majority_vote, remove_whitespace, lowercase, uppercase, map, "
-                "multi_choice_regex")
+                "multi_choice_regex, format_span")
     assert found == [
         "DIR/task.yaml:5: filter_list[0].filter[0].function: a custom filter (!function utils.MultiChoiceRegexFilter): "
         f"promptkit never imports code from a task file; the built-in filters it converts are: {accepted}",
