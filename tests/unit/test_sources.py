@@ -340,3 +340,26 @@ def test_an_lm_eval_tasks_hub_files_and_builder_settings_are_passed_to_load_data
 def test_an_unknown_hub_option_is_refused_naming_those_accepted() -> None:
     with pytest.raises(ValueError, match="unknown option 'download_config'; accepted: data_files"):
         HubSource(path="org/x", splits={"test": "test"}, options={"download_config": {}})
+
+
+def test_remote_data_files_alone_are_read_by_load_dataset_as_lm_eval_reads_them(
+        fake_datasets: types.ModuleType, tmp_path: Path) -> None:
+    """lm-eval's arithmetic and prost tasks give only hf:// files to the json builder."""
+    from promptkit.tasks import load_task
+
+    calls: list[dict[str, Any]] = []
+
+    def load_dataset(path: str, name: str | None = None, **kwargs: Any) -> Any:
+        calls.append({"path": path, "name": name, **kwargs})
+        return [{"context": "1 + 1 =", "completion": " 2"}]
+
+    fake_datasets.load_dataset = load_dataset  # type: ignore[attr-defined]
+    task = tmp_path / "arith.yaml"
+    remote = "hf://datasets/EleutherAI/arithmetic/data/two_digit_addition.jsonl"
+    task.write_text(f"task: arith\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    validation: {remote}\n"
+                    "output_type: loglikelihood\nvalidation_split: validation\ndoc_to_text: '{{context}}'\n"
+                    "doc_to_target: '{{completion}}'\ntarget_delimiter: ''\n", encoding="utf-8")
+    [example] = load_task(f"lm-eval:{task}").examples("validation")
+    assert example.choices == (" 2",)
+    assert calls == [{"path": "json", "name": None, "split": "validation", "revision": None,
+                      "data_files": {"validation": remote}}]

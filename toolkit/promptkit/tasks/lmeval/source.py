@@ -1,5 +1,7 @@
 """lm-eval's dataset keys (``dataset_path``, ``dataset_name``, ``dataset_kwargs``) as a promptkit
-source: local ``data_files`` of the json / csv / parquet builders, or a dataset on the hub.
+source: local ``data_files`` of the json / csv / parquet builders, or a dataset on the hub (remote
+``data_files`` alone, ``hf://`` or ``https://``, are read the hub's way too: by
+``datasets.load_dataset``, online).
 
 Relative data files are read from the lm-eval file's folder, as every promptkit task's are
 (``datasets.load_dataset`` reads them from the working directory: the two agree when lm-eval is
@@ -79,6 +81,11 @@ def _files_source(data: Mapping[str, Any], folder: Path, builder: str, kwargs: M
         return None, None
     # A bare path or list is the 'train' split, as in datasets.load_dataset.
     by_split = files if isinstance(files, Mapping) else {"train": files}
+    every = [p for paths in by_split.values() for p in (paths if isinstance(paths, list) else [paths])]
+    if every and all(isinstance(p, str) and "://" in p for p in every):
+        # hf://datasets/... or https://: read as lm-eval reads them, by datasets.load_dataset (online)
+        return {"kind": "hub", "path": builder, "splits": {s: s for s in dict.fromkeys(splits)},
+                "options": {"data_files": dict(by_split)}}, None
     out: dict[str, Any] = {}
     for split, paths in by_split.items():
         items = paths if isinstance(paths, list) else [paths]
@@ -86,9 +93,9 @@ def _files_source(data: Mapping[str, Any], folder: Path, builder: str, kwargs: M
             fail(f"expected a file path or a list of them, got {paths!r}", "dataset_kwargs", "data_files", str(split))
             continue
         remote = [p for p in items if "://" in p]
-        if remote:  # hf://datasets/..., https://...: not a path relative to the task file
-            fail(f"{remote[0]!r} is a remote file; promptkit reads local data files: download it and give its local path",
-                 "dataset_kwargs", "data_files", str(split))
+        if remote:  # hf://datasets/..., https://... beside local files: not a path relative to the task file
+            fail(f"{remote[0]!r} is a remote file among local ones; download it and give its local path (remote files "
+                 "alone are read by datasets.load_dataset)", "dataset_kwargs", "data_files", str(split))
             continue
         globbed = [p for p in items if any(c in p for c in "*?[")]
         if globbed:
