@@ -497,3 +497,12 @@ def test_the_number_of_new_tokens_takes_lm_evals_aliases_in_its_order(tmp_path: 
     assert convert_file(path).task["generation"]["max_new_tokens"] == 9
     path.write_text(text.replace("  max_gen_toks: 6\n", "  max_new_tokens: 9\n  max_gen_toks: 5\n"), encoding="utf-8")
     assert convert_file(path).task["generation"]["max_new_tokens"] == 5
+
+
+def test_a_number_as_a_generation_target_is_that_text_for_every_row(tmp_path: Path) -> None:
+    """IFEval writes doc_to_target: 0; lm-eval compares the answer with str(0)."""
+    shutil.copytree(LMEVAL, tmp_path / "lm")
+    path = tmp_path / "lm" / "qa_generate.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('doc_to_target: "{{answers[0]}}"', "doc_to_target: 0"),
+                    encoding="utf-8")
+    assert [ex.references for ex in load_task(f"lm-eval:{path}").examples("test")] == [("0",)] * 6

@@ -428,6 +428,10 @@ class _Converter:
         value = self.data.get("doc_to_target")
         if "doc_to_choice" in self.data:
             self.fail("doc_to_choice applies to output_type multiple_choice", "doc_to_choice")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # lm-eval gives the number itself, compared as text with the answer (IFEval's 0, which its
+            # process_results never reads)
+            return {"kind": "generation", "fields": {"inputs": inputs}, "references_template": str(value)}
         if isinstance(value, str) and not self._is_column(value) and _PATH_TEMPLATE.match(value) is None:
             # a target the template computes ({{ ['A', 'B'][answer] }}): rendered per row, as lm-eval does
             self._variables("doc_to_target", value)
