@@ -85,6 +85,8 @@ def promptkit_rows(task: Path, model: str, shots: int, out: Path) -> tuple[str, 
     name = samples.parent.name
     # every row of the cut split is evaluated (no --limit), in split order: the i-th is lm-eval's doc i
     rows = dict(enumerate(map(json.loads, samples.read_text(encoding="utf-8").splitlines())))
+    (cell,) = json.loads((out / "pk" / "results.json").read_text(encoding="utf-8"))["cells"]
+    rows[-1] = {"metrics": {k: v["value"] for k, v in cell["metrics"].items()}}  # the cell's values, apart
     return name, rows
 
 
@@ -100,10 +102,52 @@ def lm_eval_rows(task: Path, model: str, shots: int, out: Path, python: str) -> 
     for line in samples.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         rows.setdefault(int(r["doc_id"]), {})[r["filter"]] = r
+    (results,) = out.glob("*/results_*.json")
+    (values,) = json.loads(results.read_text(encoding="utf-8"))["results"].values()
+    rows[-1] = {"results": values}  # the task's aggregates ("acc,none": ...), apart
     return rows
 
 
+LL_TOLERANCE = 1e-3  # a value computed from log-likelihoods (which differ by ~1e-5 between the tools)
+
+
+def lm_eval_columns(doc: int, mine: dict[str, Any], lines: dict[str, dict[str, Any]], differences: list[str]) -> float:
+    """Each lm-eval: column's value of the row (kept JSON-encoded under the column in ``filtered``)
+    against lm-eval's logged value of that metric; the largest numeric difference."""
+    largest = 0.0
+    for column, text in (mine.get("filtered") or {}).items():
+        if not column.startswith("lm-eval:"):
+            continue
+        metric, _, pipeline = column[len("lm-eval:"):].partition("[")
+        key = metric.rpartition("@")[0] if "@" in metric else metric
+        line = lines.get(pipeline.rstrip("]") or "none")
+        ours, theirs = json.loads(text), (line or {}).get(key)
+        if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)):
+            largest = max(largest, abs(ours - theirs))
+            if abs(ours - theirs) > LL_TOLERANCE:
+                differences.append(f"row {doc} {column}: promptkit {ours} / lm-eval {theirs}")
+        elif ours != theirs:
+            differences.append(f"row {doc} {column}: promptkit {ours!r} / lm-eval {theirs!r}")
+    return largest
+
+
+def aggregates(ours: dict[str, Any], theirs: dict[str, Any], differences: list[str]) -> dict[str, Any]:
+    """Each lm-eval: column's aggregate against lm-eval's (``key,filter``)."""
+    out = {}
+    for column, value in ours.items():
+        if not column.startswith("lm-eval:"):
+            continue
+        metric, _, pipeline = column[len("lm-eval:"):].partition("[")
+        key = metric.rpartition("@")[0] if "@" in metric else metric
+        other = theirs.get(f"{key},{pipeline.rstrip(']') or 'none'}")
+        out[column] = (round(value, 6), None if other is None else round(float(other), 6))
+        if other is None or abs(value - float(other)) > LL_TOLERANCE:
+            differences.append(f"aggregate {column}: promptkit {value} / lm-eval {other}")
+    return out
+
+
 def compare(ours: dict[int, dict[str, Any]], theirs: dict[int, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    cell, task = ours.pop(-1, {}).get("metrics", {}), theirs.pop(-1, {}).get("results", {})  # type: ignore[call-overload]
     out: dict[str, Any] = {"rows": len(ours), "lm-eval rows": len(theirs), "differences": []}
     if set(ours) != set(theirs):
         out["differences"].append(f"rows differ: {sorted(set(ours) ^ set(theirs))[:10]}")
@@ -126,20 +170,23 @@ def compare(ours: dict[int, dict[str, Any]], theirs: dict[int, dict[str, dict[st
             chosen = max(range(len(lls)), key=lls.__getitem__)
             if chosen != mine["predicted_label"]:
                 out["differences"].append(f"row {doc}: promptkit chose {mine['predicted_label']}, lm-eval {chosen}")
-            pairs = {"acc": (mine["scores"].get("accuracy"), 100 * line["acc"])}
+            # a task scored by process_results has lm-eval: columns only (its acc is the code's)
+            pairs = {"acc": (mine["scores"].get("accuracy"), 100 * line["acc"])} if "accuracy" in mine["scores"] else {}
         else:
             pairs = {}
             for name, line in lines.items():
-                # lm-eval's response is cut before the first stop string; promptkit's raw output keeps it
-                # (its prediction is also stripped)
+                # lm-eval's response is cut before the first stop string, as generated; promptkit's raw
+                # output keeps the stop string, its prediction (an lm-eval task's: not stripped) does not
                 text = line["resps"][0][0]
-                if not mine["raw_output"].startswith(text) or mine["prediction"] != text.strip():
+                if not mine["raw_output"].startswith(text) or mine["prediction"] != text:
                     out["differences"].append(f"row {doc}: generations differ: {mine['prediction'][:60]!r} / {text[:60]!r}")
                 filtered = line["filtered_resps"][0]
                 if name != "none" and mine.get("filtered", {}).get(name) != filtered:
                     out["differences"].append(f"row {doc} {name}: filtered {mine.get('filtered', {}).get(name)!r} / {filtered!r}")
                 column = f"string_match[{name}]" if name != "none" else "string_match"
                 pairs[f"exact_match,{name}"] = (mine["scores"].get(column), 100 * line["exact_match"])
+        out["largest lm-eval: value difference"] = max(out.get("largest lm-eval: value difference", 0.0),
+                                                       lm_eval_columns(doc, mine, lines, out["differences"]))
         for metric, (a, b) in pairs.items():
             agg.setdefault(metric, [0.0, 0.0])
             agg[metric][0] += a or 0.0
@@ -149,6 +196,7 @@ def compare(ours: dict[int, dict[str, Any]], theirs: dict[int, dict[str, dict[st
     n = max(len(ours), 1)
     out["largest log-likelihood difference"] = largest
     out["aggregate (promptkit / lm-eval)"] = {k: (round(v[0] / n, 2), round(v[1] / n, 2)) for k, v in agg.items()}
+    out["aggregate (promptkit / lm-eval)"].update(aggregates(cell, task, out["differences"]))
     return out
 
 

@@ -105,7 +105,7 @@ def test_results_json_tasks(results: dict[str, Any]) -> None:
         assert not Path(info["path"]).is_absolute() and info["source"] == "files"
         assert info["metrics"] == METRICS[name]
     assert results["tasks"]["tiny_sentiment"]["adapter"] == "classification"
-    assert results["tasks"]["tiny_qa"]["generation"] == {"max_new_tokens": 6, "stop": ["\n"]}
+    assert results["tasks"]["tiny_qa"]["generation"] == {"max_new_tokens": 6, "stop": ["\n"], "strip": True}
 
 
 def test_results_json_cells(results: dict[str, Any]) -> None:

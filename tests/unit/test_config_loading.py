@@ -170,7 +170,7 @@ def test_unknown_nested_key_gives_key_path_and_line() -> None:
 def test_unknown_key_without_close_match_lists_accepted() -> None:
     problem = one(task_problems(VALID_TASK + "generation: {zzz: 1}\n"))
     assert problem.key == "generation.zzz"
-    assert problem.message == "unknown key 'zzz'; accepted: 'max_new_tokens', 'stop'"
+    assert problem.message == "unknown key 'zzz'; accepted: 'max_new_tokens', 'stop', 'strip'"
 
 
 def test_unknown_key_inside_a_split() -> None:

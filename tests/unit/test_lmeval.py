@@ -182,7 +182,7 @@ def test_qa_converts_key_by_key() -> None:
     conversion = convert_file(QA)
     c = conversion.task
     assert c["adapter"]["fields"] == {"inputs": {"context": "context", "question": "question"}, "references": "answers.0"}
-    assert c["generation"] == {"max_new_tokens": 6, "stop": ["\n"]}
+    assert c["generation"] == {"max_new_tokens": 6, "stop": ["\n"], "strip": False}
     assert c["fewshot"] == {"split": "train", "shots": 2, "sampler": "lm-eval", "seed": 1234, "exclude_evaluated": False}
     # lm-eval's exact_match with its options (ignore_case, ignore_punctuation) is string_match
     assert c["metrics"] == ["string_match"]
@@ -260,7 +260,7 @@ def test_generation_defaults_are_lm_evals(tmp_path: Path) -> None:
     path = write(tmp_path, "task: g\ndataset_path: json\ndataset_kwargs: {data_files: d.jsonl}\ntest_split: train\n"
                            "doc_to_text: 'Q: {{q}}'\ndoc_to_target: a\nfewshot_delimiter: \"\\n\\n##\\n\"\n")
     c = convert_file(path).task
-    assert c["generation"] == {"max_new_tokens": 256, "stop": ["\n\n##\n"]}
+    assert c["generation"] == {"max_new_tokens": 256, "stop": ["\n\n##\n"], "strip": False}
     assert c["dataset"]["splits"] == {"train": "d.jsonl"} and c["eval_split"] == "train" and c["train_split"] is None
     assert c["fewshot"]["split"] != "train"
 
@@ -506,3 +506,21 @@ def test_a_number_as_a_generation_target_is_that_text_for_every_row(tmp_path: Pa
     path.write_text(path.read_text(encoding="utf-8").replace('doc_to_target: "{{answers[0]}}"', "doc_to_target: 0"),
                     encoding="utf-8")
     assert [ex.references for ex in load_task(f"lm-eval:{path}").examples("test")] == [("0",)] * 6
+
+
+class SpacedLM(RecordingLM):
+    """Generates " Anna.\\n\\nQuestion: ..." as a model writing around its answer does."""
+
+    def generate(self, texts: Sequence[str], *, max_new_tokens: int, stop: Sequence[str], runtime: Runtime) -> list[Generation]:
+        raw = " Anna.\nQuestion: and then?"
+        return [Generation(raw.split("\n")[0].strip(), raw, 1, 4) for _ in texts]
+
+
+def test_an_lm_eval_generation_is_scored_as_generated_and_a_promptkit_one_stripped(tmp_path: Path) -> None:
+    """lm-eval cuts the response at its stop strings and strips nothing: its exact_match and its
+    filters see " Anna." (promptkit's own tasks score "Anna.")."""
+    t = task(LMEVAL / "qa_generate.yaml")
+    [pred] = predict(SpacedLM(), [rendered(t, "test")], t.config.generation, Runtime())
+    assert pred.output == " Anna."
+    [pred] = predict(SpacedLM(), [rendered(t, "test")], GenerationSettings(), Runtime())
+    assert pred.output == "Anna."

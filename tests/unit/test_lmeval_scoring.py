@@ -232,3 +232,14 @@ def test_a_promptkit_task_may_not_hold_a_task_code_filter(tmp_path: Path) -> Non
                     "      - {function: task-code, hook: filter_list.0.filter.0}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="filter 'x' has a task-code step, which only an lm-eval task's own code fills"):
         load_task(path)
+
+
+def test_a_lower_is_better_column_cannot_decide_the_verdict(tmp_path: Path) -> None:
+    result = invoke(["eval", "--task", f"lm-eval:{SCORED / 'scored_sst2.yaml'}", "--trust-task-code", "--method", "zero-shot",
+                     "--model", str(tmp_path / "no-model-here"), "--out", str(tmp_path / "runs"),
+                     "--set", "verdict.metric=lm-eval:brier_score@brier_score"])
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        "error: verdict.metric 'lm-eval:brier_score@brier_score': lower is better on it, and promptkit's verdict ranks the "
+        "higher value first; choose one of accuracy, lm-eval:f1@weighted_f1, lm-eval:mcc@matthews_corrcoef"]
+    assert not (tmp_path / "runs").exists()

@@ -216,6 +216,9 @@ class PromptConfig(Strict):
 class GenerationSettings(Strict):
     max_new_tokens: int = Field(default=32, ge=1, le=4096)
     stop: list[str] = Field(default_factory=lambda: ["\n"])
+    # The answer scored is the generation cut at the first stop string, stripped of surrounding
+    # white space; false: as generated (lm-evaluation-harness scores and filters it so).
+    strip: bool = True
 
 
 # lm-evaluation-harness's fewshot_random_seed (simple_evaluate's default).

@@ -10,6 +10,7 @@ from promptkit.distributed import current
 from promptkit.errors import ModelError
 from promptkit.models.backend import LanguageModel
 from promptkit.models.batching import Runtime
+from promptkit.models.stopping import cut_at_stop
 from promptkit.prompting.chat import format_prompt
 from promptkit.records import Prediction, Prompt
 
@@ -77,7 +78,7 @@ def _predict_here(lm: LanguageModel, prompts: Sequence[Prompt], texts: Sequence[
         Prediction(
             example_id=p.example_id,
             prompt=t,
-            output=o.text,
+            output=o.text if generation.strip else cut_at_stop(o.raw, generation.stop),
             references=p.references,
             raw_output=o.raw,
             prompt_tokens=o.prompt_tokens,

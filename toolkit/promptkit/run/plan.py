@@ -26,7 +26,7 @@ from promptkit.records.results import TaskInfo
 from promptkit.run.progress import fingerprint
 from promptkit.run.search import check_budgets, check_grid_sizes
 from promptkit.seeding import derive
-from promptkit.tasks import Task, check_train_split, load_task, render_all
+from promptkit.tasks import Task, check_selection_metric, check_train_split, load_task, render_all
 from promptkit.tasks.adapters import ADAPTERS
 from promptkit.tasks.catalog import default_data_dir, display_path, resolve_task
 from promptkit.tasks.leakage import INLINE_POOL, ComparedSplit, find_overlaps
@@ -255,12 +255,7 @@ def prepare(config: RunConfig) -> Plan:
         raise LeakageError(problems)
     untuned = [m.label for m, _ in methods if isinstance(m, TunableBase) and m.label not in spaces]
     check_budgets(spaces, config.tuning, untuned)
-    wanted = config.verdict.metric
-    scored = sorted({m for p in prepared for m in p.task.config.metrics})
-    if wanted is not None and wanted not in scored:
-        # a run-wide selection metric applies to the tasks that score it; one that none scores is a typo
-        raise ConfigError(f"verdict.metric {wanted!r} is not scored by any task of the run; "
-                          f"accepted: {', '.join(scored)}")
+    check_selection_metric(config.verdict.metric, [p.task for p in prepared])
     cells = tuple(CellSpec(p, template, m, cls, seed)
                   for p in prepared for template in p.task.prompts for m, cls in methods
                   for seed in (seeds.training if cls.learns else [None]))

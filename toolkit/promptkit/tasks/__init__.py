@@ -157,6 +157,26 @@ class Task:
         return [str(extract(row, group_by, where=f"{where}: split {split!r} row {i}")) for i, row in enumerate(rows)]
 
 
+def check_selection_metric(wanted: str | None, tasks: Sequence[Task]) -> None:
+    """A run-wide ``verdict.metric`` applies to the tasks that score it: one that none scores is a
+    typo, and one lm-eval ranks lower-is-better cannot pick a best (promptkit's verdict ranks the
+    higher value first).
+
+    Raises:
+        ConfigError: naming the columns accepted.
+    """
+    if wanted is None:
+        return
+    scored = sorted({m for t in tasks for m in t.config.metrics})
+    lower = sorted({m for t in tasks if t.lm_eval_scoring is not None for m in t.lm_eval_scoring.lower_is_better()})
+    if wanted not in scored:
+        raise ConfigError(f"verdict.metric {wanted!r} is not scored by any task of the run; accepted: {', '.join(scored)}")
+    if wanted in lower:
+        higher = [m for m in scored if m not in lower]
+        raise ConfigError(f"verdict.metric {wanted!r}: lower is better on it, and promptkit's verdict ranks the higher "
+                          f"value first; choose one of {', '.join(higher)}")
+
+
 def check_train_split(task: Task, learners: Sequence[str], splits: Sequence[str]) -> None:
     """Refuse methods that train (``learners``) on a task without a training split among its
     data's ``splits``, naming the key to set (an lm-eval task's ``training_split``).

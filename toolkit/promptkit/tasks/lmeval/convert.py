@@ -563,8 +563,9 @@ class _Converter:
 
     def _generation_settings(self, fewshot_delimiter: str) -> dict[str, Any]:
         raw = self.data.get("generation_kwargs")
-        # lm-eval's defaults: stop at the few-shot delimiter, 256 new tokens, greedy.
-        settings: dict[str, Any] = {"max_new_tokens": LM_EVAL_MAX_GEN_TOKS, "stop": [fewshot_delimiter]}
+        # lm-eval's defaults: stop at the few-shot delimiter, 256 new tokens, greedy; the answer is
+        # scored and filtered as generated (lm-eval strips nothing)
+        settings: dict[str, Any] = {"max_new_tokens": LM_EVAL_MAX_GEN_TOKS, "stop": [fewshot_delimiter], "strip": False}
         if raw is None:
             return settings
         if not isinstance(raw, Mapping):
