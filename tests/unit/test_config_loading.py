@@ -56,6 +56,23 @@ def test_valid_task_parses_and_records_lines() -> None:
     assert config.name == "toy" and config.eval_split == "test"
 
 
+def test_a_document_read_again_is_unchanged_by_edits_to_the_first_copy() -> None:
+    """Parsed documents are kept for files read many times (a group's templates): each reader
+    gets its own copy, so a caller that fills in or pops keys changes nothing for the next one."""
+    text = "name: a\nitems: [1, {k: v}]\nname: b\n"
+    for _ in range(2):  # the copy parsed, then a copy kept
+        doc = parse_yaml(text, "t.yaml", duplicates_ok=True)
+        doc.data["items"][1]["k"] = "changed"
+        doc.data.pop("name")
+        doc.lines.clear()
+        doc.duplicates.clear()
+    again = parse_yaml(text, "t.yaml", duplicates_ok=True)
+    assert again.data == {"name": "b", "items": [1, {"k": "v"}]}
+    assert again.line_of(("items",)) == 2 and len(again.duplicates) == 1
+    with pytest.raises(ConfigError):  # the same text read strictly still names the duplicate
+        parse_yaml(text, "t.yaml")
+
+
 def test_duplicate_key_names_both_lines() -> None:
     problem = one(_config_error("name: a\nversion: 1\nname: b\n").problems)
     assert str(problem) == "tasks/x.yaml:3: name: duplicate key 'name' (first defined on line 1); each key may appear once"

@@ -161,11 +161,36 @@ def parse_yaml(text: str, file: str, loader: type[yaml.SafeLoader] = yaml.SafeLo
     if len(text) > MAX_YAML_CHARS:
         raise ConfigError([Problem(f"file is {len(text):,} characters; a task, prompt or run file may have at most "
                                    f"{MAX_YAML_CHARS:,} (put data in a data file the task points to)", file)])
+    key = (text, file, loader, duplicates_ok)
+    if key in _PARSED:  # a group's shared templates are read once per file that includes them
+        data, lines, duplicates = _PARSED[key]
+        doc = YamlDocument(copy.deepcopy(data), dict(lines), file)
+        doc.duplicates = list(duplicates)
+        return doc
+    doc = _parse_yaml(text, file, loader, duplicates_ok)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = (copy.deepcopy(doc.data), dict(doc.lines), list(doc.duplicates))
+    return doc
+
+
+# Parsed documents by (text, file, loader, duplicates_ok), oldest first: resolving lm-eval's
+# afrobench group reads 1,828 files that include a few templates ~5,400 times (PyYAML is pure Python).
+_PARSED: dict[tuple[str, str, type[yaml.SafeLoader], bool], tuple[dict[str, Any], dict[KeyPath, int], list[Problem]]] = {}
+_PARSED_MAX = 512
+
+
+def _parse_yaml(text: str, file: str, loader: type[yaml.SafeLoader], duplicates_ok: bool) -> YamlDocument:
     try:
         node = yaml.compose(text, Loader=loader)
+        data = None
         if node is not None:
             _expanded_size(node, file)
-        data = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader or a subclass of it)
+            constructor = loader("")  # the data from the node already composed, not a second parse
+            try:
+                data = constructor.construct_document(node)
+            finally:
+                constructor.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
