@@ -153,7 +153,7 @@ def reference_roots(name: str) -> list[type]:
 
 # ----------------------------------------------------------------------------- results.json
 RESULT_CLASSES = ("RunResult", "TaskInfo", "CellResult", "PairComparison", "Verdict", "MethodOutcome", "SeedSummary")
-RECORD_CLASSES = ("MetricScore", "Cost", "TrainingReport", "TuningResult")
+RECORD_CLASSES = ("MetricScore", "Cost", "Forgetting", "TrainingReport", "TuningResult")
 
 
 def result_classes() -> list[type]:

@@ -108,6 +108,42 @@ def test_trainable_cells_report_cost_and_training(trained_run: tuple[Path, list[
         assert cell["chat_template"] is True
 
 
+def test_adapted_cells_record_forgetting_on_the_shipped_probe(trained_run: tuple[Path, list[dict[str, Any]]], tiny_llama: Any) -> None:
+    from promptkit.analysis.forgetting import read_probe, score_probe
+    from promptkit.harness import Runtime
+
+    cells = cells_by_method(trained_run[0])
+    assert cells["zero-shot"]["forgetting"] is None  # it changes no weight: nothing to measure
+    figures = [cells[m]["forgetting"] for m in ("prompt-tuning", "lora")]
+    for f in figures:
+        assert f["documents"] == 300 and f["bytes"] > 100_000 and f["tokens"] > 0
+        assert f["bits_per_byte"] - f["base_bits_per_byte"] == pytest.approx(f["delta_bits_per_byte"], abs=1e-9)
+        assert f["ci_low"] <= f["delta_bits_per_byte"] <= f["ci_high"] and f["confidence"] == 0.95
+    assert figures[0]["base_bits_per_byte"] == figures[1]["base_bits_per_byte"]  # one base, measured once
+    probe = read_probe()
+    bare = score_probe(tiny_llama, probe, Runtime(batch_size=16))  # the base model with nothing applied
+    assert figures[0]["base_bits_per_byte"] == pytest.approx(-sum(s.logprob for s in bare) / sum(probe.bytes) / math.log(2), rel=1e-6)
+
+
+def test_no_forgetting_skips_the_probe_and_a_bad_probe_fails_before_the_model_loads(
+        tiny_llama_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "off", "--no-forgetting", *tiny_budget(3), methods=("lora",)))
+    assert result.exit_code == 0, result.output
+    assert cells_by_method(tmp_path / "off")["lora"]["forgetting"] is None
+    import promptkit.models
+
+    def no_load(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the model must not load for a bad forgetting probe")
+
+    monkeypatch.setattr(promptkit.models, "load_model", no_load)
+    bad = tmp_path / "probe.jsonl"
+    bad.write_text('{"text": "one paragraph"}\n{"txt": "two"}\n', encoding="utf-8")
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "bad", "--set", f"forgetting.text={bad}", *tiny_budget(3), methods=("lora",)))
+    assert result.exit_code != 0
+    assert error_lines(result) == [f"error: {bad}:2: text: expected an object with a 'text' string on every line"]
+    assert not (tmp_path / "bad").exists()
+
+
 def test_adapters_are_saved_in_peft_format(trained_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path) -> None:
     run_dir = trained_run[0]
     for method in ("prompt-tuning", "lora"):

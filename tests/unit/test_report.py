@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from promptkit.cli import cli
 from promptkit.errors import PromptkitError
-from promptkit.records import Cost, MetricScore, TrainingReport
+from promptkit.records import Cost, Forgetting, MetricScore, TrainingReport
 from promptkit.records.results import TaskInfo, write_atomic
 from promptkit.report import SCHEMA_VERSION, CellResult, RunResult, render_comparison, render_markdown
 
@@ -83,6 +83,29 @@ def test_cost_and_training_load_back_typed(tmp_path: Path) -> None:
     data["cells"][0]["cost"] = data["cells"][0]["training"] = {}
     (tmp_path / "results.json").write_text(json.dumps(data))
     assert RunResult.load(tmp_path).cells[0].cost is None
+
+
+def test_forgetting_loads_back_typed_and_shows_in_the_cost_table(tmp_path: Path) -> None:
+    original = result()
+    trained = cell("toy_qa", "lora", 60.0)
+    trained.cost = Cost(trainable_params=1024.0, trainable_pct=0.5, train_s=3.2, adapter_bytes=4096.0)
+    trained.forgetting = Forgetting(probe="probe.txt", documents=40, tokens=5000, bytes=21000, base_bits_per_byte=1.25,
+                                    bits_per_byte=1.2623, delta_bits_per_byte=0.0123, ci_low=0.0071, ci_high=0.0175,
+                                    delta_nats_per_token=0.036, ce_ci_low=0.02, ce_ci_high=0.05)
+    original.cells.append(trained)
+    original.save(tmp_path)
+    loaded = RunResult.load(tmp_path)
+    assert loaded.cells[-1].forgetting == trained.forgetting and loaded.cells[0].forgetting is None
+    text = render_markdown(loaded)
+    header = next(line for line in text.splitlines() if line.startswith("| method | prompt | trainable params"))
+    assert header.rstrip(" |").endswith("forgetting (bits/byte)")
+    rows = {line.split("|")[1].strip(): line.split("|")[-2].strip() for line in text.splitlines()
+            if line.startswith("| ") and line.count("|") == header.count("|")}
+    assert rows["lora"] == "+0.0123 [+0.0071, +0.0175]" and rows["zero-shot"] == "0"
+    assert "Probe: probe.txt, 40 documents, 21,000 bytes; the base model reads it at 1.2500 bits/byte" in text
+    # without a forgetting figure (--no-forgetting) the column is not there
+    loaded.cells[-1].forgetting = None
+    assert "forgetting (bits/byte)" not in render_markdown(loaded)
 
 
 def test_task_info_loads_back_typed_and_tolerates_older_files(tmp_path: Path) -> None:

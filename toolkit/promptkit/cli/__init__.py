@@ -139,12 +139,14 @@ def adapter_entries(paths: Sequence[str]) -> list[dict[str, Any]]:
 @click.option("--trust-task-code", is_flag=True, default=None,
               help="Run an lm-eval task's own code (process_docs, !function doc_to_text/doc_to_target/doc_to_choice) "
                    "from its folder, as lm-eval does; recorded in results.json and the report.")
+@click.option("--no-forgetting", "no_forgetting", is_flag=True, default=None,
+              help="Skip the forgetting probe (each adapted method's loss on general text minus the base model's).")
 def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, limit: int | None, shots: int | None,
              batch_size: int | None, device: str | None, dtype: str | None, chat_template: str | None,
              data_dir: str | None, tasks_dir: Sequence[str], out_dir: str | None, run_id: str | None,
              seed: int | None, tune: bool | None, n_seeds: int | None, config_file: str | None, sets: Sequence[str], adapters: Sequence[str],
              backend: str | None, launcher: str | None, report_to: Sequence[str], resume_dir: str | None, allow_overlap: bool | None,
-             trust_task_code: bool | None) -> None:
+             trust_task_code: bool | None, no_forgetting: bool | None) -> None:
     """Evaluate methods on tasks and write reports/<run-id>/ (results.json, samples/, report.md).
 
     With no arguments: the built-in demo tasks on the embedded default model, comparing
@@ -156,7 +158,7 @@ def eval_cmd(tasks: Sequence[str], methods: Sequence[str], model: str | None, li
         "shots": shots, "batch_size": batch_size, "model.device": device, "model.dtype": dtype,
         "model.chat_template": chat_template, "data_dir": data_dir, "tasks_dir": tuple(tasks_dir),
         "out_dir": out_dir, "run_id": run_id, "seed": seed, "allow_overlap": allow_overlap,
-        "trust_task_code": trust_task_code,
+        "trust_task_code": trust_task_code, "forgetting.enabled": False if no_forgetting else None,
         "tuning.builtin": tune, "report_to": tuple(report_to), "model.backend": backend, "launcher": launcher,
     }
     config = _eval_config(options, config_file, sets, n_seeds, resume_dir)

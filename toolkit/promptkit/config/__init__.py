@@ -276,6 +276,18 @@ class VerdictSettings(Strict):
     alpha: float | None = Field(default=None, gt=0.0, lt=0.5)
 
 
+class ForgettingSettings(Strict):
+    """The forgetting probe (promptkit.analysis.forgetting): every adapted method's loss on general
+    text, minus the base model's. ``--no-forgetting`` turns it off."""
+
+    enabled: bool = True
+    # A probe of the run's own: a JSONL file with a `text` field per line, or a text file of
+    # paragraphs separated by blank lines. None: the shipped general-English probe.
+    text: str | None = Field(default=None, min_length=1)
+    # Score only the probe's first N documents. None: all of them.
+    documents: int | None = Field(default=None, ge=2)
+
+
 # ----------------------------------------------------------------------------- methods
 def entry_label(entry: Mapping[str, Any]) -> str:
     """A method entry's label in results and reports: its ``name``, else its ``kind``

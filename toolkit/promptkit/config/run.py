@@ -20,6 +20,7 @@ from promptkit.config import (
     FILE_NAME_RE,
     MAX_BOOTSTRAP_SAMPLES,
     ContextPolicy,
+    ForgettingSettings,
     ModelConfig,
     Strict,
     TrainingConfig,
@@ -75,6 +76,8 @@ class RunConfig(Strict):
     bootstrap_samples: int = Field(default=1000, ge=0, le=MAX_BOOTSTRAP_SAMPLES)
     # Verdict settings for every task (None fields: each task's own, else the defaults).
     verdict: VerdictSettings = Field(default_factory=VerdictSettings)
+    # The forgetting probe of adapted methods (loss on general text, adapted minus base).
+    forgetting: ForgettingSettings = Field(default_factory=ForgettingSettings)
     # Few-shot shot count for every task (None: each task's fewshot.shots).
     shots: int | None = Field(default=None, ge=0, le=64)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

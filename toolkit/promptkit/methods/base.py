@@ -12,7 +12,8 @@ choices, which kinds learn) is derived from the registry (``promptkit.methods``)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from typing_extensions import Self
@@ -79,6 +80,12 @@ class Method(ABC):
     def release(self) -> None:
         """Give the shared base model back unchanged (trainable methods unwrap their adapter)."""
         return None  # prompting methods never change the model
+
+    @contextmanager
+    def applied(self) -> Iterator[Any]:
+        """The model as this method evaluates with it (an adapted method: its adaptation applied,
+        in eval mode): what the forgetting probe scores."""
+        yield self.model
 
     @abstractmethod
     def fit(self, train: Sequence[Prompt]) -> Self:

@@ -8,7 +8,8 @@ config, which is all a PEFT method module has to supply.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -149,17 +150,22 @@ class TrainableMethod(Method):
         meta = {"method": self.kind, "chat_template": self.runtime.chat, "base_model": self.model.name}
         (path / ADAPTER_META).write_text(json.dumps(meta, indent=2) + "\n")
 
-    def _predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str, quiet: bool = False) -> list[Prediction]:
-        runtime = replace(self.runtime, progress=None) if quiet else self.runtime
+    @contextmanager
+    def applied(self) -> Iterator[LanguageModel]:
         module = self.adaptation_.module
         was_training = module.training
         module.eval()
         try:
             with self.model.adapted(self.adaptation_) as lm:
-                return predict(lm, prompts, generation, runtime, normalization)
+                yield lm
         finally:
             if was_training:
                 module.train()
+
+    def _predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str, quiet: bool = False) -> list[Prediction]:
+        runtime = replace(self.runtime, progress=None) if quiet else self.runtime
+        with self.applied() as lm:
+            return predict(lm, prompts, generation, runtime, normalization)
 
     def predict(self, prompts: Sequence[Prompt], generation: GenerationSettings, normalization: str = "none") -> list[Prediction]:
         return self._predict(prompts, generation, normalization)

@@ -260,3 +260,42 @@ class Cost:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Cost:
         return cls(**dict(data))
+
+
+@dataclass(frozen=True)
+class Forgetting:
+    """How much worse an adapted model predicts general text than the base model (results.json
+    ``forgetting``; promptkit.analysis.forgetting). Positive: the adaptation made it worse.
+
+    Attributes:
+        probe: the probe text's name (the shipped one, or the file a run named).
+        documents / tokens / bytes: what was scored (tokens of the probe text itself, without a
+            soft prompt's virtual tokens or the start token it is read after).
+        base_bits_per_byte / bits_per_byte: the base model's and the adapted model's negative
+            log-likelihood of the probe, in bits per UTF-8 byte.
+        delta_bits_per_byte: their difference, with a paired interval over documents
+            (``ci_low``, ``ci_high``, at ``confidence``).
+        delta_nats_per_token: the difference of mean token cross-entropy (nats), with its
+            interval (``ce_ci_low``, ``ce_ci_high``).
+    """
+
+    probe: str
+    documents: int
+    tokens: int
+    bytes: int
+    base_bits_per_byte: float
+    bits_per_byte: float
+    delta_bits_per_byte: float
+    ci_low: float
+    ci_high: float
+    delta_nats_per_token: float
+    ce_ci_low: float
+    ce_ci_high: float
+    confidence: float = 0.95
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Forgetting:
+        return cls(**dict(data))

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from promptkit.errors import PromptkitError
 from promptkit.files import MB, read_text, write_atomic  # noqa: F401  (write_atomic: re-exported)
-from promptkit.records import Cost, MetricScore, TrainingReport
+from promptkit.records import Cost, Forgetting, MetricScore, TrainingReport
 from promptkit.records.comparisons import GroupScore, PairComparison, SeedSummary, Verdict
 from promptkit.records.validation import RecordError, conform, strict
 
@@ -267,6 +267,8 @@ class CellResult:
     tuning: TuningResult | None = None
     # What the context-length policy did to its prompts, and the backend's notes.
     context: CellContext | None = None
+    # Adapted methods: general-text loss, adapted minus base (promptkit.analysis.forgetting).
+    forgetting: Forgetting | None = None
 
     @property
     def key(self) -> tuple[str, str, str, int | None]:
@@ -284,6 +286,7 @@ class CellResult:
         data["cost"] = self.cost.to_dict() if self.cost else None
         data["training"] = self.training.to_dict() if self.training else None
         data["context"] = self.context.to_dict() if self.context is not None else None
+        data["forgetting"] = self.forgetting.to_dict() if self.forgetting is not None else None
         return data
 
     @classmethod
@@ -296,6 +299,7 @@ class CellResult:
         data["cost"] = Cost.from_dict(data["cost"]) if data.get("cost") else None
         data["training"] = TrainingReport.from_dict(data["training"]) if data.get("training") else None
         data["context"] = CellContext.from_dict(data["context"]) if data.get("context") else None
+        data["forgetting"] = Forgetting.from_dict(data["forgetting"]) if data.get("forgetting") else None
         return cls(**data)
 
 

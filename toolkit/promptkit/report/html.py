@@ -39,6 +39,8 @@ from promptkit.report.tables import (
     cost_table,
     examples_phrase,
     fmt_p_adjusted,
+    forgetting_note,
+    forgetting_text,
     group_table,
     lm_eval_scale_line,
     method_groups,
@@ -239,13 +241,18 @@ def _cost(result: RunResult, task: str, prompt: str, metric: str, colors: dict[s
     for p, method, cells in method_groups(result, task):
         ok = [c for c in cells if p == prompt and c.error is None and metric in c.metrics]
         if ok:
-            points.append(CostPoint(method, method, float(np.mean([c.metrics[metric].value for c in ok])),
+            forgets = forgetting_text(ok) if any(c.forgetting for c in ok) else ""
+            label = f"{method} (forgets {forgets.split(' ')[0]} bits/byte)" if forgets else method
+            points.append(CostPoint(label, method, float(np.mean([c.metrics[metric].value for c in ok])),
                                     float(ok[0].cost.trainable_params) if ok[0].cost else 0.0,
                                     float(np.mean([c.train_s for c in ok]))))
     table = cost_table(result, task)
     body = f"<figure>{cost_plot(points, metric, colors)}<figcaption>Filled: on the Pareto front (nothing cheaper " \
            "scores higher). Prompting methods sit at 0 parameters and 0 s.</figcaption></figure>" if points else ""
     body += _data(table, "Cost per method (training on this machine; eval throughput includes generation)")
+    note = forgetting_note(result, task)
+    if note:
+        body += f"<p class='meta'>{_u(note)}</p>"
     return f"<section class='cost'><h3>Cost vs quality</h3>{body or '<p>No cost recorded.</p>'}</section>"
 
 

@@ -20,6 +20,7 @@ from promptkit.report.tables import (
     cost_table,
     examples_phrase,
     fmt_score,
+    forgetting_note,
     group_table,
     lm_eval_scale_line,
     metric_names,
@@ -143,6 +144,9 @@ def render_markdown(result: RunResult) -> str:
                        "from its own standard error; for right/wrong metrics never below what an exact test on these "
                        "rows can reject.")
         lines += _data(cost_table(result, task), "Cost per method (prompting methods: prompt length and evaluation speed):")
+        note = forgetting_note(result, task)
+        if note:
+            lines += [md_text(note), ""]
         for c in (c for c in result.cells if c.task == task and c.cost and not c.error):
             curve = c.training.curve if c.training else []
             if curve:

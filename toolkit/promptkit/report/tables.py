@@ -238,11 +238,16 @@ def cost_table(result: RunResult, task: str) -> TableData | None:
         return None
     header = ["method", "prompt", "trainable params", "% of model", "adapter size", "train time", "train tokens/s",
               "peak memory", "steps", "eval ex/s", "prompt tokens/ex"]
+    probed = any(c.forgetting for _, _, cs in groups for c in cs)
+    if probed:
+        header.append("forgetting (bits/byte)")
     rows = []
     for prompt, method, cs in groups:
         costs = [x.cost for x in cs if x.cost is not None]
         evals = [f"{np.mean([x.throughput.get('examples_per_s', 0) for x in cs]):.2f}",
                  f"{np.mean([x.throughput.get('prompt_tokens', 0) / max(x.n, 1) for x in cs]):.0f}"]
+        if probed:
+            evals.append(forgetting_text(cs) if costs else "0")  # a prompting method changes no weight
         if not costs:
             rows.append([method, prompt, "0", "0%", "–", "–", "–", "–", "–", *evals])
             continue
@@ -254,6 +259,30 @@ def cost_table(result: RunResult, task: str) -> TableData | None:
                      f"{max(x.peak_memory_mb for x in costs):.0f} MB ({kind})",
                      ", ".join(steps_text(x) for x in cs), *evals])
     return TableData(header, rows)
+
+
+def forgetting_text(cells: Sequence[CellResult]) -> str:
+    """A method's forgetting figure (its seeds' cells): the change in bits per byte of the probe
+    with its interval; several seeds: their mean and range."""
+    figures = [c.forgetting for c in cells if c.forgetting is not None]
+    if not figures:
+        return "–"
+    if len(figures) == 1:
+        f = figures[0]
+        return f"{f.delta_bits_per_byte:+.4f} [{f.ci_low:+.4f}, {f.ci_high:+.4f}]"
+    values = [f.delta_bits_per_byte for f in figures]
+    return f"{np.mean(values):+.4f} (mean of {len(values)} seeds; {min(values):+.4f} to {max(values):+.4f})"
+
+
+def forgetting_note(result: RunResult, task: str) -> str | None:
+    """What the forgetting column measures, when the task's cells have it."""
+    f = next((c.forgetting for c in result.cells if c.task == task and c.forgetting is not None), None)
+    if f is None:
+        return None
+    return (f"Forgetting: the adapted model's negative log-likelihood of general text minus the base model's, in bits "
+            f"per byte (positive: worse than the base model), with a {f.confidence:.0%} paired interval over the "
+            f"probe's documents. Probe: {f.probe}, {f.documents} documents, {f.bytes:,} bytes; the base model reads it at "
+            f"{f.base_bits_per_byte:.4f} bits/byte. Prompting methods change no weight: 0 by construction.")
 
 
 def sensitivity_table(result: RunResult, task: str, metric: str) -> TableData | None:

@@ -60,6 +60,8 @@ class Session:
     prompts: PromptFitter
     trackers: Any
     options: RunOptions
+    # The forgetting probe with the base model's scores (promptkit.analysis.forgetting); None: off.
+    forgetting: Any = None
 
     def failure(self, exc: Exception) -> str:
         """The one-line error of a cell. A promptkit error says what to do; anything else (a bug,
@@ -189,6 +191,8 @@ def _fit_and_predict_cell(session: Session, spec: CellSpec, cell: CellResult, me
                                   _step_progress(session, f"train {method_cfg.label}", session.plan.config.training, training.n_train_examples))
             if tracker is not None:
                 context = dataclasses.replace(context, on_log=tracker.log)
+        if session.forgetting is not None and spec.method_cls.adapts:
+            session.forgetting.base(session.lm, session.runtime)  # the base model, before any adaptation
         with built(spec, method_cfg, session, context) as method:
             cell.shots = session.prompts.shots(spec, method_cfg)
             fitted = session.prompts.evaluation(spec, method_cfg, method.model, method.chat, cell.method)
@@ -201,6 +205,8 @@ def _fit_and_predict_cell(session: Session, spec: CellSpec, cell: CellResult, me
                 cell.context = dataclasses.replace(cell.context or CellContext(), backend=tuple(fallbacks))
             if method.adapts:
                 _record_adaptation(session, cell, method)
+                if session.forgetting is not None:
+                    cell.forgetting = session.forgetting.measure(method)
     except Exception as exc:
         cell.error = session.failure(exc)
         return None

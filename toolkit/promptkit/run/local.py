@@ -42,6 +42,7 @@ def execute(plan: Plan, options: RunOptions) -> RunResult:
 
 def run_cells(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, started: float) -> RunResult:
     """Load the model, start or reopen the record, run every cell it lacks."""
+    from promptkit.analysis.forgetting import probe_run
     from promptkit.models import load_model
     from promptkit.prompting.chat import use_chat_template
 
@@ -52,7 +53,8 @@ def run_cells(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, s
     check_model_fits(lm, plan.tasks)
     chat = use_chat_template(lm.tokenizer, plan.chat_mode)  # type: ignore[arg-type]
     session = Session(plan, store, lm, Runtime(batch_size=cfg.batch_size, chat=chat, progress=options.progress),
-                      PromptFitter(cfg, plan.seeds, plan.dev_size, lm, chat), trackers, options)
+                      PromptFitter(cfg, plan.seeds, plan.dev_size, lm, chat), trackers, options,
+                      probe_run(plan.probe, lm))
     store.claim()  # before the first write: one writer per run directory
     result = start_record(plan, store, options, lm.describe(), chat, load_s)
     store.save(result)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from promptkit.analysis.forgetting import run_probe
 from promptkit.config import TunableBase, dump
 from promptkit.config.run import RunConfig
 from promptkit.errors import ConfigError, LeakageError, PromptkitError
@@ -193,6 +194,7 @@ class Plan:
     spaces: dict[str, dict[str, list[Any]]]
     dev_size: int
     chat_mode: str = "auto"  # model.chat_template resolved for these tasks (chat_mode)
+    probe: Any = None  # the forgetting probe's documents (promptkit.analysis.forgetting), read here
 
     def entries(self, todo: Sequence[CellSpec] | None = None) -> Iterator[list[CellSpec]]:
         """The cells grouped by task x prompt x method entry (the seeds of one entry together)."""
@@ -262,7 +264,7 @@ def prepare(config: RunConfig) -> Plan:
     # a tuned run holds out the tuning dev slice for every method
     dev_size = max(config.training.dev_size, config.tuning.dev_size) if spaces and config.tuning.split is None else config.training.dev_size
     return Plan(config, tuple(prepared), cells, seeds, {p.name: ref for p, ref in zip(prepared, refs, strict=True)},
-                spaces, dev_size, chat_mode(config, [p.task for p in prepared]))
+                spaces, dev_size, chat_mode(config, [p.task for p in prepared]), run_probe(config.forgetting, [c for _, c in methods]))
 
 
 def _prepare_task(config: RunConfig, task: Task, methods: Sequence[tuple[Any, Any]], seeds: RunSeeds,
