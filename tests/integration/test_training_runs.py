@@ -142,6 +142,11 @@ def test_no_forgetting_skips_the_probe_and_a_bad_probe_fails_before_the_model_lo
     assert result.exit_code != 0
     assert error_lines(result) == [f"error: {bad}:2: text: expected an object with a 'text' string on every line"]
     assert not (tmp_path / "bad").exists()
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "both", "--no-forgetting", "--set", "verdict.max_forgetting=0.1",
+                              methods=("lora",)))
+    assert result.exit_code == 2
+    assert error_lines(result) == ["error: <command line>: forgetting: is off (--no-forgetting) while verdict.max_forgetting "
+                                   "is 0.1: the verdict would have nothing to hold the methods against; turn one of them off"]
 
 
 def test_adapters_are_saved_in_peft_format(trained_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from promptkit.analysis.compare import compare_runs
-from promptkit.records import Cost, MetricScore
+from promptkit.records import Cost, Forgetting, MetricScore
 from promptkit.records.results import CellContext, CellResult, PolicyReport, RunResult, TaskInfo
 from promptkit.report.markdown import render_markdown
 
@@ -195,6 +195,45 @@ def test_a_method_that_mostly_did_not_run_is_excluded(tmp_path: Path, outcomes: 
     assert outcome is not None and outcome.outcome == "excluded" and f"{N} of {N} evaluated rows skipped" in outcome.note
     assert verdict.recommended == "lora"
     assert not [p for p in run.comparisons if p.family == "confirmatory"]
+
+
+def _forgets(cell: CellResult, delta: float) -> CellResult:
+    cell.forgetting = Forgetting(probe="probe", documents=100, tokens=20_000, bytes=90_000, base_bits_per_byte=1.0,
+                                 bits_per_byte=1.0 + delta, delta_bits_per_byte=delta, ci_low=delta - 0.01,
+                                 ci_high=delta + 0.01, delta_nats_per_token=delta, ce_ci_low=delta, ce_ci_high=delta)
+    return cell
+
+
+@pytest.mark.parametrize(("most", "best", "excluded"), [(None, "lora", ""), (0.05, "prompt-tuning", "lora"),
+                                                        (0.2, "lora", "")])
+def test_max_forgetting_excludes_a_method_that_forgets_more_before_the_best_is_chosen(
+        tmp_path: Path, outcomes: dict[str, np.ndarray], most: float | None, best: str, excluded: str) -> None:
+    """LoRA scores highest but forgets 0.12 bits/byte; prompt tuning forgets 0.01. Forgetting
+    decides nothing unless verdict.max_forgetting says so; zero-shot changes no weight and always competes."""
+    cells = [_write_cell(tmp_path, "zero-shot", outcomes["zero-shot"]),
+             _forgets(_write_cell(tmp_path, "prompt-tuning", outcomes["prompt-tuning"], seed=0, params=10_000), 0.01),
+             _forgets(_write_cell(tmp_path, "lora", outcomes["lora"], seed=0, params=900_000), 0.12)]
+    run = _run(cells, ["zero-shot", "prompt-tuning", "lora"], verdict={} if most is None else {"max_forgetting": most})
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    (verdict,) = run.verdicts
+    assert verdict.best == best and verdict.max_forgetting == most
+    outcome = verdict.outcome("lora")
+    assert outcome is not None
+    if excluded:
+        assert outcome.outcome == "excluded" and verdict.recommended == "prompt-tuning"
+        assert outcome.note == "forgets +0.1200 bits/byte of general text, over verdict.max_forgetting 0.05"
+        assert verdict.family_size == 1  # prompt tuning against zero-shot only
+        assert "forgetting more than 0.05 bits/byte" in render_markdown(run)
+    else:
+        assert outcome.outcome == "best"
+    zero = verdict.outcome("zero-shot")
+    assert zero is not None and zero.outcome == "worse"
+    # a trained cell without a figure (probe off or not measurable) cannot be checked: excluded
+    cells[1].forgetting = None
+    run = _run(cells, ["zero-shot", "prompt-tuning", "lora"], verdict={"max_forgetting": 0.5})
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    pt = run.verdicts[0].outcome("prompt-tuning")
+    assert pt is not None and pt.outcome == "excluded" and "no forgetting figure" in pt.note
 
 
 def test_equal_costs_are_not_broken_by_one_wall_clock_reading(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:

@@ -176,7 +176,7 @@ def _confirmatory(result: RunResult, task: str, info: TaskInfo, data: Sequence[_
         if settings.metric not in d.stats or len(d.labels) < 2:
             continue
         values = {m: float(np.mean([c.metrics[settings.metric].value for c in d.by_method[m]])) for m in d.labels}
-        excluded = {m: excluded_reason(d.by_method[m]) for m in d.labels}
+        excluded = {m: excluded_reason(d.by_method[m], settings.max_forgetting) for m in d.labels}
         best = choose_best(d.labels, values, excluded)
         others = [m for m in d.labels if best is not None and m != best and not excluded[m]]
         plans.append((d, values, excluded, best, others))

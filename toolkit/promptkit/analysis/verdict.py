@@ -58,6 +58,7 @@ class ResolvedVerdict:
     margin: float
     alpha: float
     margin_source: str  # "default", "task" or "run"
+    max_forgetting: float | None = None  # bits per byte; None: forgetting never excludes
 
 
 def resolve_settings(run_verdict: Mapping[str, object] | None, task_verdict: Mapping[str, object] | None,
@@ -75,8 +76,10 @@ def resolve_settings(run_verdict: Mapping[str, object] | None, task_verdict: Map
     chosen = next((str(v["metric"]) for v in (run_v, task_v) if v.get("metric") in metrics), metrics[0])
     margin, source = pick("margin")
     alpha, _ = pick("alpha")
+    most, _ = pick("max_forgetting")
     return ResolvedVerdict(chosen, float(margin) if margin is not None else DEFAULT_MARGIN,  # type: ignore[arg-type]
-                           float(alpha) if alpha is not None else DEFAULT_ALPHA, source)  # type: ignore[arg-type]
+                           float(alpha) if alpha is not None else DEFAULT_ALPHA, source,  # type: ignore[arg-type]
+                           float(most) if most is not None else None)  # type: ignore[arg-type]
 
 
 def skipped_rows(cells: Sequence[CellResult]) -> tuple[int, int]:
@@ -87,13 +90,23 @@ def skipped_rows(cells: Sequence[CellResult]) -> tuple[int, int]:
     return skipped, truncated
 
 
-def excluded_reason(cells: Sequence[CellResult]) -> str:
-    """Why a method cannot compete ("" when it can)."""
+def excluded_reason(cells: Sequence[CellResult], max_forgetting: float | None = None) -> str:
+    """Why a method cannot compete ("" when it can): most rows skipped, or (``verdict.max_forgetting``)
+    an adapted method forgetting more than allowed, or not measured."""
     skipped, _ = skipped_rows(cells)
     n = max((c.n for c in cells), default=0)
     if n and skipped > MAX_SKIPPED_SHARE * n:
         return (f"{skipped} of {n} evaluated rows skipped (prompt longer than the model's context): it did not run "
                 f"on most rows (more than {MAX_SKIPPED_SHARE:.0%})")
+    if max_forgetting is None or not any(c.cost for c in cells):
+        return ""  # a prompting method changes no weight: it forgets nothing
+    figures = [c.forgetting.delta_bits_per_byte for c in cells if c.forgetting is not None]
+    if len(figures) < len(cells):
+        return f"no forgetting figure to hold against verdict.max_forgetting {max_forgetting:g} (the probe was off or not measurable)"
+    mean = float(np.mean(figures))
+    if mean > max_forgetting:
+        seeds = f" (mean of {len(figures)} seeds)" if len(figures) > 1 else ""
+        return f"forgets {mean:+.4f} bits/byte of general text{seeds}, over verdict.max_forgetting {max_forgetting:g}"
     return ""
 
 
@@ -171,7 +184,7 @@ def decide(task: str, evidence: Sequence[PromptEvidence], settings: ResolvedVerd
         best_value = round(e.values[e.best], 4) if e.best else float("nan")
         verdicts.append(Verdict(task, e.prompt, settings.metric, settings.alpha, settings.margin, family, size,
                                 "bonferroni", e.best or "", best_value, tuple(outcomes), recommended, reason,
-                                margin_source=settings.margin_source))
+                                margin_source=settings.margin_source, max_forgetting=settings.max_forgetting))
     return verdicts
 
 

@@ -274,6 +274,10 @@ class VerdictSettings(Strict):
     margin: float | None = Field(default=None, ge=0.0, le=100.0)
     # Family-wise error rate of the verdict's comparisons. None: 0.05.
     alpha: float | None = Field(default=None, gt=0.0, lt=0.5)
+    # Most forgetting (bits per byte of the forgetting probe, adapted minus base; the mean over
+    # seeds) a method may show and still compete: one over it is excluded before the best is
+    # chosen. None: forgetting is reported but never decides.
+    max_forgetting: float | None = Field(default=None, ge=0.0)
 
 
 class ForgettingSettings(Strict):

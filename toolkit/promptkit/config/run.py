@@ -141,6 +141,15 @@ class RunConfig(Strict):
                                      "--method zero-shot is the zero-shot column")
         return value
 
+    @field_validator("forgetting")
+    @classmethod
+    def _probe_for_max_forgetting(cls, value: ForgettingSettings, info: ValidationInfo) -> ForgettingSettings:
+        verdict = info.data.get("verdict")
+        if not value.enabled and verdict is not None and verdict.max_forgetting is not None:
+            raise ValueError(f"is off (--no-forgetting) while verdict.max_forgetting is {verdict.max_forgetting:g}: "
+                             "the verdict would have nothing to hold the methods against; turn one of them off")
+        return value
+
     @field_validator("report_to")
     @classmethod
     def _known_trackers(cls, value: list[str]) -> list[str]:

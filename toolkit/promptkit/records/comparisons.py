@@ -164,6 +164,8 @@ class Verdict:
         outcomes: one per method, in run order.
         recommended: the cheapest of the best and the methods shown equivalent to it.
         reason: the one-line recommendation with its evidence.
+        max_forgetting: ``verdict.max_forgetting`` when set: adapted methods forgetting more
+            (bits per byte of the forgetting probe) were excluded before the best was chosen.
     """
 
     task: str
@@ -180,6 +182,7 @@ class Verdict:
     recommended: str
     reason: str
     margin_source: str = "default"
+    max_forgetting: float | None = None
 
     @property
     def equivalent(self) -> tuple[str, ...]:

@@ -226,7 +226,9 @@ def verdict_header(v: Verdict) -> str:
     return (f"Declared decision for {v.prompt}: on {v.metric}, {v.family}, Bonferroni-adjusted at family-wise alpha "
             f"{v.alpha:g}; equivalence margin ±{v.margin:g} points ({source}). Outcomes: worse (the adjusted test rejects "
             "equality), equivalent (the adjusted interval of the loss lies within the margin), inconclusive "
-            "(neither); only the best and its equivalents may be recommended on cost.")
+            "(neither); only the best and its equivalents may be recommended on cost."
+            + (f" Adapted methods forgetting more than {v.max_forgetting:g} bits/byte of general text (verdict.max_forgetting) "
+               "are excluded before the best is chosen." if v.max_forgetting is not None else ""))
 
 
 def cost_table(result: RunResult, task: str) -> TableData | None:
