@@ -22,6 +22,7 @@ from promptkit.analysis.forgetting import (
 )
 from promptkit.errors import ConfigError
 from promptkit.harness import Runtime
+from promptkit.models.decoding import rolling_windows
 
 TEXTS = (
     "the old cat sleeps on the red table .",
@@ -44,23 +45,20 @@ def untrained(kind: str, lm: Any) -> Any:
 
 
 def direct_logprobs(module: Any, tokenizer: Any, texts: tuple[str, ...]) -> list[tuple[float, int]]:
-    """Each text's summed log-probability read after the end-of-text token, by hand: one forward
-    pass over [tokenizer's own ids of eos + text], labels the inputs shifted by one, the text's
-    tokens only (a soft prompt's virtual positions, in front, are cut from the logits)."""
+    """Each text's summed log-probability by hand, as lm-eval reads a rolling document that fits
+    the context: one forward pass over [BOS] + the text's tokens (no special tokens), labels the
+    inputs shifted by one (a soft prompt's virtual positions, in front, are cut from the logits)."""
     import torch
 
     out = []
-    start = tokenizer(tokenizer.eos_token, add_special_tokens=True)["input_ids"]
     for text in texts:
-        ids = tokenizer(tokenizer.eos_token + text, add_special_tokens=True)["input_ids"]
-        assert ids[: len(start)] == start
-        n_text = len(ids) - len(start)
+        tokens = tokenizer(text, add_special_tokens=False)["input_ids"]
+        ids = [tokenizer.bos_token_id, *tokens]
         x = torch.tensor([ids])
         with torch.no_grad():
             logits = module(input_ids=x, attention_mask=torch.ones_like(x)).logits[:, -len(ids):]
         logprobs = torch.log_softmax(logits.float(), dim=-1)[0]
-        total = sum(float(logprobs[i - 1, ids[i]]) for i in range(len(start), len(ids)))
-        out.append((total, n_text))
+        out.append((sum(float(logprobs[i - 1, ids[i]]) for i in range(1, len(ids))), len(tokens)))
     return out
 
 
@@ -173,10 +171,53 @@ def test_a_text_probe_is_split_at_blank_lines(tmp_path: Path) -> None:
         read_probe(tmp_path / "missing.txt")
 
 
-def test_each_document_is_read_after_the_end_of_text_token_without_the_chat_template(tiny_llama: Any) -> None:
+def test_each_document_is_read_after_the_start_token_without_the_chat_template(tiny_llama: Any) -> None:
     chat = Runtime(batch_size=4, chat=True)
     scores = score_probe(tiny_llama, PROBE, chat)
     plain = direct_logprobs(tiny_llama.model, tiny_llama.tokenizer, TEXTS)
     assert [s.logprob for s in scores] == pytest.approx([lp for lp, _ in plain], abs=1e-4)
     with pytest.raises(ValueError, match="one base and one adapted score"):
         forgetting(PROBE, scores, scores[:-1])
+
+
+@pytest.mark.parametrize("max_len", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize("n", [1, 4, 8, 9, 17, 40])
+def test_rolling_windows_predict_every_token_once_from_the_tokens_before_it(max_len: int, n: int) -> None:
+    tokens = list(range(100, 100 + n))
+    windows = rolling_windows(tokens, prefix=7, max_len=max_len)
+    assert [t for _, cont in windows for t in cont] == tokens  # every token predicted once, in order
+    assert windows[0][0] == [7] and len(windows[0][1]) == min(max_len, n)
+    done = len(windows[0][1])
+    for ctx, cont in windows[1:]:
+        read = ctx + cont[:-1]
+        end = done + len(cont)
+        assert len(read) == max_len and read == tokens[end - max_len - 1 : end - 1]  # a full window of what precedes
+        done = end
+    assert rolling_windows([], prefix=7, max_len=max_len) == []
+
+
+def test_a_text_longer_than_the_context_is_scored_window_by_window(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Brute force: each token's log-probability by its own forward pass over exactly what lm-eval's
+    windows let it see (the start token and everything before it in the first window; after that,
+    the context-length tokens before the window's last), summed."""
+    import torch
+
+    lm = fresh()
+    length = 6
+    monkeypatch.setattr(type(lm), "context_length", property(lambda self: length))
+    text = "anna lives in paris and works in berlin . tom bought a small blue car in the summer ."
+    tokens = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
+    total = 0.0
+    for g, token in enumerate(tokens):
+        if g < length:
+            seen = [lm.tokenizer.bos_token_id, *tokens[:g]]
+        else:
+            end = min(length + ((g - length) // length + 1) * length, len(tokens))  # the end of g's window
+            seen = tokens[end - length - 1 : g]
+        x = torch.tensor([seen])
+        with torch.no_grad():
+            logits = lm.model(input_ids=x, attention_mask=torch.ones_like(x)).logits[0, -1]
+        total += float(torch.log_softmax(logits.float(), dim=-1)[token])
+    (score,) = lm.loglikelihood_rolling([text], Runtime(batch_size=3))
+    assert score.tokens == len(tokens) > 2 * length
+    assert score.logprob == pytest.approx(total, abs=1e-4)

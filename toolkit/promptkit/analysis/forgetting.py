@@ -2,9 +2,10 @@
 
 Each document of a general-text probe is scored by the base model and by the adapted model (the
 soft prompt or adapter applied exactly as at evaluation), as the log-likelihood of the whole
-document read after the tokenizer's end-of-text token (lm-evaluation-harness's start of a rolling
-window), so every token of the document is predicted from the tokens before it: the labels are the
-inputs shifted by one, which is the lesson of PEFT's fix #3419. The base figure comes from the base
+document the way lm-evaluation-harness scores a ``loglikelihood_rolling`` request (the backend's
+``loglikelihood_rolling``: after the BOS token, in windows of the model's context), so every token
+of the document is predicted from the tokens before it: the labels are the inputs shifted by one,
+which is the lesson of PEFT's fix #3419. The base figure comes from the base
 model itself, never from the adapted model at initialisation (a soft prompt is not the identity
 there). The figure is the difference in bits per UTF-8 byte (and in mean token cross-entropy),
 adapted minus base, with a paired interval over documents: a ratio of sums, so its interval is the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -112,18 +114,11 @@ def _paragraphs(text: str) -> list[str]:
     return blocks
 
 
-def start_text(tokenizer: Any) -> str:
-    """What each document is read after: the end-of-text token (lm-eval's rolling windows start
-    with it), else a newline for a tokenizer without one."""
-    token = getattr(tokenizer, "eos_token", None) or getattr(tokenizer, "bos_token", None)
-    return token if isinstance(token, str) and token else "\n"
-
-
 def score_probe(lm: Any, probe: Probe, runtime: Any) -> list[LogLikelihood]:
-    """Every document's log-likelihood under ``lm`` (base or adapted), plain text, no chat template."""
-    plain = replace(runtime, chat=False)
-    start = start_text(lm.tokenizer)
-    return list(lm.loglikelihood([start] * len(probe.texts), list(probe.texts), plain))
+    """Every document's log-likelihood under ``lm`` (base or adapted): plain text, no chat
+    template, read as lm-eval reads a ``loglikelihood_rolling`` document (the backend's
+    ``loglikelihood_rolling``: after the BOS token, in windows of the model's context)."""
+    return list(lm.loglikelihood_rolling(list(probe.texts), replace(runtime, chat=False)))
 
 
 def ratio_interval(num: Sequence[float], den: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -179,9 +174,10 @@ class ProbeRun:
         """The figure of a fitted method: the probe scored with its adaptation applied."""
         if self._base is None:
             raise RuntimeError("the base model's probe scores are computed before the method is built")
+        start = time.perf_counter()
         with method.applied() as lm:
             adapted = score_probe(lm, self.probe, method.runtime)
-        return forgetting(self.probe, self._base, adapted)
+        return replace(forgetting(self.probe, self._base, adapted), seconds=round(time.perf_counter() - start, 3))
 
 
 def run_probe(settings: Any, method_classes: Sequence[Any]) -> Probe | None:

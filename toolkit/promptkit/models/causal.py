@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from promptkit.errors import ModelError
 from promptkit.models.backend import IGNORE, Generation, LogLikelihood, TrainingExample
 from promptkit.models.batching import Runtime
 from promptkit.models.decoding import (
@@ -17,6 +18,7 @@ from promptkit.models.decoding import (
     decode_greedy,
     layers_of,
     prefix_order,
+    rolling_windows,
     score_shared_contexts,
     shared_prefixes,
 )
@@ -103,6 +105,33 @@ class HFCausalLM(HFLanguageModel):
             for i, s in zip(rest, self._score_pairs([pairs[i] for i in rest], runtime), strict=True):
                 out[i] = s
         return [out[i] for i in range(len(pairs))]
+
+    def loglikelihood_rolling(self, texts: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        """Log-probability of each whole text as lm-evaluation-harness 0.4.13's HF model computes a
+        ``loglikelihood_rolling`` request: the text's tokens without special tokens, cut into
+        windows of the model's context length (:func:`promptkit.models.decoding.rolling_windows`),
+        the first read after the BOS token (EOS when the tokenizer has none); the windows are
+        scored in length-sorted batches and summed per text. ``tokens``: the text's tokens."""
+        tok = self.tokenizer
+        prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        if prefix is None:
+            raise ModelError(f"{self.name}: its tokenizer has neither a BOS nor an EOS token to read a text after")
+        max_len = self.context_length or 2048  # lm-eval's default when the config names none
+        owner: list[int] = []
+        pairs: list[tuple[list[int], list[int]]] = []
+        for i, text in enumerate(texts):
+            windows = rolling_windows(tok(text, add_special_tokens=False)["input_ids"], prefix, max_len)
+            owner += [i] * len(windows)
+            pairs += windows
+        scored = self._score_pairs(pairs, runtime)
+        total = [0.0] * len(texts)
+        tokens = [0] * len(texts)
+        greedy = [True] * len(texts)
+        for i, s in zip(owner, scored, strict=True):
+            total[i] += s.logprob
+            tokens[i] += s.tokens
+            greedy[i] = greedy[i] and s.greedy
+        return [LogLikelihood(total[i], tokens[i], greedy[i]) for i in range(len(texts))]
 
     def _prefill(self, seqs: list[list[int]]) -> Prefilled:
         """Read prompts: logits at each row's last position and the cache to continue from.

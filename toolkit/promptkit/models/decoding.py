@@ -116,6 +116,30 @@ class _Running:
         self.position = torch.cat([self.position, other.position])
 
 
+def rolling_windows(tokens: Sequence[int], prefix: int, max_len: int) -> list[tuple[list[int], list[int]]]:
+    """``(context, continuation)`` windows that predict every token of ``tokens`` exactly once, as
+    lm-evaluation-harness 0.4.13 cuts a document for ``loglikelihood_rolling`` (its rolling windows
+    with a context of one token, made disjoint): the first window reads ``prefix`` then up to
+    ``max_len - 1`` tokens and predicts the first ``max_len``; each later window predicts the next
+    ``max_len`` tokens (fewer at the end) after reading the ``max_len`` tokens before its last.
+    Every window's input, context plus continuation less its last token, is ``max_len`` tokens at most."""
+    if max_len < 1:
+        raise ValueError("max_len must be at least 1")
+    tokens = list(tokens)
+    if not tokens:
+        return []
+    first = min(max_len, len(tokens))
+    windows = [([prefix], tokens[:first])]
+    done = first
+    while done < len(tokens):
+        size = min(len(tokens) - done, max_len)
+        end = done + size
+        read = tokens[max(end - max_len - 1, 0) : end - 1]  # the max_len tokens before the window's last
+        windows.append((read[: len(read) - (size - 1)], tokens[end - size : end]))
+        done = end
+    return windows
+
+
 def layers_of(cache: Any) -> list[Any]:
     from transformers.cache_utils import DynamicLayer
 

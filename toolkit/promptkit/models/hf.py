@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from promptkit.errors import ModelError
 from promptkit.models.backend import IGNORE, Adaptation, Generation, LogLikelihood, TrainingExample
 from promptkit.models.batching import Runtime, length_sorted_batches
 from promptkit.models.quantization import logical_numel, quantization_of
@@ -221,6 +222,12 @@ class HFLanguageModel:
     def loglikelihood(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
         """Log-probability of each continuation after its context."""
         return self.loglikelihood_per_pair(contexts, continuations, runtime)
+
+    def loglikelihood_rolling(self, texts: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+        """Log-probability of each whole text, every token predicted from those before it
+        (a decoder-only model: :class:`~promptkit.models.causal.HFCausalLM`)."""
+        raise ModelError(f"{self.name}: the log-likelihood of a whole text needs a decoder-only model; "
+                         f"this one is {type(self.model).__name__}")
 
     def loglikelihood_per_pair(self, contexts: Sequence[str], continuations: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
         """The straightforward path: one sequence per (context, continuation) pair, length-sorted batches."""

@@ -277,6 +277,8 @@ class Forgetting:
             (``ci_low``, ``ci_high``, at ``confidence``).
         delta_nats_per_token: the difference of mean token cross-entropy (nats), with its
             interval (``ce_ci_low``, ``ce_ci_high``).
+        seconds: wall time of scoring the probe with the adaptation applied (the base model's
+            scoring, once per run, is not counted).
     """
 
     probe: str
@@ -292,6 +294,7 @@ class Forgetting:
     ce_ci_low: float
     ce_ci_high: float
     confidence: float = 0.95
+    seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

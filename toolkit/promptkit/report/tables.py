@@ -284,7 +284,8 @@ def forgetting_note(result: RunResult, task: str) -> str | None:
     return (f"Forgetting: the adapted model's negative log-likelihood of general text minus the base model's, in bits "
             f"per byte (positive: worse than the base model), with a {f.confidence:.0%} paired interval over the "
             f"probe's documents. Probe: {f.probe}, {f.documents} documents, {f.bytes:,} bytes; the base model reads it at "
-            f"{f.base_bits_per_byte:.4f} bits/byte. Prompting methods change no weight: 0 by construction.")
+            f"{f.base_bits_per_byte:.4f} bits/byte" + (f"; scoring it took {f.seconds:.1f} s per adapted cell" if f.seconds else "")
+            + ". Prompting methods change no weight: 0 by construction.")
 
 
 def sensitivity_table(result: RunResult, task: str, metric: str) -> TableData | None:
