@@ -64,6 +64,25 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+# What a run measures anew each time (wall time, speed, memory): a resumed or relaunched run
+# must reproduce everything else of a results.json cell.
+CELL_TIMING = ("timings", "throughput")
+TRAINING_TIMING = ("wall_s", "tokens_per_s", "peak_memory_mb")
+COST_TIMING = ("train_s", "train_tokens_per_s", "peak_memory_mb")
+
+
+def without_timings(cell: dict[str, Any], training_also: Sequence[str] = ()) -> dict[str, Any]:
+    """A results.json cell less what is measured per run (``training_also``: more training keys)."""
+    cell = {k: v for k, v in cell.items() if k not in CELL_TIMING}
+    if cell.get("training"):
+        cell["training"] = {k: v for k, v in cell["training"].items() if k not in (*TRAINING_TIMING, *training_also)}
+    if cell.get("cost"):
+        cell["cost"] = {k: v for k, v in cell["cost"].items() if k not in COST_TIMING}
+    if cell.get("forgetting"):
+        cell["forgetting"] = {k: v for k, v in cell["forgetting"].items() if k != "seconds"}
+    return cell
+
+
 def checkpoint_fields(path: Path) -> dict[str, Any]:
     """The checkpoint's JSON header, read with safetensors alone: the file is safetensors, not a pickle."""
     from safetensors import safe_open

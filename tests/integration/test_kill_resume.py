@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import torch
-from helpers import checkpoint_fields
+from helpers import checkpoint_fields, without_timings
 from safetensors.torch import load_file
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
@@ -35,10 +35,6 @@ SETTINGS = ["--limit", "8", "--batch-size", "2", "--seed", "0", "--device", "cpu
             "--set", "save_every=2", "--set", "lora.rank=2", "--set", "lora.dropout=0.1", "--set", "bootstrap_samples=50",
             "--set", "training.steps=5", "--set", "training.batch_size=2", "--set", "training.checkpoint_every=2"]
 
-# Measured per run and expected to differ; everything else must be equal.
-TIMING = {"timings", "throughput"}
-TRAINING_TIMING = {"wall_s", "tokens_per_s", "peak_memory_mb", "resumed_from"}
-COST_TIMING = {"train_s", "train_tokens_per_s", "peak_memory_mb"}
 
 
 def promptkit(*args: str, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -55,15 +51,7 @@ def comparable(run_dir: Path) -> dict[str, Any]:
         data.pop(key)
     data["config"].pop("run_id")
     data["config"].pop("out_dir")
-    for cell in data["cells"]:
-        for key in TIMING:
-            cell.pop(key)
-        if cell.get("training"):
-            cell["training"] = {k: v for k, v in cell["training"].items() if k not in TRAINING_TIMING}
-        if cell.get("cost"):
-            cell["cost"] = {k: v for k, v in cell["cost"].items() if k not in COST_TIMING}
-        if cell.get("forgetting"):
-            cell["forgetting"].pop("seconds")  # wall time; the figure itself must match
+    data["cells"] = [without_timings(cell, training_also=("resumed_from",)) for cell in data["cells"]]
     return data
 
 

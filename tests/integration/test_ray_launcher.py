@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke, tiny_budget
+from helpers import invoke, tiny_budget, without_timings
 
 ray = pytest.importorskip("ray")
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 SETTINGS = ["--task", str(TINY / "qa.yaml"), "--task", str(TINY / "sentiment.yaml"), "--method", "zero-shot", "--method", "few-shot",
             "--method", "lora", "--seeds", "2", "--limit", "4", "--device", "cpu", *tiny_budget(3, bootstrap_samples=50)]
-TIMING = {"timings", "throughput"}
 
 
 def comparable(run_dir: Path) -> dict[str, Any]:
@@ -26,13 +25,7 @@ def comparable(run_dir: Path) -> dict[str, Any]:
         data.pop(key)
     for key in ("run_id", "out_dir", "launcher", "report_to"):
         data["config"].pop(key)
-    for cell in data["cells"]:
-        for key in TIMING:
-            cell.pop(key)
-        if cell.get("training"):
-            cell["training"] = {k: v for k, v in cell["training"].items() if k not in {"wall_s", "tokens_per_s", "peak_memory_mb"}}
-        if cell.get("cost"):
-            cell["cost"] = {k: v for k, v in cell["cost"].items() if k not in {"train_s", "train_tokens_per_s", "peak_memory_mb"}}
+    data["cells"] = [without_timings(cell) for cell in data["cells"]]
     return dict(data)
 
 
