@@ -278,14 +278,17 @@ def forgetting_text(cells: Sequence[CellResult]) -> str:
 
 def forgetting_note(result: RunResult, task: str) -> str | None:
     """What the forgetting column measures, when the task's cells have it."""
-    f = next((c.forgetting for c in result.cells if c.task == task and c.forgetting is not None), None)
-    if f is None:
+    figures = [c.forgetting for c in result.cells if c.task == task and c.forgetting is not None]
+    if not figures:
         return None
+    f = figures[0]
+    times = sorted(x.seconds for x in figures if x.seconds)
+    took = "" if not times else (f"; scoring it took {times[0]:.0f} s per adapted cell" if round(times[0]) == round(times[-1])
+                                 else f"; scoring it took {times[0]:.0f} to {times[-1]:.0f} s per adapted cell")
     return (f"Forgetting: the adapted model's negative log-likelihood of general text minus the base model's, in bits "
             f"per byte (positive: worse than the base model), with a {f.confidence:.0%} paired interval over the "
             f"probe's documents. Probe: {f.probe}, {f.documents} documents, {f.bytes:,} bytes; the base model reads it at "
-            f"{f.base_bits_per_byte:.4f} bits/byte" + (f"; scoring it took {f.seconds:.1f} s per adapted cell" if f.seconds else "")
-            + ". Prompting methods change no weight: 0 by construction.")
+            f"{f.base_bits_per_byte:.4f} bits/byte{took}. Prompting methods change no weight: 0 by construction.")
 
 
 def sensitivity_table(result: RunResult, task: str, metric: str) -> TableData | None:
