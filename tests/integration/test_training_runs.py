@@ -149,6 +149,21 @@ def test_no_forgetting_skips_the_probe_and_a_bad_probe_fails_before_the_model_lo
                                    "is 0.1: the verdict would have nothing to hold the methods against; turn one of them off"]
 
 
+def test_a_failing_probe_costs_the_cell_its_figure_not_its_scores(tiny_llama_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptkit.analysis.forgetting import ProbeRun
+
+    def fails(self: Any, method: Any) -> Any:
+        raise MemoryError("probe window too large")
+
+    monkeypatch.setattr(ProbeRun, "measure", fails)
+    result = invoke(eval_args(tiny_llama_dir, tmp_path, "probe", *tiny_budget(3), methods=("lora",)))
+    assert result.exit_code == 0, result.output
+    cell = cells_by_method(tmp_path / "probe")["lora"]
+    assert cell["error"] is None and cell["metrics"] and cell["forgetting"] is None
+    assert "forgetting probe not measured: MemoryError: probe window too large" in cell["context"]["backend"][0]
+
+
 def test_adapters_are_saved_in_peft_format(trained_run: tuple[Path, list[dict[str, Any]]], tiny_llama_dir: Path) -> None:
     run_dir = trained_run[0]
     for method in ("prompt-tuning", "lora"):

@@ -234,6 +234,11 @@ def test_max_forgetting_excludes_a_method_that_forgets_more_before_the_best_is_c
     compare_runs(run, tmp_path, n_boot=100, seed=1)
     pt = run.verdicts[0].outcome("prompt-tuning")
     assert pt is not None and pt.outcome == "excluded" and "no forgetting figure" in pt.note
+    _forgets(cells[1], float("nan"))  # a diverged adapter's figure is no figure either
+    run = _run(cells, ["zero-shot", "prompt-tuning", "lora"], verdict={"max_forgetting": 0.5})
+    compare_runs(run, tmp_path, n_boot=100, seed=1)
+    pt = run.verdicts[0].outcome("prompt-tuning")
+    assert pt is not None and pt.outcome == "excluded" and "no forgetting figure" in pt.note
 
 
 def test_equal_costs_are_not_broken_by_one_wall_clock_reading(tmp_path: Path, outcomes: dict[str, np.ndarray]) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from helpers import make_method, make_trainable, qa_prompt
 from promptkit.analysis.forgetting import (
+    PROBE_MAX_WINDOW,
     Probe,
     ProbeRun,
     default_probe_path,
@@ -171,13 +172,25 @@ def test_a_text_probe_is_split_at_blank_lines(tmp_path: Path) -> None:
         read_probe(tmp_path / "missing.txt")
 
 
-def test_each_document_is_read_after_the_start_token_without_the_chat_template(tiny_llama: Any) -> None:
-    chat = Runtime(batch_size=4, chat=True)
-    scores = score_probe(tiny_llama, PROBE, chat)
+def test_each_document_is_read_after_the_start_token_in_windows_that_leave_room_for_virtual_tokens(
+        tiny_llama: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    scores = score_probe(tiny_llama, PROBE, Runtime(batch_size=4))
     plain = direct_logprobs(tiny_llama.model, tiny_llama.tokenizer, TEXTS)
     assert [s.logprob for s in scores] == pytest.approx([lp for lp, _ in plain], abs=1e-4)
     with pytest.raises(ValueError, match="one base and one adapted score"):
         forgetting(PROBE, scores, scores[:-1])
+    seen: list[int | None] = []
+    real = type(tiny_llama).loglikelihood_rolling
+
+    def spy(self: Any, texts: Any, runtime: Any, max_length: int | None = None) -> Any:
+        seen.append(max_length)
+        return real(self, texts, runtime, max_length)
+
+    monkeypatch.setattr(type(tiny_llama), "loglikelihood_rolling", spy)
+    ProbeRun(PROBE, reserve=4).base(tiny_llama, Runtime(batch_size=4))
+    monkeypatch.setattr(type(tiny_llama), "context_length", property(lambda self: 1 << 20))
+    score_probe(tiny_llama, PROBE, Runtime(batch_size=4))
+    assert seen == [tiny_llama.model.config.max_position_embeddings - 4, PROBE_MAX_WINDOW]
 
 
 @pytest.mark.parametrize("max_len", [1, 2, 3, 5, 8])

@@ -35,6 +35,9 @@ from promptkit.models.backend import LogLikelihood
 from promptkit.records import Forgetting
 
 PROBE_FILE = "paragraphs.jsonl"
+# Longest window a probe document is read in: a window is scored with a vocabulary-wide row per
+# token (1,024 tokens x 49,152 x 4 bytes = 200 MB a row of the batch for SmolLM2).
+PROBE_MAX_WINDOW = 1024
 MAX_PROBE_BYTES = 64 * 1024 * 1024
 MIN_DOCUMENTS = 2
 
@@ -114,11 +117,15 @@ def _paragraphs(text: str) -> list[str]:
     return blocks
 
 
-def score_probe(lm: Any, probe: Probe, runtime: Any) -> list[LogLikelihood]:
-    """Every document's log-likelihood under ``lm`` (base or adapted): plain text, no chat
-    template, read as lm-eval reads a ``loglikelihood_rolling`` document (the backend's
-    ``loglikelihood_rolling``: after the BOS token, in windows of the model's context)."""
-    return list(lm.loglikelihood_rolling(list(probe.texts), replace(runtime, chat=False)))
+def score_probe(lm: Any, probe: Probe, runtime: Any, reserve: int = 0) -> list[LogLikelihood]:
+    """Every document's log-likelihood under ``lm`` (base or adapted): plain text, read as lm-eval
+    reads a ``loglikelihood_rolling`` document (the backend's ``loglikelihood_rolling``: after the
+    BOS token, in windows of the model's context), each window at most ``PROBE_MAX_WINDOW`` tokens
+    and ``reserve`` fewer than the context (the run's most virtual tokens: a soft prompt goes in
+    front of every window, and base and adapted models read the same windows)."""
+    limit = lm.context_length
+    window = min(PROBE_MAX_WINDOW, limit - reserve) if limit else PROBE_MAX_WINDOW
+    return list(lm.loglikelihood_rolling(list(probe.texts), runtime, max_length=window))
 
 
 def ratio_interval(num: Sequence[float], den: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -161,13 +168,14 @@ class ProbeRun:
     """A run's probe with the base model's scores, computed once, on the base model itself,
     before the first adapted cell (never on an adapted model at initialisation)."""
 
-    def __init__(self, probe: Probe):
+    def __init__(self, probe: Probe, reserve: int = 0):
         self.probe = probe
+        self.reserve = reserve  # the run's most virtual tokens (score_probe)
         self._base: list[LogLikelihood] | None = None
 
     def base(self, lm: Any, runtime: Any) -> list[LogLikelihood]:
         if self._base is None:
-            self._base = score_probe(lm, self.probe, runtime)
+            self._base = score_probe(lm, self.probe, runtime, self.reserve)
         return self._base
 
     def measure(self, method: Any) -> Forgetting:
@@ -176,7 +184,7 @@ class ProbeRun:
             raise RuntimeError("the base model's probe scores are computed before the method is built")
         start = time.perf_counter()
         with method.applied() as lm:
-            adapted = score_probe(lm, self.probe, method.runtime)
+            adapted = score_probe(lm, self.probe, method.runtime, self.reserve)
         return replace(forgetting(self.probe, self._base, adapted), seconds=round(time.perf_counter() - start, 3))
 
 
@@ -187,9 +195,10 @@ def run_probe(settings: Any, method_classes: Sequence[Any]) -> Probe | None:
     return read_probe(settings.text, settings.documents)
 
 
-def probe_run(probe: Probe | None, lm: Any) -> ProbeRun | None:
+def probe_run(probe: Probe | None, lm: Any, reserve: int = 0) -> ProbeRun | None:
     """The run's probe on its model (None: turned off, or a model without a plain-text
-    likelihood: only a decoder-only model reads a document token by token from its start)."""
+    likelihood: only a decoder-only model reads a document token by token from its start).
+    ``reserve``: the most virtual tokens of the run's methods."""
     if probe is None or getattr(lm, "peft_task_type", None) != "CAUSAL_LM":
         return None
-    return ProbeRun(probe)
+    return ProbeRun(probe, reserve)

@@ -100,8 +100,9 @@ def excluded_reason(cells: Sequence[CellResult], max_forgetting: float | None = 
                 f"on most rows (more than {MAX_SKIPPED_SHARE:.0%})")
     if max_forgetting is None or not any(c.cost for c in cells):
         return ""  # a prompting method changes no weight: it forgets nothing
-    figures = [c.forgetting.delta_bits_per_byte for c in cells if c.forgetting is not None]
-    if len(figures) < len(cells):
+    figures = [c.forgetting.delta_bits_per_byte for c in cells
+               if c.forgetting is not None and math.isfinite(c.forgetting.delta_bits_per_byte)]
+    if len(figures) < len(cells):  # off, not measurable, or not a number (a diverged adapter)
         return f"no forgetting figure to hold against verdict.max_forgetting {max_forgetting:g} (the probe was off or not measurable)"
     mean = float(np.mean(figures))
     if mean > max_forgetting:

@@ -106,17 +106,20 @@ class HFCausalLM(HFLanguageModel):
                 out[i] = s
         return [out[i] for i in range(len(pairs))]
 
-    def loglikelihood_rolling(self, texts: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+    def loglikelihood_rolling(self, texts: Sequence[str], runtime: Runtime, max_length: int | None = None) -> list[LogLikelihood]:
         """Log-probability of each whole text as lm-evaluation-harness 0.4.13's HF model computes a
         ``loglikelihood_rolling`` request: the text's tokens without special tokens, cut into
         windows of the model's context length (:func:`promptkit.models.decoding.rolling_windows`),
         the first read after the BOS token (EOS when the tokenizer has none); the windows are
-        scored in length-sorted batches and summed per text. ``tokens``: the text's tokens."""
+        scored in length-sorted batches and summed per text. ``tokens``: the text's tokens.
+        ``max_length``: shorter windows (room for a soft prompt's virtual tokens, or memory)."""
         tok = self.tokenizer
         prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
         if prefix is None:
             raise ModelError(f"{self.name}: its tokenizer has neither a BOS nor an EOS token to read a text after")
         max_len = self.context_length or 2048  # lm-eval's default when the config names none
+        if max_length is not None:
+            max_len = max(1, min(max_len, max_length))
         owner: list[int] = []
         pairs: list[tuple[list[int], list[int]]] = []
         for i, text in enumerate(texts):

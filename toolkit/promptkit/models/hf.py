@@ -223,7 +223,7 @@ class HFLanguageModel:
         """Log-probability of each continuation after its context."""
         return self.loglikelihood_per_pair(contexts, continuations, runtime)
 
-    def loglikelihood_rolling(self, texts: Sequence[str], runtime: Runtime) -> list[LogLikelihood]:
+    def loglikelihood_rolling(self, texts: Sequence[str], runtime: Runtime, max_length: int | None = None) -> list[LogLikelihood]:
         """Log-probability of each whole text, every token predicted from those before it
         (a decoder-only model: :class:`~promptkit.models.causal.HFCausalLM`)."""
         raise ModelError(f"{self.name}: the log-likelihood of a whole text needs a decoder-only model; "

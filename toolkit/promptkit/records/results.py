@@ -190,7 +190,7 @@ class PolicyReport:
 class CellContext:
     """What a cell's prompts went through: the context-length policy on its evaluated prompts,
     on its training and dev prompts (trained cells), and the backend's notes (``--backend vllm``:
-    what ran on the Hugging Face path instead, and why).
+    what ran on the Hugging Face path instead, and why; a forgetting probe that failed, and why).
 
     In results.json it keeps the layout it always had: the evaluated prompts' report at the top,
     the training prompts' under ``training`` (the dev prompts' under ``training.dev``) and the

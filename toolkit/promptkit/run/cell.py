@@ -191,8 +191,9 @@ def _fit_and_predict_cell(session: Session, spec: CellSpec, cell: CellResult, me
                                   _step_progress(session, f"train {method_cfg.label}", session.plan.config.training, training.n_train_examples))
             if tracker is not None:
                 context = dataclasses.replace(context, on_log=tracker.log)
+        probe_failed = ""
         if session.forgetting is not None and spec.method_cls.adapts:
-            session.forgetting.base(session.lm, session.runtime)  # the base model, before any adaptation
+            probe_failed = _probe(session, lambda: session.forgetting.base(session.lm, session.runtime))  # the bare model
         with built(spec, method_cfg, session, context) as method:
             cell.shots = session.prompts.shots(spec, method_cfg)
             fitted = session.prompts.evaluation(spec, method_cfg, method.model, method.chat, cell.method)
@@ -205,12 +206,24 @@ def _fit_and_predict_cell(session: Session, spec: CellSpec, cell: CellResult, me
                 cell.context = dataclasses.replace(cell.context or CellContext(), backend=tuple(fallbacks))
             if method.adapts:
                 _record_adaptation(session, cell, method)
-                if session.forgetting is not None:
-                    cell.forgetting = session.forgetting.measure(method)
+                if session.forgetting is not None and not probe_failed:
+                    probe_failed = _probe(session, lambda: setattr(cell, "forgetting", session.forgetting.measure(method)))
+                if probe_failed:  # the cell's scores stand; the figure is missing, and why is said
+                    notes = (*(cell.context.backend if cell.context else ()), f"forgetting probe not measured: {probe_failed}")
+                    cell.context = dataclasses.replace(cell.context or CellContext(), backend=notes)
     except Exception as exc:
         cell.error = session.failure(exc)
         return None
     return Outcome(prompts, preds, fit_s, predict_s)
+
+
+def _probe(session: Session, measure: Callable[[], Any]) -> str:
+    """Run a forgetting-probe step; its failure ("" when none) must not cost the cell its scores."""
+    try:
+        measure()
+    except Exception as exc:
+        return session.failure(exc)
+    return ""
 
 
 def _step_progress(session: Session, label: str, training: Any, n_train: int) -> Callable[[int, float], None]:

@@ -54,7 +54,7 @@ def run_cells(plan: Plan, store: RunStore, trackers: Any, options: RunOptions, s
     chat = use_chat_template(lm.tokenizer, plan.chat_mode)  # type: ignore[arg-type]
     session = Session(plan, store, lm, Runtime(batch_size=cfg.batch_size, chat=chat, progress=options.progress),
                       PromptFitter(cfg, plan.seeds, plan.dev_size, lm, chat), trackers, options,
-                      probe_run(plan.probe, lm))
+                      probe_run(plan.probe, lm, max((s.method_cls.virtual_tokens(s.method) for s in plan.cells), default=0)))
     store.claim()  # before the first write: one writer per run directory
     result = start_record(plan, store, options, lm.describe(), chat, load_s)
     store.save(result)
