@@ -103,6 +103,10 @@ def test_forgetting_loads_back_typed_and_shows_in_the_cost_table(tmp_path: Path)
             if line.startswith("| ") and line.count("|") == header.count("|")}
     assert rows["lora"] == "+0.0123 [+0.0071, +0.0175]" and rows["zero-shot"] == "0"
     assert "Probe: probe.txt, 40 documents, 21,000 bytes; the base model reads it at 1.2500 bits/byte" in text
+    from promptkit.report.html import render_html
+
+    page = render_html(loaded, tmp_path)
+    assert "lora (forgets +0.0123 bits/byte)" in page and "zero-shot (forgets" not in page  # the cost figure's labels
     # without a forgetting figure (--no-forgetting) the column is not there
     loaded.cells[-1].forgetting = None
     assert "forgetting (bits/byte)" not in render_markdown(loaded)

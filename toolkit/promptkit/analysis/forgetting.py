@@ -30,7 +30,7 @@ import numpy as np
 
 from promptkit.errors import ConfigError, Problem
 from promptkit.files import FileRefused, read_text
-from promptkit.metrics.inference import t_ppf
+from promptkit.metrics.inference import cluster_mean
 from promptkit.models.backend import LogLikelihood
 from promptkit.records import Forgetting
 
@@ -137,10 +137,11 @@ def ratio_interval(num: Sequence[float], den: Sequence[float], confidence: float
     if n < MIN_DOCUMENTS or b.sum() <= 0:
         raise ValueError(f"a ratio interval needs at least {MIN_DOCUMENTS} units and a positive denominator")
     r = float(a.sum() / b.sum())
-    z = (a - r * b) / b.mean()
-    se = float(np.std(z, ddof=1) / math.sqrt(n))
-    half = t_ppf(0.5 + confidence / 2, n - 1) * se
-    return r, r - half, r + half
+    # the t interval of a mean (promptkit.metrics.inference), centred on the ratio: one row per
+    # document gives n - 1 degrees of freedom and se = sd / sqrt(n); a point when every term is 0
+    linearised = cluster_mean((a - r * b) / b.mean())
+    low, high = replace(linearised, estimate=r).interval(1.0 - confidence)
+    return r, low, high
 
 
 def forgetting(probe: Probe, base: Sequence[LogLikelihood], adapted: Sequence[LogLikelihood],

@@ -39,8 +39,8 @@ from promptkit.report.tables import (
     cost_table,
     examples_phrase,
     fmt_p_adjusted,
+    forgetting_mean,
     forgetting_note,
-    forgetting_text,
     group_table,
     lm_eval_scale_line,
     method_groups,
@@ -241,8 +241,8 @@ def _cost(result: RunResult, task: str, prompt: str, metric: str, colors: dict[s
     for p, method, cells in method_groups(result, task):
         ok = [c for c in cells if p == prompt and c.error is None and metric in c.metrics]
         if ok:
-            forgets = forgetting_text(ok) if any(c.forgetting for c in ok) else ""
-            label = f"{method} (forgets {forgets.split(' ')[0]} bits/byte)" if forgets else method
+            forgets = forgetting_mean(ok)
+            label = method if forgets is None else f"{method} (forgets {forgets:+.4f} bits/byte)"
             points.append(CostPoint(label, method, float(np.mean([c.metrics[metric].value for c in ok])),
                                     float(ok[0].cost.trainable_params) if ok[0].cost else 0.0,
                                     float(np.mean([c.train_s for c in ok]))))

@@ -263,6 +263,12 @@ def cost_table(result: RunResult, task: str) -> TableData | None:
     return TableData(header, rows)
 
 
+def forgetting_mean(cells: Sequence[CellResult]) -> float | None:
+    """A method's forgetting in bits per byte, the mean over its seeds (None: not measured)."""
+    values = [c.forgetting.delta_bits_per_byte for c in cells if c.forgetting is not None]
+    return float(np.mean(values)) if values else None
+
+
 def forgetting_text(cells: Sequence[CellResult]) -> str:
     """A method's forgetting figure (its seeds' cells): the change in bits per byte of the probe
     with its interval; several seeds: their mean and range."""
@@ -273,7 +279,7 @@ def forgetting_text(cells: Sequence[CellResult]) -> str:
         f = figures[0]
         return f"{f.delta_bits_per_byte:+.4f} [{f.ci_low:+.4f}, {f.ci_high:+.4f}]"
     values = [f.delta_bits_per_byte for f in figures]
-    return f"{np.mean(values):+.4f} (mean of {len(values)} seeds; {min(values):+.4f} to {max(values):+.4f})"
+    return f"{forgetting_mean(cells):+.4f} (mean of {len(values)} seeds; {min(values):+.4f} to {max(values):+.4f})"
 
 
 def forgetting_note(result: RunResult, task: str) -> str | None:
